@@ -1,0 +1,67 @@
+/**
+ * `manifest.json`: what the exporter writes beside each `.onnx` and the worker reads back.
+ * The schema is zod so the worker can refuse a malformed manifest with a message naming the field.
+ * (In workerd call `z.config({ jitless: true })` before parsing: zod probes `new Function`.)
+ */
+import { z } from 'zod';
+import { FeatureContract, type FeatureContractSpec } from './featureContract.js';
+
+/** Graph input and output names: the serving signature every exported model follows. */
+export const SERVING_INPUTS = {
+  historyItems: 'hist_item',
+  historyCategories: 'hist_cat',
+  candidateItems: 'cand_item',
+  candidateCategories: 'cand_cat',
+} as const;
+export const SERVING_OUTPUTS = { scores: 'score' } as const;
+
+export const MODEL_TYPES = ['base', 'din', 'dien'] as const;
+export type ModelType = (typeof MODEL_TYPES)[number];
+
+const tensorInfo = z.object({
+  name: z.string().min(1),
+  dtype: z.enum(['int32', 'float32']),
+  /** Numbers are fixed sizes, strings are symbolic (`T` history length, `C` candidates). */
+  shape: z.array(z.union([z.number().int().nonnegative(), z.string()])),
+});
+
+const featureContractSpec = z.object({
+  formatVersion: z.literal(1),
+  maxHistory: z.number().int().positive(),
+  padding: z.literal('right'),
+  truncation: z.literal('keep-most-recent'),
+  padIndex: z.literal(0),
+  oovIndex: z.literal(1),
+  items: z.array(z.string()),
+  categories: z.array(z.string()),
+  itemCategories: z.array(z.number().int()),
+  vocabularyRule: z.string(),
+});
+
+export const modelManifestSchema = z.object({
+  name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'lowercase letters, digits and dashes'),
+  type: z.enum(MODEL_TYPES),
+  version: z.string().min(1),
+  created: z.string(),
+  onnx: z.object({
+    file: z.string().min(1),
+    sha256: z.string().regex(/^[0-9a-f]{64}$/, '64 lowercase hex digits'),
+    bytes: z.number().int().positive(),
+    irVersion: z.number().int(),
+    opset: z.number().int(),
+  }),
+  inputs: z.array(tensorInfo),
+  outputs: z.array(tensorInfo),
+  featureContract: featureContractSpec,
+  /** Test-split metrics of the exported weights (auc, gauc, logloss, ...). */
+  metrics: z.record(z.string(), z.number()),
+  /** Training configuration, for reproduction; free-form. */
+  training: z.record(z.string(), z.unknown()),
+});
+
+export type ModelManifest = z.infer<typeof modelManifestSchema>;
+
+/** The contract a manifest carries, validated. */
+export function contractOf(manifest: ModelManifest): FeatureContract {
+  return new FeatureContract(manifest.featureContract as FeatureContractSpec);
+}

@@ -1,0 +1,44 @@
+/**
+ * A source-agnostic behaviour log: what every file-format reader (MovieLens, Amazon, Taobao)
+ * produces and every sample protocol consumes. Keeping the two apart lets a new data source reuse
+ * the protocols unchanged.
+ */
+
+/** One user action on one item. */
+export interface Behaviour {
+  item: string;
+  /** Seconds (or any monotone clock) — only the order matters. */
+  time: number;
+  /** Explicit feedback where the source has it (MovieLens rating), else undefined. */
+  value?: number;
+}
+
+export interface BehaviourLog {
+  /** Per user, behaviours sorted by (time, item) ascending: the user's timeline. */
+  timelines: Map<string, Behaviour[]>;
+  /** Raw category name of each item the source describes. */
+  itemCategory: Map<string, string>;
+  /** Short provenance for manifests, e.g. "movielens-latest-small". */
+  source: string;
+}
+
+/** Sort key used by every protocol: time, then item id (numerically when both are numbers). */
+export function compareBehaviours(a: Behaviour, b: Behaviour): number {
+  if (a.time !== b.time) return a.time - b.time;
+  const na = Number(a.item);
+  const nb = Number(b.item);
+  if (Number.isFinite(na) && Number.isFinite(nb) && na !== nb) return na - nb;
+  return a.item < b.item ? -1 : a.item > b.item ? 1 : 0;
+}
+
+/** Group unordered behaviours by user and sort each timeline. */
+export function toTimelines(rows: Iterable<{ user: string } & Behaviour>): Map<string, Behaviour[]> {
+  const timelines = new Map<string, Behaviour[]>();
+  for (const { user, ...b } of rows) {
+    let list = timelines.get(user);
+    if (!list) timelines.set(user, (list = []));
+    list.push(b);
+  }
+  for (const list of timelines.values()) list.sort(compareBehaviours);
+  return timelines;
+}

@@ -1,0 +1,34 @@
+/**
+ * BaseModel (DIN paper §4.2, "Embedding & MLP"): the history is sum-pooled (padding masked),
+ * concatenated with the candidate, and fed to an MLP.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { createBehaviourEmbedding, embedBehaviours, historyMask } from '../layers/behaviourEmbedding.js';
+import type { StateUpdates } from '../layers/activations.js';
+import { applyMlp, createMlp, type MlpSpec } from '../layers/mlp.js';
+import { ParamStore } from '../layers/params.js';
+import type { BatchTensors, CtrModel, ModelConfig } from './model.js';
+
+export class BaseModel implements CtrModel {
+  readonly params: ParamStore;
+  readonly mlp: MlpSpec;
+
+  constructor(readonly config: ModelConfig, seed: number) {
+    this.params = new ParamStore(seed);
+    const D = 2 * config.embeddingDim;
+    createBehaviourEmbedding(this.params, { itemCount: config.itemCount, categoryCount: config.categoryCount, dim: config.embeddingDim });
+    this.mlp = { name: 'mlp', inputs: 2 * D, hidden: config.mlpHidden, activation: config.mlpActivation, outputs: 1 };
+    createMlp(this.params, this.mlp);
+  }
+
+  logits(batch: BatchTensors, training: boolean, updates?: StateUpdates): tf.Tensor1D {
+    return tf.tidy(() => {
+      const k = embedBehaviours(this.params, batch.historyItems, batch.historyCategories) as tf.Tensor3D; // [B, H, 2D]
+      const mask = historyMask(batch.historyItems); // [B, H]
+      const pooled = tf.sum(tf.mul(k, mask.expandDims(2)), 1) as tf.Tensor2D; // [B, 2D]
+      const q = embedBehaviours(this.params, batch.candidateItems, batch.candidateCategories) as tf.Tensor2D; // [B, 2D]
+      const x = tf.concat([pooled, q], 1); // [B, 4D]
+      return applyMlp(this.params, this.mlp, x, training, updates).reshape([-1]) as tf.Tensor1D;
+    });
+  }
+}

@@ -1,0 +1,49 @@
+/**
+ * DIN (Zhou et al., KDD 2018): the history is pooled with weights from the local activation unit
+ * (eq. 3, see layers/targetAttention.ts), concatenated with the candidate, and scored by an MLP
+ * 200-80 with Dice (eq. 9).
+ */
+import * as tf from '@tensorflow/tfjs';
+import { createBehaviourEmbedding, embedBehaviours, historyMask } from '../layers/behaviourEmbedding.js';
+import type { StateUpdates } from '../layers/activations.js';
+import { applyMlp, createMlp, type MlpSpec } from '../layers/mlp.js';
+import { ParamStore } from '../layers/params.js';
+import { attentionWeights, createTargetAttention, weightedSumPool, type AttentionSpec } from '../layers/targetAttention.js';
+import type { BatchTensors, CtrModel, ModelConfig } from './model.js';
+
+export class DinModel implements CtrModel {
+  readonly params: ParamStore;
+  readonly mlp: MlpSpec;
+  readonly attention: AttentionSpec;
+
+  constructor(readonly config: ModelConfig, seed: number) {
+    this.params = new ParamStore(seed);
+    const D = 2 * config.embeddingDim;
+    createBehaviourEmbedding(this.params, { itemCount: config.itemCount, categoryCount: config.categoryCount, dim: config.embeddingDim });
+    this.attention = { name: 'att', dim: D, hidden: config.attentionHidden };
+    createTargetAttention(this.params, this.attention);
+    this.mlp = { name: 'mlp', inputs: 2 * D, hidden: config.mlpHidden, activation: config.mlpActivation, outputs: 1 };
+    createMlp(this.params, this.mlp);
+  }
+
+  /** Attention weights [B, H] (for explanations and tests). */
+  weights(batch: BatchTensors): tf.Tensor2D {
+    return tf.tidy(() => {
+      const k = embedBehaviours(this.params, batch.historyItems, batch.historyCategories) as tf.Tensor3D;
+      const q = embedBehaviours(this.params, batch.candidateItems, batch.candidateCategories) as tf.Tensor2D;
+      return attentionWeights(this.params, this.attention, q, k, historyMask(batch.historyItems) as tf.Tensor2D);
+    });
+  }
+
+  logits(batch: BatchTensors, training: boolean, updates?: StateUpdates): tf.Tensor1D {
+    return tf.tidy(() => {
+      const k = embedBehaviours(this.params, batch.historyItems, batch.historyCategories) as tf.Tensor3D; // [B, H, 2D]
+      const q = embedBehaviours(this.params, batch.candidateItems, batch.candidateCategories) as tf.Tensor2D; // [B, 2D]
+      const mask = historyMask(batch.historyItems) as tf.Tensor2D; // [B, H]
+      const w = attentionWeights(this.params, this.attention, q, k, mask); // [B, H]
+      const pooled = weightedSumPool(w, k); // [B, 2D]
+      const x = tf.concat([pooled, q], 1) as tf.Tensor2D; // [B, 4D]
+      return applyMlp(this.params, this.mlp, x, training, updates).reshape([-1]) as tf.Tensor1D;
+    });
+  }
+}

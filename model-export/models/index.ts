@@ -1,0 +1,30 @@
+import type { ModelType } from '../../contract/manifest.js';
+import { BaseModel } from './base.js';
+import { DinModel } from './din.js';
+import type { CtrModel, ModelConfig } from './model.js';
+
+export const TRAINABLE_TYPES = ['base', 'din'] as const satisfies readonly ModelType[];
+
+export function createModel(config: ModelConfig, seed: number): CtrModel {
+  switch (config.type) {
+    case 'base':
+      return new BaseModel(config, seed);
+    case 'din':
+      return new DinModel(config, seed);
+    default:
+      throw new Error(`model type "${config.type}" cannot be trained yet`);
+  }
+}
+
+/** Defaults from the DIN paper / issue 2: embeddings 16 + 16, attention 80-40, MLP 200-80. */
+export function defaultConfig(type: ModelType, itemCount: number, categoryCount: number): ModelConfig {
+  return {
+    type,
+    itemCount,
+    categoryCount,
+    embeddingDim: 16,
+    mlpHidden: [200, 80],
+    mlpActivation: type === 'din' ? 'dice' : 'prelu',
+    attentionHidden: [80, 40],
+  };
+}

@@ -1,0 +1,22 @@
+/**
+ * BaseModel → ONNX (serving shape). The sum-pooled history and its share of the first MLP layer
+ * are computed once per request ([1, ·]) and broadcast over the C candidates.
+ */
+import type { BaseModel } from '../models/base.js';
+import { GraphBuilder } from './graphBuilder.js';
+import { embed, embeddingTables, historyMask, mlpHead } from './servingLayers.js';
+import { servingInputs, servingOutput } from './servingSignature.js';
+import type { WeightMap } from './weights.js';
+
+export function buildBaseGraph(model: BaseModel, w: WeightMap): GraphBuilder {
+  const g = new GraphBuilder('base');
+  const D = 2 * model.config.embeddingDim;
+  const x = servingInputs(g);
+  const tables = embeddingTables(g, w);
+  const k = embed(g, tables, x.historyItems, x.historyCategories); // [T, 2D]
+  const mask = g.op('Unsqueeze', [historyMask(g, x.historyItems), g.int64('axis0', [0])]); // [1, T]
+  const pooled = g.op('MatMul', [mask, k], {}, 'sum_pool'); // [1, 2D]
+  const q = embed(g, tables, x.candidateItems, x.candidateCategories); // [C, 2D]
+  servingOutput(g, mlpHead(g, w, model.mlp, [{ tensor: pooled, width: D }, { tensor: q, width: D }]));
+  return g;
+}

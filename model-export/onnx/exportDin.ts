@@ -1,0 +1,51 @@
+/**
+ * DIN → ONNX (serving shape: one history [T], C candidates).
+ *
+ * The local activation unit's first layer is split as in layers/targetAttention.ts:
+ *   W·[q, k, q−k, q⊙k] = (W_q + W_d)·q + (W_k − W_d)·k + W_p·(q⊙k)
+ * k-term once per behaviour [T, h1], q-term once per candidate [C, h1]. The product term is one
+ * GEMM: W_p·(q⊙k) over all (c, t) = q · K' with K'[d, t·h1] = k[t, d]·W_p[d, ·], built once per
+ * request — no [C, T, 2D] tensor is materialised.
+ */
+import type { DinModel } from '../models/din.js';
+import { GraphBuilder } from './graphBuilder.js';
+import { embed, embeddingTables, historyMask, mlpHead } from './servingLayers.js';
+import { servingInputs, servingOutput } from './servingSignature.js';
+import { combine, weightOf, type WeightMap } from './weights.js';
+
+export function buildDinGraph(model: DinModel, w: WeightMap): GraphBuilder {
+  const g = new GraphBuilder('din');
+  const D = 2 * model.config.embeddingDim;
+  const [h1, h2] = model.attention.hidden;
+  const att = model.attention.name;
+  const x = servingInputs(g);
+  const tables = embeddingTables(g, w);
+  const k = embed(g, tables, x.historyItems, x.historyCategories); // [T, 2D]
+  const q = embed(g, tables, x.candidateItems, x.candidateCategories); // [C, 2D]
+  const mask = historyMask(g, x.historyItems); // [T]
+
+  // DIN eq. (3), first layer of a(e_j, v_A), factored.
+  const wq = combine(w, `${att}.0.q`, `${att}.0.d`, (a, b) => a + b);
+  const wk = combine(w, `${att}.0.k`, `${att}.0.d`, (a, b) => a - b);
+  const b1 = weightOf(w, `${att}.0.bias`);
+  const qTerm = g.op('Add', [g.op('MatMul', [q, g.weight(`${att}.0.qd`, wq.data, wq.dims)]), g.weight(`${att}.0.bias`, b1.data, b1.shape)], {}, 'q_term'); // [C, h1]
+  const kTerm = g.op('MatMul', [k, g.weight(`${att}.0.kd`, wk.data, wk.dims)], {}, 'k_term'); // [T, h1]
+  const wp = weightOf(w, `${att}.0.p`);
+  const kT = g.op('Unsqueeze', [g.op('Transpose', [k], { perm: [1, 0] }), g.int64('axis2', [2])], {}, 'k_t'); // [2D, T, 1]
+  const kp = g.op('Mul', [kT, g.weight(`${att}.0.p3`, wp.data, [D, 1, h1])], {}, 'k_wp'); // [2D, T, h1]
+  const kpFlat = g.op('Reshape', [kp, g.int64('shape_d_flat', [D, -1])], {}, 'k_wp_flat'); // [2D, T·h1]
+  const pTerm = g.op('Reshape', [g.op('MatMul', [q, kpFlat]), g.int64('shape_c_t_h1', [0, -1, h1])], {}, 'p_term'); // [C, T, h1]
+  const qTerm3 = g.op('Unsqueeze', [qTerm, g.int64('axis1', [1])]); // [C, 1, h1]
+  const a1 = g.op('Sigmoid', [g.op('Add', [g.op('Add', [pTerm, qTerm3]), kTerm])], {}, 'att1'); // [C, T, h1]
+  const w2 = weightOf(w, `${att}.1.kernel`);
+  const b2 = weightOf(w, `${att}.1.bias`);
+  const a2 = g.op('Sigmoid', [g.op('Add', [g.op('MatMul', [a1, g.weight(`${att}.1.kernel`, w2.data, [h1, h2])]), g.weight(`${att}.1.bias`, b2.data, b2.shape)])], {}, 'att2'); // [C, T, h2]
+  const w3 = weightOf(w, `${att}.out.kernel`);
+  const b3 = weightOf(w, `${att}.out.bias`);
+  const logits = g.op('Add', [g.op('MatMul', [a2, g.weight(`${att}.out.kernel`, w3.data, [h2, 1])]), g.weight(`${att}.out.bias`, b3.data, b3.shape)]); // [C, T, 1]
+  // No softmax (DIN §4.3): raw activations, padding masked to 0.
+  const weights = g.op('Mul', [g.op('Squeeze', [logits, g.int64('axis2b', [2])]), mask], {}, 'att_weights'); // [C, T]
+  const pooled = g.op('MatMul', [weights, k], {}, 'att_pool'); // [C, 2D]
+  servingOutput(g, mlpHead(g, w, model.mlp, [{ tensor: pooled, width: D }, { tensor: q, width: D }]));
+  return g;
+}

@@ -1,0 +1,58 @@
+/**
+ * Export a trained model: `<dir>/model.onnx` + `<dir>/manifest.json` (schema: contract/manifest.ts).
+ * The version is the export date plus the first 8 hex digits of the ONNX file's sha256, so the
+ * same weights always get the same version on a given day and any change gets a new one.
+ */
+import { createHash } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { FeatureContract } from '../../contract/featureContract.js';
+import { modelManifestSchema, type ModelManifest } from '../../contract/manifest.js';
+import { BaseModel } from '../models/base.js';
+import { DinModel } from '../models/din.js';
+import type { CtrModel } from '../models/model.js';
+import { buildBaseGraph } from './exportBase.js';
+import { buildDinGraph } from './exportDin.js';
+import { IR_VERSION, OPSET, type GraphBuilder } from './graphBuilder.js';
+import { SIGNATURE } from './servingSignature.js';
+
+export const ONNX_FILE = 'model.onnx';
+export const MANIFEST_FILE = 'manifest.json';
+
+export async function buildGraph(model: CtrModel): Promise<GraphBuilder> {
+  const weights = await model.params.snapshot();
+  if (model instanceof DinModel) return buildDinGraph(model, weights);
+  if (model instanceof BaseModel) return buildBaseGraph(model, weights);
+  throw new Error(`no ONNX exporter for model type "${model.config.type}"`);
+}
+
+export interface ExportOptions {
+  dir: string;
+  name: string;
+  metrics: Record<string, number>;
+  training: Record<string, unknown>;
+  /** Fixed timestamp for reproducible manifests in tests. */
+  created?: Date;
+}
+
+export async function exportModel(model: CtrModel, contract: FeatureContract, o: ExportOptions): Promise<ModelManifest> {
+  const graph = await buildGraph(model);
+  const bytes = graph.toBytes(`${model.config.type} exported by interest-edge`);
+  const sha256 = createHash('sha256').update(bytes).digest('hex');
+  const created = o.created ?? new Date();
+  const manifest = modelManifestSchema.parse({
+    name: o.name,
+    type: model.config.type,
+    version: `${created.toISOString().slice(0, 10)}.${sha256.slice(0, 8)}`,
+    created: created.toISOString(),
+    onnx: { file: ONNX_FILE, sha256, bytes: bytes.length, irVersion: IR_VERSION, opset: OPSET },
+    ...SIGNATURE,
+    featureContract: contract.spec,
+    metrics: o.metrics,
+    training: { ...o.training, modelConfig: model.config, graphNodes: graph.size },
+  });
+  mkdirSync(o.dir, { recursive: true });
+  writeFileSync(join(o.dir, ONNX_FILE), bytes);
+  writeFileSync(join(o.dir, MANIFEST_FILE), JSON.stringify(manifest, null, 1) + '\n');
+  return manifest;
+}

@@ -1,0 +1,156 @@
+/**
+ * A small ONNX graph builder over the `onnx-buf` protobuf classes (@bufbuild/protobuf).
+ *
+ * Targets IR version 8 / opset 17 (what Debian's python3-onnx 1.12 checker accepts and every
+ * onnxruntime we serve with runs). Weights become initializers; initializers no node reads are
+ * dropped when the model is serialised. Tensor names are generated from a prefix and a counter so
+ * exporters only name inputs, outputs and weights.
+ */
+import { create, toBinary } from '@bufbuild/protobuf';
+import {
+  AttributeProto_AttributeType,
+  AttributeProtoSchema,
+  GraphProtoSchema,
+  ModelProtoSchema,
+  NodeProtoSchema,
+  OperatorSetIdProtoSchema,
+  TensorProto_DataType,
+  TensorProtoSchema,
+  TensorShapeProto_DimensionSchema,
+  TensorShapeProtoSchema,
+  TypeProto_TensorSchema,
+  TypeProtoSchema,
+  ValueInfoProtoSchema,
+  type AttributeProto,
+  type NodeProto,
+  type TensorProto,
+  type ValueInfoProto,
+} from 'onnx-buf';
+
+export const IR_VERSION = 8;
+export const OPSET = 17;
+
+export type ElemType = 'float32' | 'int32' | 'int64';
+/** A dimension: fixed size or a symbolic name such as 'T' or 'C'. */
+export type Dim = number | string;
+export type AttrValue = number | number[] | { float: number } | { floats: number[] } | { ints: number[] };
+
+const DATA_TYPE: Record<ElemType, TensorProto_DataType> = {
+  float32: TensorProto_DataType.FLOAT,
+  int32: TensorProto_DataType.INT32,
+  int64: TensorProto_DataType.INT64,
+};
+
+export class GraphBuilder {
+  private readonly nodes: NodeProto[] = [];
+  private readonly initializers = new Map<string, TensorProto>();
+  private readonly inputs: ValueInfoProto[] = [];
+  private readonly outputs: ValueInfoProto[] = [];
+  private counter = 0;
+
+  constructor(readonly name: string) {}
+
+  input(name: string, type: ElemType, shape: Dim[]): string {
+    this.inputs.push(valueInfo(name, type, shape));
+    return name;
+  }
+
+  /** Mark `tensor` as a graph output named `name` (adds an Identity when the names differ). */
+  output(tensor: string, name: string, type: ElemType, shape: Dim[]): void {
+    if (tensor !== name) this.nodes.push(makeNode('Identity', [tensor], [name], {}, `${name}_identity`));
+    this.outputs.push(valueInfo(name, type, shape));
+  }
+
+  /** A float32 weight. */
+  weight(name: string, data: Float32Array, dims: number[]): string {
+    return this.addInitializer(name, 'float32', new Uint8Array(data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength)), dims, data.length);
+  }
+
+  /** An int64 constant (shapes and axes). */
+  int64(name: string, values: number[]): string {
+    const data = BigInt64Array.from(values.map(BigInt));
+    return this.addInitializer(name, 'int64', new Uint8Array(data.buffer), [values.length], values.length);
+  }
+
+  /** An int32 constant. */
+  int32(name: string, values: number[], dims: number[] = [values.length]): string {
+    const data = Int32Array.from(values);
+    return this.addInitializer(name, 'int32', new Uint8Array(data.buffer), dims, values.length);
+  }
+
+  /** A float32 scalar or vector constant. */
+  float(name: string, values: number[], dims: number[] = [values.length]): string {
+    return this.weight(name, Float32Array.from(values), dims);
+  }
+
+  /** Add one node; returns the name of its (first) output. */
+  op(opType: string, inputs: string[], attrs: Record<string, AttrValue> = {}, hint = opType.toLowerCase()): string {
+    const out = `${hint}_${this.counter++}`;
+    this.nodes.push(makeNode(opType, inputs, [out], attrs, `${opType}_${this.counter}`));
+    return out;
+  }
+
+  /** Serialise to ONNX bytes, dropping initializers no node reads. */
+  toBytes(docString = ''): Uint8Array {
+    const used = new Set(this.nodes.flatMap((n) => n.input));
+    const graph = create(GraphProtoSchema, {
+      name: this.name,
+      node: this.nodes,
+      initializer: [...this.initializers.values()].filter((t) => used.has(t.name)),
+      input: this.inputs,
+      output: this.outputs,
+    });
+    const model = create(ModelProtoSchema, {
+      irVersion: BigInt(IR_VERSION),
+      opsetImport: [create(OperatorSetIdProtoSchema, { domain: '', version: BigInt(OPSET) })],
+      producerName: 'interest-edge',
+      producerVersion: '0.1.0',
+      docString,
+      graph,
+    });
+    return toBinary(ModelProtoSchema, model);
+  }
+
+  /** Node count (for reports). */
+  get size(): number {
+    return this.nodes.length;
+  }
+
+  private addInitializer(name: string, type: ElemType, raw: Uint8Array, dims: number[], count: number): string {
+    if (this.initializers.has(name)) throw new Error(`duplicate initializer ${name}`);
+    const expected = dims.reduce((a, b) => a * b, 1);
+    if (expected !== count) throw new Error(`initializer ${name}: dims [${dims.join(', ')}] hold ${expected} values, got ${count}`);
+    this.initializers.set(
+      name,
+      create(TensorProtoSchema, { name, dataType: DATA_TYPE[type], dims: dims.map(BigInt), rawData: raw as Uint8Array<ArrayBuffer> }),
+    );
+    return name;
+  }
+}
+
+function valueInfo(name: string, type: ElemType, shape: Dim[]): ValueInfoProto {
+  const dim = shape.map((d) =>
+    create(TensorShapeProto_DimensionSchema, { value: typeof d === 'number' ? { case: 'dimValue', value: BigInt(d) } : { case: 'dimParam', value: d } }),
+  );
+  return create(ValueInfoProtoSchema, {
+    name,
+    type: create(TypeProtoSchema, {
+      value: { case: 'tensorType', value: create(TypeProto_TensorSchema, { elemType: DATA_TYPE[type], shape: create(TensorShapeProtoSchema, { dim }) }) },
+    }),
+  });
+}
+
+function makeNode(opType: string, input: string[], output: string[], attrs: Record<string, AttrValue>, name: string): NodeProto {
+  return create(NodeProtoSchema, { opType, input, output, name, attribute: Object.entries(attrs).map(([k, v]) => attribute(k, v)) });
+}
+
+function attribute(name: string, v: AttrValue): AttributeProto {
+  if (typeof v === 'number') return create(AttributeProtoSchema, { name, type: AttributeProto_AttributeType.INT, i: BigInt(v) });
+  if (Array.isArray(v)) return create(AttributeProtoSchema, { name, type: AttributeProto_AttributeType.INTS, ints: v.map(BigInt) });
+  if ('float' in v) return create(AttributeProtoSchema, { name, type: AttributeProto_AttributeType.FLOAT, f: v.float });
+  if ('floats' in v) return create(AttributeProtoSchema, { name, type: AttributeProto_AttributeType.FLOATS, floats: v.floats });
+  return create(AttributeProtoSchema, { name, type: AttributeProto_AttributeType.INTS, ints: v.ints.map(BigInt) });
+}
+
+/** ONNX Cast `to` values. */
+export const ONNX_FLOAT = TensorProto_DataType.FLOAT;

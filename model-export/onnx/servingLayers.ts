@@ -1,0 +1,91 @@
+/**
+ * Graph pieces shared by the exporters, in the serving shape: ONE history [T] and C candidates.
+ * Every piece mirrors a tfjs layer in model-export/layers/ and reads that layer's weights by name.
+ */
+import { DICE_EPSILON, type Activation } from '../layers/activations.js';
+import type { MlpSpec } from '../layers/mlp.js';
+import { ONNX_FLOAT, type GraphBuilder } from './graphBuilder.js';
+import { rowsOf, weightOf, type WeightMap } from './weights.js';
+
+/** Add the two embedding tables as initializers (once per graph). */
+export function embeddingTables(g: GraphBuilder, w: WeightMap): { item: string; category: string } {
+  const item = weightOf(w, 'emb.item');
+  const category = weightOf(w, 'emb.category');
+  return { item: g.weight('emb.item', item.data, item.shape), category: g.weight('emb.category', category.data, category.shape) };
+}
+
+/** items, categories [N] → [N, 2D] (layers/behaviourEmbedding.ts). */
+export function embed(g: GraphBuilder, tables: { item: string; category: string }, items: string, categories: string): string {
+  const e = g.op('Gather', [tables.item, items], { axis: 0 }, 'item_emb'); // [N, D]
+  const c = g.op('Gather', [tables.category, categories], { axis: 0 }, 'cat_emb'); // [N, D]
+  return g.op('Concat', [e, c], { axis: 1 }, 'behaviour'); // [N, 2D]
+}
+
+/** 1.0 where the history holds a behaviour, 0.0 on padding (index 0): [T]. */
+export function historyMask(g: GraphBuilder, historyItems: string): string {
+  const isPad = g.op('Equal', [historyItems, g.int32('pad_index', [0], [])], {}, 'is_pad'); // [T] bool
+  return g.op('Cast', [g.op('Not', [isPad], {}, 'is_real')], { to: ONNX_FLOAT }, 'mask'); // [T]
+}
+
+/**
+ * The MLP head (layers/mlp.ts) → probabilities [C].
+ * `parts` are the pieces of the tfjs input concat, in order, each [C, width] or [1, width]:
+ * the first layer is split by rows into one MatMul per part, so a history-only part computed as
+ * [1, width] is multiplied once and broadcast over the candidates instead of tiled.
+ */
+export function mlpHead(g: GraphBuilder, w: WeightMap, spec: MlpSpec, parts: Array<{ tensor: string; width: number }>): string {
+  let h = '';
+  let fanIn = 0;
+  spec.hidden.forEach((units, i) => {
+    const prefix = `${spec.name}.${i}`;
+    let z: string;
+    if (i === 0) {
+      let row = 0;
+      const terms = parts.map((p, j) => {
+        const slice = rowsOf(w, `${prefix}.kernel`, row, row + p.width);
+        row += p.width;
+        return g.op('MatMul', [p.tensor, g.weight(`${prefix}.kernel.part${j}`, slice.data, slice.dims)], {}, `${spec.name}${i}_part`);
+      });
+      if (row !== spec.inputs) throw new Error(`MLP parts cover ${row} inputs, the layer has ${spec.inputs}`);
+      z = terms.reduce((acc, t) => g.op('Add', [acc, t], {}, `${spec.name}${i}_sum`));
+    } else {
+      const k = weightOf(w, `${prefix}.kernel`);
+      z = g.op('MatMul', [h, g.weight(`${prefix}.kernel`, k.data, k.shape)], {}, `${spec.name}${i}_mm`);
+    }
+    const b = weightOf(w, `${prefix}.bias`);
+    z = g.op('Add', [z, g.weight(`${prefix}.bias`, b.data, b.shape)], {}, `${spec.name}${i}_z`); // [C, units]
+    h = activation(g, w, `${prefix}.act`, spec.activation, z, units);
+    fanIn = units;
+  });
+  void fanIn;
+  const k = weightOf(w, `${spec.name}.out.kernel`);
+  const b = weightOf(w, `${spec.name}.out.bias`);
+  const logit = g.op('Add', [g.op('MatMul', [h, g.weight(`${spec.name}.out.kernel`, k.data, k.shape)]), g.weight(`${spec.name}.out.bias`, b.data, b.shape)], {}, 'logit'); // [C, 1]
+  return g.op('Sigmoid', [g.op('Reshape', [logit, g.int64('flat_shape', [-1])], {}, 'logit_flat')], {}, 'prob'); // [C]
+}
+
+/** layers/activations.ts at inference. */
+function activation(g: GraphBuilder, w: WeightMap, name: string, kind: Activation, z: string, units: number): string {
+  switch (kind) {
+    case 'relu':
+      return g.op('Relu', [z]);
+    case 'sigmoid':
+      return g.op('Sigmoid', [z]);
+    case 'prelu': {
+      const alpha = weightOf(w, `${name}.alpha`);
+      return g.op('PRelu', [z, g.weight(`${name}.alpha`, alpha.data, [units])]);
+    }
+    case 'dice': {
+      // DIN eq. (9) with the moving moments: p = sigmoid((z − m) / sqrt(v + ε)) = sigmoid(z·inv + shift),
+      // out = z·(α + p·(1 − α)). inv and shift are folded here in float64.
+      const mean = weightOf(w, `${name}.movingMean`).data;
+      const variance = weightOf(w, `${name}.movingVariance`).data;
+      const alpha = weightOf(w, `${name}.alpha`).data;
+      const inv = variance.map((v) => 1 / Math.sqrt(v + DICE_EPSILON));
+      const shift = mean.map((m, i) => -m * inv[i]);
+      const p = g.op('Sigmoid', [g.op('Add', [g.op('Mul', [z, g.weight(`${name}.inv`, inv, [units])]), g.weight(`${name}.shift`, shift, [units])])], {}, 'dice_p');
+      const gate = g.op('Add', [g.weight(`${name}.alpha`, alpha, [units]), g.op('Mul', [p, g.weight(`${name}.oneMinusAlpha`, alpha.map((a) => 1 - a), [units])])], {}, 'dice_gate');
+      return g.op('Mul', [z, gate], {}, 'dice');
+    }
+  }
+}

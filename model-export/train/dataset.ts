@@ -1,0 +1,107 @@
+/**
+ * Encoded samples in flat typed arrays, and mini-batch assembly.
+ *
+ * Timelines are encoded once through the feature contract (the same `encode` the worker calls),
+ * samples point into them, and a batch copies the last ≤ H behaviours before each sample's
+ * position into [B, H] right-padded arrays — the contract's 'full' width.
+ */
+import { FeatureContract } from '../../contract/featureContract.js';
+import type { BehaviourLog } from '../data/behaviourLog.js';
+import type { Sample } from '../samples/sample.js';
+
+export interface Batch {
+  size: number;
+  /** [B, H] item indices, right-padded with 0. */
+  historyItems: Int32Array;
+  /** [B, H] category indices. */
+  historyCategories: Int32Array;
+  /** [B] */
+  candidateItems: Int32Array;
+  candidateCategories: Int32Array;
+  labels: Float32Array;
+  /** [B] dense user number, for GAUC. */
+  users: Int32Array;
+}
+
+export class EncodedDataset {
+  readonly size: number;
+  readonly maxHistory: number;
+  private readonly seqItems: Int32Array;
+  private readonly seqCategories: Int32Array;
+  private readonly seqStart: Int32Array;
+  readonly sampleUser: Int32Array;
+  private readonly samplePosition: Int32Array;
+  readonly candidateItems: Int32Array;
+  readonly candidateCategories: Int32Array;
+  readonly labels: Float32Array;
+  readonly userIds: string[];
+
+  constructor(log: BehaviourLog, samples: readonly Sample[], contract: FeatureContract) {
+    this.maxHistory = contract.maxHistory;
+    const users = [...new Set(samples.map((s) => s.user))];
+    const userNumber = new Map(users.map((u, i) => [u, i]));
+    this.userIds = users;
+    const total = users.reduce((n, u) => n + log.timelines.get(u)!.length, 0);
+    this.seqItems = new Int32Array(total);
+    this.seqCategories = new Int32Array(total);
+    this.seqStart = new Int32Array(users.length + 1);
+    let offset = 0;
+    users.forEach((u, i) => {
+      this.seqStart[i] = offset;
+      for (const b of log.timelines.get(u)!) {
+        const e = contract.encode({ item: b.item, category: log.itemCategory.get(b.item) });
+        this.seqItems[offset] = e.item;
+        this.seqCategories[offset] = e.category;
+        offset++;
+      }
+    });
+    this.seqStart[users.length] = offset;
+
+    this.size = samples.length;
+    this.sampleUser = new Int32Array(this.size);
+    this.samplePosition = new Int32Array(this.size);
+    this.candidateItems = new Int32Array(this.size);
+    this.candidateCategories = new Int32Array(this.size);
+    this.labels = new Float32Array(this.size);
+    samples.forEach((s, i) => {
+      this.sampleUser[i] = userNumber.get(s.user)!;
+      this.samplePosition[i] = s.position;
+      const e = contract.encode({ item: s.candidate, category: log.itemCategory.get(s.candidate) });
+      this.candidateItems[i] = e.item;
+      this.candidateCategories[i] = e.category;
+      this.labels[i] = s.label;
+    });
+  }
+
+  /** Assemble the samples at `indices` into one batch. */
+  batch(indices: ArrayLike<number>): Batch {
+    const B = indices.length;
+    const H = this.maxHistory;
+    const historyItems = new Int32Array(B * H);
+    const historyCategories = new Int32Array(B * H);
+    const candidateItems = new Int32Array(B);
+    const candidateCategories = new Int32Array(B);
+    const labels = new Float32Array(B);
+    const users = new Int32Array(B);
+    for (let b = 0; b < B; b++) {
+      const i = indices[b];
+      const u = this.sampleUser[i];
+      const end = this.seqStart[u] + this.samplePosition[i];
+      const start = Math.max(this.seqStart[u], end - H); // keep the most recent H
+      historyItems.set(this.seqItems.subarray(start, end), b * H);
+      historyCategories.set(this.seqCategories.subarray(start, end), b * H);
+      candidateItems[b] = this.candidateItems[i];
+      candidateCategories[b] = this.candidateCategories[i];
+      labels[b] = this.labels[i];
+      users[b] = u;
+    }
+    return { size: B, historyItems, historyCategories, candidateItems, candidateCategories, labels, users };
+  }
+
+  /** Item counts of the behaviours and candidates this dataset references (for MBA-style stats). */
+  positiveRate(): number {
+    let s = 0;
+    for (const l of this.labels) s += l;
+    return s / this.size;
+  }
+}

@@ -1,0 +1,105 @@
+/** Mini-batch training with Adam and evaluation on the test split. */
+import * as tf from '@tensorflow/tfjs';
+import seedrandom from 'seedrandom';
+import { applyStateUpdates, type StateUpdates } from '../layers/activations.js';
+import type { BatchTensors, CtrModel } from '../models/model.js';
+import type { Batch, EncodedDataset } from './dataset.js';
+import { auc, gauc, logloss } from './metrics.js';
+
+export interface FitOptions {
+  epochs: number;
+  batchSize: number;
+  learningRate: number;
+  seed: number;
+  /** Called after every step with the running mean loss of the epoch. */
+  onStep?: (info: { epoch: number; step: number; steps: number; loss: number; samples: number }) => void;
+  onEpoch?: (info: EpochReport) => void;
+}
+
+export interface EvalReport {
+  auc: number;
+  gauc: number;
+  logloss: number;
+}
+
+export interface EpochReport extends EvalReport {
+  epoch: number;
+  trainLoss: number;
+  samplesPerSecond: number;
+}
+
+export function toTensors(batch: Batch, maxHistory: number): BatchTensors {
+  return {
+    historyItems: tf.tensor2d(batch.historyItems, [batch.size, maxHistory], 'int32'),
+    historyCategories: tf.tensor2d(batch.historyCategories, [batch.size, maxHistory], 'int32'),
+    candidateItems: tf.tensor1d(batch.candidateItems, 'int32'),
+    candidateCategories: tf.tensor1d(batch.candidateCategories, 'int32'),
+  };
+}
+
+function disposeBatch(t: BatchTensors): void {
+  tf.dispose([t.historyItems, t.historyCategories, t.candidateItems, t.candidateCategories]);
+}
+
+function shuffled(n: number, rng: seedrandom.PRNG): Int32Array {
+  const order = Int32Array.from({ length: n }, (_, i) => i);
+  for (let i = n - 1; i > 0; i--) {
+    const j = Math.floor(rng() * (i + 1));
+    [order[i], order[j]] = [order[j], order[i]];
+  }
+  return order;
+}
+
+export async function fit(model: CtrModel, train: EncodedDataset, test: EncodedDataset, options: FitOptions): Promise<EpochReport[]> {
+  const optimizer = tf.train.adam(options.learningRate);
+  const rng = seedrandom(`shuffle:${options.seed}`);
+  const variables = model.params.trainable();
+  const updates: StateUpdates = { pending: [] };
+  const reports: EpochReport[] = [];
+  const steps = Math.ceil(train.size / options.batchSize);
+  for (let epoch = 1; epoch <= options.epochs; epoch++) {
+    const order = shuffled(train.size, rng);
+    const started = performance.now();
+    let lossSum = 0;
+    for (let step = 0; step < steps; step++) {
+      const batch = train.batch(order.subarray(step * options.batchSize, (step + 1) * options.batchSize));
+      const inputs = toTensors(batch, train.maxHistory);
+      const labels = tf.tensor1d(batch.labels);
+      const loss = optimizer.minimize(
+        () => tf.losses.sigmoidCrossEntropy(labels, model.logits(inputs, true, updates)) as tf.Scalar,
+        true,
+        variables,
+      )!;
+      applyStateUpdates(updates);
+      lossSum += (await loss.data())[0];
+      tf.dispose([loss, labels]);
+      disposeBatch(inputs);
+      options.onStep?.({ epoch, step: step + 1, steps, loss: lossSum / (step + 1), samples: Math.min((step + 1) * options.batchSize, train.size) });
+    }
+    const seconds = (performance.now() - started) / 1000;
+    const report: EpochReport = { epoch, trainLoss: lossSum / steps, samplesPerSecond: train.size / seconds, ...(await evaluate(model, test)) };
+    reports.push(report);
+    options.onEpoch?.(report);
+  }
+  optimizer.dispose();
+  return reports;
+}
+
+/** Probabilities for every sample of a dataset, in inference mode (Dice moving moments). */
+export async function predict(model: CtrModel, data: EncodedDataset, batchSize = 2048): Promise<Float32Array> {
+  const out = new Float32Array(data.size);
+  for (let start = 0; start < data.size; start += batchSize) {
+    const idx = Int32Array.from({ length: Math.min(batchSize, data.size - start) }, (_, i) => start + i);
+    const inputs = toTensors(data.batch(idx), data.maxHistory);
+    const p = tf.tidy(() => tf.sigmoid(model.logits(inputs, false)));
+    out.set((await p.data()) as Float32Array, start);
+    p.dispose();
+    disposeBatch(inputs);
+  }
+  return out;
+}
+
+export async function evaluate(model: CtrModel, data: EncodedDataset): Promise<EvalReport> {
+  const p = await predict(model, data);
+  return { auc: auc(p, data.labels), gauc: gauc(p, data.labels, data.sampleUser), logloss: logloss(p, data.labels) };
+}

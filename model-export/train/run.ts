@@ -1,0 +1,97 @@
+/** One training run: prepare data, fit, evaluate — shared by the train CLI and the experiment runner. */
+import cliProgress from 'cli-progress';
+import type { BehaviourLog } from '../data/behaviourLog.js';
+import { createModel, defaultConfig } from '../models/index.js';
+import type { CtrModel, ModelConfig } from '../models/model.js';
+import type { Protocol } from '../samples/protocols.js';
+import type { ModelType } from '../../contract/manifest.js';
+import type { Activation } from '../layers/activations.js';
+import { fit, type EpochReport } from './fit.js';
+import { prepareData, type PreparedData } from './pipeline.js';
+
+export interface RunConfig {
+  model: ModelType;
+  protocol: Protocol;
+  seed: number;
+  epochs: number;
+  batchSize: number;
+  learningRate: number;
+  maxHistory: number;
+  minItemCount: number;
+  embeddingDim: number;
+  /** Override the model's default MLP activation (base: prelu, din: dice). */
+  activation?: Activation;
+}
+
+export const DEFAULT_RUN: Omit<RunConfig, 'model' | 'protocol' | 'seed'> = {
+  epochs: 4,
+  batchSize: 256,
+  learningRate: 1e-3,
+  maxHistory: 50,
+  minItemCount: 2,
+  embeddingDim: 16,
+};
+
+export interface RunResult {
+  config: RunConfig;
+  modelConfig: ModelConfig;
+  backend: string;
+  epochs: EpochReport[];
+  trainSamples: number;
+  testSamples: number;
+  seconds: number;
+}
+
+export async function trainRun(
+  log: BehaviourLog,
+  config: RunConfig,
+  backend: string,
+  progress = process.stderr.isTTY,
+): Promise<{ result: RunResult; model: CtrModel; data: PreparedData }> {
+  const started = performance.now();
+  const data = prepareData(log, config);
+  const modelConfig: ModelConfig = {
+    ...defaultConfig(config.model, data.contract.itemCount, data.contract.categoryCount),
+    embeddingDim: config.embeddingDim,
+    ...(config.activation ? { mlpActivation: config.activation } : {}),
+  };
+  const model = createModel(modelConfig, config.seed);
+  const label = `${config.model}/${config.protocol}/seed ${config.seed}`;
+  const bar = new cliProgress.SingleBar(
+    { format: `${label} epoch {epoch} [{bar}] {percentage}% | {value}/{total} samples | {rate} samples/s | loss {loss}`, noTTYOutput: !progress, notTTYSchedule: 30_000 },
+    cliProgress.Presets.shades_classic,
+  );
+  let epochStart = performance.now();
+  bar.start(data.train.size, 0, { epoch: 1, rate: '-', loss: '-' });
+  const epochs = await fit(model, data.train, data.test, {
+    epochs: config.epochs,
+    batchSize: config.batchSize,
+    learningRate: config.learningRate,
+    seed: config.seed,
+    onStep: ({ epoch, samples, loss }) => {
+      if (samples === config.batchSize || samples < config.batchSize) epochStart = performance.now();
+      const rate = (samples / ((performance.now() - epochStart) / 1000)).toFixed(0);
+      bar.update(samples, { epoch, rate, loss: loss.toFixed(4) });
+    },
+    onEpoch: (r) => {
+      bar.stop();
+      console.error(
+        `${label} epoch ${r.epoch}: train loss ${r.trainLoss.toFixed(4)}, test AUC ${r.auc.toFixed(4)}, GAUC ${r.gauc.toFixed(4)}, logloss ${r.logloss.toFixed(4)}, ${r.samplesPerSecond.toFixed(0)} samples/s`,
+      );
+      if (r.epoch < config.epochs) bar.start(data.train.size, 0, { epoch: r.epoch + 1, rate: '-', loss: '-' });
+    },
+  });
+  return {
+    result: {
+      config,
+      modelConfig,
+      backend,
+      epochs,
+      trainSamples: data.train.size,
+      testSamples: data.test.size,
+      seconds: (performance.now() - started) / 1000,
+    },
+    model,
+    data,
+  };
+}

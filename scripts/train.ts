@@ -1,0 +1,88 @@
+/**
+ * Train one model and (optionally) export it.
+ *
+ *   npm run train -- --model din --protocol next --epochs 4 --seed 1 --out models/din-movielens
+ *
+ * Without --out only metrics are printed (and written to --results if given).
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { parseArgs } from 'node:util';
+import { MODEL_TYPES, type ModelType } from '../contract/manifest.js';
+import { readMovieLens } from '../model-export/data/movielens.js';
+import { PROTOCOLS, type Protocol } from '../model-export/samples/protocols.js';
+import { selectBackend, BACKEND_PREFERENCE, type BackendName } from '../model-export/train/backend.js';
+import { DEFAULT_RUN, trainRun } from '../model-export/train/run.js';
+import { exportModel } from '../model-export/onnx/exportModel.js';
+
+const { values: a } = parseArgs({
+  options: {
+    model: { type: 'string', default: 'din' },
+    protocol: { type: 'string', default: 'next' },
+    seed: { type: 'string', default: '1' },
+    epochs: { type: 'string', default: String(DEFAULT_RUN.epochs) },
+    'batch-size': { type: 'string', default: String(DEFAULT_RUN.batchSize) },
+    lr: { type: 'string', default: String(DEFAULT_RUN.learningRate) },
+    'max-history': { type: 'string', default: String(DEFAULT_RUN.maxHistory) },
+    'min-item-count': { type: 'string', default: String(DEFAULT_RUN.minItemCount) },
+    'embedding-dim': { type: 'string', default: String(DEFAULT_RUN.embeddingDim) },
+    activation: { type: 'string' },
+    backend: { type: 'string' },
+    data: { type: 'string' },
+    out: { type: 'string' },
+    name: { type: 'string' },
+    results: { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+  },
+  strict: true,
+});
+
+if (a.help) {
+  console.log(`usage: npm run train -- [--model ${MODEL_TYPES.join('|')}] [--protocol ${PROTOCOLS.join('|')}] [--seed N] [--epochs N]
+  [--batch-size N] [--lr X] [--max-history H] [--min-item-count N] [--embedding-dim D] [--activation dice|prelu]
+  [--backend ${BACKEND_PREFERENCE.join('|')}] [--data dir] [--out models/<name>] [--name <name>] [--results file.json]`);
+  process.exit(0);
+}
+
+function int(name: string, v: string | undefined): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`--${name} must be a non-negative integer, got "${v}"`);
+  return n;
+}
+function oneOf<T extends string>(name: string, v: string | undefined, allowed: readonly T[]): T {
+  if (!allowed.includes(v as T)) throw new Error(`--${name} must be one of ${allowed.join(', ')}, got "${v}"`);
+  return v as T;
+}
+
+const config = {
+  model: oneOf<ModelType>('model', a.model, MODEL_TYPES),
+  protocol: oneOf<Protocol>('protocol', a.protocol, PROTOCOLS),
+  seed: int('seed', a.seed),
+  epochs: int('epochs', a.epochs),
+  batchSize: int('batch-size', a['batch-size']),
+  learningRate: Number(a.lr),
+  maxHistory: int('max-history', a['max-history']),
+  minItemCount: int('min-item-count', a['min-item-count']),
+  embeddingDim: int('embedding-dim', a['embedding-dim']),
+  ...(a.activation ? { activation: oneOf('activation', a.activation, ['dice', 'prelu'] as const) } : {}),
+};
+
+const backend = await selectBackend(a.backend ? oneOf<BackendName>('backend', a.backend, BACKEND_PREFERENCE) : undefined);
+const log = a.data ? readMovieLens(a.data) : readMovieLens();
+const { result, model, data } = await trainRun(log, config, backend);
+const last = result.epochs[result.epochs.length - 1];
+console.log(JSON.stringify({ model: config.model, protocol: config.protocol, seed: config.seed, auc: last.auc, gauc: last.gauc, logloss: last.logloss, samplesPerSecond: last.samplesPerSecond }));
+if (a.results) {
+  mkdirSync(dirname(a.results), { recursive: true });
+  writeFileSync(a.results, JSON.stringify(result, null, 2) + '\n');
+}
+if (a.out) {
+  const name = a.name ?? `${config.model}-movielens`;
+  const manifest = await exportModel(model, data.contract, {
+    dir: a.out,
+    name,
+    metrics: { auc: last.auc, gauc: last.gauc, logloss: last.logloss },
+    training: { ...config, backend, source: log.source, trainSamples: result.trainSamples, testSamples: result.testSamples, samplesPerSecond: last.samplesPerSecond },
+  });
+  console.error(`exported ${name} ${manifest.version} → ${a.out} (${manifest.onnx.bytes} bytes, sha256 ${manifest.onnx.sha256.slice(0, 12)}…)`);
+}

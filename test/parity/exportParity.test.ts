@@ -1,0 +1,145 @@
+/**
+ * tfjs ↔ onnxruntime-node parity of the exported serving graphs.
+ * tfjs scores each candidate with the history tiled ([C, H], full padding, training code path in
+ * inference mode); the ONNX graph gets the compact history once. ≥ 512 random requests with
+ * history lengths 0, 1, H and > H, candidate counts 1 … 500, unknown ids with and without
+ * category hints. Max |Δ| must stay ≤ 1e-5.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import * as ort from 'onnxruntime-node';
+import seedrandom from 'seedrandom';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { BehaviourRef, FeatureContract } from '../../contract/featureContract.js';
+import { SERVING_INPUTS, SERVING_OUTPUTS } from '../../contract/manifest.js';
+import type { CtrModel } from '../../model-export/models/model.js';
+import { exportModel } from '../../model-export/onnx/exportModel.js';
+import { selectBackend } from '../../model-export/train/backend.js';
+import { trainedFixture } from './trainedFixture.js';
+
+const REQUESTS = 512;
+const CANDIDATE_COUNTS = [1, 2, 7, 50, 100, 500];
+
+function randomRequests(contract: FeatureContract, seed: number) {
+  const rng = seedrandom(`requests:${seed}`);
+  const H = contract.maxHistory;
+  const lengths = [0, 1, H, H + 13];
+  const pick = (): BehaviourRef => {
+    const r = rng();
+    if (r < 0.05) return { item: `unknown-${Math.floor(rng() * 1e6)}` }; // OOV, no hint
+    if (r < 0.1) return { item: 999_000 + Math.floor(rng() * 1000), category: contract.spec.categories[Math.floor(rng() * contract.spec.categories.length)] }; // OOV with hint
+    return { item: contract.spec.items[Math.floor(rng() * contract.spec.items.length)] };
+  };
+  return Array.from({ length: REQUESTS }, (_, i) => {
+    const historyLength = i < 64 ? lengths[i % 4] : Math.floor(rng() * (H + 20));
+    const candidates = CANDIDATE_COUNTS[i % CANDIDATE_COUNTS.length];
+    return { history: Array.from({ length: historyLength }, pick), candidates: Array.from({ length: candidates }, pick) };
+  });
+}
+
+async function tfjsScores(model: CtrModel, contract: FeatureContract, history: BehaviourRef[], candidates: BehaviourRef[]): Promise<Float32Array> {
+  const h = contract.encodeHistory(history, 'full');
+  const c = contract.encodeCandidates(candidates);
+  const C = candidates.length;
+  const H = contract.maxHistory;
+  const tile = (a: Int32Array) => {
+    const out = new Int32Array(C * H);
+    for (let i = 0; i < C; i++) out.set(a, i * H);
+    return out;
+  };
+  const p = tf.tidy(() =>
+    tf.sigmoid(
+      model.logits(
+        {
+          historyItems: tf.tensor2d(tile(h.items), [C, H], 'int32'),
+          historyCategories: tf.tensor2d(tile(h.categories), [C, H], 'int32'),
+          candidateItems: tf.tensor1d(c.items, 'int32'),
+          candidateCategories: tf.tensor1d(c.categories, 'int32'),
+        },
+        false,
+      ),
+    ),
+  );
+  const out = (await p.data()) as Float32Array;
+  p.dispose();
+  return out;
+}
+
+async function onnxScores(session: ort.InferenceSession, contract: FeatureContract, history: BehaviourRef[], candidates: BehaviourRef[]): Promise<Float32Array> {
+  const h = contract.encodeHistory(history, 'compact');
+  const c = contract.encodeCandidates(candidates);
+  const out = await session.run({
+    [SERVING_INPUTS.historyItems]: new ort.Tensor('int32', h.items, [h.items.length]),
+    [SERVING_INPUTS.historyCategories]: new ort.Tensor('int32', h.categories, [h.categories.length]),
+    [SERVING_INPUTS.candidateItems]: new ort.Tensor('int32', c.items, [c.items.length]),
+    [SERVING_INPUTS.candidateCategories]: new ort.Tensor('int32', c.categories, [c.categories.length]),
+  });
+  return out[SERVING_OUTPUTS.scores].data as Float32Array;
+}
+
+function onnxCheckerAvailable(): boolean {
+  try {
+    execFileSync('python3', ['-c', 'import onnx'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+beforeAll(async () => {
+  await selectBackend('wasm', () => {});
+});
+
+describe.each(['din', 'base'] as const)('%s export', (type) => {
+  let model: CtrModel;
+  let contract: FeatureContract;
+  let dir: string;
+  let session: ort.InferenceSession;
+
+  beforeAll(async () => {
+    ({ model, contract } = await trainedFixture(type));
+    dir = mkdtempSync(join(tmpdir(), `parity-${type}-`));
+    await exportModel(model, contract, { dir, name: `${type}-parity`, metrics: {}, training: {} });
+    session = await ort.InferenceSession.create(join(dir, 'model.onnx'), { intraOpNumThreads: 1 });
+  });
+
+  it(`matches tfjs to 1e-5 on ${REQUESTS} random requests`, async () => {
+    let maxDiff = 0;
+    let scored = 0;
+    for (const req of randomRequests(contract, type === 'din' ? 1 : 2)) {
+      const a = await tfjsScores(model, contract, req.history, req.candidates);
+      const b = await onnxScores(session, contract, req.history, req.candidates);
+      expect(b.length).toBe(req.candidates.length);
+      for (let i = 0; i < a.length; i++) maxDiff = Math.max(maxDiff, Math.abs(a[i] - b[i]));
+      scored += a.length;
+    }
+    console.log(`${type}: ${REQUESTS} requests, ${scored} scores, max |tfjs − onnxruntime-node| = ${maxDiff.toExponential(2)}`);
+    expect(maxDiff).toBeLessThanOrEqual(1e-5);
+  });
+
+  it('scores a history longer than H exactly as its last H behaviours', async () => {
+    const ids = contract.spec.items;
+    const long = Array.from({ length: contract.maxHistory + 30 }, (_, i) => ({ item: ids[i % ids.length] }));
+    const cands = ids.slice(0, 20).map((item) => ({ item }));
+    const full = await onnxScores(session, contract, long, cands);
+    const tail = await onnxScores(session, contract, long.slice(-contract.maxHistory), cands);
+    expect(Array.from(full)).toEqual(Array.from(tail));
+  });
+
+  it.skipIf(!onnxCheckerAvailable())('passes onnx.checker (python3-onnx)', () => {
+    const out = execFileSync('python3', ['-c', `import onnx,sys; m=onnx.load(sys.argv[1]); onnx.checker.check_model(m, full_check=True); print('ok', m.ir_version, m.opset_import[0].version)`, join(dir, 'model.onnx')]).toString();
+    expect(out.trim()).toBe('ok 8 17');
+  });
+
+  it('writes a manifest whose sha256 matches the file', async () => {
+    const { createHash } = await import('node:crypto');
+    const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8'));
+    const bytes = readFileSync(join(dir, 'model.onnx'));
+    expect(manifest.onnx.sha256).toBe(createHash('sha256').update(bytes).digest('hex'));
+    expect(manifest.type).toBe(type);
+    expect(manifest.featureContract.maxHistory).toBe(50);
+  });
+});
