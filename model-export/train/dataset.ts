@@ -98,10 +98,16 @@ export class EncodedDataset {
     return { size: B, historyItems, historyCategories, candidateItems, candidateCategories, labels, users };
   }
 
-  /** Item counts of the behaviours and candidates this dataset references (for MBA-style stats). */
+  /** A view of the first `n` samples (same encoded timelines), for quick runs and tests. */
+  limit(n: number): EncodedDataset {
+    const view = Object.create(EncodedDataset.prototype) as EncodedDataset;
+    return Object.assign(view, this, { size: Math.min(n, this.size) });
+  }
+
+  /** Share of positive labels. */
   positiveRate(): number {
     let s = 0;
-    for (const l of this.labels) s += l;
+    for (let i = 0; i < this.size; i++) s += this.labels[i];
     return s / this.size;
   }
 }

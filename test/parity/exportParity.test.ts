@@ -80,14 +80,20 @@ async function onnxScores(session: ort.InferenceSession, contract: FeatureContra
   return out[SERVING_OUTPUTS.scores].data as Float32Array;
 }
 
-function onnxCheckerAvailable(): boolean {
-  try {
-    execFileSync('python3', ['-c', 'import onnx'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
+/** A python with the `onnx` package: Debian's python3-onnx lives under /usr/bin/python3. */
+function onnxPython(): string | undefined {
+  for (const python of ['/usr/bin/python3', 'python3']) {
+    try {
+      execFileSync(python, ['-c', 'import onnx'], { stdio: 'ignore' });
+      return python;
+    } catch {
+      // try the next one
+    }
   }
+  console.warn('onnx.checker skipped: no python3 with the onnx package (apt-get install python3-onnx)');
+  return undefined;
 }
+const PYTHON_ONNX = onnxPython();
 
 beforeAll(async () => {
   await selectBackend('wasm', () => {});
@@ -129,8 +135,8 @@ describe.each(['din', 'base'] as const)('%s export', (type) => {
     expect(Array.from(full)).toEqual(Array.from(tail));
   });
 
-  it.skipIf(!onnxCheckerAvailable())('passes onnx.checker (python3-onnx)', () => {
-    const out = execFileSync('python3', ['-c', `import onnx,sys; m=onnx.load(sys.argv[1]); onnx.checker.check_model(m, full_check=True); print('ok', m.ir_version, m.opset_import[0].version)`, join(dir, 'model.onnx')]).toString();
+  it.skipIf(!PYTHON_ONNX)('passes onnx.checker (python3-onnx)', () => {
+    const out = execFileSync(PYTHON_ONNX!, ['-c', `import onnx,sys; m=onnx.load(sys.argv[1]); onnx.checker.check_model(m, full_check=True); print('ok', m.ir_version, m.opset_import[0].version)`, join(dir, 'model.onnx')]).toString();
     expect(out.trim()).toBe('ok 8 17');
   });
 

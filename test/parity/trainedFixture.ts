@@ -37,8 +37,7 @@ export async function trainedFixture(type: ModelType, steps = 30): Promise<{ mod
   const log = syntheticLog();
   const data = prepareData(log, { protocol: 'next', seed: 1, maxHistory: 50, minItemCount: 2 });
   const model = createModel(defaultConfig(type, data.contract.itemCount, data.contract.categoryCount), 3);
-  const few = Object.assign(Object.create(Object.getPrototypeOf(data.train)), data.train, { size: Math.min(data.train.size, steps * 64) });
-  await fit(model, few, data.test, { epochs: 1, batchSize: 64, learningRate: 3e-3, seed: 1 });
+  await fit(model, data.train.limit(steps * 64), data.test, { epochs: 1, batchSize: 64, learningRate: 3e-3, seed: 1 });
   return { model, contract: data.contract, log };
 }
 

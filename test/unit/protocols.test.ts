@@ -1,0 +1,60 @@
+import { describe, expect, it } from 'vitest';
+import { toTimelines, type BehaviourLog } from '../../model-export/data/behaviourLog.js';
+import { buildSamples } from '../../model-export/samples/protocols.js';
+import { moduloFiveSplit } from '../../model-export/samples/sample.js';
+import { buildFeatureContract } from '../../contract/featureContract.js';
+import { EncodedDataset } from '../../model-export/train/dataset.js';
+
+const log: BehaviourLog = {
+  source: 'test',
+  itemCategory: new Map(['1', '2', '3', '4', '5', '6'].map((i) => [i, Number(i) % 2 ? 'odd' : 'even'])),
+  timelines: toTimelines([
+    { user: '5', item: '3', time: 20, value: 5 },
+    { user: '5', item: '1', time: 10, value: 2 },
+    { user: '5', item: '2', time: 10, value: 4 }, // same time as item 1: ordered by id
+    { user: '7', item: '4', time: 1, value: 3 },
+    { user: '7', item: '5', time: 2, value: 4.5 },
+  ]),
+};
+
+describe('sample protocols', () => {
+  it('timelines are sorted by (time, item id)', () => {
+    expect(log.timelines.get('5')!.map((b) => b.item)).toEqual(['1', '2', '3']);
+  });
+
+  it('rating: every behaviour after the first, label = rating ≥ 4', () => {
+    const s = buildSamples(log, 'rating', { seed: 1 });
+    expect(s).toEqual([
+      { user: '5', position: 1, candidate: '2', label: 1 },
+      { user: '5', position: 2, candidate: '3', label: 1 },
+      { user: '7', position: 1, candidate: '5', label: 1 },
+    ]);
+  });
+
+  it('next: one positive and one unseen negative per behaviour, deterministic per seed', () => {
+    const s = buildSamples(log, 'next', { seed: 1 });
+    expect(s).toHaveLength(6);
+    for (let i = 0; i < s.length; i += 2) {
+      expect(s[i].label).toBe(1);
+      expect(s[i + 1]).toMatchObject({ user: s[i].user, position: s[i].position, label: 0 });
+      const seen = new Set(log.timelines.get(s[i].user)!.map((b) => b.item));
+      expect(seen.has(s[i + 1].candidate)).toBe(false);
+    }
+    expect(buildSamples(log, 'next', { seed: 1 })).toEqual(s);
+  });
+
+  it('split: user id % 5 == 0 is test', () => {
+    expect(moduloFiveSplit('5')).toBe('test');
+    expect(moduloFiveSplit('7')).toBe('train');
+    expect(() => moduloFiveSplit('abc')).toThrow(/numeric/);
+  });
+
+  it('batches hold the last ≤ H behaviours before the sample, right-padded', () => {
+    const contract = buildFeatureContract(new Map(['1', '2', '3', '4', '5'].map((i) => [i, 1])), log.itemCategory, { maxHistory: 1, minItemCount: 1 });
+    const samples = buildSamples(log, 'rating', { seed: 1 });
+    const data = new EncodedDataset(log, samples, contract);
+    const b = data.batch([1]); // user 5, position 2 → history [1, 2] → H = 1 keeps [2]
+    expect(Array.from(b.historyItems)).toEqual([contract.itemOf('2')]);
+    expect(b.candidateItems[0]).toBe(contract.itemOf('3'));
+  });
+});
