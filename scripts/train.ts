@@ -27,6 +27,7 @@ const { values: a } = parseArgs({
     'min-item-count': { type: 'string', default: String(DEFAULT_RUN.minItemCount) },
     'embedding-dim': { type: 'string', default: String(DEFAULT_RUN.embeddingDim) },
     activation: { type: 'string' },
+    'aux-weight': { type: 'string' },
     backend: { type: 'string' },
     data: { type: 'string' },
     out: { type: 'string' },
@@ -39,7 +40,7 @@ const { values: a } = parseArgs({
 
 if (a.help) {
   console.log(`usage: npm run train -- [--model ${MODEL_TYPES.join('|')}] [--protocol ${PROTOCOLS.join('|')}] [--seed N] [--epochs N]
-  [--batch-size N] [--lr X] [--max-history H] [--min-item-count N] [--embedding-dim D] [--activation dice|prelu]
+  [--batch-size N] [--lr X] [--max-history H] [--min-item-count N] [--embedding-dim D] [--activation dice|prelu] [--aux-weight α (dien)]
   [--backend ${BACKEND_PREFERENCE.join('|')}] [--data dir] [--out models/<name>] [--name <name>] [--results file.json]`);
   process.exit(0);
 }
@@ -65,7 +66,9 @@ const config = {
   minItemCount: int('min-item-count', a['min-item-count']),
   embeddingDim: int('embedding-dim', a['embedding-dim']),
   ...(a.activation ? { activation: oneOf('activation', a.activation, ['dice', 'prelu'] as const) } : {}),
+  ...(a['aux-weight'] !== undefined ? { auxWeight: Number(a['aux-weight']) } : {}),
 };
+if (config.auxWeight !== undefined && !(config.auxWeight >= 0)) throw new Error(`--aux-weight must be a number ≥ 0, got "${a['aux-weight']}"`);
 
 const backend = await selectBackend(a.backend ? oneOf<BackendName>('backend', a.backend, BACKEND_PREFERENCE) : undefined);
 const log = a.data ? readMovieLens(a.data) : readMovieLens();

@@ -7,7 +7,7 @@ import { createBehaviourEmbedding, embedBehaviours, historyMask } from '../layer
 import type { StateUpdates } from '../layers/activations.js';
 import { applyMlp, createMlp, type MlpSpec } from '../layers/mlp.js';
 import { ParamStore } from '../layers/params.js';
-import type { BatchTensors, CtrModel, ModelConfig } from './model.js';
+import type { BatchTensors, CtrModel, ForwardResult, ModelConfig } from './model.js';
 
 export class BaseModel implements CtrModel {
   readonly params: ParamStore;
@@ -19,6 +19,10 @@ export class BaseModel implements CtrModel {
     createBehaviourEmbedding(this.params, { itemCount: config.itemCount, categoryCount: config.categoryCount, dim: config.embeddingDim });
     this.mlp = { name: 'mlp', inputs: 2 * D, hidden: config.mlpHidden, activation: config.mlpActivation, outputs: 1 };
     createMlp(this.params, this.mlp);
+  }
+
+  forward(batch: BatchTensors, training: boolean, updates?: StateUpdates): ForwardResult {
+    return { logits: this.logits(batch, training, updates) };
   }
 
   logits(batch: BatchTensors, training: boolean, updates?: StateUpdates): tf.Tensor1D {

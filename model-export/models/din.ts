@@ -9,7 +9,7 @@ import type { StateUpdates } from '../layers/activations.js';
 import { applyMlp, createMlp, type MlpSpec } from '../layers/mlp.js';
 import { ParamStore } from '../layers/params.js';
 import { attentionWeights, createTargetAttention, weightedSumPool, type AttentionSpec } from '../layers/targetAttention.js';
-import type { BatchTensors, CtrModel, ModelConfig } from './model.js';
+import type { BatchTensors, CtrModel, ForwardResult, ModelConfig } from './model.js';
 
 export class DinModel implements CtrModel {
   readonly params: ParamStore;
@@ -33,6 +33,10 @@ export class DinModel implements CtrModel {
       const q = embedBehaviours(this.params, batch.candidateItems, batch.candidateCategories) as tf.Tensor2D;
       return attentionWeights(this.params, this.attention, q, k, historyMask(batch.historyItems) as tf.Tensor2D);
     });
+  }
+
+  forward(batch: BatchTensors, training: boolean, updates?: StateUpdates): ForwardResult {
+    return { logits: this.logits(batch, training, updates) };
   }
 
   logits(batch: BatchTensors, training: boolean, updates?: StateUpdates): tf.Tensor1D {

@@ -1,9 +1,10 @@
 import type { ModelType } from '../../contract/manifest.js';
 import { BaseModel } from './base.js';
 import { DinModel } from './din.js';
+import { DienModel } from './dien/dien.js';
 import type { CtrModel, ModelConfig } from './model.js';
 
-export const TRAINABLE_TYPES = ['base', 'din'] as const satisfies readonly ModelType[];
+export const TRAINABLE_TYPES = ['base', 'din', 'dien'] as const satisfies readonly ModelType[];
 
 export function createModel(config: ModelConfig, seed: number): CtrModel {
   switch (config.type) {
@@ -11,6 +12,8 @@ export function createModel(config: ModelConfig, seed: number): CtrModel {
       return new BaseModel(config, seed);
     case 'din':
       return new DinModel(config, seed);
+    case 'dien':
+      return new DienModel(config, seed);
     default:
       throw new Error(`model type "${config.type}" cannot be trained yet`);
   }
@@ -24,7 +27,8 @@ export function defaultConfig(type: ModelType, itemCount: number, categoryCount:
     categoryCount,
     embeddingDim: 16,
     mlpHidden: [200, 80],
-    mlpActivation: type === 'din' ? 'dice' : 'prelu',
+    mlpActivation: type === 'base' ? 'prelu' : 'dice',
     attentionHidden: [80, 40],
+    ...(type === 'dien' ? { gruHidden: 32, auxWeight: 1, auxHidden: [100, 50] as [number, number] } : {}),
   };
 }

@@ -14,6 +14,12 @@ export interface ModelConfig {
   mlpActivation: Activation;
   /** DIN: local activation unit hidden sizes. */
   attentionHidden: [number, number];
+  /** DIEN: GRU state width (interest extractor and AUGRU). */
+  gruHidden?: number;
+  /** DIEN: weight α of the auxiliary loss, L = L_target + α·L_aux (0 disables it). */
+  auxWeight?: number;
+  /** DIEN: hidden sizes of the auxiliary network. */
+  auxHidden?: [number, number];
 }
 
 export interface BatchTensors {
@@ -23,6 +29,16 @@ export interface BatchTensors {
   /** [B] int32 */
   candidateItems: tf.Tensor1D;
   candidateCategories: tf.Tensor1D;
+  /** [B, H] int32: a sampled behaviour the user did not click, per history position (DIEN's auxiliary loss). */
+  negativeItems?: tf.Tensor2D;
+  negativeCategories?: tf.Tensor2D;
+}
+
+export interface ForwardResult {
+  /** [B] */
+  logits: tf.Tensor1D;
+  /** Already weighted auxiliary loss, added to the target loss in training. */
+  auxLoss?: tf.Scalar;
 }
 
 export interface CtrModel {
@@ -30,4 +46,6 @@ export interface CtrModel {
   readonly params: ParamStore;
   /** Logits [B]. `updates` collects Dice moving-moment updates in training mode. */
   logits(batch: BatchTensors, training: boolean, updates?: StateUpdates): tf.Tensor1D;
+  /** Logits plus any auxiliary loss (training). */
+  forward(batch: BatchTensors, training: boolean, updates?: StateUpdates): ForwardResult;
 }

@@ -10,9 +10,11 @@ import type { FeatureContract } from '../../contract/featureContract.js';
 import { modelManifestSchema, type ModelManifest } from '../../contract/manifest.js';
 import { BaseModel } from '../models/base.js';
 import { DinModel } from '../models/din.js';
+import { DienModel } from '../models/dien/dien.js';
 import type { CtrModel } from '../models/model.js';
 import { buildBaseGraph } from './exportBase.js';
 import { buildDinGraph } from './exportDin.js';
+import { buildDienGraph } from './exportDien.js';
 import { IR_VERSION, OPSET, type GraphBuilder } from './graphBuilder.js';
 import { SIGNATURE } from './servingSignature.js';
 
@@ -23,6 +25,7 @@ export async function buildGraph(model: CtrModel): Promise<GraphBuilder> {
   const weights = await model.params.snapshot();
   if (model instanceof DinModel) return buildDinGraph(model, weights);
   if (model instanceof BaseModel) return buildBaseGraph(model, weights);
+  if (model instanceof DienModel) return buildDienGraph(model, weights);
   throw new Error(`no ONNX exporter for model type "${model.config.type}"`);
 }
 

@@ -11,6 +11,7 @@ import {
   AttributeProto_AttributeType,
   AttributeProtoSchema,
   GraphProtoSchema,
+  type GraphProto,
   ModelProtoSchema,
   NodeProtoSchema,
   OperatorSetIdProtoSchema,
@@ -33,7 +34,7 @@ export const OPSET = 17;
 export type ElemType = 'float32' | 'int32' | 'int64';
 /** A dimension: fixed size or a symbolic name such as 'T' or 'C'. */
 export type Dim = number | string;
-export type AttrValue = number | number[] | { float: number } | { floats: number[] } | { ints: number[] };
+export type AttrValue = number | number[] | { float: number } | { floats: number[] } | { ints: number[] } | { graph: GraphBuilder };
 
 const DATA_TYPE: Record<ElemType, TensorProto_DataType> = {
   float32: TensorProto_DataType.FLOAT,
@@ -46,9 +47,17 @@ export class GraphBuilder {
   private readonly initializers = new Map<string, TensorProto>();
   private readonly inputs: ValueInfoProto[] = [];
   private readonly outputs: ValueInfoProto[] = [];
-  private counter = 0;
+  private counter: { next: number };
 
-  constructor(readonly name: string) {}
+  /** `parent`: the enclosing graph of a subgraph (Scan/Loop body); names are unique across both. */
+  constructor(readonly name: string, private readonly parent?: GraphBuilder) {
+    this.counter = parent ? parent.counter : { next: 0 };
+  }
+
+  /** A subgraph (e.g. a Scan body). It may read the enclosing graph's tensors and initializers by name. */
+  subgraph(name: string): GraphBuilder {
+    return new GraphBuilder(name, this);
+  }
 
   input(name: string, type: ElemType, shape: Dim[]): string {
     this.inputs.push(valueInfo(name, type, shape));
@@ -85,21 +94,37 @@ export class GraphBuilder {
 
   /** Add one node; returns the name of its (first) output. */
   op(opType: string, inputs: string[], attrs: Record<string, AttrValue> = {}, hint = opType.toLowerCase()): string {
-    const out = `${hint}_${this.counter++}`;
-    this.nodes.push(makeNode(opType, inputs, [out], attrs, `${opType}_${this.counter}`));
+    for (const v of Object.values(attrs)) if (typeof v === 'object' && 'graph' in v) this.subgraphs.push(v.graph);
+    const out = `${hint}_${this.counter.next++}`;
+    this.nodes.push(makeNode(opType, inputs, [out], attrs, `${opType}_${this.counter.next}`));
     return out;
   }
 
-  /** Serialise to ONNX bytes, dropping initializers no node reads. */
-  toBytes(docString = ''): Uint8Array {
+  /** Every tensor name read by this graph's nodes and by its subgraphs' nodes. */
+  private reads(): Set<string> {
     const used = new Set(this.nodes.flatMap((n) => n.input));
-    const graph = create(GraphProtoSchema, {
+    for (const sub of this.subgraphs) for (const name of sub.reads()) used.add(name);
+    return used;
+  }
+
+  private readonly subgraphs: GraphBuilder[] = [];
+
+  /** The GraphProto, dropping initializers no node (here or in a subgraph) reads. */
+  toGraph(): GraphProto {
+    const used = this.reads();
+    return create(GraphProtoSchema, {
       name: this.name,
       node: this.nodes,
       initializer: [...this.initializers.values()].filter((t) => used.has(t.name)),
       input: this.inputs,
       output: this.outputs,
     });
+  }
+
+  /** Serialise to ONNX bytes. */
+  toBytes(docString = ''): Uint8Array {
+    if (this.parent) throw new Error('serialise the top-level graph, not a subgraph');
+    const graph = this.toGraph();
     const model = create(ModelProtoSchema, {
       irVersion: BigInt(IR_VERSION),
       opsetImport: [create(OperatorSetIdProtoSchema, { domain: '', version: BigInt(OPSET) })],
@@ -111,9 +136,9 @@ export class GraphBuilder {
     return toBinary(ModelProtoSchema, model);
   }
 
-  /** Node count (for reports). */
+  /** Node count including subgraphs (for reports). */
   get size(): number {
-    return this.nodes.length;
+    return this.nodes.length + this.subgraphs.reduce((n, g) => n + g.size, 0);
   }
 
   private addInitializer(name: string, type: ElemType, raw: Uint8Array, dims: number[], count: number): string {
@@ -149,6 +174,7 @@ function attribute(name: string, v: AttrValue): AttributeProto {
   if (Array.isArray(v)) return create(AttributeProtoSchema, { name, type: AttributeProto_AttributeType.INTS, ints: v.map(BigInt) });
   if ('float' in v) return create(AttributeProtoSchema, { name, type: AttributeProto_AttributeType.FLOAT, f: v.float });
   if ('floats' in v) return create(AttributeProtoSchema, { name, type: AttributeProto_AttributeType.FLOATS, floats: v.floats });
+  if ('graph' in v) return create(AttributeProtoSchema, { name, type: AttributeProto_AttributeType.GRAPH, g: v.graph.toGraph() });
   return create(AttributeProtoSchema, { name, type: AttributeProto_AttributeType.INTS, ints: v.ints.map(BigInt) });
 }
 

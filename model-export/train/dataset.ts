@@ -21,6 +21,9 @@ export interface Batch {
   labels: Float32Array;
   /** [B] dense user number, for GAUC. */
   users: Int32Array;
+  /** [B, H] the sampled non-clicked behaviour aligned with each history position (0 on padding). */
+  negativeItems: Int32Array;
+  negativeCategories: Int32Array;
 }
 
 export class EncodedDataset {
@@ -29,6 +32,8 @@ export class EncodedDataset {
   private readonly seqItems: Int32Array;
   private readonly seqCategories: Int32Array;
   private readonly seqStart: Int32Array;
+  private readonly seqNegItems: Int32Array;
+  private readonly seqNegCategories: Int32Array;
   readonly sampleUser: Int32Array;
   private readonly samplePosition: Int32Array;
   readonly candidateItems: Int32Array;
@@ -36,7 +41,8 @@ export class EncodedDataset {
   readonly labels: Float32Array;
   readonly userIds: string[];
 
-  constructor(log: BehaviourLog, samples: readonly Sample[], contract: FeatureContract) {
+  /** `negatives`: per user, one sampled non-clicked item per timeline behaviour (negativeSequences). */
+  constructor(log: BehaviourLog, samples: readonly Sample[], contract: FeatureContract, negatives?: ReadonlyMap<string, string[]>) {
     this.maxHistory = contract.maxHistory;
     const users = [...new Set(samples.map((s) => s.user))];
     const userNumber = new Map(users.map((u, i) => [u, i]));
@@ -45,15 +51,23 @@ export class EncodedDataset {
     this.seqItems = new Int32Array(total);
     this.seqCategories = new Int32Array(total);
     this.seqStart = new Int32Array(users.length + 1);
+    this.seqNegItems = new Int32Array(negatives ? total : 0);
+    this.seqNegCategories = new Int32Array(negatives ? total : 0);
     let offset = 0;
     users.forEach((u, i) => {
       this.seqStart[i] = offset;
-      for (const b of log.timelines.get(u)!) {
+      const neg = negatives?.get(u);
+      log.timelines.get(u)!.forEach((b, t) => {
         const e = contract.encode({ item: b.item, category: log.itemCategory.get(b.item) });
         this.seqItems[offset] = e.item;
         this.seqCategories[offset] = e.category;
+        if (neg) {
+          const n = contract.encode({ item: neg[t], category: log.itemCategory.get(neg[t]) });
+          this.seqNegItems[offset] = n.item;
+          this.seqNegCategories[offset] = n.category;
+        }
         offset++;
-      }
+      });
     });
     this.seqStart[users.length] = offset;
 
@@ -83,6 +97,9 @@ export class EncodedDataset {
     const candidateCategories = new Int32Array(B);
     const labels = new Float32Array(B);
     const users = new Int32Array(B);
+    const hasNegatives = this.seqNegItems.length > 0;
+    const negativeItems = new Int32Array(hasNegatives ? B * H : 0);
+    const negativeCategories = new Int32Array(hasNegatives ? B * H : 0);
     for (let b = 0; b < B; b++) {
       const i = indices[b];
       const u = this.sampleUser[i];
@@ -90,12 +107,16 @@ export class EncodedDataset {
       const start = Math.max(this.seqStart[u], end - H); // keep the most recent H
       historyItems.set(this.seqItems.subarray(start, end), b * H);
       historyCategories.set(this.seqCategories.subarray(start, end), b * H);
+      if (hasNegatives) {
+        negativeItems.set(this.seqNegItems.subarray(start, end), b * H);
+        negativeCategories.set(this.seqNegCategories.subarray(start, end), b * H);
+      }
       candidateItems[b] = this.candidateItems[i];
       candidateCategories[b] = this.candidateCategories[i];
       labels[b] = this.labels[i];
       users[b] = u;
     }
-    return { size: B, historyItems, historyCategories, candidateItems, candidateCategories, labels, users };
+    return { size: B, historyItems, historyCategories, candidateItems, candidateCategories, labels, users, negativeItems, negativeCategories };
   }
 
   /** A view of the first `n` samples (same encoded timelines), for quick runs and tests. */

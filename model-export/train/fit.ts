@@ -34,11 +34,17 @@ export function toTensors(batch: Batch, maxHistory: number): BatchTensors {
     historyCategories: tf.tensor2d(batch.historyCategories, [batch.size, maxHistory], 'int32'),
     candidateItems: tf.tensor1d(batch.candidateItems, 'int32'),
     candidateCategories: tf.tensor1d(batch.candidateCategories, 'int32'),
+    ...(batch.negativeItems.length > 0
+      ? {
+          negativeItems: tf.tensor2d(batch.negativeItems, [batch.size, maxHistory], 'int32'),
+          negativeCategories: tf.tensor2d(batch.negativeCategories, [batch.size, maxHistory], 'int32'),
+        }
+      : {}),
   };
 }
 
 function disposeBatch(t: BatchTensors): void {
-  tf.dispose([t.historyItems, t.historyCategories, t.candidateItems, t.candidateCategories]);
+  tf.dispose([t.historyItems, t.historyCategories, t.candidateItems, t.candidateCategories, t.negativeItems, t.negativeCategories].filter((x) => x !== undefined));
 }
 
 function shuffled(n: number, rng: seedrandom.PRNG): Int32Array {
@@ -66,7 +72,11 @@ export async function fit(model: CtrModel, train: EncodedDataset, test: EncodedD
       const inputs = toTensors(batch, train.maxHistory);
       const labels = tf.tensor1d(batch.labels);
       const loss = optimizer.minimize(
-        () => tf.losses.sigmoidCrossEntropy(labels, model.logits(inputs, true, updates)) as tf.Scalar,
+        () => {
+          const out = model.forward(inputs, true, updates);
+          const target = tf.losses.sigmoidCrossEntropy(labels, out.logits) as tf.Scalar;
+          return out.auxLoss ? tf.add(target, out.auxLoss) : target;
+        },
         true,
         variables,
       )!;
@@ -101,5 +111,6 @@ export async function predict(model: CtrModel, data: EncodedDataset, batchSize =
 
 export async function evaluate(model: CtrModel, data: EncodedDataset): Promise<EvalReport> {
   const p = await predict(model, data);
-  return { auc: auc(p, data.labels), gauc: gauc(p, data.labels, data.sampleUser), logloss: logloss(p, data.labels) };
+  const labels = data.labels.subarray(0, data.size);
+  return { auc: auc(p, labels), gauc: gauc(p, labels, data.sampleUser.subarray(0, data.size)), logloss: logloss(p, labels) };
 }

@@ -5,6 +5,7 @@
 import { buildFeatureContract, type FeatureContract } from '../../contract/featureContract.js';
 import type { BehaviourLog } from '../data/behaviourLog.js';
 import { buildSamples, type Protocol } from '../samples/protocols.js';
+import { negativeSequences } from '../samples/negativeSequences.js';
 import { moduloFiveSplit, type UserSplit } from '../samples/sample.js';
 import { EncodedDataset } from './dataset.js';
 
@@ -20,6 +21,8 @@ export interface PrepareOptions {
   maxHistory: number;
   minItemCount: number;
   split?: UserSplit;
+  /** Derive DIEN's auxiliary-loss negative sequences (samples/negativeSequences.ts). */
+  negativeSequences?: boolean;
 }
 
 export function prepareData(log: BehaviourLog, o: PrepareOptions): PreparedData {
@@ -35,9 +38,10 @@ export function prepareData(log: BehaviourLog, o: PrepareOptions): PreparedData 
     for (const b of timeline) itemCounts.set(b.item, (itemCounts.get(b.item) ?? 0) + 1);
   }
   const contract = buildFeatureContract(itemCounts, log.itemCategory, { maxHistory: o.maxHistory, minItemCount: o.minItemCount });
+  const negatives = o.negativeSequences ? negativeSequences(log, o.seed) : undefined;
   return {
     contract,
-    train: new EncodedDataset(log, trainSamples, contract),
+    train: new EncodedDataset(log, trainSamples, contract, negatives),
     test: new EncodedDataset(log, testSamples, contract),
   };
 }

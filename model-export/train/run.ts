@@ -19,8 +19,10 @@ export interface RunConfig {
   maxHistory: number;
   minItemCount: number;
   embeddingDim: number;
-  /** Override the model's default MLP activation (base: prelu, din: dice). */
+  /** Override the model's default MLP activation (base: prelu, din/dien: dice). */
   activation?: Activation;
+  /** DIEN: weight α of the auxiliary loss (default 1; 0 turns it off). */
+  auxWeight?: number;
 }
 
 export const DEFAULT_RUN: Omit<RunConfig, 'model' | 'protocol' | 'seed'> = {
@@ -49,11 +51,13 @@ export async function trainRun(
   progress = process.stderr.isTTY,
 ): Promise<{ result: RunResult; model: CtrModel; data: PreparedData }> {
   const started = performance.now();
-  const data = prepareData(log, config);
+  const withAux = config.model === 'dien' && (config.auxWeight ?? 1) > 0;
+  const data = prepareData(log, { ...config, negativeSequences: withAux });
   const modelConfig: ModelConfig = {
     ...defaultConfig(config.model, data.contract.itemCount, data.contract.categoryCount),
     embeddingDim: config.embeddingDim,
     ...(config.activation ? { mlpActivation: config.activation } : {}),
+    ...(config.auxWeight !== undefined ? { auxWeight: config.auxWeight } : {}),
   };
   const model = createModel(modelConfig, config.seed);
   const label = `${config.model}/${config.protocol}/seed ${config.seed}`;

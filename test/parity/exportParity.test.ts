@@ -99,7 +99,7 @@ beforeAll(async () => {
   await selectBackend('wasm', () => {});
 });
 
-describe.each(['din', 'base'] as const)('%s export', (type) => {
+describe.each(['din', 'base', 'dien'] as const)('%s export', (type) => {
   let model: CtrModel;
   let contract: FeatureContract;
   let dir: string;
@@ -115,7 +115,7 @@ describe.each(['din', 'base'] as const)('%s export', (type) => {
   it(`matches tfjs to 1e-5 on ${REQUESTS} random requests`, async () => {
     let maxDiff = 0;
     let scored = 0;
-    for (const req of randomRequests(contract, type === 'din' ? 1 : 2)) {
+    for (const req of randomRequests(contract, type.length)) {
       const a = await tfjsScores(model, contract, req.history, req.candidates);
       const b = await onnxScores(session, contract, req.history, req.candidates);
       expect(b.length).toBe(req.candidates.length);

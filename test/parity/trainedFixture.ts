@@ -35,7 +35,7 @@ export function syntheticLog(seed = 7): BehaviourLog {
 
 export async function trainedFixture(type: ModelType, steps = 30): Promise<{ model: CtrModel; contract: FeatureContract; log: BehaviourLog }> {
   const log = syntheticLog();
-  const data = prepareData(log, { protocol: 'next', seed: 1, maxHistory: 50, minItemCount: 2 });
+  const data = prepareData(log, { protocol: 'next', seed: 1, maxHistory: 50, minItemCount: 2, negativeSequences: type === 'dien' });
   const model = createModel(defaultConfig(type, data.contract.itemCount, data.contract.categoryCount), 3);
   await fit(model, data.train.limit(steps * 64), data.test, { epochs: 1, batchSize: 64, learningRate: 3e-3, seed: 1 });
   return { model, contract: data.contract, log };

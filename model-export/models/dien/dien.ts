@@ -1,0 +1,95 @@
+/**
+ * DIEN (Zhou et al., AAAI 2019).
+ *   interest extractor: GRU over the behaviour embeddings → h_1..h_T          (eq. 1–4)
+ *   auxiliary loss: an MLP scores [h_t, e_{t+1}] (clicked) vs [h_t, ê_{t+1}]
+ *     (sampled, not clicked); L = L_target + α·L_aux                         (eq. 6–7)
+ *   attention: a_t = softmax_t(h_t·W·e_a), the paper's bilinear form, masked (eq. 12)
+ *   interest evolution: AUGRU over h_t with a_t → h'_T                         (eq. 13–14)
+ *   output: MLP 200-80 (Dice) over [h'_T, e_a, Σ e_j, e_a ⊙ Σ e_j].
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { StateUpdates } from '../../layers/activations.js';
+import { createBehaviourEmbedding, embedBehaviours, historyMask } from '../../layers/behaviourEmbedding.js';
+import { createGru, runGru, type GruSpec } from '../../layers/gru.js';
+import { applyMlp, createMlp, type MlpSpec } from '../../layers/mlp.js';
+import { ParamStore } from '../../layers/params.js';
+import type { BatchTensors, CtrModel, ForwardResult, ModelConfig } from '../model.js';
+import { runAugru } from './augru.js';
+
+/** Added to masked attention scores before the softmax: exp underflows to exactly 0. */
+export const MASKED_SCORE = -1e9;
+
+export class DienModel implements CtrModel {
+  readonly params: ParamStore;
+  readonly extractor: GruSpec;
+  readonly evolution: GruSpec;
+  readonly aux: MlpSpec;
+  readonly mlp: MlpSpec;
+  readonly auxWeight: number;
+
+  constructor(readonly config: ModelConfig, seed: number) {
+    this.params = new ParamStore(seed);
+    const D = 2 * config.embeddingDim;
+    const H = config.gruHidden ?? D;
+    this.auxWeight = config.auxWeight ?? 1;
+    createBehaviourEmbedding(this.params, { itemCount: config.itemCount, categoryCount: config.categoryCount, dim: config.embeddingDim });
+    this.extractor = { name: 'gru', inputs: D, hidden: H };
+    createGru(this.params, this.extractor);
+    this.aux = { name: 'aux', inputs: H + D, hidden: config.auxHidden ?? [100, 50], activation: 'sigmoid', outputs: 1 };
+    createMlp(this.params, this.aux);
+    this.params.dense('att.W', H, D);
+    this.evolution = { name: 'augru', inputs: H, hidden: H };
+    createGru(this.params, this.evolution);
+    this.mlp = { name: 'mlp', inputs: H + 3 * D, hidden: config.mlpHidden, activation: config.mlpActivation, outputs: 1 };
+    createMlp(this.params, this.mlp);
+  }
+
+  logits(batch: BatchTensors, training: boolean, updates?: StateUpdates): tf.Tensor1D {
+    return this.forward(batch, training, updates).logits;
+  }
+
+  /** Attention over the history [B, T] (rows sum to 1 over real behaviours, 0 on padding). */
+  attention(interests: tf.Tensor3D, q: tf.Tensor2D, mask: tf.Tensor2D): tf.Tensor2D {
+    const [B, T, H] = interests.shape;
+    const wq = tf.matMul(q, this.params.get('att.W') as tf.Tensor2D, false, true).reshape([B, H, 1]); // W·e_a: [B, H, 1]
+    const scores = tf.matMul(interests, wq).reshape([B, T]); // h_t·W·e_a: [B, T]
+    const masked = tf.add(scores, tf.mul(tf.sub(1, mask), MASKED_SCORE)); // padding → −1e9
+    return tf.mul(tf.softmax(masked), mask) as tf.Tensor2D; // an all-padding row gives all zeros
+  }
+
+  forward(batch: BatchTensors, training: boolean, updates?: StateUpdates): ForwardResult {
+    return tf.tidy(() => {
+      const e = embedBehaviours(this.params, batch.historyItems, batch.historyCategories) as tf.Tensor3D; // [B, T, D]
+      const q = embedBehaviours(this.params, batch.candidateItems, batch.candidateCategories) as tf.Tensor2D; // [B, D]
+      const mask = historyMask(batch.historyItems) as tf.Tensor2D; // [B, T]
+      const interests = runGru(this.params, this.extractor, e); // [B, T, H]
+      const a = this.attention(interests, q, mask); // [B, T]
+      const evolved = runAugru(this.params, this.evolution, interests, a); // [B, H]
+      const pooled = tf.sum(tf.mul(e, mask.expandDims(2)), 1) as tf.Tensor2D; // [B, D]
+      const x = tf.concat([evolved, q, pooled, tf.mul(q, pooled)], 1) as tf.Tensor2D; // [B, H + 3D]
+      const logits = applyMlp(this.params, this.mlp, x, training, updates).reshape([-1]) as tf.Tensor1D;
+      if (!training || this.auxWeight === 0 || !batch.negativeItems || !batch.negativeCategories) return { logits };
+      const negatives = embedBehaviours(this.params, batch.negativeItems, batch.negativeCategories) as tf.Tensor3D; // [B, T, D]
+      const aux = tf.mul(this.auxiliaryLoss(interests, e, negatives, mask), this.auxWeight) as tf.Scalar;
+      return { logits, auxLoss: aux };
+    });
+  }
+
+  /**
+   * DIEN eq. (6): −Σ_t [log σ(h_t, e_{t+1}) + log(1 − σ(h_t, ê_{t+1}))] averaged over the real
+   * (t, t+1) pairs of the batch. A history of length ≤ 1 has no pair and contributes 0 (the
+   * official code crashes there).
+   */
+  auxiliaryLoss(interests: tf.Tensor3D, clicked: tf.Tensor3D, sampled: tf.Tensor3D, mask: tf.Tensor2D): tf.Scalar {
+    const [B, T, H] = interests.shape;
+    const D = clicked.shape[2];
+    if (T < 2) return tf.scalar(0);
+    const h = interests.slice([0, 0, 0], [B, T - 1, H]).reshape([B * (T - 1), H]); // h_1..h_{T−1}
+    const next = (x: tf.Tensor3D) => x.slice([0, 1, 0], [B, T - 1, D]).reshape([B * (T - 1), D]); // e_2..e_T
+    const pairMask = mask.slice([0, 1], [B, T - 1]).reshape([-1]); // pair valid iff e_{t+1} is real
+    const score = (x: tf.Tensor3D) => applyMlp(this.params, this.aux, tf.concat([h, next(x)], 1) as tf.Tensor2D, true).reshape([-1]); // [B(T−1)]
+    const pos = tf.losses.sigmoidCrossEntropy(tf.onesLike(pairMask), score(clicked), pairMask, tf.Reduction.NONE);
+    const neg = tf.losses.sigmoidCrossEntropy(tf.zerosLike(pairMask), score(sampled), pairMask, tf.Reduction.NONE);
+    return tf.div(tf.sum(tf.add(pos, neg)), tf.maximum(tf.sum(pairMask), 1)) as tf.Scalar;
+  }
+}
