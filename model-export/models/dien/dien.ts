@@ -88,8 +88,8 @@ export class DienModel implements CtrModel {
     const next = (x: tf.Tensor3D) => x.slice([0, 1, 0], [B, T - 1, D]).reshape([B * (T - 1), D]); // e_2..e_T
     const pairMask = mask.slice([0, 1], [B, T - 1]).reshape([-1]); // pair valid iff e_{t+1} is real
     const score = (x: tf.Tensor3D) => applyMlp(this.params, this.aux, tf.concat([h, next(x)], 1) as tf.Tensor2D, true).reshape([-1]); // [B(T−1)]
-    const pos = tf.losses.sigmoidCrossEntropy(tf.onesLike(pairMask), score(clicked), pairMask, tf.Reduction.NONE);
-    const neg = tf.losses.sigmoidCrossEntropy(tf.zerosLike(pairMask), score(sampled), pairMask, tf.Reduction.NONE);
+    const pos = tf.losses.sigmoidCrossEntropy(tf.onesLike(pairMask), score(clicked), pairMask, 0, tf.Reduction.NONE);
+    const neg = tf.losses.sigmoidCrossEntropy(tf.zerosLike(pairMask), score(sampled), pairMask, 0, tf.Reduction.NONE);
     return tf.div(tf.sum(tf.add(pos, neg)), tf.maximum(tf.sum(pairMask), 1)) as tf.Scalar;
   }
 }
