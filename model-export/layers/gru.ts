@@ -8,11 +8,12 @@
  * `linear_before_reset = 1` form, so the exported `GRU` op computes exactly this cell (ONNX's
  * z gate is 1 − u: the exporter negates the update-gate weights).
  *
- * Sigmoid gates, not tf.layers' hard sigmoid. Input projections for all steps are one matmul;
- * the loop only does the recurrent [B, H]·[H, ·] products (per-step slicing of big tensors copies
- * them on the wasm backend).
+ * Sigmoid gates, not tf.layers' hard sigmoid. Steps come and go as separate [B, ·] tensors:
+ * on the wasm backend every slice/unstack copies its whole source tensor, so slicing a [B, T, ·]
+ * tensor per step costs O(T²) copies (measured: 220 ms per unstack of [50, 256, 96]).
  */
 import * as tf from '@tensorflow/tfjs';
+import { matMul } from './matmul.js';
 import type { ParamStore } from './params.js';
 
 export interface GruSpec {
@@ -32,38 +33,23 @@ export function createGru(store: ParamStore, s: GruSpec): void {
   store.constant(`${s.name}.b_hr`, [s.hidden], 0);
 }
 
-/** Input projections of every step: x [B, T, in] → per step [B, 3H] (u | r | h parts, biases added). */
-export function projectInputs(store: ParamStore, s: GruSpec, x: tf.Tensor3D): tf.Tensor2D[] {
-  const [B, T, I] = x.shape;
-  const W = tf.concat(GRU_GATES.map((g) => store.get(`${s.name}.W_${g}`)), 1); // [in, 3H]
-  const b = tf.concat(GRU_GATES.map((g) => store.get(`${s.name}.b_${g}`)), 0); // [3H]
-  const xw = tf.add(tf.matMul(x.reshape([B * T, I]), W), b).reshape([B, T, 3 * s.hidden]); // [B, T, 3H]
-  return tf.unstack(tf.transpose(xw, [1, 0, 2])) as tf.Tensor2D[]; // T × [B, 3H]
-}
-
 /**
- * One GRU step from projected input xw_t [B, 3H] and state h [B, H]. `scaleUpdate` [B, 1]
- * multiplies the update gate (AUGRU's attention, DIEN eq. 13); omitted for a plain GRU.
+ * One GRU step from input x [B, in] and state h [B, H]. `scaleUpdate` [B, 1] multiplies the update
+ * gate (AUGRU's attention, DIEN eq. 13); omitted for a plain GRU.
  */
-export function gruStep(store: ParamStore, s: GruSpec, xw: tf.Tensor2D, h: tf.Tensor2D, scaleUpdate?: tf.Tensor2D): tf.Tensor2D {
-  const H = s.hidden;
-  const [xu, xr, xh] = tf.split(xw, [H, H, H], 1); // 3 × [B, H]
-  const u0 = tf.sigmoid(tf.add(xu, tf.matMul(h, store.get(`${s.name}.U_u`) as tf.Tensor2D))); // [B, H]
-  const r = tf.sigmoid(tf.add(xr, tf.matMul(h, store.get(`${s.name}.U_r`) as tf.Tensor2D))); // [B, H]
-  const recurrent = tf.add(tf.matMul(h, store.get(`${s.name}.U_h`) as tf.Tensor2D), store.get(`${s.name}.b_hr`)); // [B, H]
-  const candidate = tf.tanh(tf.add(xh, tf.mul(r, recurrent))); // [B, H]
+export function gruStep(store: ParamStore, s: GruSpec, x: tf.Tensor2D, h: tf.Tensor2D, scaleUpdate?: tf.Tensor2D): tf.Tensor2D {
+  const p = (n: string) => store.get(`${s.name}.${n}`) as tf.Tensor2D;
+  const gate = (g: 'u' | 'r') => tf.sigmoid(tf.add(tf.add(matMul(x, p(`W_${g}`)), p(`b_${g}`)), matMul(h, p(`U_${g}`)))); // [B, H]
+  const u0 = gate('u');
+  const r = gate('r');
+  const recurrent = tf.add(matMul(h, p('U_h')), p('b_hr')); // U_h·h + b_hr: [B, H]
+  const candidate = tf.tanh(tf.add(tf.add(matMul(x, p('W_h')), p('b_h')), tf.mul(r, recurrent))); // [B, H]
   const u = scaleUpdate ? tf.mul(u0, scaleUpdate) : u0; // ũ_t = a_t · u_t
   return tf.add(h, tf.mul(u, tf.sub(candidate, h))) as tf.Tensor2D; // (1 − u)∘h + u∘h̃
 }
 
-/** Run the GRU over x [B, T, in] from a zero state → states h_1..h_T [B, T, H]. */
-export function runGru(store: ParamStore, s: GruSpec, x: tf.Tensor3D): tf.Tensor3D {
-  const steps = projectInputs(store, s, x);
-  let h = tf.zeros([x.shape[0], s.hidden]) as tf.Tensor2D;
-  const states: tf.Tensor2D[] = [];
-  for (const xw of steps) {
-    h = gruStep(store, s, xw, h);
-    states.push(h);
-  }
-  return tf.stack(states, 1) as tf.Tensor3D; // [B, T, H]
+/** Run the GRU over steps x_1..x_T (each [B, in]) from a zero state → states h_1..h_T (each [B, H]). */
+export function runGru(store: ParamStore, s: GruSpec, steps: tf.Tensor2D[]): tf.Tensor2D[] {
+  let h = tf.zeros([steps[0].shape[0], s.hidden]) as tf.Tensor2D;
+  return steps.map((x) => (h = gruStep(store, s, x, h)));
 }

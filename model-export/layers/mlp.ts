@@ -1,5 +1,6 @@
 /** A stack of dense layers with one activation kind, then a linear output unit. */
 import * as tf from '@tensorflow/tfjs';
+import { matMul } from './matmul.js';
 import { applyActivation, createActivation, type Activation, type StateUpdates } from './activations.js';
 import type { ParamStore } from './params.js';
 
@@ -34,8 +35,8 @@ export function applyMlp(
 ): tf.Tensor2D {
   let h = x;
   spec.hidden.forEach((_, i) => {
-    const z = tf.add(tf.matMul(h, store.get(`${spec.name}.${i}.kernel`)), store.get(`${spec.name}.${i}.bias`)) as tf.Tensor2D;
+    const z = tf.add(matMul(h, store.get(`${spec.name}.${i}.kernel`)), store.get(`${spec.name}.${i}.bias`)) as tf.Tensor2D;
     h = applyActivation(store, `${spec.name}.${i}.act`, spec.activation, z, training, updates);
   });
-  return tf.add(tf.matMul(h, store.get(`${spec.name}.out.kernel`)), store.get(`${spec.name}.out.bias`)) as tf.Tensor2D;
+  return tf.add(matMul(h, store.get(`${spec.name}.out.kernel`)), store.get(`${spec.name}.out.bias`)) as tf.Tensor2D;
 }

@@ -9,6 +9,7 @@
  * same split (half the multiply-adds of the concatenated form) and the ONNX exporter relies on it.
  */
 import * as tf from '@tensorflow/tfjs';
+import { matMul } from './matmul.js';
 import type { ParamStore } from './params.js';
 
 export interface AttentionSpec {
@@ -35,14 +36,14 @@ export function attentionWeights(store: ParamStore, s: AttentionSpec, q: tf.Tens
   const [B, H, D] = k.shape;
   const [h1, h2] = s.hidden;
   const p = (n: string) => store.get(`${s.name}.${n}`) as tf.Tensor2D;
-  const qTerm = tf.add(tf.matMul(q, tf.add(p('0.q'), p('0.d'))), store.get(`${s.name}.0.bias`)).reshape([B, 1, h1]); // [B, 1, h1]
+  const qTerm = tf.add(matMul(q, tf.add(p('0.q'), p('0.d'))), store.get(`${s.name}.0.bias`)).reshape([B, 1, h1]); // [B, 1, h1]
   const kFlat = k.reshape([B * H, D]); // [B·H, D]
-  const kTerm = tf.matMul(kFlat, tf.sub(p('0.k'), p('0.d'))).reshape([B, H, h1]); // [B, H, h1]
+  const kTerm = matMul(kFlat, tf.sub(p('0.k'), p('0.d'))).reshape([B, H, h1]); // [B, H, h1]
   const qk = tf.mul(q.reshape([B, 1, D]), k).reshape([B * H, D]); // [B·H, D]
-  const pTerm = tf.matMul(qk, p('0.p')).reshape([B, H, h1]); // [B, H, h1]
+  const pTerm = matMul(qk, p('0.p')).reshape([B, H, h1]); // [B, H, h1]
   const a1 = tf.sigmoid(tf.add(tf.add(pTerm, kTerm), qTerm)).reshape([B * H, h1]); // [B·H, h1]
-  const a2 = tf.sigmoid(tf.add(tf.matMul(a1, p('1.kernel')), store.get(`${s.name}.1.bias`))); // [B·H, h2]
-  const w = tf.add(tf.matMul(a2, p('out.kernel')), store.get(`${s.name}.out.bias`)).reshape([B, H]); // [B, H]
+  const a2 = tf.sigmoid(tf.add(matMul(a1, p('1.kernel')), store.get(`${s.name}.1.bias`))); // [B·H, h2]
+  const w = tf.add(matMul(a2, p('out.kernel')), store.get(`${s.name}.out.bias`)).reshape([B, H]); // [B, H]
   void h2;
   return tf.mul(w, mask) as tf.Tensor2D;
 }
@@ -50,5 +51,5 @@ export function attentionWeights(store: ParamStore, s: AttentionSpec, q: tf.Tens
 /** Σ_j w_j·e_j: weights [B, H], k [B, H, D] → [B, D]. */
 export function weightedSumPool(weights: tf.Tensor2D, k: tf.Tensor3D): tf.Tensor2D {
   const [B, H, D] = k.shape;
-  return tf.matMul(weights.reshape([B, 1, H]), k).reshape([B, D]); // [B, 1, H]·[B, H, D] → [B, D]
+  return matMul(weights.reshape([B, 1, H]), k).reshape([B, D]); // [B, 1, H]·[B, H, D] → [B, D]
 }

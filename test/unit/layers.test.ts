@@ -85,3 +85,22 @@ describe('DIN attention', () => {
     expect(b).toBeCloseTo(a, 6);
   });
 });
+
+describe('matMul with materialised-transpose gradient', () => {
+  it('has the same value and gradients as tf.matMul (rank 2 and batched rank 3)', async () => {
+    const { matMul } = await import('../../model-export/layers/matmul.js');
+    for (const [sa, sb] of [
+      [[5, 3], [3, 4]],
+      [[2, 5, 3], [2, 3, 4]],
+    ] as const) {
+      const a = tf.randomNormal([...sa], 0, 1, 'float32', 11);
+      const b = tf.randomNormal([...sb], 0, 1, 'float32', 12);
+      const w = tf.randomNormal([...sa.slice(0, -1), sb[sb.length - 1]], 0, 1, 'float32', 13);
+      const f = (mm: (x: tf.Tensor, y: tf.Tensor) => tf.Tensor) => (x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.mul(mm(x, y), w));
+      const ours = tf.grads(f((x, y) => matMul(x, y)))([a, b]);
+      const ref = tf.grads(f((x, y) => tf.matMul(x as tf.Tensor2D, y as tf.Tensor2D)))([a, b]);
+      for (let i = 0; i < 2; i++) expect(tf.max(tf.abs(tf.sub(ours[i], ref[i]))).dataSync()[0]).toBeLessThan(1e-5);
+      expect(tf.max(tf.abs(tf.sub(matMul(a, b), tf.matMul(a as tf.Tensor2D, b as tf.Tensor2D)))).dataSync()[0]).toBeLessThan(1e-6);
+    }
+  });
+});

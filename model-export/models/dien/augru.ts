@@ -5,17 +5,16 @@
  * last real behaviour whatever the padding. Only DIEN uses it, so it lives with DIEN.
  */
 import * as tf from '@tensorflow/tfjs';
-import { gruStep, projectInputs, type GruSpec } from '../../layers/gru.js';
+import { gruStep, type GruSpec } from '../../layers/gru.js';
 import type { ParamStore } from '../../layers/params.js';
 
-/** interests [B, T, H] (extractor states), attention [B, T] → final evolved interest h'_T [B, H]. */
-export function runAugru(store: ParamStore, s: GruSpec, interests: tf.Tensor3D, attention: tf.Tensor2D): tf.Tensor2D {
+/** interests h_1..h_T (each [B, H]), attention [B, T] → final evolved interest h'_T [B, H]. */
+export function runAugru(store: ParamStore, s: GruSpec, interests: tf.Tensor2D[], attention: tf.Tensor2D): tf.Tensor2D {
   const [B, T] = attention.shape;
-  const steps = projectInputs(store, s, interests);
-  const scales = tf.unstack(tf.transpose(attention).reshape([T, B, 1])) as tf.Tensor2D[]; // T × [B, 1]
+  const scales = tf.unstack(tf.transpose(attention).reshape([T, B, 1])) as tf.Tensor2D[]; // T × [B, 1] (small: [B, T])
   let h = tf.zeros([B, s.hidden]) as tf.Tensor2D;
-  steps.forEach((xw, t) => {
-    h = gruStep(store, s, xw, h, scales[t]);
+  interests.forEach((x, t) => {
+    h = gruStep(store, s, x, h, scales[t]);
   });
   return h;
 }

@@ -8,6 +8,7 @@
  *   output: MLP 200-80 (Dice) over [h'_T, e_a, Σ e_j, e_a ⊙ Σ e_j].
  */
 import * as tf from '@tensorflow/tfjs';
+import { matMul } from '../../layers/matmul.js';
 import type { StateUpdates } from '../../layers/activations.js';
 import { createBehaviourEmbedding, embedBehaviours, historyMask } from '../../layers/behaviourEmbedding.js';
 import { createGru, runGru, type GruSpec } from '../../layers/gru.js';
@@ -48,48 +49,55 @@ export class DienModel implements CtrModel {
     return this.forward(batch, training, updates).logits;
   }
 
-  /** Attention over the history [B, T] (rows sum to 1 over real behaviours, 0 on padding). */
-  attention(interests: tf.Tensor3D, q: tf.Tensor2D, mask: tf.Tensor2D): tf.Tensor2D {
-    const [B, T, H] = interests.shape;
-    const wq = tf.matMul(q, this.params.get('att.W') as tf.Tensor2D, false, true).reshape([B, H, 1]); // W·e_a: [B, H, 1]
-    const scores = tf.matMul(interests, wq).reshape([B, T]); // h_t·W·e_a: [B, T]
+  /** DIEN eq. (12): a_t = softmax_t(h_t·W·e_a) over real behaviours → [B, T] (0 on padding). */
+  attention(interests: tf.Tensor2D[], q: tf.Tensor2D, mask: tf.Tensor2D): tf.Tensor2D {
+    const wq = matMul(q, tf.transpose(this.params.get('att.W') as tf.Tensor2D)); // W·e_a: [B, H]
+    const scores = tf.stack(interests.map((h) => tf.sum(tf.mul(h, wq), 1)), 1); // h_t·W·e_a: [B, T]
     const masked = tf.add(scores, tf.mul(tf.sub(1, mask), MASKED_SCORE)); // padding → −1e9
     return tf.mul(tf.softmax(masked), mask) as tf.Tensor2D; // an all-padding row gives all zeros
   }
 
   forward(batch: BatchTensors, training: boolean, updates?: StateUpdates): ForwardResult {
     return tf.tidy(() => {
+      const [B, T] = batch.historyItems.shape;
       const e = embedBehaviours(this.params, batch.historyItems, batch.historyCategories) as tf.Tensor3D; // [B, T, D]
       const q = embedBehaviours(this.params, batch.candidateItems, batch.candidateCategories) as tf.Tensor2D; // [B, D]
       const mask = historyMask(batch.historyItems) as tf.Tensor2D; // [B, T]
-      const interests = runGru(this.params, this.extractor, e); // [B, T, H]
+      // Per-step inputs come from per-step lookups: slicing e per step would copy it T times (wasm).
+      const stepItems = tf.unstack(tf.transpose(batch.historyItems)); // T × [B] int32 (small)
+      const stepCategories = tf.unstack(tf.transpose(batch.historyCategories));
+      const steps = stepItems.map((items, t) => embedBehaviours(this.params, items, stepCategories[t]) as tf.Tensor2D); // T × [B, D]
+      const interests = runGru(this.params, this.extractor, steps); // T × [B, H]
       const a = this.attention(interests, q, mask); // [B, T]
       const evolved = runAugru(this.params, this.evolution, interests, a); // [B, H]
       const pooled = tf.sum(tf.mul(e, mask.expandDims(2)), 1) as tf.Tensor2D; // [B, D]
       const x = tf.concat([evolved, q, pooled, tf.mul(q, pooled)], 1) as tf.Tensor2D; // [B, H + 3D]
       const logits = applyMlp(this.params, this.mlp, x, training, updates).reshape([-1]) as tf.Tensor1D;
-      if (!training || this.auxWeight === 0 || !batch.negativeItems || !batch.negativeCategories) return { logits };
-      const negatives = embedBehaviours(this.params, batch.negativeItems, batch.negativeCategories) as tf.Tensor3D; // [B, T, D]
-      const aux = tf.mul(this.auxiliaryLoss(interests, e, negatives, mask), this.auxWeight) as tf.Scalar;
-      return { logits, auxLoss: aux };
+      if (!training || this.auxWeight === 0 || T < 2 || !batch.negativeItems || !batch.negativeCategories) return { logits };
+      // Pairs (h_t, e_{t+1}) for t = 1..T−1: the "next" behaviours come from shifted index tensors.
+      const next = (x: tf.Tensor2D) => x.slice([0, 1], [B, T - 1]); // [B, T−1] int32
+      const hPrev = tf.stack(interests.slice(0, T - 1), 1) as tf.Tensor3D; // [B, T−1, H]
+      const clicked = embedBehaviours(this.params, next(batch.historyItems), next(batch.historyCategories)) as tf.Tensor3D; // [B, T−1, D]
+      const sampled = embedBehaviours(this.params, next(batch.negativeItems), next(batch.negativeCategories)) as tf.Tensor3D; // [B, T−1, D]
+      const aux = this.auxiliaryLoss(hPrev, clicked, sampled, next(mask) as tf.Tensor2D);
+      return { logits, auxLoss: tf.mul(aux, this.auxWeight) as tf.Scalar };
     });
   }
 
   /**
-   * DIEN eq. (6): −Σ_t [log σ(h_t, e_{t+1}) + log(1 − σ(h_t, ê_{t+1}))] averaged over the real
-   * (t, t+1) pairs of the batch. A history of length ≤ 1 has no pair and contributes 0 (the
-   * official code crashes there).
+   * DIEN eq. (6): −Σ_t [log σ(h_t, e_{t+1}) + log(1 − σ(h_t, ê_{t+1}))] averaged over the real pairs
+   * of the batch. Inputs are aligned pairs: interests h_t [B, P, H], the clicked next behaviour
+   * e_{t+1} and the sampled one ê_{t+1} [B, P, D], and pairMask [B, P] (1 iff e_{t+1} is real).
+   * A history of length ≤ 1 has no pair and contributes 0 (the official code crashes there).
    */
-  auxiliaryLoss(interests: tf.Tensor3D, clicked: tf.Tensor3D, sampled: tf.Tensor3D, mask: tf.Tensor2D): tf.Scalar {
-    const [B, T, H] = interests.shape;
+  auxiliaryLoss(interests: tf.Tensor3D, clicked: tf.Tensor3D, sampled: tf.Tensor3D, pairMask: tf.Tensor2D): tf.Scalar {
+    const [B, P, H] = interests.shape;
     const D = clicked.shape[2];
-    if (T < 2) return tf.scalar(0);
-    const h = interests.slice([0, 0, 0], [B, T - 1, H]).reshape([B * (T - 1), H]); // h_1..h_{T−1}
-    const next = (x: tf.Tensor3D) => x.slice([0, 1, 0], [B, T - 1, D]).reshape([B * (T - 1), D]); // e_2..e_T
-    const pairMask = mask.slice([0, 1], [B, T - 1]).reshape([-1]); // pair valid iff e_{t+1} is real
-    const score = (x: tf.Tensor3D) => applyMlp(this.params, this.aux, tf.concat([h, next(x)], 1) as tf.Tensor2D, true).reshape([-1]); // [B(T−1)]
-    const pos = tf.losses.sigmoidCrossEntropy(tf.onesLike(pairMask), score(clicked), pairMask, 0, tf.Reduction.NONE);
-    const neg = tf.losses.sigmoidCrossEntropy(tf.zerosLike(pairMask), score(sampled), pairMask, 0, tf.Reduction.NONE);
-    return tf.div(tf.sum(tf.add(pos, neg)), tf.maximum(tf.sum(pairMask), 1)) as tf.Scalar;
+    const h = interests.reshape([B * P, H]);
+    const m = pairMask.reshape([-1]); // [B·P]
+    const score = (x: tf.Tensor3D) => applyMlp(this.params, this.aux, tf.concat([h, x.reshape([B * P, D])], 1) as tf.Tensor2D, true).reshape([-1]); // [B·P]
+    const pos = tf.losses.sigmoidCrossEntropy(tf.onesLike(m), score(clicked), m, 0, tf.Reduction.NONE);
+    const neg = tf.losses.sigmoidCrossEntropy(tf.zerosLike(m), score(sampled), m, 0, tf.Reduction.NONE);
+    return tf.div(tf.sum(tf.add(pos, neg)), tf.maximum(tf.sum(m), 1)) as tf.Scalar;
   }
 }
