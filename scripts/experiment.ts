@@ -1,10 +1,16 @@
 /**
  * Train every model of an experiment config over its seeds and write a DIN-paper-style table
- * (AUC / GAUC mean ± std, RelaImpr against the baseline) to experiments/results/<name>.{json,md}.
+ * (AUC / GAUC mean ± std, RelaImpr against the baseline) to experiments/results/<name>.md.
  *
- *   npm run experiment -- experiments/movielens-next.json
+ *   npm run experiment -- experiments/movielens-next.json [--only <model id>] [--force]
+ *
+ * Each (model, seed) run is stored in experiments/results/<name>/<id>-seed<N>.json and reused
+ * while its configuration is unchanged, so long experiments resume where they stopped and models
+ * can be trained by separate processes (one per core: `--only din`, `--only dien`, …).
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { MODEL_TYPES } from '../contract/manifest.js';
@@ -12,57 +18,106 @@ import { readMovieLens } from '../model-export/data/movielens.js';
 import { PROTOCOLS } from '../model-export/samples/protocols.js';
 import { selectBackend } from '../model-export/train/backend.js';
 import { meanStd, relaImpr } from '../model-export/train/metrics.js';
-import { DEFAULT_RUN, trainRun, type RunResult } from '../model-export/train/run.js';
+import { DEFAULT_RUN, trainRun, type RunConfig, type RunResult } from '../model-export/train/run.js';
 
 const experimentSchema = z.object({
-  name: z.string(),
+  name: z.string().regex(/^[a-z0-9-]+$/),
   description: z.string().optional(),
   protocol: z.enum(PROTOCOLS),
   seeds: z.array(z.number().int()).min(1),
   epochs: z.number().int().positive(),
   baseline: z.string(),
-  models: z.array(z.object({ id: z.string(), model: z.enum(MODEL_TYPES), activation: z.enum(['dice', 'prelu']).optional() })).min(1),
+  models: z
+    .array(
+      z.object({
+        id: z.string().regex(/^[a-z0-9-]+$/),
+        model: z.enum(MODEL_TYPES),
+        activation: z.enum(['dice', 'prelu']).optional(),
+        auxWeight: z.number().nonnegative().optional(),
+      }),
+    )
+    .min(1),
 });
 
-const { positionals, values } = parseArgs({ allowPositionals: true, options: { only: { type: 'string' }, out: { type: 'string', default: 'experiments/results' } } });
+const { positionals, values } = parseArgs({
+  allowPositionals: true,
+  options: { only: { type: 'string' }, force: { type: 'boolean', default: false }, out: { type: 'string', default: 'experiments/results' } },
+});
 if (positionals.length !== 1) {
-  console.error('usage: npm run experiment -- <config.json> [--only <model id>] [--out dir]');
+  console.error('usage: npm run experiment -- <config.json> [--only <model id>] [--force] [--out dir]');
   process.exit(2);
 }
 const exp = experimentSchema.parse(JSON.parse(readFileSync(positionals[0], 'utf8')));
-const backend = await selectBackend();
+const runDir = join(values.out!, exp.name);
+mkdirSync(runDir, { recursive: true });
+
+const runConfig = (m: (typeof exp.models)[number], seed: number): RunConfig => ({
+  ...DEFAULT_RUN,
+  model: m.model,
+  protocol: exp.protocol,
+  seed,
+  epochs: exp.epochs,
+  ...(m.activation ? { activation: m.activation } : {}),
+  ...(m.auxWeight !== undefined ? { auxWeight: m.auxWeight } : {}),
+});
+const runFile = (id: string, seed: number) => join(runDir, `${id}-seed${seed}.json`);
+function storedRun(id: string, config: RunConfig): RunResult | undefined {
+  const file = runFile(id, config.seed);
+  if (!existsSync(file)) return undefined;
+  const stored = JSON.parse(readFileSync(file, 'utf8')) as RunResult;
+  return isDeepStrictEqual(stored.config, config) ? stored : undefined;
+}
+
+let backend: string | undefined;
 const log = readMovieLens();
-const runs: Array<{ id: string; result: RunResult }> = [];
 for (const m of exp.models.filter((m) => !values.only || m.id === values.only)) {
   for (const seed of exp.seeds) {
-    const { result, model } = await trainRun(log, { ...DEFAULT_RUN, model: m.model, protocol: exp.protocol, seed, epochs: exp.epochs, ...(m.activation ? { activation: m.activation } : {}) }, backend);
+    const config = runConfig(m, seed);
+    if (!values.force && storedRun(m.id, config)) {
+      console.error(`${m.id} seed ${seed}: stored result reused (${runFile(m.id, seed)})`);
+      continue;
+    }
+    backend ??= await selectBackend();
+    const { result, model } = await trainRun(log, config, backend);
     model.params.dispose();
-    runs.push({ id: m.id, result });
+    writeFileSync(runFile(m.id, seed), JSON.stringify(result, null, 1) + '\n');
   }
 }
 
-const rows = [...new Set(runs.map((r) => r.id))].map((id) => {
-  const mine = runs.filter((r) => r.id === id).map((r) => r.result.epochs[r.result.epochs.length - 1]);
-  return {
-    id,
-    auc: meanStd(mine.map((e) => e.auc)),
-    gauc: meanStd(mine.map((e) => e.gauc)),
-    samplesPerSecond: meanStd(mine.map((e) => e.samplesPerSecond)).mean,
-  };
+// The table covers every model with all its seeds stored.
+const rows = exp.models.flatMap((m) => {
+  const runs = exp.seeds.map((seed) => storedRun(m.id, runConfig(m, seed)));
+  if (runs.some((r) => r === undefined)) return [];
+  const last = (runs as RunResult[]).map((r) => r.epochs[r.epochs.length - 1]);
+  return [
+    {
+      id: m.id,
+      auc: meanStd(last.map((e) => e.auc)),
+      gauc: meanStd(last.map((e) => e.gauc)),
+      samplesPerSecond: meanStd(last.map((e) => e.samplesPerSecond)).mean,
+      backend: (runs as RunResult[])[0].backend,
+    },
+  ];
 });
+const missing = exp.models.filter((m) => !rows.some((r) => r.id === m.id)).map((m) => m.id);
 const base = rows.find((r) => r.id === exp.baseline);
 const fmt = (m: { mean: number; std: number }) => `${m.mean.toFixed(4)} ± ${m.std.toFixed(4)}`;
+const pct = (x: number) => `${x >= 0 ? '+' : ''}${x.toFixed(2)} %`;
 const table = [
   `| model | AUC | GAUC | RelaImpr (AUC) | RelaImpr (GAUC) | train samples/s |`,
   `| --- | --- | --- | --- | --- | --- |`,
   ...rows.map(
     (r) =>
-      `| ${r.id} | ${fmt(r.auc)} | ${fmt(r.gauc)} | ${base ? relaImpr(r.auc.mean, base.auc.mean).toFixed(2) + ' %' : '-'} | ${base ? relaImpr(r.gauc.mean, base.gauc.mean).toFixed(2) + ' %' : '-'} | ${r.samplesPerSecond.toFixed(0)} |`,
+      `| ${r.id} | ${fmt(r.auc)} | ${fmt(r.gauc)} | ${base ? pct(relaImpr(r.auc.mean, base.auc.mean)) : '-'} | ${base ? pct(relaImpr(r.gauc.mean, base.gauc.mean)) : '-'} | ${r.samplesPerSecond.toFixed(0)} (${r.backend}) |`,
   ),
 ].join('\n');
-const header = `## ${exp.name}\n\n${exp.description ?? ''}\n\nProtocol \`${exp.protocol}\`, ${exp.epochs} epochs, seeds ${exp.seeds.join(', ')}, backend ${backend}, metrics on the test split after the last epoch (mean ± sample std over seeds).\n\n`;
-console.log(header + table);
-mkdirSync(values.out!, { recursive: true });
-const suffix = values.only ? `-${values.only}` : '';
-writeFileSync(`${values.out}/${exp.name}${suffix}.md`, header + table + '\n');
-writeFileSync(`${values.out}/${exp.name}${suffix}.json`, JSON.stringify({ experiment: exp, backend, rows, runs }, null, 2) + '\n');
+const report =
+  `## ${exp.name}\n\n${exp.description ?? ''}\n\n` +
+  `Protocol \`${exp.protocol}\`, ${exp.epochs} epochs, seeds ${exp.seeds.join(', ')}; test-split metrics after the last epoch, ` +
+  `mean ± sample std over seeds; RelaImpr (DIN eq. 10) against \`${exp.baseline}\`. Throughput is per process and ` +
+  `depends on what else ran on the machine. Re-run: \`npm run experiment -- ${positionals[0]}\`.\n\n` +
+  table +
+  (missing.length ? `\n\nNot yet run for every seed: ${missing.join(', ')}.` : '') +
+  '\n';
+console.log(report);
+writeFileSync(join(values.out!, `${exp.name}.md`), report);
