@@ -9,9 +9,10 @@ import { readFileSync } from 'node:fs';
 import * as ort from 'onnxruntime-node';
 import seedrandom from 'seedrandom';
 import { describe, expect, it } from 'vitest';
-import { contractOf, modelManifestSchema, SERVING_INPUTS, SERVING_OUTPUTS } from '../../contract/manifest.js';
+import { contractOf, modelManifestSchema } from '../../contract/manifest.js';
 import { readMovieLens } from '../../model-export/data/movielens.js';
 import { auc } from '../../model-export/train/metrics.js';
+import { scoreWithOrtNode } from './ortNode.js';
 
 const DIR = new URL('../../models/din-movielens/', import.meta.url).pathname;
 const bytes = readFileSync(`${DIR}model.onnx`);
@@ -48,15 +49,7 @@ describe('default model artifact', () => {
         if (!seen.has(i)) negatives.push(i);
       }
       const candidates = [timeline[50].item, ...negatives].map((item) => ({ item, category: log.itemCategory.get(item) }));
-      const h = contract.encodeHistory(history);
-      const c = contract.encodeCandidates(candidates);
-      const out = await session.run({
-        [SERVING_INPUTS.historyItems]: new ort.Tensor('int32', h.items, [h.items.length]),
-        [SERVING_INPUTS.historyCategories]: new ort.Tensor('int32', h.categories, [h.categories.length]),
-        [SERVING_INPUTS.candidateItems]: new ort.Tensor('int32', c.items, [c.items.length]),
-        [SERVING_INPUTS.candidateCategories]: new ort.Tensor('int32', c.categories, [c.categories.length]),
-      });
-      const s = out[SERVING_OUTPUTS.scores].data as Float32Array;
+      const s = await scoreWithOrtNode(session, contract.encodeHistory(history), contract.encodeCandidates(candidates));
       for (const v of s) expect(v > 0 && v < 1).toBe(true);
       s.forEach((v, i) => {
         scores.push(v);

@@ -14,10 +14,10 @@ import * as ort from 'onnxruntime-node';
 import seedrandom from 'seedrandom';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { BehaviourRef, FeatureContract } from '../../contract/featureContract.js';
-import { SERVING_INPUTS, SERVING_OUTPUTS } from '../../contract/manifest.js';
 import type { CtrModel } from '../../model-export/models/model.js';
 import { exportModel } from '../../model-export/onnx/exportModel.js';
 import { selectBackend } from '../../model-export/train/backend.js';
+import { scoreWithOrtNode } from './ortNode.js';
 import { trainedFixture } from './trainedFixture.js';
 
 const REQUESTS = 512;
@@ -69,15 +69,7 @@ async function tfjsScores(model: CtrModel, contract: FeatureContract, history: B
 }
 
 async function onnxScores(session: ort.InferenceSession, contract: FeatureContract, history: BehaviourRef[], candidates: BehaviourRef[]): Promise<Float32Array> {
-  const h = contract.encodeHistory(history, 'compact');
-  const c = contract.encodeCandidates(candidates);
-  const out = await session.run({
-    [SERVING_INPUTS.historyItems]: new ort.Tensor('int32', h.items, [h.items.length]),
-    [SERVING_INPUTS.historyCategories]: new ort.Tensor('int32', h.categories, [h.categories.length]),
-    [SERVING_INPUTS.candidateItems]: new ort.Tensor('int32', c.items, [c.items.length]),
-    [SERVING_INPUTS.candidateCategories]: new ort.Tensor('int32', c.categories, [c.categories.length]),
-  });
-  return out[SERVING_OUTPUTS.scores].data as Float32Array;
+  return scoreWithOrtNode(session, contract.encodeHistory(history, 'compact'), contract.encodeCandidates(candidates));
 }
 
 /** A python with the `onnx` package: Debian's python3-onnx lives under /usr/bin/python3. */

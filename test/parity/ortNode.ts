@@ -1,0 +1,14 @@
+/** Score one encoded request with onnxruntime-node: the reference the worker and tfjs are compared with. */
+import * as ort from 'onnxruntime-node';
+import type { EncodedCandidates, EncodedHistory } from '../../contract/featureContract.js';
+import { SERVING_INPUTS, SERVING_OUTPUTS } from '../../contract/manifest.js';
+
+export async function scoreWithOrtNode(session: ort.InferenceSession, h: EncodedHistory, c: EncodedCandidates): Promise<Float32Array> {
+  const out = await session.run({
+    [SERVING_INPUTS.historyItems]: new ort.Tensor('int32', h.items, [h.items.length]),
+    [SERVING_INPUTS.historyCategories]: new ort.Tensor('int32', h.categories, [h.categories.length]),
+    [SERVING_INPUTS.candidateItems]: new ort.Tensor('int32', c.items, [c.items.length]),
+    [SERVING_INPUTS.candidateCategories]: new ort.Tensor('int32', c.categories, [c.categories.length]),
+  });
+  return out[SERVING_OUTPUTS.scores].data as Float32Array;
+}
