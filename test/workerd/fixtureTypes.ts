@@ -1,0 +1,28 @@
+/** What globalSetup (Node) hands to the workerd tests through vitest's `provide`/`inject`. */
+
+export interface ParityCase {
+  name: string;
+  /** A `POST /v1/score` body. */
+  body: { history: unknown[]; candidates: unknown[]; topK?: number };
+  /** onnxruntime-node scores of the contract-encoded inputs, candidate (request) order. */
+  expected: number[];
+  /** Candidate ids as the response must echo them, request order. */
+  candidateIds: string[];
+  unknown: { history: number; candidates: number };
+}
+
+export interface ServedModel {
+  name: string;
+  version: string;
+  sha256: string;
+  maxHistory: number;
+  /** A deterministic sample of the vocabulary (known ids), for generated requests. */
+  vocabularySample: string[];
+}
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    parityCases: ParityCase[];
+    servedModel: ServedModel;
+  }
+}

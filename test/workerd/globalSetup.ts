@@ -1,0 +1,105 @@
+/**
+ * Runs in Node before the workerd tests: reads the served model (wrangler.toml's assets dir and
+ * MODEL_NAME), encodes a few requests with the shared feature contract and scores them with
+ * onnxruntime-node. The workerd tests assert the worker (onnxruntime-web in workerd) returns the
+ * same scores (≤ 1e-5). Computed at test time, so nothing goes stale when the model changes.
+ */
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import * as ort from 'onnxruntime-node';
+import type { TestProject } from 'vitest/node';
+import { unstable_readConfig } from 'wrangler';
+import { OOV_INDEX, type BehaviourRef, type RawId } from '../../contract/featureContract.js';
+import { contractOf, modelManifestSchema, SERVING_INPUTS, SERVING_OUTPUTS } from '../../contract/manifest.js';
+import type { ParityCase, ServedModel } from './fixtureTypes.js';
+
+export default async function setup(project: TestProject): Promise<void> {
+  const configPath = resolve(process.env.WORKERD_TEST_WRANGLER_CONFIG ?? 'wrangler.toml');
+  const config = unstable_readConfig({ config: configPath });
+  const assetsDir = config.assets?.directory;
+  if (!assetsDir) throw new Error(`${configPath} has no [assets] directory`);
+  const modelName = String(config.vars.MODEL_NAME ?? 'din-movielens');
+  const modelDir = join(resolve(assetsDir), modelName);
+
+  const manifest = modelManifestSchema.parse(JSON.parse(readFileSync(join(modelDir, 'manifest.json'), 'utf8')));
+  const contract = contractOf(manifest);
+  const session = await ort.InferenceSession.create(join(modelDir, manifest.onnx.file));
+
+  const items = manifest.featureContract.items;
+  const categories = manifest.featureContract.categories;
+  const H = contract.maxHistory;
+  const pick = (n: number, stride: number, offset = 0) =>
+    Array.from({ length: n }, (_, i) => items[(offset + i * stride) % items.length]);
+  const asInt = (id: string): RawId => (/^[1-9]\d{0,14}$/.test(id) ? Number(id) : id);
+  const unknownIds = (n: number) => Array.from({ length: n }, (_, i) => `unknown-${i}`);
+  for (const id of unknownIds(4)) if (contract.itemOf(id) !== OOV_INDEX) throw new Error(`${id} is in the vocabulary`);
+
+  const bodies: Array<Omit<ParityCase, 'expected' | 'candidateIds' | 'unknown'>> = [
+    {
+      name: 'example from issue 3',
+      body: {
+        history: ['1196', '260', { item: '99999', category: 'Sci-Fi' }],
+        candidates: ['1210', '2571', { item: '123456', category: 'Drama' }],
+        topK: 10,
+      },
+    },
+    {
+      name: `history longer than H=${H} (truncated), integer and object ids, category hints`,
+      body: {
+        history: [
+          ...pick(H + 20, 7, 3).map(asInt),
+          { item: 'unknown-0', category: categories[0] },
+          { item: items[5], category: 'not-a-category' },
+        ],
+        candidates: [
+          ...pick(97, 13, 1),
+          { item: 'unknown-1', category: categories[categories.length - 1] },
+          { item: 'unknown-2' },
+          asInt(items[0]),
+        ],
+      },
+    },
+    { name: 'empty history', body: { history: [], candidates: pick(50, 31, 11), topK: 5 } },
+    {
+      name: 'only unknown ids',
+      body: {
+        history: [{ item: 'unknown-3', category: categories[1] }, 'unknown-0'],
+        candidates: ['unknown-1', { item: 'unknown-2', category: categories[2] }],
+      },
+    },
+  ];
+
+  const parityCases: ParityCase[] = [];
+  for (const { name, body } of bodies) {
+    const history = body.history as Array<RawId | BehaviourRef>;
+    const candidates = body.candidates as Array<RawId | BehaviourRef>;
+    const h = contract.encodeHistory(history, 'compact');
+    const c = contract.encodeCandidates(candidates);
+    const T = h.items.length;
+    const C = c.items.length;
+    const out = await session.run({
+      [SERVING_INPUTS.historyItems]: new ort.Tensor('int32', h.items, [T]),
+      [SERVING_INPUTS.historyCategories]: new ort.Tensor('int32', h.categories, [T]),
+      [SERVING_INPUTS.candidateItems]: new ort.Tensor('int32', c.items, [C]),
+      [SERVING_INPUTS.candidateCategories]: new ort.Tensor('int32', c.categories, [C]),
+    });
+    parityCases.push({
+      name,
+      body,
+      expected: Array.from(out[SERVING_OUTPUTS.scores].data as Float32Array),
+      candidateIds: candidates.map((r) => String(typeof r === 'object' ? r.item : r)),
+      unknown: { history: h.unknown, candidates: c.unknown },
+    });
+  }
+  await session.release();
+
+  const servedModel: ServedModel = {
+    name: manifest.name,
+    version: manifest.version,
+    sha256: manifest.onnx.sha256,
+    maxHistory: H,
+    vocabularySample: pick(500, 3),
+  };
+  project.provide('parityCases', parityCases);
+  project.provide('servedModel', servedModel);
+}

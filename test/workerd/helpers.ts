@@ -1,0 +1,37 @@
+import { env, exports } from 'cloudflare:workers';
+import type { ErrorBody } from '../../worker/errors.js';
+import type { ScoreResponse } from '../../worker/scoring/scoreRequest.js';
+
+export const BASE = 'https://worker.test';
+
+/** A request through the worker's real fetch entry (same isolate as the test). */
+export function call(path: string, init?: RequestInit): Promise<Response> {
+  return exports.default.fetch(new Request(`${BASE}${path}`, init));
+}
+
+export function postScore(body: unknown, headers: Record<string, string> = {}): Promise<Response> {
+  return call('/v1/score', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+}
+
+export async function scoreOk(body: unknown): Promise<ScoreResponse> {
+  const res = await postScore(body);
+  if (res.status !== 200) throw new Error(`expected 200, got ${res.status}: ${await res.text()}`);
+  return res.json();
+}
+
+/** Asserts the one error shape and returns it. */
+export async function errorOf(res: Response): Promise<ErrorBody['error'] & { status: number }> {
+  const type = res.headers.get('content-type') ?? '';
+  if (!type.startsWith('application/json')) throw new Error(`error response is not JSON (${type}): ${await res.text()}`);
+  const body = (await res.json()) as ErrorBody;
+  if (!body.error || typeof body.error.code !== 'string' || typeof body.error.message !== 'string' || !Array.isArray(body.error.issues)) {
+    throw new Error(`not the error shape: ${JSON.stringify(body)}`);
+  }
+  return { status: res.status, ...body.error };
+}
+
+export { env };

@@ -1,0 +1,26 @@
+/**
+ * Worker tests, run inside workerd by @cloudflare/vitest-pool-workers (test/workerd/).
+ * The worker is configured from wrangler.toml (assets = models/, vars); globalSetup runs in Node
+ * and computes the onnxruntime-node reference scores the workerd tests compare against.
+ * `WORKERD_TEST_WRANGLER_CONFIG` points the run at another wrangler config (e.g. another model).
+ */
+import { cloudflareTest } from '@cloudflare/vitest-pool-workers';
+import { defineConfig } from 'vitest/config';
+
+// Keep wrangler/miniflare from calling out (no network here, and none needed).
+process.env.WRANGLER_SEND_METRICS ??= 'false';
+process.env.CLOUDFLARE_CF_FETCH_ENABLED ??= 'false';
+
+const wranglerConfig = process.env.WORKERD_TEST_WRANGLER_CONFIG ?? './wrangler.toml';
+
+export default defineConfig({
+  plugins: [cloudflareTest({ wrangler: { configPath: wranglerConfig } })],
+  test: {
+    include: ['test/workerd/**/*.test.ts'],
+    globalSetup: ['test/workerd/globalSetup.ts'],
+    // One workerd runtime for all files: the worker modules and ORT's wasm load once.
+    isolate: false,
+    testTimeout: 60_000,
+    hookTimeout: 120_000,
+  },
+});

@@ -1,0 +1,81 @@
+/**
+ * One error type, one code → status map, one response shape for the whole worker:
+ * `{"error": {"code", "message", "issues": [{"path", "message"}]}}`.
+ */
+import type { Context, ErrorHandler, NotFoundHandler } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+
+export const ERROR_STATUS = {
+  invalid_json: 400,
+  invalid_request: 400,
+  not_found: 404,
+  method_not_allowed: 405,
+  payload_too_large: 413,
+  unsupported_media_type: 415,
+  internal_error: 500,
+  model_unavailable: 503,
+} as const satisfies Record<string, ContentfulStatusCode>;
+
+export type ErrorCode = keyof typeof ERROR_STATUS;
+
+/** One problem with the request; `path` names the field, dot-separated (`candidates.3.item`). */
+export interface ErrorIssue {
+  path: string;
+  message: string;
+}
+
+export interface ErrorBody {
+  error: { code: ErrorCode; message: string; issues: ErrorIssue[] };
+}
+
+export class ApiError extends Error {
+  readonly code: ErrorCode;
+  readonly issues: ErrorIssue[];
+  readonly headers: Record<string, string>;
+
+  constructor(code: ErrorCode, message: string, options: { issues?: ErrorIssue[]; headers?: Record<string, string>; cause?: unknown } = {}) {
+    super(message, { cause: options.cause });
+    this.name = 'ApiError';
+    this.code = code;
+    this.issues = options.issues ?? [];
+    this.headers = options.headers ?? {};
+  }
+
+  get status(): ContentfulStatusCode {
+    return ERROR_STATUS[this.code];
+  }
+}
+
+export function errorResponse(c: Context, error: ApiError): Response {
+  const body: ErrorBody = { error: { code: error.code, message: error.message, issues: error.issues } };
+  return c.json(body, error.status, error.headers);
+}
+
+/** `app.onError`: known errors keep their code; anything else is logged and becomes a JSON 500. */
+export const handleError: ErrorHandler = (err, c) => {
+  if (err instanceof ApiError) return errorResponse(c, err);
+  if (err instanceof HTTPException) return errorResponse(c, fromHttpException(err));
+  console.error(`[worker] unhandled error on ${c.req.method} ${c.req.path}:`, err);
+  return errorResponse(c, new ApiError('internal_error', 'internal error'));
+};
+
+export const handleNotFound: NotFoundHandler = (c) =>
+  errorResponse(c, new ApiError('not_found', `no route for ${c.req.method} ${c.req.path}`));
+
+/** A handler for the other methods of a known path. */
+export function methodNotAllowed(allowed: readonly string[]) {
+  return function methodNotAllowed(c: Context): Response {
+    return errorResponse(
+      c,
+      new ApiError('method_not_allowed', `${c.req.method} is not allowed on ${c.req.path}; use ${allowed.join(', ')}`, {
+        headers: { Allow: allowed.join(', ') },
+      }),
+    );
+  };
+}
+
+function fromHttpException(err: HTTPException): ApiError {
+  const code = (Object.keys(ERROR_STATUS) as ErrorCode[]).find((k) => ERROR_STATUS[k] === err.status);
+  return new ApiError(code ?? 'internal_error', code ? err.message || code : 'internal error');
+}

@@ -1,0 +1,73 @@
+import type { MiddlewareHandler } from 'hono';
+import { ApiError } from '../errors.js';
+
+export interface JsonBodyOptions {
+  /** Largest accepted body in bytes; larger bodies get 413 without being read to the end. */
+  maxBytes: number;
+}
+
+export type JsonBodyEnv = { Variables: { jsonBody: unknown } };
+
+/**
+ * Accepts only `Content-Type: application/json` (415 otherwise), bodies up to `maxBytes` (413),
+ * UTF-8 JSON (400 `invalid_json`); the parsed value is `c.var.jsonBody`.
+ *
+ * @example
+ * app.post('/v1/score', jsonBody({ maxBytes: 256 * 1024 }), (c) => c.json(c.var.jsonBody))
+ */
+export function jsonBody(options: JsonBodyOptions): MiddlewareHandler<JsonBodyEnv> {
+  return async function jsonBody(c, next) {
+    const contentType = c.req.header('content-type');
+    if (!isJsonMediaType(contentType)) {
+      throw new ApiError(
+        'unsupported_media_type',
+        `Content-Type must be application/json, got ${contentType ? JSON.stringify(contentType) : 'none'}`,
+      );
+    }
+    const text = await readText(c.req.raw, options.maxBytes);
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch (err) {
+      throw new ApiError('invalid_json', `request body is not valid JSON: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    c.set('jsonBody', value);
+    await next();
+  };
+}
+
+function isJsonMediaType(header: string | undefined): boolean {
+  return header?.split(';', 1)[0].trim().toLowerCase() === 'application/json';
+}
+
+/** Reads the body as UTF-8, stopping as soon as it exceeds `maxBytes`. */
+async function readText(request: Request, maxBytes: number): Promise<string> {
+  const tooLarge = () => new ApiError('payload_too_large', `request body exceeds the limit of ${maxBytes} bytes`);
+  const declared = Number(request.headers.get('content-length') ?? NaN);
+  if (declared > maxBytes) throw tooLarge();
+  if (!request.body) return '';
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > maxBytes) {
+      await reader.cancel().catch(() => undefined);
+      throw tooLarge();
+    }
+    chunks.push(value);
+  }
+  const bytes = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  try {
+    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes);
+  } catch {
+    throw new ApiError('invalid_json', 'request body is not valid UTF-8');
+  }
+}

@@ -1,0 +1,98 @@
+/**
+ * Model registry: assets → verified manifest → feature contract + scoring session, once per
+ * isolate. Concurrent first requests share one load; a failed load is remembered for
+ * `retryAfterMs` (so a broken deployment does not re-hash the model on every request) and then
+ * tried again.
+ */
+import { contractOf, type ModelManifest } from '../../contract/manifest.js';
+import type { FeatureContract } from '../../contract/featureContract.js';
+import { ApiError } from '../errors.js';
+import type { CreateScoringSession, ScoringSession } from '../runtime/scoringSession.js';
+import { ModelLoadError, readVerifiedModel } from './modelAssets.js';
+
+export interface LoadedModel {
+  manifest: ModelManifest;
+  contract: FeatureContract;
+  session: ScoringSession;
+  /** Milliseconds from the first request to a usable session. */
+  loadMs: number;
+}
+
+export type ModelStatus = 'not_loaded' | 'loading' | 'ready' | 'failed';
+
+export interface ModelRegistryOptions {
+  createSession: CreateScoringSession;
+  /** How long a failed load is remembered before the next request retries it. */
+  retryAfterMs?: number;
+}
+
+interface Entry {
+  promise: Promise<LoadedModel>;
+  status: ModelStatus;
+  failedAt?: number;
+}
+
+export interface ModelRegistry {
+  /** The loaded model, loading it on first use; throws `ApiError('model_unavailable')`. */
+  get(name: string, assets: Fetcher): Promise<LoadedModel>;
+  status(name: string): ModelStatus;
+}
+
+export function createModelRegistry(options: ModelRegistryOptions): ModelRegistry {
+  const retryAfterMs = options.retryAfterMs ?? 30_000;
+  const entries = new Map<string, Entry>();
+
+  const load = async (name: string, assets: Fetcher): Promise<LoadedModel> => {
+    const started = Date.now();
+    const { manifest, onnx } = await readVerifiedModel(assets, name);
+    let contract: FeatureContract;
+    try {
+      contract = contractOf(manifest);
+    } catch (err) {
+      throw new ModelLoadError(`${name}/manifest.json: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    let session: ScoringSession;
+    try {
+      session = await options.createSession(onnx);
+    } catch (err) {
+      throw new ModelLoadError(`cannot create a session for ${name}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    const loadMs = Date.now() - started;
+    console.log(
+      `[model-registry] loaded model "${name}" version ${manifest.version} sha256 ${manifest.onnx.sha256} ` +
+        `(${manifest.onnx.bytes} bytes, ${session.executionProviders.join('/')}) in ${loadMs} ms`,
+    );
+    return { manifest, contract, session, loadMs };
+  };
+
+  return {
+    get(name, assets) {
+      let entry = entries.get(name);
+      if (!entry || (entry.status === 'failed' && Date.now() - (entry.failedAt ?? 0) >= retryAfterMs)) {
+        const promise = load(name, assets);
+        const created: Entry = { promise, status: 'loading' };
+        entry = created;
+        entries.set(name, created);
+        promise.then(
+          () => {
+            created.status = 'ready';
+          },
+          (err: unknown) => {
+            created.status = 'failed';
+            created.failedAt = Date.now();
+            console.error(`[model-registry] refusing model "${name}": ${err instanceof Error ? err.message : String(err)}`);
+          },
+        );
+      }
+      return entry.promise.catch((err: unknown) => {
+        throw new ApiError('model_unavailable', `model "${name}" is unavailable; see the worker log`, {
+          headers: { 'Retry-After': String(Math.ceil(retryAfterMs / 1000)) },
+          cause: err,
+        });
+      });
+    },
+    status(name) {
+      return entries.get(name)?.status ?? 'not_loaded';
+    },
+  };
+}

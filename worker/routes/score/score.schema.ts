@@ -1,0 +1,58 @@
+/**
+ * `POST /v1/score` request schema. Limits are part of the public API (docs/worker.md).
+ */
+import type { ErrorIssue } from '../../errors.js';
+import { z } from '../../zod.js';
+
+export const SCORE_LIMITS = {
+  /** Request body, bytes. */
+  maxBodyBytes: 256 * 1024,
+  maxHistory: 1000,
+  maxCandidates: 1000,
+  /** Longest string id or category name, characters. */
+  maxIdLength: 128,
+} as const;
+
+const stringId = z.string().min(1).max(SCORE_LIMITS.maxIdLength);
+const integerId = z.int(); // safe integers only
+const itemId = z.union([stringId, integerId], { error: 'expected an item id: a non-empty string or a safe integer' });
+
+const itemRef = z.strictObject({
+  item: itemId,
+  category: z.string().min(1).max(SCORE_LIMITS.maxIdLength).optional(),
+});
+
+/** An item id, or `{item, category?}` where the category is a hint used for unknown ids. */
+const behaviour = z.union([stringId, integerId, itemRef], {
+  error: 'expected an item id (string or safe integer) or {"item": id, "category"?: string}',
+});
+
+export const scoreRequestSchema = z.strictObject({
+  /** Oldest first; only the model's last H are used. */
+  history: z.array(behaviour).max(SCORE_LIMITS.maxHistory).default([]),
+  candidates: z.array(behaviour).min(1).max(SCORE_LIMITS.maxCandidates),
+  /** Keep the best `topK`; larger than the number of candidates means all of them. */
+  topK: z.int().positive().max(SCORE_LIMITS.maxCandidates).optional(),
+});
+
+export type ScoreRequest = z.infer<typeof scoreRequestSchema>;
+export type Behaviour = z.infer<typeof behaviour>;
+
+/**
+ * zod issues → `{path, message}` with the path pointing at the offending field. A union issue is
+ * replaced by the issues of the one alternative that matched the value's shape (so a bad
+ * `candidates.3.category` is reported there, not as "invalid candidates.3").
+ */
+export function toErrorIssues(issues: readonly z.core.$ZodIssue[], prefix: PropertyKey[] = []): ErrorIssue[] {
+  return issues.flatMap((issue) => {
+    const path = [...prefix, ...issue.path];
+    if (issue.code === 'invalid_union') {
+      // An alternative whose type did not match the value says nothing about the value.
+      const informative = issue.errors.filter(
+        (branch) => !branch.some((i) => i.path.length === 0 && (i.code === 'invalid_type' || i.code === 'invalid_union')),
+      );
+      if (informative.length === 1) return toErrorIssues(informative[0], path);
+    }
+    return [{ path: path.map(String).join('.'), message: issue.message }];
+  });
+}

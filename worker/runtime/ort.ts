@@ -1,0 +1,156 @@
+/**
+ * The only module that imports onnxruntime-web: session creation, tensors, runs, and the quirks
+ * of running ORT's WebAssembly build inside workerd.
+ *
+ * Why the wasm plumbing looks like this. workerd compiles WebAssembly only at deploy/bundle time:
+ * compiling from bytes at run time fails ("Wasm code generation disallowed by embedder"), and so
+ * do `eval`/`new Function`. That rules out ORT's defaults (the `onnxruntime-web` entry fetches and
+ * compiles `.wasm` by URL and dies on "cannot determine the script source URL"; `env.wasm.wasmPaths`
+ * and a real `env.wasm.wasmBinary` both compile bytes). What works:
+ *
+ * 1. import `onnxruntime-web/wasm` (the WASM-only build, Emscripten glue embedded, no WebGPU/JSEP);
+ * 2. import `ort-wasm-simd-threaded.wasm` itself: wrangler's bundler (and the vitest pool) turns a
+ *    `.wasm` import into a `WebAssembly.Module` compiled ahead of time;
+ * 3. give ORT a placeholder `env.wasm.wasmBinary`. That makes it use the embedded glue without
+ *    needing a script URL; the glue then calls `WebAssembly.instantiate(new Uint8Array(placeholder),
+ *    imports)` exactly once, and `withPrecompiledWasm` answers that one call with an instance of the
+ *    imported module. Any other `instantiate` call passes through untouched, and the hook is only
+ *    installed while a session is being created.
+ *
+ * Threads are off (`numThreads = 1`, `proxy = false`): workerd has no Web Workers or
+ * SharedArrayBuffer. Runs are serialised per session (one at a time through the single wasm heap),
+ * which costs nothing measurable for sub-millisecond runs and keeps concurrent requests from
+ * interleaving inside ORT.
+ */
+import * as ort from 'onnxruntime-web/wasm';
+import ortWasm from 'onnxruntime-web/ort-wasm-simd-threaded.wasm';
+import { SERVING_INPUTS, SERVING_OUTPUTS } from '../../contract/manifest.js';
+import type { ScoringSession, ServingFeeds } from './scoringSession.js';
+
+/** Stands in for the wasm bytes; only its identity matters. */
+const PLACEHOLDER_WASM = new ArrayBuffer(8);
+
+ort.env.wasm.numThreads = 1;
+ort.env.wasm.proxy = false;
+ort.env.wasm.wasmBinary = PLACEHOLDER_WASM;
+
+/**
+ * Execution providers by capability: WebGPU where `navigator.gpu` exists (browsers, Deno), WASM
+ * otherwise. workerd has no `navigator.gpu`, so the worker always runs WASM. (This WASM-only build
+ * registers no WebGPU backend; ORT drops an unavailable provider from the list with a warning, so
+ * a WebGPU-capable host needs the `onnxruntime-web/webgpu` build to actually use it.)
+ */
+export function chooseExecutionProviders(nav: unknown = typeof navigator === 'undefined' ? undefined : navigator): Array<'webgpu' | 'wasm'> {
+  const gpu = typeof nav === 'object' && nav !== null ? (nav as { gpu?: unknown }).gpu : undefined;
+  return gpu ? ['webgpu', 'wasm'] : ['wasm'];
+}
+
+/** Creates an ORT session from `.onnx` bytes and checks it follows the serving signature. */
+export async function createOrtScoringSession(onnx: Uint8Array): Promise<ScoringSession> {
+  const executionProviders = chooseExecutionProviders();
+  const session = await withPrecompiledWasm(() =>
+    ort.InferenceSession.create(onnx, { executionProviders, graphOptimizationLevel: 'all' }),
+  );
+  checkSignature(session);
+  return new OrtScoringSession(session, executionProviders);
+}
+
+class OrtScoringSession implements ScoringSession {
+  /** Tail of the run queue: each run starts after the previous one settled. */
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    private readonly session: ort.InferenceSession,
+    readonly executionProviders: readonly string[],
+  ) {}
+
+  memoryBytes(): number | undefined {
+    return wasmMemory?.buffer.byteLength;
+  }
+
+  score(feeds: ServingFeeds): Promise<Float32Array> {
+    const run = this.queue.then(() => this.run(feeds));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async run(feeds: ServingFeeds): Promise<Float32Array> {
+    const T = feeds.historyItems.length;
+    const C = feeds.candidateItems.length;
+    if (T < 1 || feeds.historyCategories.length !== T) {
+      throw new Error(`history feeds must be non-empty and equally long, got items ${T}, categories ${feeds.historyCategories.length}`);
+    }
+    if (C < 1 || feeds.candidateCategories.length !== C) {
+      throw new Error(`candidate feeds must be non-empty and equally long, got items ${C}, categories ${feeds.candidateCategories.length}`);
+    }
+    const results = await this.session.run({
+      [SERVING_INPUTS.historyItems]: new ort.Tensor('int32', feeds.historyItems, [T]), // [T]
+      [SERVING_INPUTS.historyCategories]: new ort.Tensor('int32', feeds.historyCategories, [T]), // [T]
+      [SERVING_INPUTS.candidateItems]: new ort.Tensor('int32', feeds.candidateItems, [C]), // [C]
+      [SERVING_INPUTS.candidateCategories]: new ort.Tensor('int32', feeds.candidateCategories, [C]), // [C]
+    });
+    const output = results[SERVING_OUTPUTS.scores];
+    if (output === undefined || output.type !== 'float32' || output.data.length !== C) {
+      throw new Error(
+        `output "${SERVING_OUTPUTS.scores}" must be float32 [${C}], got ${output ? `${output.type} [${output.dims.join(', ')}]` : 'nothing'}`,
+      );
+    }
+    return output.data as Float32Array; // [C]
+  }
+}
+
+/** Reports every missing or unexpected graph input/output in one error. */
+function checkSignature(session: ort.InferenceSession): void {
+  const expectedInputs: string[] = Object.values(SERVING_INPUTS);
+  const expectedOutputs: string[] = Object.values(SERVING_OUTPUTS);
+  const problems = [
+    ...expectedInputs.filter((n) => !session.inputNames.includes(n)).map((n) => `missing input "${n}"`),
+    ...session.inputNames.filter((n) => !expectedInputs.includes(n)).map((n) => `unexpected input "${n}"`),
+    ...expectedOutputs.filter((n) => !session.outputNames.includes(n)).map((n) => `missing output "${n}"`),
+  ];
+  if (problems.length > 0) throw new Error(`model does not follow the serving signature: ${problems.join('; ')}`);
+}
+
+/** ORT's linear memory (one per isolate), for reporting: it only grows, and counts toward the isolate's limit. */
+let wasmMemory: WebAssembly.Memory | undefined;
+
+let hookDepth = 0;
+let originalInstantiate: typeof WebAssembly.instantiate | undefined;
+
+/**
+ * Runs `create` with `WebAssembly.instantiate` answering ORT's placeholder with the precompiled
+ * module (see the module comment). Nested/concurrent calls share one hook.
+ */
+async function withPrecompiledWasm<T>(create: () => Promise<T>): Promise<T> {
+  if (hookDepth++ === 0) {
+    const original = WebAssembly.instantiate;
+    originalInstantiate = original;
+    const hooked = (source: unknown, imports?: WebAssembly.Imports): Promise<unknown> => {
+      if (isPlaceholder(source)) {
+        return original(ortWasm, imports).then((instance) => {
+          wasmMemory = findMemory(instance.exports) ?? Object.values(imports ?? {}).map(findMemory).find(Boolean);
+          return { instance, module: ortWasm };
+        });
+      }
+      return (original as (s: unknown, i?: WebAssembly.Imports) => Promise<unknown>)(source, imports);
+    };
+    WebAssembly.instantiate = hooked as typeof WebAssembly.instantiate;
+  }
+  try {
+    return await create();
+  } finally {
+    if (--hookDepth === 0 && originalInstantiate) {
+      WebAssembly.instantiate = originalInstantiate;
+      originalInstantiate = undefined;
+    }
+  }
+}
+
+/** The threaded build imports its memory (`env.memory`), other builds export it. */
+function findMemory(namespace: object): WebAssembly.Memory | undefined {
+  return Object.values(namespace).find((v): v is WebAssembly.Memory => v instanceof WebAssembly.Memory);
+}
+
+function isPlaceholder(source: unknown): boolean {
+  return source === PLACEHOLDER_WASM || (ArrayBuffer.isView(source) && source.buffer === PLACEHOLDER_WASM);
+}

@@ -1,0 +1,21 @@
+export interface ScoredItem {
+  item: string;
+  score: number;
+}
+
+/**
+ * Pairs ids with scores and sorts by score, descending; equal scores keep request order (the sort
+ * is stable). `topK` keeps the first k; a `topK` above the count keeps all.
+ */
+export function rankScores(items: readonly string[], scores: ArrayLike<number>, topK?: number): ScoredItem[] {
+  if (items.length !== scores.length) {
+    throw new Error(`got ${scores.length} scores for ${items.length} candidates`);
+  }
+  const ranked = items.map((item, c) => {
+    const score = scores[c];
+    if (!Number.isFinite(score)) throw new Error(`model produced a non-finite score (${score}) for candidate ${c}`);
+    return { item, score };
+  });
+  ranked.sort((a, b) => b.score - a.score);
+  return topK === undefined ? ranked : ranked.slice(0, topK);
+}
