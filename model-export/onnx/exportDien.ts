@@ -39,7 +39,32 @@ function onnxGruWeights(w: WeightMap, s: GruSpec): { W: Float32Array; R: Float32
   return { W, R, B };
 }
 
-export function buildDienGraph(model: DienModel, w: WeightMap): GraphBuilder {
+export interface DienExportOptions {
+  /** `scan` (served) or an unrolled AUGRU for exactly `unrolledSteps` behaviours (benchmarks). */
+  augru: 'scan' | { unrolledSteps: number };
+}
+
+interface AugruStepWeights {
+  Uu: string;
+  Ur: string;
+  Uh: string;
+  bhr: string;
+  axis1: string;
+}
+
+/**
+ * One AUGRU step (DIEN eq. 13–14) for all candidates: state h [C, H], shared input projections
+ * xu, xr, xh [H] of interest h_t, attention a [C] → next state [C, H].
+ */
+function augruStep(b: GraphBuilder, w: AugruStepWeights, h: string, x: { xu: string; xr: string; xh: string; a: string }): string {
+  const u0 = b.op('Sigmoid', [b.op('Add', [x.xu, b.op('MatMul', [h, w.Uu])])], {}, 'augru_u'); // [C, H]
+  const r = b.op('Sigmoid', [b.op('Add', [x.xr, b.op('MatMul', [h, w.Ur])])], {}, 'augru_r'); // [C, H]
+  const cand = b.op('Tanh', [b.op('Add', [x.xh, b.op('Mul', [r, b.op('Add', [b.op('MatMul', [h, w.Uh]), w.bhr])])])], {}, 'augru_cand'); // [C, H]
+  const u = b.op('Mul', [u0, b.op('Unsqueeze', [x.a, w.axis1])], {}, 'augru_ut'); // ũ_t = a_t·u_t: [C, H]
+  return b.op('Add', [h, b.op('Mul', [u, b.op('Sub', [cand, h])])], {}, 'augru_next'); // (1 − ũ)∘h' + ũ∘h̃'
+}
+
+export function buildDienGraph(model: DienModel, w: WeightMap, options: DienExportOptions = { augru: 'scan' }): GraphBuilder {
   const g = new GraphBuilder('dien');
   const D = 2 * model.config.embeddingDim;
   const H = model.extractor.hidden;
@@ -83,22 +108,31 @@ export function buildDienGraph(model: DienModel, w: WeightMap): GraphBuilder {
   const bhr = weightOf(w, `${ev.name}.b_hr`);
   const bhrName = g.weight(`${ev.name}.b_hr`, bhr.data, bhr.shape);
 
-  const body = g.subgraph('augru_step');
-  const h = body.input('augru_h', 'float32', ['C', H]);
-  const bxu = body.input('augru_xu_t', 'float32', [H]);
-  const bxr = body.input('augru_xr_t', 'float32', [H]);
-  const bxh = body.input('augru_xh_t', 'float32', [H]);
-  const at = body.input('augru_a_t', 'float32', ['C']);
-  const u0 = body.op('Sigmoid', [body.op('Add', [bxu, body.op('MatMul', [h, Uu])])], {}, 'augru_u'); // [C, H]
-  const r = body.op('Sigmoid', [body.op('Add', [bxr, body.op('MatMul', [h, Ur])])], {}, 'augru_r'); // [C, H]
-  const cand = body.op('Tanh', [body.op('Add', [bxh, body.op('Mul', [r, body.op('Add', [body.op('MatMul', [h, Uh]), bhrName])])])], {}, 'augru_cand'); // [C, H]
-  const u = body.op('Mul', [u0, body.op('Unsqueeze', [at, g.int64('axis1b', [1])])], {}, 'augru_ut'); // ũ_t = a_t·u_t: [C, H]
-  const next = body.op('Add', [h, body.op('Mul', [u, body.op('Sub', [cand, h])])], {}, 'augru_next'); // (1 − ũ)∘h' + ũ∘h̃'
-  body.output(next, 'augru_h_out', 'float32', ['C', H]);
-
+  const weights: AugruStepWeights = { Uu, Ur, Uh, bhr: bhrName, axis1: g.int64('axis1b', [1]) };
   const h0 = g.op('ConstantOfShape', [g.op('Shape', [wq])], {}, 'augru_h0'); // zeros [C, H]
   const attentionT = g.op('Transpose', [attention], { perm: [1, 0] }, 'attention_t'); // [T, C]
-  const evolved = g.op('Scan', [h0, xu, xr, xh, attentionT], { body: { graph: body }, num_scan_inputs: 4 }, 'evolved'); // [C, H]
+  let evolved: string;
+  if (options.augru === 'scan') {
+    const body = g.subgraph('augru_step');
+    const h = body.input('augru_h', 'float32', ['C', H]);
+    const step = augruStep(body, weights, h, {
+      xu: body.input('augru_xu_t', 'float32', [H]),
+      xr: body.input('augru_xr_t', 'float32', [H]),
+      xh: body.input('augru_xh_t', 'float32', [H]),
+      a: body.input('augru_a_t', 'float32', ['C']),
+    });
+    body.output(step, 'augru_h_out', 'float32', ['C', H]);
+    evolved = g.op('Scan', [h0, xu, xr, xh, attentionT], { body: { graph: body }, num_scan_inputs: 4 }, 'evolved'); // [C, H]
+  } else {
+    // Unrolled for a fixed history length (benchmarks only: the serving signature has dynamic T).
+    evolved = h0;
+    const axis0 = g.int64('axis0_unrolled', [0]);
+    for (let t = 0; t < options.augru.unrolledSteps; t++) {
+      const at = g.int64(`step_${t}`, [t]);
+      const pick = (x: string) => g.op('Squeeze', [g.op('Gather', [x, at], { axis: 0 }), axis0]); // row t
+      evolved = augruStep(g, weights, evolved, { xu: pick(xu), xr: pick(xr), xh: pick(xh), a: pick(attentionT) });
+    }
+  }
 
   // Output MLP over [h'_T, e_a, Σ e_j, e_a ⊙ Σ e_j]; the pooled history is [1, D], computed once.
   const pooled = g.op('MatMul', [g.op('Unsqueeze', [mask, g.int64('axis0', [0])]), e], {}, 'sum_pool'); // [1, D]

@@ -132,6 +132,21 @@ describe.each(['din', 'base', 'dien'] as const)('%s export', (type) => {
     expect(out.trim()).toBe('ok 8 17');
   });
 
+  it.runIf(type === 'dien')('unrolled AUGRU (benchmark form) scores like the served Scan form', async () => {
+    const { buildDienGraph } = await import('../../model-export/onnx/exportDien.js');
+    const { DienModel } = await import('../../model-export/models/dien/dien.js');
+    const H = contract.maxHistory;
+    const unrolled = buildDienGraph(model as InstanceType<typeof DienModel>, await model.params.snapshot(), { augru: { unrolledSteps: H } });
+    const other = await ort.InferenceSession.create(unrolled.toBytes(), { intraOpNumThreads: 1 });
+    for (const req of randomRequests(contract, 9).slice(0, 32)) {
+      const h = contract.encodeHistory(req.history, 'full'); // the unrolled graph needs exactly H steps
+      const c = contract.encodeCandidates(req.candidates);
+      const a = await scoreWithOrtNode(session, h, c);
+      const b = await scoreWithOrtNode(other, h, c);
+      for (let i = 0; i < a.length; i++) expect(Math.abs(a[i] - b[i])).toBeLessThan(1e-6);
+    }
+  });
+
   it('writes a manifest whose sha256 matches the file', async () => {
     const { createHash } = await import('node:crypto');
     const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8'));
