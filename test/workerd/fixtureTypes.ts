@@ -20,9 +20,18 @@ export interface ServedModel {
   vocabularySample: string[];
 }
 
+/** Reference scores for one model directory under the assets directory. */
+export interface ModelFixture {
+  parityCases: ParityCase[];
+  servedModel: ServedModel;
+}
+
 declare module 'vitest' {
   export interface ProvidedContext {
+    /** The model wrangler.toml serves (MODEL_NAME). */
     parityCases: ParityCase[];
     servedModel: ServedModel;
+    /** Every model shipped in the assets directory, by name. */
+    modelFixtures: Record<string, ModelFixture>;
   }
 }

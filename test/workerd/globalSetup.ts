@@ -4,14 +4,15 @@
  * onnxruntime-node. The workerd tests assert the worker (onnxruntime-web in workerd) returns the
  * same scores (≤ 1e-5). Computed at test time, so nothing goes stale when the model changes.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import type { TestProject } from 'vitest/node';
 import { unstable_readConfig } from 'wrangler';
 import { OOV_INDEX, type BehaviourRef, type RawId } from '../../contract/featureContract.js';
-import { contractOf, modelManifestSchema, SERVING_INPUTS, SERVING_OUTPUTS } from '../../contract/manifest.js';
-import type { ParityCase, ServedModel } from './fixtureTypes.js';
+import { contractOf, modelManifestSchema } from '../../contract/manifest.js';
+import { scoreWithOrtNode } from '../parity/ortNode.js';
+import type { ModelFixture, ParityCase, ServedModel } from './fixtureTypes.js';
 
 export default async function setup(project: TestProject): Promise<void> {
   const configPath = resolve(process.env.WORKERD_TEST_WRANGLER_CONFIG ?? 'wrangler.toml');
@@ -19,8 +20,19 @@ export default async function setup(project: TestProject): Promise<void> {
   const assetsDir = config.assets?.directory;
   if (!assetsDir) throw new Error(`${configPath} has no [assets] directory`);
   const modelName = String(config.vars.MODEL_NAME ?? 'din-movielens');
-  const modelDir = join(resolve(assetsDir), modelName);
+  // Every model shipped in the assets directory gets reference scores; the served one is also
+  // provided under its own keys for the tests of the default configuration.
+  const names = readdirSync(resolve(assetsDir)).filter((n) => existsSync(join(resolve(assetsDir), n, 'manifest.json')));
+  const byModel: Record<string, ModelFixture> = {};
+  for (const name of names) byModel[name] = await modelFixture(join(resolve(assetsDir), name));
+  const served = byModel[modelName];
+  if (!served) throw new Error(`served model ${modelName} is not in ${assetsDir}`);
+  project.provide('parityCases', served.parityCases);
+  project.provide('servedModel', served.servedModel);
+  project.provide('modelFixtures', byModel);
+}
 
+async function modelFixture(modelDir: string): Promise<ModelFixture> {
   const manifest = modelManifestSchema.parse(JSON.parse(readFileSync(join(modelDir, 'manifest.json'), 'utf8')));
   const contract = contractOf(manifest);
   const session = await ort.InferenceSession.create(join(modelDir, manifest.onnx.file));
@@ -75,18 +87,11 @@ export default async function setup(project: TestProject): Promise<void> {
     const candidates = body.candidates as Array<RawId | BehaviourRef>;
     const h = contract.encodeHistory(history, 'compact');
     const c = contract.encodeCandidates(candidates);
-    const T = h.items.length;
-    const C = c.items.length;
-    const out = await session.run({
-      [SERVING_INPUTS.historyItems]: new ort.Tensor('int32', h.items, [T]),
-      [SERVING_INPUTS.historyCategories]: new ort.Tensor('int32', h.categories, [T]),
-      [SERVING_INPUTS.candidateItems]: new ort.Tensor('int32', c.items, [C]),
-      [SERVING_INPUTS.candidateCategories]: new ort.Tensor('int32', c.categories, [C]),
-    });
+    const scores = await scoreWithOrtNode(session, h, c);
     parityCases.push({
       name,
       body,
-      expected: Array.from(out[SERVING_OUTPUTS.scores].data as Float32Array),
+      expected: Array.from(scores),
       candidateIds: candidates.map((r) => String(typeof r === 'object' ? r.item : r)),
       unknown: { history: h.unknown, candidates: c.unknown },
     });
@@ -100,6 +105,5 @@ export default async function setup(project: TestProject): Promise<void> {
     maxHistory: H,
     vocabularySample: pick(500, 3),
   };
-  project.provide('parityCases', parityCases);
-  project.provide('servedModel', servedModel);
+  return { parityCases, servedModel };
 }
