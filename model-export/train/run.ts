@@ -1,5 +1,4 @@
 /** One training run: prepare data, fit, evaluate — shared by the train CLI and the experiment runner. */
-import cliProgress from 'cli-progress';
 import type { BehaviourLog } from '../data/behaviourLog.js';
 import { createModel, defaultConfig } from '../models/index.js';
 import type { CtrModel, ModelConfig } from '../models/model.js';
@@ -8,6 +7,7 @@ import type { ModelType } from '../../contract/manifest.js';
 import type { Activation } from '../layers/activations.js';
 import { fit, type EpochReport } from './fit.js';
 import { prepareData, type PreparedData } from './pipeline.js';
+import { trainingProgress } from './progress.js';
 
 export interface RunConfig {
   model: ModelType;
@@ -48,7 +48,7 @@ export async function trainRun(
   log: BehaviourLog,
   config: RunConfig,
   backend: string,
-  progress = process.stderr.isTTY,
+  showProgressBar = process.stderr.isTTY === true,
 ): Promise<{ result: RunResult; model: CtrModel; data: PreparedData }> {
   const started = performance.now();
   const withAux = config.model === 'dien' && (config.auxWeight ?? 1) > 0;
@@ -61,28 +61,20 @@ export async function trainRun(
   };
   const model = createModel(modelConfig, config.seed);
   const label = `${config.model}/${config.protocol}/seed ${config.seed}`;
-  const bar = new cliProgress.SingleBar(
-    { format: `${label} epoch {epoch} [{bar}] {percentage}% | {value}/{total} samples | {rate} samples/s | loss {loss}`, noTTYOutput: !progress, notTTYSchedule: 30_000 },
-    cliProgress.Presets.shades_classic,
-  );
-  let epochStart = performance.now();
-  bar.start(data.train.size, 0, { epoch: 1, rate: '-', loss: '-' });
+  const progress = trainingProgress(label, data.train.size, showProgressBar);
+  progress.startEpoch(1);
   const epochs = await fit(model, data.train, data.test, {
     epochs: config.epochs,
     batchSize: config.batchSize,
     learningRate: config.learningRate,
     seed: config.seed,
-    onStep: ({ epoch, samples, loss }) => {
-      if (samples === config.batchSize || samples < config.batchSize) epochStart = performance.now();
-      const rate = (samples / ((performance.now() - epochStart) / 1000)).toFixed(0);
-      bar.update(samples, { epoch, rate, loss: loss.toFixed(4) });
-    },
+    onStep: ({ samples, loss }) => progress.update(samples, loss),
     onEpoch: (r) => {
-      bar.stop();
+      progress.stopEpoch();
       console.error(
         `${label} epoch ${r.epoch}: train loss ${r.trainLoss.toFixed(4)}, test AUC ${r.auc.toFixed(4)}, GAUC ${r.gauc.toFixed(4)}, logloss ${r.logloss.toFixed(4)}, ${r.samplesPerSecond.toFixed(0)} samples/s`,
       );
-      if (r.epoch < config.epochs) bar.start(data.train.size, 0, { epoch: r.epoch + 1, rate: '-', loss: '-' });
+      if (r.epoch < config.epochs) progress.startEpoch(r.epoch + 1);
     },
   });
   return {
