@@ -22,6 +22,8 @@ const { values: args } = parseArgs({
     port: { type: 'string', default: '8799' },
     history: { type: 'string', default: '50' },
     candidates: { type: 'string', default: '100' },
+    /** Serve this model (a directory under the assets dir) instead of the config's MODEL_NAME. */
+    model: { type: 'string' },
   },
 });
 const root = resolve(import.meta.dirname, '../..');
@@ -33,7 +35,7 @@ const C = Number(args.candidates);
 const env = { ...process.env, WRANGLER_SEND_METRICS: 'false', CLOUDFLARE_CF_FETCH_ENABLED: 'false' };
 const wrangler = join(root, 'node_modules/.bin/wrangler');
 
-const modelDir = readModelDir(config);
+const modelDir = readModelDir(config, args.model);
 const manifest = JSON.parse(readFileSync(join(modelDir, 'manifest.json'), 'utf8')) as {
   name: string;
   version: string;
@@ -52,7 +54,8 @@ const random = () => {
 const sample = (k: number) => Array.from({ length: k }, () => vocabulary[Math.floor(random() * vocabulary.length)]);
 const body = () => JSON.stringify({ history: sample(H), candidates: sample(C) });
 
-const dev = spawn(wrangler, ['dev', '-c', config, '--ip', '127.0.0.1', '--port', String(port), '--inspector-port', String(port + 1)], {
+const modelVar = args.model ? ['--var', `MODEL_NAME:${args.model}`] : [];
+const dev = spawn(wrangler, ['dev', '-c', config, '--ip', '127.0.0.1', '--port', String(port), '--inspector-port', String(port + 1), ...modelVar], {
   cwd: root,
   env,
   detached: true,
@@ -121,10 +124,10 @@ try {
   if (dev.pid) process.kill(-dev.pid, 'SIGTERM'); // our own process group only
 }
 
-function readModelDir(configPath: string): string {
+function readModelDir(configPath: string, model?: string): string {
   const toml = readFileSync(configPath, 'utf8');
   const directory = /\[assets\][^[]*?directory\s*=\s*"([^"]+)"/s.exec(toml)?.[1] ?? './models';
-  const name = /MODEL_NAME\s*=\s*"([^"]+)"/.exec(toml)?.[1] ?? 'din-movielens';
+  const name = model ?? /MODEL_NAME\s*=\s*"([^"]+)"/.exec(toml)?.[1] ?? 'din-movielens';
   return join(resolve(dirname(configPath), directory), name);
 }
 
