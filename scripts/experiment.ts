@@ -8,6 +8,7 @@
  * while its configuration is unchanged, so long experiments resume where they stopped and models
  * can be trained by separate processes (one per core: `--only din`, `--only dien`, …).
  */
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
@@ -60,6 +61,16 @@ const runConfig = (m: (typeof exp.models)[number], seed: number): RunConfig => (
   ...(m.activation ? { activation: m.activation } : {}),
   ...(m.auxWeight !== undefined ? { auxWeight: m.auxWeight } : {}),
 });
+/** Provenance of a stored run: the commit it was trained at (results are reused by config only). */
+function codeVersion(): string {
+  try {
+    const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD']).toString().trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'model-export', 'contract']).toString().trim() !== '';
+    return dirty ? `${commit}+uncommitted` : commit;
+  } catch {
+    return 'unknown';
+  }
+}
 const runFile = (id: string, seed: number) => join(runDir, `${id}-seed${seed}.json`);
 function storedRun(id: string, config: RunConfig): RunResult | undefined {
   const file = runFile(id, config.seed);
@@ -80,7 +91,7 @@ for (const m of exp.models.filter((m) => !values.only || m.id === values.only)) 
     backend ??= await selectBackend();
     const { result, model } = await trainRun(log, config, backend);
     model.params.dispose();
-    writeFileSync(runFile(m.id, seed), JSON.stringify(result, null, 1) + '\n');
+    writeFileSync(runFile(m.id, seed), JSON.stringify({ ...result, code: codeVersion() }, null, 1) + '\n');
   }
 }
 

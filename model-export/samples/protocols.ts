@@ -3,11 +3,12 @@
  * - `rating` — the DIN paper's MovieLens protocol: every behaviour after a user's first is a
  *   sample; candidate = that item, label = rating ≥ 4.
  * - `next` — the DIN paper's Amazon protocol: every behaviour after the first gives a positive
- *   (the item) and one negative (an item the user never touched, uniform over the item pool),
- *   both with the same history.
+ *   (the item) and one negative (an item the user never touched, uniform over the negative pool,
+ *   see negativeSampler.ts), both with the same history.
  */
 import seedrandom from 'seedrandom';
 import type { BehaviourLog } from '../data/behaviourLog.js';
+import { itemPool, unseenSampler } from './negativeSampler.js';
 import type { Sample } from './sample.js';
 
 export const PROTOCOLS = ['rating', 'next'] as const;
@@ -15,6 +16,10 @@ export type Protocol = (typeof PROTOCOLS)[number];
 
 export interface ProtocolOptions {
   seed: number;
+  /** `next`: items negatives are drawn from (default: every item of the log); see negativeSampler.ts. */
+  negativePool?: readonly string[];
+  /** Distinguishes the random streams of calls with the same seed (e.g. 'train', 'test'). */
+  stream?: string;
   /** `rating`: label threshold (default 4). */
   positiveRating?: number;
 }
@@ -35,20 +40,14 @@ export function ratingSamples(log: BehaviourLog, { positiveRating = 4 }: Protoco
   return out;
 }
 
-export function nextSamples(log: BehaviourLog, { seed }: ProtocolOptions): Sample[] {
-  const rng = seedrandom(`next:${seed}`);
-  // Item pool: every item any user touched, in a fixed order so the draw is reproducible.
-  const pool = [...new Set([...log.timelines.values()].flatMap((tl) => tl.map((b) => b.item)))].sort();
+export function nextSamples(log: BehaviourLog, { seed, negativePool, stream = '' }: ProtocolOptions): Sample[] {
+  const draw = unseenSampler(seedrandom(`next:${seed}${stream ? `:${stream}` : ''}`), negativePool ?? itemPool(log));
   const out: Sample[] = [];
   for (const [user, timeline] of log.timelines) {
     const seen = new Set(timeline.map((b) => b.item));
-    if (seen.size >= pool.length) throw new Error(`user ${user} touched every item: no negative exists`);
     for (let t = 1; t < timeline.length; t++) {
-      let negative: string;
-      do negative = pool[Math.floor(rng() * pool.length)];
-      while (seen.has(negative));
       out.push({ user, position: t, candidate: timeline[t].item, label: 1 });
-      out.push({ user, position: t, candidate: negative, label: 0 });
+      out.push({ user, position: t, candidate: draw(seen, user), label: 0 });
     }
   }
   return out;

@@ -5,7 +5,8 @@
  * samples point into them, and a batch copies the last ≤ H behaviours before each sample's
  * position into [B, H] right-padded arrays — the contract's 'full' width.
  */
-import { FeatureContract } from '../../contract/featureContract.js';
+import { createHash } from 'node:crypto';
+import { OOV_INDEX, type FeatureContract } from '../../contract/featureContract.js';
 import type { BehaviourLog } from '../data/behaviourLog.js';
 import type { Sample } from '../samples/sample.js';
 
@@ -26,6 +27,18 @@ export interface Batch {
   negativeCategories: Int32Array;
 }
 
+/**
+ * The category hint training passes with an item. Clients may send an unknown id without a
+ * category, which the contract encodes with the OOV category, so that row must be trained too:
+ * the hint of half the out-of-vocabulary items is dropped, chosen by a hash of the id (the same
+ * items in every run, sample and split). Known items ignore hints anyway.
+ */
+export function trainingHint(log: BehaviourLog, contract: FeatureContract, item: string): string | undefined {
+  if (contract.itemOf(item) !== OOV_INDEX) return log.itemCategory.get(item);
+  const dropHint = (createHash('sha1').update(item).digest()[0] & 1) === 0;
+  return dropHint ? undefined : log.itemCategory.get(item);
+}
+
 export class EncodedDataset {
   readonly size: number;
   readonly maxHistory: number;
@@ -44,6 +57,11 @@ export class EncodedDataset {
   /** `negatives`: per user, one sampled non-clicked item per timeline behaviour (negativeSequences). */
   constructor(log: BehaviourLog, samples: readonly Sample[], contract: FeatureContract, negatives?: ReadonlyMap<string, string[]>) {
     this.maxHistory = contract.maxHistory;
+    const hints = new Map<string, string | undefined>();
+    const encode = (item: string) => {
+      if (!hints.has(item)) hints.set(item, trainingHint(log, contract, item));
+      return contract.encode({ item, category: hints.get(item) });
+    };
     const users = [...new Set(samples.map((s) => s.user))];
     const userNumber = new Map(users.map((u, i) => [u, i]));
     this.userIds = users;
@@ -58,11 +76,11 @@ export class EncodedDataset {
       this.seqStart[i] = offset;
       const neg = negatives?.get(u);
       log.timelines.get(u)!.forEach((b, t) => {
-        const e = contract.encode({ item: b.item, category: log.itemCategory.get(b.item) });
+        const e = encode(b.item);
         this.seqItems[offset] = e.item;
         this.seqCategories[offset] = e.category;
         if (neg) {
-          const n = contract.encode({ item: neg[t], category: log.itemCategory.get(neg[t]) });
+          const n = encode(neg[t]);
           this.seqNegItems[offset] = n.item;
           this.seqNegCategories[offset] = n.category;
         }
@@ -80,7 +98,7 @@ export class EncodedDataset {
     samples.forEach((s, i) => {
       this.sampleUser[i] = userNumber.get(s.user)!;
       this.samplePosition[i] = s.position;
-      const e = contract.encode({ item: s.candidate, category: log.itemCategory.get(s.candidate) });
+      const e = encode(s.candidate);
       this.candidateItems[i] = e.item;
       this.candidateCategories[i] = e.category;
       this.labels[i] = s.label;

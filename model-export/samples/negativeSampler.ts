@@ -1,0 +1,27 @@
+/**
+ * Uniform negative sampling shared by the `next` protocol and DIEN's auxiliary-loss sequences.
+ *
+ * The pool is the **training catalogue**: items some training-split user touched. Drawing from
+ * the whole log would make items that only held-out users touched appear as training negatives;
+ * they are all out-of-vocabulary, so the OOV embedding would learn "held-out item ⇒ negative"
+ * from the test split's existence. Test samples draw from the same catalogue: a model is asked to
+ * rank items its catalogue holds (test positives may still be new, OOV items).
+ */
+import type seedrandom from 'seedrandom';
+import type { BehaviourLog } from '../data/behaviourLog.js';
+
+/** Every item of a log's timelines, sorted so draws are reproducible. */
+export function itemPool(log: BehaviourLog): string[] {
+  return [...new Set([...log.timelines.values()].flatMap((tl) => tl.map((b) => b.item)))].sort();
+}
+
+/** Returns a sampler of items outside `seen`, uniform over `pool`. */
+export function unseenSampler(rng: seedrandom.PRNG, pool: readonly string[]) {
+  return (seen: ReadonlySet<string>, user: string): string => {
+    if (pool.every((item) => seen.has(item))) throw new Error(`user ${user} touched every item of the pool: no negative exists`);
+    let item: string;
+    do item = pool[Math.floor(rng() * pool.length)];
+    while (seen.has(item));
+    return item;
+  };
+}
