@@ -71,6 +71,7 @@ function codeVersion(): string {
     return 'unknown';
   }
 }
+const CODE_VERSION = codeVersion(); // read at start: the code this process runs
 const runFile = (id: string, seed: number) => join(runDir, `${id}-seed${seed}.json`);
 function storedRun(id: string, config: RunConfig): RunResult | undefined {
   const file = runFile(id, config.seed);
@@ -91,7 +92,7 @@ for (const m of exp.models.filter((m) => !values.only || m.id === values.only)) 
     backend ??= await selectBackend();
     const { result, model } = await trainRun(log, config, backend);
     model.params.dispose();
-    writeFileSync(runFile(m.id, seed), JSON.stringify({ ...result, code: codeVersion() }, null, 1) + '\n');
+    writeFileSync(runFile(m.id, seed), JSON.stringify({ ...result, code: CODE_VERSION }, null, 1) + '\n');
   }
 }
 

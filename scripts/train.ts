@@ -15,28 +15,34 @@ import { selectBackend, BACKEND_PREFERENCE, type BackendName } from '../model-ex
 import { DEFAULT_RUN, trainRun } from '../model-export/train/run.js';
 import { exportModel } from '../model-export/onnx/exportModel.js';
 
-const { values: a } = parseArgs({
-  options: {
-    model: { type: 'string', default: 'din' },
-    protocol: { type: 'string', default: 'next' },
-    seed: { type: 'string', default: '1' },
-    epochs: { type: 'string', default: String(DEFAULT_RUN.epochs) },
-    'batch-size': { type: 'string', default: String(DEFAULT_RUN.batchSize) },
-    lr: { type: 'string', default: String(DEFAULT_RUN.learningRate) },
-    'max-history': { type: 'string', default: String(DEFAULT_RUN.maxHistory) },
-    'min-item-count': { type: 'string', default: String(DEFAULT_RUN.minItemCount) },
-    'embedding-dim': { type: 'string', default: String(DEFAULT_RUN.embeddingDim) },
-    activation: { type: 'string' },
-    'aux-weight': { type: 'string' },
-    backend: { type: 'string' },
-    data: { type: 'string' },
-    out: { type: 'string' },
-    name: { type: 'string' },
-    results: { type: 'string' },
-    help: { type: 'boolean', short: 'h' },
-  },
-  strict: true,
-});
+const { values: a } = (() => {
+  try {
+    return parseArgs({
+      options: {
+        model: { type: 'string', default: 'din' },
+        protocol: { type: 'string', default: 'next' },
+        seed: { type: 'string', default: '1' },
+        epochs: { type: 'string', default: String(DEFAULT_RUN.epochs) },
+        'batch-size': { type: 'string', default: String(DEFAULT_RUN.batchSize) },
+        lr: { type: 'string', default: String(DEFAULT_RUN.learningRate) },
+        'max-history': { type: 'string', default: String(DEFAULT_RUN.maxHistory) },
+        'min-item-count': { type: 'string', default: String(DEFAULT_RUN.minItemCount) },
+        'embedding-dim': { type: 'string', default: String(DEFAULT_RUN.embeddingDim) },
+        activation: { type: 'string' },
+        'aux-weight': { type: 'string' },
+        backend: { type: 'string' },
+        data: { type: 'string' },
+        out: { type: 'string' },
+        name: { type: 'string' },
+        results: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+    });
+  } catch (err) {
+    return fail(err instanceof Error ? err.message : String(err));
+  }
+})();
 
 if (a.help) {
   console.log(`usage: npm run train -- [--model ${MODEL_TYPES.join('|')}] [--protocol ${PROTOCOLS.join('|')}] [--seed N] [--epochs N]
@@ -45,30 +51,39 @@ if (a.help) {
   process.exit(0);
 }
 
-function int(name: string, v: string | undefined): number {
+/** Bad arguments: one line naming the option, exit code 2. */
+function fail(message: string): never {
+  console.error(`train: ${message} (see --help)`);
+  process.exit(2);
+}
+function int(name: string, v: string | undefined, min = 1): number {
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) throw new Error(`--${name} must be a non-negative integer, got "${v}"`);
+  if (!Number.isInteger(n) || n < min) fail(`--${name} must be an integer ≥ ${min}, got "${v}"`);
+  return n;
+}
+function positive(name: string, v: string | undefined): number {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0) fail(`--${name} must be a positive number, got "${v}"`);
   return n;
 }
 function oneOf<T extends string>(name: string, v: string | undefined, allowed: readonly T[]): T {
-  if (!allowed.includes(v as T)) throw new Error(`--${name} must be one of ${allowed.join(', ')}, got "${v}"`);
+  if (!allowed.includes(v as T)) fail(`--${name} must be one of ${allowed.join(', ')}, got "${v}"`);
   return v as T;
 }
 
 const config = {
   model: oneOf<ModelType>('model', a.model, MODEL_TYPES),
   protocol: oneOf<Protocol>('protocol', a.protocol, PROTOCOLS),
-  seed: int('seed', a.seed),
+  seed: int('seed', a.seed, 0),
   epochs: int('epochs', a.epochs),
   batchSize: int('batch-size', a['batch-size']),
-  learningRate: Number(a.lr),
+  learningRate: positive('lr', a.lr),
   maxHistory: int('max-history', a['max-history']),
   minItemCount: int('min-item-count', a['min-item-count']),
   embeddingDim: int('embedding-dim', a['embedding-dim']),
   ...(a.activation ? { activation: oneOf('activation', a.activation, ['dice', 'prelu'] as const) } : {}),
-  ...(a['aux-weight'] !== undefined ? { auxWeight: Number(a['aux-weight']) } : {}),
+  ...(a['aux-weight'] !== undefined ? { auxWeight: a['aux-weight'] === '0' ? 0 : positive('aux-weight', a['aux-weight']) } : {}),
 };
-if (config.auxWeight !== undefined && !(config.auxWeight >= 0)) throw new Error(`--aux-weight must be a number ≥ 0, got "${a['aux-weight']}"`);
 
 const backend = await selectBackend(a.backend ? oneOf<BackendName>('backend', a.backend, BACKEND_PREFERENCE) : undefined);
 const log = a.data ? readMovieLens(a.data) : readMovieLens();

@@ -34,7 +34,7 @@ export function createTargetAttention(store: ParamStore, s: AttentionSpec): void
  */
 export function attentionWeights(store: ParamStore, s: AttentionSpec, q: tf.Tensor2D, k: tf.Tensor3D, mask: tf.Tensor2D): tf.Tensor2D {
   const [B, H, D] = k.shape;
-  const [h1, h2] = s.hidden;
+  const [h1] = s.hidden;
   const p = (n: string) => store.get(`${s.name}.${n}`) as tf.Tensor2D;
   const qTerm = tf.add(matMul(q, tf.add(p('0.q'), p('0.d'))), store.get(`${s.name}.0.bias`)).reshape([B, 1, h1]); // [B, 1, h1]
   const kFlat = k.reshape([B * H, D]); // [B·H, D]
@@ -44,7 +44,6 @@ export function attentionWeights(store: ParamStore, s: AttentionSpec, q: tf.Tens
   const a1 = tf.sigmoid(tf.add(tf.add(pTerm, kTerm), qTerm)).reshape([B * H, h1]); // [B·H, h1]
   const a2 = tf.sigmoid(tf.add(matMul(a1, p('1.kernel')), store.get(`${s.name}.1.bias`))); // [B·H, h2]
   const w = tf.add(matMul(a2, p('out.kernel')), store.get(`${s.name}.out.bias`)).reshape([B, H]); // [B, H]
-  void h2;
   return tf.mul(w, mask) as tf.Tensor2D;
 }
 

@@ -35,7 +35,6 @@ export function historyMask(g: GraphBuilder, historyItems: string): string {
  */
 export function mlpHead(g: GraphBuilder, w: WeightMap, spec: MlpSpec, parts: Array<{ tensor: string; width: number }>): string {
   let h = '';
-  let fanIn = 0;
   spec.hidden.forEach((units, i) => {
     const prefix = `${spec.name}.${i}`;
     let z: string;
@@ -55,9 +54,7 @@ export function mlpHead(g: GraphBuilder, w: WeightMap, spec: MlpSpec, parts: Arr
     const b = weightOf(w, `${prefix}.bias`);
     z = g.op('Add', [z, g.weight(`${prefix}.bias`, b.data, b.shape)], {}, `${spec.name}${i}_z`); // [C, units]
     h = activation(g, w, `${prefix}.act`, spec.activation, z, units);
-    fanIn = units;
   });
-  void fanIn;
   const k = weightOf(w, `${spec.name}.out.kernel`);
   const b = weightOf(w, `${spec.name}.out.bias`);
   const logit = g.op('Add', [g.op('MatMul', [h, g.weight(`${spec.name}.out.kernel`, k.data, k.shape)]), g.weight(`${spec.name}.out.bias`, b.data, b.shape)], {}, 'logit'); // [C, 1]

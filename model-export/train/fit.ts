@@ -24,7 +24,10 @@ export interface EvalReport {
 
 export interface EpochReport extends EvalReport {
   epoch: number;
+  /** Mean target (click) loss over the epoch's steps. */
   trainLoss: number;
+  /** Mean weighted auxiliary loss (DIEN), 0 for models without one. */
+  auxLoss: number;
   samplesPerSecond: number;
 }
 
@@ -67,27 +70,33 @@ export async function fit(model: CtrModel, train: EncodedDataset, test: EncodedD
     const order = shuffled(train.size, rng);
     const started = performance.now();
     let lossSum = 0;
+    let auxSum = 0;
     for (let step = 0; step < steps; step++) {
       const batch = train.batch(order.subarray(step * options.batchSize, (step + 1) * options.batchSize));
       const inputs = toTensors(batch, train.maxHistory);
       const labels = tf.tensor1d(batch.labels);
-      const loss = optimizer.minimize(
+      let aux: tf.Scalar | undefined;
+      const total = optimizer.minimize(
         () => {
           const out = model.forward(inputs, true, updates);
           const target = tf.losses.sigmoidCrossEntropy(labels, out.logits) as tf.Scalar;
-          return out.auxLoss ? tf.add(target, out.auxLoss) : target;
+          if (!out.auxLoss) return target;
+          aux = tf.keep(out.auxLoss);
+          return tf.add(target, out.auxLoss) as tf.Scalar;
         },
         true,
         variables,
       )!;
       applyStateUpdates(updates);
-      lossSum += (await loss.data())[0];
-      tf.dispose([loss, labels]);
+      const auxValue = aux ? (await aux.data())[0] : 0;
+      lossSum += (await total.data())[0] - auxValue;
+      auxSum += auxValue;
+      tf.dispose([total, labels, ...(aux ? [aux] : [])]);
       disposeBatch(inputs);
       options.onStep?.({ epoch, step: step + 1, steps, loss: lossSum / (step + 1), samples: Math.min((step + 1) * options.batchSize, train.size) });
     }
     const seconds = (performance.now() - started) / 1000;
-    const report: EpochReport = { epoch, trainLoss: lossSum / steps, samplesPerSecond: train.size / seconds, ...(await evaluate(model, test)) };
+    const report: EpochReport = { epoch, trainLoss: lossSum / steps, auxLoss: auxSum / steps, samplesPerSecond: train.size / seconds, ...(await evaluate(model, test)) };
     reports.push(report);
     options.onEpoch?.(report);
   }

@@ -72,7 +72,7 @@ export async function trainRun(
     onEpoch: (r) => {
       progress.stopEpoch();
       console.error(
-        `${label} epoch ${r.epoch}: train loss ${r.trainLoss.toFixed(4)}, test AUC ${r.auc.toFixed(4)}, GAUC ${r.gauc.toFixed(4)}, logloss ${r.logloss.toFixed(4)}, ${r.samplesPerSecond.toFixed(0)} samples/s`,
+        `${label} epoch ${r.epoch}: train loss ${r.trainLoss.toFixed(4)}${r.auxLoss ? ` (+ aux ${r.auxLoss.toFixed(4)})` : ''}, test AUC ${r.auc.toFixed(4)}, GAUC ${r.gauc.toFixed(4)}, logloss ${r.logloss.toFixed(4)}, ${r.samplesPerSecond.toFixed(0)} samples/s`,
       );
       if (r.epoch < config.epochs) progress.startEpoch(r.epoch + 1);
     },

@@ -5,7 +5,6 @@
  * history lengths 0, 1, H and > H, candidate counts 1 … 500, unknown ids with and without
  * category hints. Max |Δ| must stay ≤ 1e-5.
  */
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,6 +16,7 @@ import type { BehaviourRef, FeatureContract } from '../../contract/featureContra
 import type { CtrModel } from '../../model-export/models/model.js';
 import { exportModel } from '../../model-export/onnx/exportModel.js';
 import { selectBackend } from '../../model-export/train/backend.js';
+import { checkOnnx, ONNX_PYTHON } from './onnxChecker.js';
 import { scoreWithOrtNode } from './ortNode.js';
 import { trainedFixture } from './trainedFixture.js';
 
@@ -72,21 +72,6 @@ async function onnxScores(session: ort.InferenceSession, contract: FeatureContra
   return scoreWithOrtNode(session, contract.encodeHistory(history, 'compact'), contract.encodeCandidates(candidates));
 }
 
-/** A python with the `onnx` package: Debian's python3-onnx lives under /usr/bin/python3. */
-function onnxPython(): string | undefined {
-  for (const python of ['/usr/bin/python3', 'python3']) {
-    try {
-      execFileSync(python, ['-c', 'import onnx'], { stdio: 'ignore' });
-      return python;
-    } catch {
-      // try the next one
-    }
-  }
-  console.warn('onnx.checker skipped: no python3 with the onnx package (apt-get install python3-onnx)');
-  return undefined;
-}
-const PYTHON_ONNX = onnxPython();
-
 beforeAll(async () => {
   await selectBackend('wasm', () => {});
 });
@@ -118,18 +103,8 @@ describe.each(['din', 'base', 'dien'] as const)('%s export', (type) => {
     expect(maxDiff).toBeLessThanOrEqual(1e-5);
   });
 
-  it('scores a history longer than H exactly as its last H behaviours', async () => {
-    const ids = contract.spec.items;
-    const long = Array.from({ length: contract.maxHistory + 30 }, (_, i) => ({ item: ids[i % ids.length] }));
-    const cands = ids.slice(0, 20).map((item) => ({ item }));
-    const full = await onnxScores(session, contract, long, cands);
-    const tail = await onnxScores(session, contract, long.slice(-contract.maxHistory), cands);
-    expect(Array.from(full)).toEqual(Array.from(tail));
-  });
-
-  it.skipIf(!PYTHON_ONNX)('passes onnx.checker (python3-onnx)', () => {
-    const out = execFileSync(PYTHON_ONNX!, ['-c', `import onnx,sys; m=onnx.load(sys.argv[1]); onnx.checker.check_model(m, full_check=True); print('ok', m.ir_version, m.opset_import[0].version)`, join(dir, 'model.onnx')]).toString();
-    expect(out.trim()).toBe('ok 8 17');
+  it.skipIf(!ONNX_PYTHON)('passes onnx.checker (python3-onnx)', () => {
+    expect(checkOnnx(join(dir, 'model.onnx'))).toBe('ok 8 17');
   });
 
   it.runIf(type === 'dien')('unrolled AUGRU (benchmark form) scores like the served Scan form', async () => {

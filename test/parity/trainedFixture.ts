@@ -4,7 +4,7 @@
  * steps so weights and Dice moving moments are far from their initial values.
  */
 import seedrandom from 'seedrandom';
-import { buildFeatureContract, type FeatureContract } from '../../contract/featureContract.js';
+import type { FeatureContract } from '../../contract/featureContract.js';
 import type { BehaviourLog } from '../../model-export/data/behaviourLog.js';
 import { createModel, defaultConfig } from '../../model-export/models/index.js';
 import type { CtrModel } from '../../model-export/models/model.js';
@@ -40,5 +40,3 @@ export async function trainedFixture(type: ModelType, steps = 30): Promise<{ mod
   await fit(model, data.train.limit(steps * 64), data.test, { epochs: 1, batchSize: 64, learningRate: 3e-3, seed: 1 });
   return { model, contract: data.contract, log };
 }
-
-export { buildFeatureContract };

@@ -49,6 +49,25 @@ describe('sample protocols', () => {
     expect(() => moduloFiveSplit('abc')).toThrow(/numeric/);
   });
 
+  it('batches align histories and DIEN negatives at H = 3 (hand-computed)', () => {
+    // user 9: items 1..5 at t = 1..5; negatives (one per behaviour) 11..15.
+    const small: BehaviourLog = {
+      source: 'test',
+      itemCategory: new Map(['1', '2', '3', '4', '5', '11', '12', '13', '14', '15'].map((i) => [i, 'c'])),
+      timelines: toTimelines(['1', '2', '3', '4', '5'].map((item, t) => ({ user: '9', item, time: t + 1, value: 5 }))),
+    };
+    const vocab = new Map(['1', '2', '3', '4', '5', '11', '12', '13', '14', '15'].map((i) => [i, 1]));
+    const contract = buildFeatureContract(vocab, small.itemCategory, { maxHistory: 3, minItemCount: 1 });
+    const negatives = new Map([['9', ['11', '12', '13', '14', '15']]]);
+    const samples = buildSamples(small, 'rating', { seed: 1 }); // positions 1..4: candidates 2..5
+    const data = new EncodedDataset(small, samples, contract, negatives);
+    const b = data.batch([0, 3]); // position 1 (history [1]) and position 4 (history [2, 3, 4])
+    const ids = (xs: Int32Array) => Array.from(xs, (i) => (i === 0 ? 0 : contract.spec.items[i - 2]));
+    expect(ids(b.historyItems)).toEqual(['1', 0, 0, '2', '3', '4']);
+    expect(ids(b.negativeItems)).toEqual(['11', 0, 0, '12', '13', '14']);
+    expect(ids(b.candidateItems)).toEqual(['2', '5']);
+  });
+
   it('batches hold the last ≤ H behaviours before the sample, right-padded', () => {
     const contract = buildFeatureContract(new Map(['1', '2', '3', '4', '5'].map((i) => [i, 1])), log.itemCategory, { maxHistory: 1, minItemCount: 1 });
     const samples = buildSamples(log, 'rating', { seed: 1 });

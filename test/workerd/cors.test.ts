@@ -50,8 +50,16 @@ describe('CORS', () => {
     expect(res.headers.get('access-control-allow-origin')).toBe('*');
   });
 
-  it('sends no CORS headers when no origins are configured', async () => {
-    const res = await createApp().fetch(preflight(ALLOWED), { ...env, CORS_ORIGINS: '' });
-    expect(res.headers.get('access-control-allow-origin')).toBeNull();
+  it('sends no CORS headers at all when no origins are configured', async () => {
+    const app = createApp();
+    const noCors = { ...env, CORS_ORIGINS: '' };
+    const responses = [
+      await app.fetch(preflight(ALLOWED), noCors),
+      await app.fetch(new Request(`${BASE}/healthz`, { headers: { Origin: ALLOWED } }), noCors),
+      await app.fetch(new Request(`${BASE}/nowhere`, { method: 'OPTIONS', headers: { Origin: ALLOWED } }), noCors),
+    ];
+    for (const res of responses) expect([...res.headers.keys()].filter((k) => k.startsWith('access-control-'))).toEqual([]);
+    expect(responses[0].status).not.toBe(204); // no preflight answer
+    expect(responses[2].status).toBe(404);
   });
 });

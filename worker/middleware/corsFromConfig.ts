@@ -7,12 +7,14 @@ const PREFLIGHT_MAX_AGE_SECONDS = 600;
 /**
  * CORS with the allowed origins from the `CORS_ORIGINS` var. `*` only when configured so; an
  * origin not in the list gets no `Access-Control-Allow-Origin` (the browser then blocks it).
- * Preflight `OPTIONS` is answered here with 204.
+ * Preflight `OPTIONS` is answered here with 204. With no origins configured the middleware does
+ * nothing at all.
  */
 export function corsFromConfig(): MiddlewareHandler<{ Bindings: WorkerBindings }> {
   const byOrigins = new Map<string, MiddlewareHandler>();
   return async function corsFromConfig(c, next) {
     const { corsOrigins } = workerConfig(c.env);
+    if (corsOrigins !== '*' && corsOrigins.length === 0) return next(); // CORS off: no headers, no preflight answers
     const key = corsOrigins === '*' ? '*' : corsOrigins.join(',');
     let handler = byOrigins.get(key);
     if (!handler) {

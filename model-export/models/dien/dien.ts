@@ -1,8 +1,9 @@
 /**
  * DIEN (Zhou et al., AAAI 2019).
  *   interest extractor: GRU over the behaviour embeddings → h_1..h_T          (eq. 1–4)
- *   auxiliary loss: an MLP scores [h_t, e_{t+1}] (clicked) vs [h_t, ê_{t+1}]
- *     (sampled, not clicked); L = L_target + α·L_aux                         (eq. 6–7)
+ *   auxiliary loss: [h_t, e_{t+1}] (clicked) vs [h_t, ê_{t+1}] (sampled, not
+ *     clicked); L = L_target + α·L_aux                                       (eq. 6–7)
+ *     σ(h, e) is a small MLP as in the official code (the paper writes an inner product)
  *   attention: a_t = softmax_t(h_t·W·e_a), the paper's bilinear form, masked (eq. 12)
  *   interest evolution: AUGRU over h_t with a_t → h'_T                         (eq. 13–14)
  *   output: MLP 200-80 (Dice) over [h'_T, e_a, Σ e_j, e_a ⊙ Σ e_j].
