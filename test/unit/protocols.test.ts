@@ -77,3 +77,20 @@ describe('sample protocols', () => {
     expect(b.candidateItems[0]).toBe(contract.itemOf('3'));
   });
 });
+
+describe('popularity baseline', () => {
+  it('ranks candidates by training count, OOV last', async () => {
+    const { popularityBaseline } = await import('../../model-export/train/popularity.js');
+    // vocabulary by count: '1' (3×) → index 2, '2' (2×) → index 3; '6' is OOV
+    const contract = buildFeatureContract(new Map([['1', 3], ['2', 2]]), log.itemCategory, { maxHistory: 2, minItemCount: 2 });
+    const samples = [
+      { user: '5', position: 1, candidate: '1', label: 1 as const },
+      { user: '5', position: 1, candidate: '2', label: 0 as const },
+      { user: '7', position: 1, candidate: '6', label: 1 as const },
+      { user: '7', position: 1, candidate: '2', label: 0 as const },
+    ];
+    const r = popularityBaseline(new EncodedDataset(log, samples, contract));
+    expect(r.gauc).toBe(0.5); // user 5: popular positive wins (1); user 7: OOV positive loses (0)
+    expect(r.auc).toBe(0.5); // pairs: (1 > 2 ✓ twice), (6 vs 2 ✗ twice)
+  });
+});
