@@ -14,7 +14,13 @@ process.env.CLOUDFLARE_CF_FETCH_ENABLED ??= 'false';
 const wranglerConfig = process.env.WORKERD_TEST_WRANGLER_CONFIG ?? './wrangler.toml';
 
 export default defineConfig({
-  plugins: [cloudflareTest({ wrangler: { configPath: wranglerConfig } })],
+  plugins: [
+    cloudflareTest({
+      wrangler: { configPath: wranglerConfig },
+      // Test-only secret for the QA override (a real deployment sets it with `wrangler secret put`).
+      miniflare: { bindings: { VARIANT_OVERRIDE_TOKEN: 'test-override-token' } },
+    }),
+  ],
   test: {
     include: ['test/workerd/**/*.test.ts'],
     globalSetup: ['test/workerd/globalSetup.ts'],

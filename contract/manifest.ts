@@ -13,7 +13,13 @@ export const SERVING_INPUTS = {
   candidateItems: 'cand_item',
   candidateCategories: 'cand_cat',
 } as const;
-export const SERVING_OUTPUTS = { scores: 'score' } as const;
+/**
+ * `score` [C] is required. `attention` [C, T] (optional, DIN and DIEN) holds the weight each history
+ * position got for each candidate: the intermediate the score is pooled with, exported as a second
+ * output so explanations cost nothing unless a caller fetches it.
+ */
+export const SERVING_OUTPUTS = { scores: 'score', attention: 'attention' } as const;
+export const REQUIRED_OUTPUTS: readonly string[] = [SERVING_OUTPUTS.scores];
 
 export const MODEL_TYPES = ['base', 'din', 'dien'] as const;
 export type ModelType = (typeof MODEL_TYPES)[number];

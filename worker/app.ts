@@ -1,30 +1,52 @@
 import { Hono } from 'hono';
 import type { WorkerBindings } from './config.js';
 import { handleError, handleNotFound } from './errors.js';
+import { DEFAULT_ROUTES } from './experiments/defaultRoutes.js';
+import type { ExposureSink } from './experiments/exposureLog.js';
+import { parseRouteConfig, type RouteConfig } from './experiments/routeConfig.js';
 import { corsFromConfig } from './middleware/corsFromConfig.js';
 import { createModelRegistry, type ModelRegistryOptions } from './models/registry.js';
 import { healthRoutes } from './routes/health/health.routes.js';
 import { modelsRoutes } from './routes/models/models.routes.js';
+import { openApiRoutes } from './routes/openapi/openapi.routes.js';
+import { routesRoutes } from './routes/routes/routes.routes.js';
 import { scoreRoutes } from './routes/score/score.routes.js';
 import { createOrtScoringSession } from './runtime/ort.js';
+import type { Services } from './services.js';
 import './zod.js';
 
-export type AppOptions = Partial<ModelRegistryOptions>;
+export interface AppOptions extends Partial<ModelRegistryOptions> {
+  /** Route config (raw JSON or parsed); default: config/routes.json. */
+  routes?: RouteConfig | unknown;
+  /** Where exposure and shadow records go; default: from the EXPOSURE_LOG var. */
+  exposureSink?: ExposureSink;
+}
 
 /**
  * Builds the worker: CORS, routes, one error shape. Each app owns its model registry, so the
- * module-level app in index.ts loads the model once per isolate.
+ * module-level app in index.ts loads each model at most once per isolate.
  *
  * @example
  * export default createApp();
  */
 export function createApp(options: AppOptions = {}) {
-  const registry = createModelRegistry({ createSession: createOrtScoringSession, ...options });
+  const { routes, exposureSink, ...registryOptions } = options;
+  const services: Services = {
+    registry: createModelRegistry({ createSession: createOrtScoringSession, ...registryOptions }),
+    routes: routes === undefined ? DEFAULT_ROUTES : isParsed(routes) ? routes : parseRouteConfig(routes),
+    ...(exposureSink ? { exposureSink } : {}),
+  };
   return new Hono<{ Bindings: WorkerBindings }>()
     .use(corsFromConfig())
-    .route('/', healthRoutes(registry))
-    .route('/', modelsRoutes(registry))
-    .route('/', scoreRoutes(registry))
+    .route('/', healthRoutes(services))
+    .route('/', modelsRoutes(services))
+    .route('/', routesRoutes(services.routes))
+    .route('/', scoreRoutes(services))
+    .route('/', openApiRoutes())
     .notFound(handleNotFound)
     .onError(handleError);
+}
+
+function isParsed(routes: unknown): routes is RouteConfig {
+  return typeof routes === 'object' && routes !== null && (routes as { routes?: unknown }).routes instanceof Map;
 }

@@ -1,6 +1,7 @@
 /**
- * Worker configuration: the bindings and vars of wrangler.toml, validated with zod once per env
- * object. A misconfigured deployment answers every request with a JSON 500 and logs why.
+ * Worker configuration: the bindings, vars and secrets of wrangler.toml, validated with zod once
+ * per env object. A misconfigured deployment answers every request with a JSON 500 and logs why.
+ * Which models serve which route is not here: see config/routes.json (experiments/routeConfig.ts).
  */
 import { ApiError } from './errors.js';
 import { z } from './zod.js';
@@ -9,29 +10,45 @@ import { z } from './zod.js';
 export interface WorkerBindings {
   /** Workers static assets: the `models/` directory, not served publicly (`run_worker_first`). */
   ASSETS: Fetcher;
-  /** Directory under `models/` of the model to serve. Default `din-movielens`. */
-  MODEL_NAME?: string;
   /** Comma-separated allowed browser origins, `*` for any; empty: no CORS headers. */
   CORS_ORIGINS?: string;
+  /** Workers Analytics Engine dataset for exposure records (optional). */
+  EXPOSURES?: AnalyticsEngineDataset;
+  /** `analytics-engine` (default; console if EXPOSURES is not bound) or `console`. */
+  EXPOSURE_LOG?: string;
+  /** Secret: the token that makes `x-variant` (forced variant, QA) count. Unset: never honoured. */
+  VARIANT_OVERRIDE_TOKEN?: string;
+  /** Secret: HMAC key for the unit id hash in exposure logs. Unset: plain SHA-256. */
+  UNIT_HASH_KEY?: string;
 }
 
 export interface WorkerConfig {
   assets: Fetcher;
-  modelName: string;
   /** `'*'`, or the exact origins allowed. */
   corsOrigins: '*' | string[];
+  exposureLog: 'analytics-engine' | 'console';
+  exposures?: AnalyticsEngineDataset;
+  variantOverrideToken?: string;
+  unitHashKey?: string;
 }
+
+const optionalSecret = z.string().optional().transform((v) => (v === undefined || v === '' ? undefined : v));
 
 const bindingsSchema = z.object({
   ASSETS: z.custom<Fetcher>(
     (v) => typeof v === 'object' && v !== null && typeof (v as { fetch?: unknown }).fetch === 'function',
     'must be the static assets binding ([assets] binding = "ASSETS")',
   ),
-  MODEL_NAME: z
-    .string()
-    .regex(/^[a-z0-9][a-z0-9-]*$/, 'lowercase letters, digits and dashes')
-    .default('din-movielens'),
   CORS_ORIGINS: z.string().default(''),
+  EXPOSURES: z
+    .custom<AnalyticsEngineDataset>(
+      (v) => typeof v === 'object' && v !== null && typeof (v as { writeDataPoint?: unknown }).writeDataPoint === 'function',
+      'must be an Analytics Engine dataset binding ([[analytics_engine_datasets]] binding = "EXPOSURES")',
+    )
+    .optional(),
+  EXPOSURE_LOG: z.enum(['analytics-engine', 'console']).default('analytics-engine'),
+  VARIANT_OVERRIDE_TOKEN: optionalSecret,
+  UNIT_HASH_KEY: optionalSecret,
 });
 
 const parsed = new WeakMap<object, WorkerConfig>();
@@ -45,10 +62,14 @@ export function workerConfig(env: WorkerBindings): WorkerConfig {
     console.error(`[config] invalid worker configuration: ${why}`);
     throw new ApiError('internal_error', 'the worker is misconfigured');
   }
+  const d = result.data;
   const config: WorkerConfig = {
-    assets: result.data.ASSETS,
-    modelName: result.data.MODEL_NAME,
-    corsOrigins: parseOrigins(result.data.CORS_ORIGINS),
+    assets: d.ASSETS,
+    corsOrigins: parseOrigins(d.CORS_ORIGINS),
+    exposureLog: d.EXPOSURE_LOG,
+    ...(d.EXPOSURES ? { exposures: d.EXPOSURES } : {}),
+    ...(d.VARIANT_OVERRIDE_TOKEN ? { variantOverrideToken: d.VARIANT_OVERRIDE_TOKEN } : {}),
+    ...(d.UNIT_HASH_KEY ? { unitHashKey: d.UNIT_HASH_KEY } : {}),
   };
   parsed.set(env, config);
   return config;

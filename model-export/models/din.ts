@@ -26,8 +26,8 @@ export class DinModel implements CtrModel {
     createMlp(this.params, this.mlp);
   }
 
-  /** Attention weights [B, H] (for explanations and tests). */
-  weights(batch: BatchTensors): tf.Tensor2D {
+  /** Attention weights [B, H], DIN eq. (3) (explanations; the ONNX graph's `attention` output). */
+  attentionWeights(batch: BatchTensors): tf.Tensor2D {
     return tf.tidy(() => {
       const k = embedBehaviours(this.params, batch.historyItems, batch.historyCategories) as tf.Tensor3D;
       const q = embedBehaviours(this.params, batch.candidateItems, batch.candidateCategories) as tf.Tensor2D;

@@ -48,4 +48,6 @@ export interface CtrModel {
   logits(batch: BatchTensors, training: boolean, updates?: StateUpdates): tf.Tensor1D;
   /** Logits plus any auxiliary loss (training). */
   forward(batch: BatchTensors, training: boolean, updates?: StateUpdates): ForwardResult;
+  /** Attention weight of each history position for the candidate, [B, T] (0 on padding); attention models only. */
+  attentionWeights?(batch: BatchTensors): tf.Tensor2D;
 }

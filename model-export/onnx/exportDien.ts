@@ -12,7 +12,7 @@ import { MASKED_SCORE } from '../models/dien/dien.js';
 import type { GruSpec } from '../layers/gru.js';
 import { GraphBuilder } from './graphBuilder.js';
 import { embed, embeddingTables, historyMask, mlpHead } from './servingLayers.js';
-import { servingInputs, servingOutput } from './servingSignature.js';
+import { attentionOutput, servingInputs, servingOutput } from './servingSignature.js';
 import { weightOf, type WeightMap } from './weights.js';
 
 /** [rows, cols] row-major → its transpose, optionally scaled. */
@@ -146,5 +146,6 @@ export function buildDienGraph(model: DienModel, w: WeightMap, options: DienExpo
       { tensor: product, width: D },
     ]),
   );
+  attentionOutput(g, attention);
   return g;
 }

@@ -10,7 +10,7 @@
 import type { DinModel } from '../models/din.js';
 import { GraphBuilder } from './graphBuilder.js';
 import { embed, embeddingTables, historyMask, mlpHead } from './servingLayers.js';
-import { servingInputs, servingOutput } from './servingSignature.js';
+import { attentionOutput, servingInputs, servingOutput } from './servingSignature.js';
 import { combine, weightOf, type WeightMap } from './weights.js';
 
 export function buildDinGraph(model: DinModel, w: WeightMap): GraphBuilder {
@@ -47,5 +47,6 @@ export function buildDinGraph(model: DinModel, w: WeightMap): GraphBuilder {
   const weights = g.op('Mul', [g.op('Squeeze', [logits, g.int64('axis2b', [2])]), mask], {}, 'att_weights'); // [C, T]
   const pooled = g.op('MatMul', [weights, k], {}, 'att_pool'); // [C, 2D]
   servingOutput(g, mlpHead(g, w, model.mlp, [{ tensor: pooled, width: D }, { tensor: q, width: D }]));
+  attentionOutput(g, weights);
   return g;
 }

@@ -16,7 +16,7 @@ import { buildBaseGraph } from './exportBase.js';
 import { buildDinGraph } from './exportDin.js';
 import { buildDienGraph } from './exportDien.js';
 import { IR_VERSION, OPSET, type GraphBuilder } from './graphBuilder.js';
-import { SIGNATURE } from './servingSignature.js';
+import { signatureOf } from './servingSignature.js';
 
 export const ONNX_FILE = 'model.onnx';
 export const MANIFEST_FILE = 'manifest.json';
@@ -49,7 +49,7 @@ export async function exportModel(model: CtrModel, contract: FeatureContract, o:
     version: `${created.toISOString().slice(0, 10)}.${sha256.slice(0, 8)}`,
     created: created.toISOString(),
     onnx: { file: ONNX_FILE, sha256, bytes: bytes.length, irVersion: IR_VERSION, opset: OPSET },
-    ...SIGNATURE,
+    ...signatureOf(graph),
     featureContract: contract.spec,
     metrics: o.metrics,
     training: { ...o.training, modelConfig: model.config, graphNodes: graph.size },

@@ -70,6 +70,10 @@ export class GraphBuilder {
     this.outputs.push(valueInfo(name, type, shape));
   }
 
+  outputNames(): string[] {
+    return this.outputs.map((o) => o.name);
+  }
+
   /** A float32 weight. */
   weight(name: string, data: Float32Array, dims: number[]): string {
     return this.addInitializer(name, 'float32', new Uint8Array(data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength)), dims, data.length);

@@ -10,7 +10,7 @@ export interface ServingInputs {
 }
 
 /** T = kept history length (≥ 1, right-padded), C = candidate count. */
-export const SIGNATURE: Pick<ModelManifest, 'inputs' | 'outputs'> = {
+const SIGNATURE: Pick<ModelManifest, 'inputs' | 'outputs'> = {
   inputs: [
     { name: SERVING_INPUTS.historyItems, dtype: 'int32', shape: ['T'] },
     { name: SERVING_INPUTS.historyCategories, dtype: 'int32', shape: ['T'] },
@@ -19,6 +19,14 @@ export const SIGNATURE: Pick<ModelManifest, 'inputs' | 'outputs'> = {
   ],
   outputs: [{ name: SERVING_OUTPUTS.scores, dtype: 'float32', shape: ['C'] }],
 };
+
+const ATTENTION_OUTPUT = { name: SERVING_OUTPUTS.attention, dtype: 'float32', shape: ['C', 'T'] } as const;
+
+/** The manifest's `inputs`/`outputs` for a graph, read from the graph itself. */
+export function signatureOf(g: GraphBuilder): Pick<ModelManifest, 'inputs' | 'outputs'> {
+  const hasAttention = g.outputNames().includes(SERVING_OUTPUTS.attention);
+  return { inputs: SIGNATURE.inputs, outputs: hasAttention ? [...SIGNATURE.outputs, { ...ATTENTION_OUTPUT, shape: [...ATTENTION_OUTPUT.shape] }] : SIGNATURE.outputs };
+}
 
 export function servingInputs(g: GraphBuilder): ServingInputs {
   return {
@@ -31,4 +39,9 @@ export function servingInputs(g: GraphBuilder): ServingInputs {
 
 export function servingOutput(g: GraphBuilder, scores: string): void {
   g.output(scores, SERVING_OUTPUTS.scores, 'float32', ['C']);
+}
+
+/** The optional explanation output: attention weights [C, T], 0 on padding. */
+export function attentionOutput(g: GraphBuilder, weights: string): void {
+  g.output(weights, SERVING_OUTPUTS.attention, 'float32', ['C', 'T']);
 }

@@ -13,11 +13,11 @@ import * as ort from 'onnxruntime-node';
 import seedrandom from 'seedrandom';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { BehaviourRef, FeatureContract } from '../../contract/featureContract.js';
-import type { CtrModel } from '../../model-export/models/model.js';
+import type { BatchTensors, CtrModel } from '../../model-export/models/model.js';
 import { exportModel } from '../../model-export/onnx/exportModel.js';
 import { selectBackend } from '../../model-export/train/backend.js';
 import { checkOnnx, ONNX_PYTHON } from './onnxChecker.js';
-import { scoreWithOrtNode } from './ortNode.js';
+import { attentionWithOrtNode, scoreWithOrtNode } from './ortNode.js';
 import { trainedFixture } from './trainedFixture.js';
 
 const REQUESTS = 512;
@@ -40,7 +40,8 @@ function randomRequests(contract: FeatureContract, seed: number) {
   });
 }
 
-async function tfjsScores(model: CtrModel, contract: FeatureContract, history: BehaviourRef[], candidates: BehaviourRef[]): Promise<Float32Array> {
+/** The training code path's batch for one request: the full-padded history tiled per candidate. */
+function tiledBatch(contract: FeatureContract, history: BehaviourRef[], candidates: BehaviourRef[]): BatchTensors {
   const h = contract.encodeHistory(history, 'full');
   const c = contract.encodeCandidates(candidates);
   const C = candidates.length;
@@ -50,21 +51,19 @@ async function tfjsScores(model: CtrModel, contract: FeatureContract, history: B
     for (let i = 0; i < C; i++) out.set(a, i * H);
     return out;
   };
-  const p = tf.tidy(() =>
-    tf.sigmoid(
-      model.logits(
-        {
-          historyItems: tf.tensor2d(tile(h.items), [C, H], 'int32'),
-          historyCategories: tf.tensor2d(tile(h.categories), [C, H], 'int32'),
-          candidateItems: tf.tensor1d(c.items, 'int32'),
-          candidateCategories: tf.tensor1d(c.categories, 'int32'),
-        },
-        false,
-      ),
-    ),
-  );
+  return {
+    historyItems: tf.tensor2d(tile(h.items), [C, H], 'int32'),
+    historyCategories: tf.tensor2d(tile(h.categories), [C, H], 'int32'),
+    candidateItems: tf.tensor1d(c.items, 'int32'),
+    candidateCategories: tf.tensor1d(c.categories, 'int32'),
+  };
+}
+
+async function tfjsScores(model: CtrModel, contract: FeatureContract, history: BehaviourRef[], candidates: BehaviourRef[]): Promise<Float32Array> {
+  const batch = tiledBatch(contract, history, candidates);
+  const p = tf.tidy(() => tf.sigmoid(model.logits(batch, false)));
   const out = (await p.data()) as Float32Array;
-  p.dispose();
+  tf.dispose([p, ...Object.values(batch)]);
   return out;
 }
 
@@ -103,6 +102,31 @@ describe.each(['din', 'base', 'dien'] as const)('%s export', (type) => {
     expect(maxDiff).toBeLessThanOrEqual(1e-5);
   });
 
+  it.runIf(type !== 'base')('exports attention weights equal to tfjs attentionWeights (explanations)', async () => {
+    expect(model.attentionWeights).toBeDefined();
+    let maxDiff = 0;
+    for (const req of randomRequests(contract, 11).slice(0, 96)) {
+      const batch = tiledBatch(contract, req.history, req.candidates);
+      const expected = model.attentionWeights!(batch); // [C, H], full padding
+      const a = (await expected.data()) as Float32Array;
+      tf.dispose([expected, ...Object.values(batch)]);
+      const h = contract.encodeHistory(req.history, 'compact');
+      const b = await attentionWithOrtNode(session, h, contract.encodeCandidates(req.candidates)); // [C, T]
+      const C = req.candidates.length;
+      const H = contract.maxHistory;
+      const T = h.items.length;
+      expect(b.length).toBe(C * T);
+      for (let c = 0; c < C; c++) {
+        for (let t = 0; t < H; t++) {
+          const onnx = t < T ? b[c * T + t] : 0; // positions past the compact history are padding
+          maxDiff = Math.max(maxDiff, Math.abs(a[c * H + t] - onnx));
+        }
+      }
+    }
+    console.log(`${type}: max |tfjs − onnxruntime-node| attention = ${maxDiff.toExponential(2)}`);
+    expect(maxDiff).toBeLessThanOrEqual(1e-5);
+  });
+
   it.skipIf(!ONNX_PYTHON)('passes onnx.checker (python3-onnx)', () => {
     expect(checkOnnx(join(dir, 'model.onnx'))).toBe('ok 8 17');
   });
@@ -128,6 +152,7 @@ describe.each(['din', 'base', 'dien'] as const)('%s export', (type) => {
     const bytes = readFileSync(join(dir, 'model.onnx'));
     expect(manifest.onnx.sha256).toBe(createHash('sha256').update(bytes).digest('hex'));
     expect(manifest.type).toBe(type);
+    expect(manifest.outputs.map((o: { name: string }) => o.name)).toEqual(type === 'base' ? ['score'] : ['score', 'attention']);
     expect(manifest.featureContract.maxHistory).toBe(50);
   });
 });

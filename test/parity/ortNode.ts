@@ -1,14 +1,25 @@
-/** Score one encoded request with onnxruntime-node: the reference the worker and tfjs are compared with. */
+/** Run one encoded request with onnxruntime-node: the reference the worker and tfjs are compared with. */
 import * as ort from 'onnxruntime-node';
 import type { EncodedCandidates, EncodedHistory } from '../../contract/featureContract.js';
 import { SERVING_INPUTS, SERVING_OUTPUTS } from '../../contract/manifest.js';
 
-export async function scoreWithOrtNode(session: ort.InferenceSession, h: EncodedHistory, c: EncodedCandidates): Promise<Float32Array> {
-  const out = await session.run({
+function feeds(h: EncodedHistory, c: EncodedCandidates): Record<string, ort.Tensor> {
+  return {
     [SERVING_INPUTS.historyItems]: new ort.Tensor('int32', h.items, [h.items.length]),
     [SERVING_INPUTS.historyCategories]: new ort.Tensor('int32', h.categories, [h.categories.length]),
     [SERVING_INPUTS.candidateItems]: new ort.Tensor('int32', c.items, [c.items.length]),
     [SERVING_INPUTS.candidateCategories]: new ort.Tensor('int32', c.categories, [c.categories.length]),
-  });
+  };
+}
+
+/** Scores [C]. */
+export async function scoreWithOrtNode(session: ort.InferenceSession, h: EncodedHistory, c: EncodedCandidates): Promise<Float32Array> {
+  const out = await session.run(feeds(h, c), [SERVING_OUTPUTS.scores]);
   return out[SERVING_OUTPUTS.scores].data as Float32Array;
+}
+
+/** The `attention` output [C, T] (row-major), T = the encoded history's length. */
+export async function attentionWithOrtNode(session: ort.InferenceSession, h: EncodedHistory, c: EncodedCandidates): Promise<Float32Array> {
+  const out = await session.run(feeds(h, c), [SERVING_OUTPUTS.attention]);
+  return out[SERVING_OUTPUTS.attention].data as Float32Array;
 }

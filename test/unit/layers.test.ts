@@ -73,7 +73,7 @@ describe('DIN attention', () => {
   });
 
   it('gives padded positions zero weight and is not softmax-normalised', () => {
-    const w = model.weights(batch([[5, 9, 0, 0]])).arraySync()[0];
+    const w = model.attentionWeights(batch([[5, 9, 0, 0]])).arraySync()[0];
     expect(Math.abs(w[2])).toBe(0);
     expect(Math.abs(w[3])).toBe(0);
     expect(Math.abs(w[0] + w[1] - 1)).toBeGreaterThan(1e-3); // weights are raw activations, they need not sum to 1

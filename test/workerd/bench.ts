@@ -22,8 +22,8 @@ const { values: args } = parseArgs({
     port: { type: 'string', default: '8799' },
     history: { type: 'string', default: '50' },
     candidates: { type: 'string', default: '100' },
-    /** Serve this model (a directory under the assets dir) instead of the config's MODEL_NAME. */
-    model: { type: 'string' },
+    /** Score on this route of config/routes.json (its control variant's model) instead of the default route. */
+    route: { type: 'string' },
   },
 });
 const root = resolve(import.meta.dirname, '../..');
@@ -35,7 +35,13 @@ const C = Number(args.candidates);
 const env = { ...process.env, WRANGLER_SEND_METRICS: 'false', CLOUDFLARE_CF_FETCH_ENABLED: 'false' };
 const wrangler = join(root, 'node_modules/.bin/wrangler');
 
-const modelDir = readModelDir(config, args.model);
+const routes = JSON.parse(readFileSync(join(root, 'config/routes.json'), 'utf8')) as {
+  defaultRoute: string;
+  routes: Record<string, { variants: Array<{ model: string }> }>;
+};
+const routeName = args.route ?? routes.defaultRoute;
+if (!routes.routes[routeName]) throw new Error(`no route "${routeName}" in config/routes.json`);
+const modelDir = readModelDir(config, routes.routes[routeName].variants[0].model);
 const manifest = JSON.parse(readFileSync(join(modelDir, 'manifest.json'), 'utf8')) as {
   name: string;
   version: string;
@@ -54,8 +60,7 @@ const random = () => {
 const sample = (k: number) => Array.from({ length: k }, () => vocabulary[Math.floor(random() * vocabulary.length)]);
 const body = () => JSON.stringify({ history: sample(H), candidates: sample(C) });
 
-const modelVar = args.model ? ['--var', `MODEL_NAME:${args.model}`] : [];
-const dev = spawn(wrangler, ['dev', '-c', config, '--ip', '127.0.0.1', '--port', String(port), '--inspector-port', String(port + 1), ...modelVar], {
+const dev = spawn(wrangler, ['dev', '-c', config, '--ip', '127.0.0.1', '--port', String(port), '--inspector-port', String(port + 1)], {
   cwd: root,
   env,
   detached: true,
@@ -67,7 +72,7 @@ dev.stderr?.on('data', (d: Buffer) => (devLog += d.toString()));
 
 try {
   await waitForReady(dev);
-  const url = `http://127.0.0.1:${port}/v1/score`;
+  const url = `http://127.0.0.1:${port}/v1/score/${routeName}`;
   const post = async (payload: string) => {
     const t0 = performance.now();
     const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: payload });
@@ -124,10 +129,9 @@ try {
   if (dev.pid) process.kill(-dev.pid, 'SIGTERM'); // our own process group only
 }
 
-function readModelDir(configPath: string, model?: string): string {
+function readModelDir(configPath: string, name: string): string {
   const toml = readFileSync(configPath, 'utf8');
   const directory = /\[assets\][^[]*?directory\s*=\s*"([^"]+)"/s.exec(toml)?.[1] ?? './models';
-  const name = model ?? /MODEL_NAME\s*=\s*"([^"]+)"/.exec(toml)?.[1] ?? 'din-movielens';
   return join(resolve(dirname(configPath), directory), name);
 }
 

@@ -5,15 +5,16 @@
  */
 import { describe, expect, inject, it } from 'vitest';
 import { createApp } from '../../worker/app.js';
-import type { ScoreResponse } from '../../worker/scoring/scoreRequest.js';
+import type { ScoreResponse } from '../../worker/routes/score/score.schema.js';
 import { BASE, env } from './helpers.js';
 
 const TOLERANCE = 1e-5;
 const fixtures = inject('modelFixtures');
 
 describe.each(Object.keys(fixtures))('model %s', (name) => {
-  const app = createApp(); // its own registry: loads `name` in this isolate
-  const fetchWith = (path: string, init?: RequestInit) => app.fetch(new Request(`${BASE}${path}`, init), { ...env, MODEL_NAME: name });
+  // Its own registry and a one-route config serving only `name`.
+  const app = createApp({ routes: { defaultRoute: 'only', routes: { only: { variants: [{ name: 'only', model: name, weight: 1 }] } } } });
+  const fetchWith = (path: string, init?: RequestInit) => app.fetch(new Request(`${BASE}${path}`, init), env);
   const { parityCases, servedModel } = fixtures[name];
 
   it('is listed by GET /v1/models with its manifest type', async () => {

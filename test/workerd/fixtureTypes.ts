@@ -28,7 +28,7 @@ export interface ModelFixture {
 
 declare module 'vitest' {
   export interface ProvidedContext {
-    /** The model wrangler.toml serves (MODEL_NAME). */
+    /** The model of the default route's control variant (config/routes.json). */
     parityCases: ParityCase[];
     servedModel: ServedModel;
     /** Every model shipped in the assets directory, by name. */

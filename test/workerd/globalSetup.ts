@@ -1,6 +1,6 @@
 /**
  * Runs in Node before the workerd tests: reads the served model (wrangler.toml's assets dir and
- * MODEL_NAME), encodes a few requests with the shared feature contract and scores them with
+ * the default route of config/routes.json), encodes a few requests with the shared feature contract and scores them with
  * onnxruntime-node. The workerd tests assert the worker (onnxruntime-web in workerd) returns the
  * same scores (≤ 1e-5). Computed at test time, so nothing goes stale when the model changes.
  */
@@ -19,7 +19,9 @@ export default async function setup(project: TestProject): Promise<void> {
   const config = unstable_readConfig({ config: configPath });
   const assetsDir = config.assets?.directory;
   if (!assetsDir) throw new Error(`${configPath} has no [assets] directory`);
-  const modelName = String(config.vars.MODEL_NAME ?? 'din-movielens');
+  // The model of the default route's control variant (config/routes.json) is "the served model".
+  const routes = JSON.parse(readFileSync(resolve('config/routes.json'), 'utf8'));
+  const modelName: string = routes.routes[routes.defaultRoute].variants[0].model;
   // Every model shipped in the assets directory gets reference scores; the served one is also
   // provided under its own keys for the tests of the default configuration.
   const names = readdirSync(resolve(assetsDir)).filter((n) => existsSync(join(resolve(assetsDir), n, 'manifest.json')));

@@ -1,6 +1,6 @@
 import { env, exports } from 'cloudflare:workers';
 import type { ErrorBody } from '../../worker/errors.js';
-import type { ScoreResponse } from '../../worker/scoring/scoreRequest.js';
+import type { ScoreResponse } from '../../worker/routes/score/score.schema.js';
 
 export const BASE = 'https://worker.test';
 

@@ -39,7 +39,10 @@ describe('GET /healthz', () => {
     const app = createApp();
     const res = await app.fetch(new Request(`${BASE}/healthz`), env);
     expect(res.status).toBe(200);
-    expect(await res.json()).toEqual({ status: 'ok', model: { name: served.name, status: 'not_loaded' } });
+    const body = (await res.json()) as { status: string; models: Array<{ name: string; status: string }> };
+    expect(body.status).toBe('ok');
+    expect(body.models).toContainEqual({ name: served.name, status: 'not_loaded' });
+    expect(body.models.every((m) => m.status === 'not_loaded')).toBe(true);
   });
 
   it('answers HEAD', async () => {
@@ -49,21 +52,24 @@ describe('GET /healthz', () => {
 });
 
 describe('GET /v1/models', () => {
-  it('summarises the served model', async () => {
+  it('summarises every model of the route config', async () => {
     const res = await call('/v1/models');
     expect(res.status).toBe(200);
     const { models } = (await res.json()) as { models: Array<Record<string, unknown>> };
-    expect(models).toHaveLength(1);
-    expect(models[0]).toMatchObject({
+    expect(models.map((m) => m.name).sort()).toEqual(Object.keys(inject('modelFixtures')).sort());
+    const mine = models.find((m) => m.name === served.name)!;
+    expect(mine).toMatchObject({
+      status: 'ready',
       name: served.name,
       version: served.version,
       sha256: served.sha256,
       runtime: { executionProviders: ['wasm'], wasmMemoryBytes: expect.any(Number) },
       featureContract: { maxHistory: served.maxHistory },
     });
-    expect(models[0].metrics).toBeTypeOf('object');
-    const health = await (await call('/healthz')).json();
-    expect(health).toEqual({ status: 'ok', model: { name: served.name, status: 'ready' } });
+    expect(mine.metrics).toBeTypeOf('object');
+    for (const m of models) expect(m).toMatchObject({ status: 'ready', type: expect.stringMatching(/^(base|din|dien)$/), sha256: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    const health = (await (await call('/healthz')).json()) as { models: Array<{ name: string; status: string }> };
+    expect(health.models.every((m) => m.status === 'ready')).toBe(true);
   });
 });
 
@@ -85,13 +91,15 @@ describe('model verification', () => {
 
     // Still refused on the next request (remembered failure), and the healthz says so.
     expect((await scoreWith(app, { ASSETS: tampered })).status).toBe(503);
-    expect(await (await app.fetch(new Request(`${BASE}/healthz`), env)).json()).toMatchObject({ model: { status: 'failed' } });
+    const health = (await (await app.fetch(new Request(`${BASE}/healthz`), env)).json()) as { models: Array<{ name: string; status: string }> };
+    expect(health.models).toContainEqual({ name: served.name, status: 'failed' });
     expect((await app.fetch(new Request(`${BASE}/v1/models`), { ...env, ASSETS: tampered })).status).toBe(503);
   });
 
   it('refuses a missing or malformed manifest', async () => {
     vi.spyOn(console, 'error').mockImplementation(() => undefined);
-    const missing = await scoreWith(createApp(), { MODEL_NAME: 'no-such-model' });
+    const routes = { defaultRoute: 'only', routes: { only: { variants: [{ name: 'ghost', model: 'no-such-model', weight: 1 }] } } };
+    const missing = await scoreWith(createApp({ routes }), {});
     expect(await errorOf(missing)).toMatchObject({ status: 503, code: 'model_unavailable' });
 
     const malformed = assetsWith((path, body) => (path.endsWith('manifest.json') ? new TextEncoder().encode('{"name": 1}') : body));
@@ -113,7 +121,7 @@ describe('model verification', () => {
 
   it('a misconfigured worker answers a JSON 500, not a crash', async () => {
     vi.spyOn(console, 'error').mockImplementation(() => undefined);
-    const res = await scoreWith(createApp(), { MODEL_NAME: '../etc' });
+    const res = await scoreWith(createApp(), { EXPOSURE_LOG: 'carrier-pigeon' });
     expect(await errorOf(res)).toMatchObject({ status: 500, code: 'internal_error' });
   });
 });

@@ -4,7 +4,7 @@
  * not change them.
  */
 import { describe, expect, inject, it } from 'vitest';
-import type { ScoreResponse } from '../../worker/scoring/scoreRequest.js';
+import type { ScoreResponse } from '../../worker/routes/score/score.schema.js';
 import { call, postScore, scoreOk } from './helpers.js';
 
 const TOLERANCE = 1e-5;
@@ -50,6 +50,7 @@ describe('POST /v1/score', () => {
       history: vocab.slice(i % 97, (i % 97) + (i % 60)),
       candidates: vocab.slice((i * 7) % 400, ((i * 7) % 400) + 1 + (i % 100)),
       ...(i % 3 === 0 ? { topK: 1 + (i % 10) } : {}),
+      user: `user-${i}`, // else each response carries its own generated unit id
     }));
     const sequential: ScoreResponse[] = [];
     for (const body of bodies) sequential.push(await scoreOk(body));
@@ -58,7 +59,7 @@ describe('POST /v1/score', () => {
   });
 
   it('bad requests in between do not disturb the isolate', async () => {
-    const body = { history: served.vocabularySample.slice(0, 50), candidates: served.vocabularySample.slice(50, 150) };
+    const body = { history: served.vocabularySample.slice(0, 50), candidates: served.vocabularySample.slice(50, 150), user: 'steady' };
     const before = await scoreOk(body);
     const garbage = [
       postScore('{"history": [', {}),

@@ -75,8 +75,8 @@ describe('rankScores', () => {
   it('keeps topK, all when topK exceeds the count', () => {
     const scores = [0.1, 0.3, 0.2];
     expect(rankScores(['a', 'b', 'c'], scores, 2)).toEqual([
-      { item: 'b', score: 0.3 },
-      { item: 'c', score: 0.2 },
+      { item: 'b', score: 0.3, index: 1 },
+      { item: 'c', score: 0.2, index: 2 },
     ]);
     expect(rankScores(['a', 'b', 'c'], scores, 10)).toHaveLength(3);
   });

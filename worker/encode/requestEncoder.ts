@@ -16,6 +16,9 @@ export interface EncodedScoreRequest {
   candidateIds: string[];
   /** Ids the model does not know (after truncation, for the history). */
   unknown: { history: number; candidates: number };
+  /** Index in the request's `history` of history feed position 0; positions ≥ `historyKept` are padding. */
+  historyStart: number;
+  historyKept: number;
 }
 
 export function encodeScoreRequest(contract: FeatureContract, request: ScoreInputs): EncodedScoreRequest {
@@ -30,5 +33,7 @@ export function encodeScoreRequest(contract: FeatureContract, request: ScoreInpu
     },
     candidateIds: request.candidates.map((ref) => canonicalId(typeof ref === 'object' ? ref.item : ref)),
     unknown: { history: history.unknown, candidates: candidates.unknown },
+    historyStart: request.history.length - history.length,
+    historyKept: history.length,
   };
 }

@@ -21,7 +21,8 @@ export function corsFromConfig(): MiddlewareHandler<{ Bindings: WorkerBindings }
       handler = cors({
         origin: corsOrigins === '*' ? '*' : (origin) => (corsOrigins.includes(origin) ? origin : null),
         allowMethods: ['GET', 'HEAD', 'POST', 'OPTIONS'],
-        allowHeaders: ['Content-Type'],
+        allowHeaders: ['Content-Type', 'x-unit-id', 'x-variant', 'x-variant-token'],
+        exposeHeaders: ['x-variant', 'x-model-version', 'x-unit-id'],
         maxAge: PREFLIGHT_MAX_AGE_SECONDS,
       });
       byOrigins.set(key, handler);

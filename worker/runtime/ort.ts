@@ -24,8 +24,8 @@
  */
 import * as ort from 'onnxruntime-web/wasm';
 import ortWasm from 'onnxruntime-web/ort-wasm-simd-threaded.wasm';
-import { SERVING_INPUTS, SERVING_OUTPUTS } from '../../contract/manifest.js';
-import type { ScoringSession, ServingFeeds } from './scoringSession.js';
+import { REQUIRED_OUTPUTS, SERVING_INPUTS, SERVING_OUTPUTS } from '../../contract/manifest.js';
+import type { ScoringResult, ScoringSession, ServingFeeds } from './scoringSession.js';
 
 /** Stands in for the wasm bytes; only its identity matters. */
 const PLACEHOLDER_WASM = new ArrayBuffer(8);
@@ -59,22 +59,27 @@ class OrtScoringSession implements ScoringSession {
   /** Tail of the run queue: each run starts after the previous one settled. */
   private queue: Promise<unknown> = Promise.resolve();
 
+  readonly hasAttention: boolean;
+
   constructor(
     private readonly session: ort.InferenceSession,
     readonly executionProviders: readonly string[],
-  ) {}
+  ) {
+    this.hasAttention = session.outputNames.includes(SERVING_OUTPUTS.attention);
+  }
 
   memoryBytes(): number | undefined {
     return wasmMemory?.buffer.byteLength;
   }
 
-  score(feeds: ServingFeeds): Promise<Float32Array> {
-    const run = this.queue.then(() => this.run(feeds));
+  score(feeds: ServingFeeds, options: { attention?: boolean } = {}): Promise<ScoringResult> {
+    const attention = options.attention === true && this.hasAttention;
+    const run = this.queue.then(() => this.run(feeds, attention));
     this.queue = run.catch(() => undefined);
     return run;
   }
 
-  private async run(feeds: ServingFeeds): Promise<Float32Array> {
+  private async run(feeds: ServingFeeds, withAttention: boolean): Promise<ScoringResult> {
     const T = feeds.historyItems.length;
     const C = feeds.candidateItems.length;
     if (T < 1 || feeds.historyCategories.length !== T) {
@@ -83,30 +88,41 @@ class OrtScoringSession implements ScoringSession {
     if (C < 1 || feeds.candidateCategories.length !== C) {
       throw new Error(`candidate feeds must be non-empty and equally long, got items ${C}, categories ${feeds.candidateCategories.length}`);
     }
-    const results = await this.session.run({
-      [SERVING_INPUTS.historyItems]: new ort.Tensor('int32', feeds.historyItems, [T]), // [T]
-      [SERVING_INPUTS.historyCategories]: new ort.Tensor('int32', feeds.historyCategories, [T]), // [T]
-      [SERVING_INPUTS.candidateItems]: new ort.Tensor('int32', feeds.candidateItems, [C]), // [C]
-      [SERVING_INPUTS.candidateCategories]: new ort.Tensor('int32', feeds.candidateCategories, [C]), // [C]
-    });
+    // Fetching only `score` leaves the attention tensor inside ORT: explanations cost nothing unless asked for.
+    const fetches = withAttention ? [SERVING_OUTPUTS.scores, SERVING_OUTPUTS.attention] : [SERVING_OUTPUTS.scores];
+    const results = await this.session.run(
+      {
+        [SERVING_INPUTS.historyItems]: new ort.Tensor('int32', feeds.historyItems, [T]), // [T]
+        [SERVING_INPUTS.historyCategories]: new ort.Tensor('int32', feeds.historyCategories, [T]), // [T]
+        [SERVING_INPUTS.candidateItems]: new ort.Tensor('int32', feeds.candidateItems, [C]), // [C]
+        [SERVING_INPUTS.candidateCategories]: new ort.Tensor('int32', feeds.candidateCategories, [C]), // [C]
+      },
+      fetches,
+    );
     const output = results[SERVING_OUTPUTS.scores];
     if (output === undefined || output.type !== 'float32' || output.data.length !== C) {
       throw new Error(
         `output "${SERVING_OUTPUTS.scores}" must be float32 [${C}], got ${output ? `${output.type} [${output.dims.join(', ')}]` : 'nothing'}`,
       );
     }
-    return output.data as Float32Array; // [C]
+    if (!withAttention) return { scores: output.data as Float32Array }; // [C]
+    const attention = results[SERVING_OUTPUTS.attention];
+    if (attention === undefined || attention.type !== 'float32' || attention.data.length !== C * T) {
+      throw new Error(
+        `output "${SERVING_OUTPUTS.attention}" must be float32 [${C}, ${T}], got ${attention ? `${attention.type} [${attention.dims.join(', ')}]` : 'nothing'}`,
+      );
+    }
+    return { scores: output.data as Float32Array, attention: attention.data as Float32Array }; // [C], [C, T]
   }
 }
 
 /** Reports every missing or unexpected graph input/output in one error. */
 function checkSignature(session: ort.InferenceSession): void {
   const expectedInputs: string[] = Object.values(SERVING_INPUTS);
-  const expectedOutputs: string[] = Object.values(SERVING_OUTPUTS);
   const problems = [
     ...expectedInputs.filter((n) => !session.inputNames.includes(n)).map((n) => `missing input "${n}"`),
     ...session.inputNames.filter((n) => !expectedInputs.includes(n)).map((n) => `unexpected input "${n}"`),
-    ...expectedOutputs.filter((n) => !session.outputNames.includes(n)).map((n) => `missing output "${n}"`),
+    ...REQUIRED_OUTPUTS.filter((n) => !session.outputNames.includes(n)).map((n) => `missing output "${n}"`),
   ];
   if (problems.length > 0) throw new Error(`model does not follow the serving signature: ${problems.join('; ')}`);
 }

@@ -15,13 +15,22 @@ export interface ServingFeeds {
   candidateCategories: Int32Array;
 }
 
+export interface ScoringResult {
+  /** Click probabilities, one per candidate, in candidate order: [C]. */
+  scores: Float32Array;
+  /** With `attention: true` on a model that exports it: [C, T] row-major, T = the history feed's length. */
+  attention?: Float32Array;
+}
+
 export interface ScoringSession {
   /** Which execution provider the session was created with (e.g. `wasm`). */
   readonly executionProviders: readonly string[];
+  /** Whether the graph has the optional `attention` output (DIN, DIEN). */
+  readonly hasAttention: boolean;
   /** Bytes of the runtime's (WebAssembly) memory, if known; it counts toward the isolate's memory. */
   memoryBytes(): number | undefined;
-  /** Click probabilities, one per candidate, in candidate order: [C]. */
-  score(feeds: ServingFeeds): Promise<Float32Array>;
+  /** Runs the graph; only the outputs asked for are fetched. */
+  score(feeds: ServingFeeds, options?: { attention?: boolean }): Promise<ScoringResult>;
 }
 
 /** Creates a session from the bytes of an `.onnx` file that follows the serving signature. */

@@ -1,6 +1,8 @@
 export interface ScoredItem {
   item: string;
   score: number;
+  /** The candidate's index in the request. */
+  index: number;
 }
 
 /**
@@ -11,10 +13,10 @@ export function rankScores(items: readonly string[], scores: ArrayLike<number>, 
   if (items.length !== scores.length) {
     throw new Error(`got ${scores.length} scores for ${items.length} candidates`);
   }
-  const ranked = items.map((item, c) => {
-    const score = scores[c];
-    if (!Number.isFinite(score)) throw new Error(`model produced a non-finite score (${score}) for candidate ${c}`);
-    return { item, score };
+  const ranked = items.map((item, index) => {
+    const score = scores[index];
+    if (!Number.isFinite(score)) throw new Error(`model produced a non-finite score (${score}) for candidate ${index}`);
+    return { item, score, index };
   });
   ranked.sort((a, b) => b.score - a.score);
   return topK === undefined ? ranked : ranked.slice(0, topK);

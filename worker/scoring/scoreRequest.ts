@@ -1,20 +1,46 @@
 import { encodeScoreRequest, type ScoreInputs } from '../encode/requestEncoder.js';
 import type { LoadedModel } from '../models/registry.js';
-import { rankScores, type ScoredItem } from './rankScores.js';
+import { topBehaviours, type Because } from './explain.js';
+import { rankScores } from './rankScores.js';
 
-export interface ScoreResponse {
-  model: { name: string; version: string };
-  scores: ScoredItem[];
-  unknown: { history: number; candidates: number };
+export interface RankedItem {
+  item: string;
+  score: number;
+  /** With `explain: true`: the history behaviours that weighed most for this item. */
+  because?: Because[];
 }
 
-/** Encode → run → rank: the body of a 200 from `POST /v1/score`. */
-export async function scoreRequest(model: LoadedModel, request: ScoreInputs & { topK?: number }): Promise<ScoreResponse> {
+export interface ScoredRequest {
+  model: { name: string; version: string };
+  scores: RankedItem[];
+  unknown: { history: number; candidates: number };
+  /** `explain: true` on a model without attention (e.g. Base): why there is no `because`. */
+  explainUnavailable?: string;
+  /** Raw scores in candidate (request) order, for shadow comparison; not part of the response. */
+  raw: Float32Array;
+}
+
+/** Encode → run → rank (→ explain). */
+export async function scoreRequest(model: LoadedModel, request: ScoreInputs & { topK?: number; explain?: boolean }): Promise<ScoredRequest> {
   const encoded = encodeScoreRequest(model.contract, request);
-  const scores = await model.session.score(encoded.feeds); // [C]
+  const explain = request.explain === true && model.session.hasAttention;
+  const result = await model.session.score(encoded.feeds, { attention: explain });
+  const C = encoded.candidateIds.length;
+  let scores: RankedItem[];
+  if (explain && result.attention) {
+    const because = topBehaviours(request.history, encoded.historyStart, encoded.historyKept, result.attention, C);
+    const withReasons = rankScores(encoded.candidateIds, result.scores).map((s) => ({ ...s, because: because[s.index] }));
+    scores = request.topK === undefined ? withReasons : withReasons.slice(0, request.topK);
+  } else {
+    scores = rankScores(encoded.candidateIds, result.scores, request.topK);
+  }
   return {
     model: { name: model.manifest.name, version: model.manifest.version },
-    scores: rankScores(encoded.candidateIds, scores, request.topK),
+    scores: scores.map(({ item, score, because }) => (because ? { item, score, because } : { item, score })),
     unknown: encoded.unknown,
+    ...(request.explain === true && !model.session.hasAttention
+      ? { explainUnavailable: `model type "${model.manifest.type}" has no attention output` }
+      : {}),
+    raw: result.scores,
   };
 }

@@ -58,17 +58,30 @@ export class DienModel implements CtrModel {
     return tf.mul(tf.softmax(masked), mask) as tf.Tensor2D; // an all-padding row gives all zeros
   }
 
+  /** Interest states h_1..h_T of the extractor GRU (eq. 1–4), T × [B, H]. */
+  private interests(batch: BatchTensors): tf.Tensor2D[] {
+    // Per-step inputs come from per-step lookups: slicing e per step would copy it T times (wasm).
+    const stepItems = tf.unstack(tf.transpose(batch.historyItems)); // T × [B] int32 (small)
+    const stepCategories = tf.unstack(tf.transpose(batch.historyCategories));
+    const steps = stepItems.map((items, t) => embedBehaviours(this.params, items, stepCategories[t]) as tf.Tensor2D); // T × [B, D]
+    return runGru(this.params, this.extractor, steps);
+  }
+
+  /** The evolution attention a_t (eq. 12) per history position, [B, T]: the graph's `attention` output. */
+  attentionWeights(batch: BatchTensors): tf.Tensor2D {
+    return tf.tidy(() => {
+      const q = embedBehaviours(this.params, batch.candidateItems, batch.candidateCategories) as tf.Tensor2D; // [B, D]
+      return this.attention(this.interests(batch), q, historyMask(batch.historyItems) as tf.Tensor2D);
+    });
+  }
+
   forward(batch: BatchTensors, training: boolean, updates?: StateUpdates): ForwardResult {
     return tf.tidy(() => {
       const [B, T] = batch.historyItems.shape;
       const e = embedBehaviours(this.params, batch.historyItems, batch.historyCategories) as tf.Tensor3D; // [B, T, D]
       const q = embedBehaviours(this.params, batch.candidateItems, batch.candidateCategories) as tf.Tensor2D; // [B, D]
       const mask = historyMask(batch.historyItems) as tf.Tensor2D; // [B, T]
-      // Per-step inputs come from per-step lookups: slicing e per step would copy it T times (wasm).
-      const stepItems = tf.unstack(tf.transpose(batch.historyItems)); // T × [B] int32 (small)
-      const stepCategories = tf.unstack(tf.transpose(batch.historyCategories));
-      const steps = stepItems.map((items, t) => embedBehaviours(this.params, items, stepCategories[t]) as tf.Tensor2D); // T × [B, D]
-      const interests = runGru(this.params, this.extractor, steps); // T × [B, H]
+      const interests = this.interests(batch); // T × [B, H]
       const a = this.attention(interests, q, mask); // [B, T]
       const evolved = runAugru(this.params, this.evolution, interests, a); // [B, H]
       const pooled = tf.sum(tf.mul(e, mask.expandDims(2)), 1) as tf.Tensor2D; // [B, D]

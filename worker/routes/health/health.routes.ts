@@ -1,14 +1,13 @@
 import { Hono } from 'hono';
-import { workerConfig, type WorkerBindings } from '../../config.js';
+import type { WorkerBindings } from '../../config.js';
 import { methodNotAllowed } from '../../errors.js';
-import type { ModelRegistry } from '../../models/registry.js';
+import { modelsOf } from '../../experiments/routeConfig.js';
+import type { Services } from '../../services.js';
 
-/** `GET /healthz`: liveness. Cheap: reports the model's load state without loading it. */
-export function healthRoutes(registry: ModelRegistry) {
+/** `GET /healthz`: liveness. Cheap: reports each model's load state without loading it. */
+export function healthRoutes(services: Services) {
+  const names = modelsOf(services.routes);
   return new Hono<{ Bindings: WorkerBindings }>()
-    .get('/healthz', (c) => {
-      const { modelName } = workerConfig(c.env);
-      return c.json({ status: 'ok', model: { name: modelName, status: registry.status(modelName) } });
-    })
+    .get('/healthz', (c) => c.json({ status: 'ok', models: names.map((name) => ({ name, status: services.registry.status(name) })) }))
     .all('/healthz', methodNotAllowed(['GET', 'HEAD', 'OPTIONS']));
 }

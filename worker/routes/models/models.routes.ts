@@ -1,29 +1,78 @@
 import { Hono } from 'hono';
 import { workerConfig, type WorkerBindings } from '../../config.js';
-import { methodNotAllowed } from '../../errors.js';
-import type { LoadedModel, ModelRegistry } from '../../models/registry.js';
+import { ApiError, methodNotAllowed } from '../../errors.js';
+import { modelsOf } from '../../experiments/routeConfig.js';
+import type { LoadedModel } from '../../models/registry.js';
+import type { Services } from '../../services.js';
+import { z } from '../../zod.js';
 
-/** `GET /v1/models`: what is being served (loads the model if needed; 503 if it cannot). */
-export function modelsRoutes(registry: ModelRegistry) {
+const modelSummarySchema = z.object({
+  name: z.string(),
+  status: z.literal('ready'),
+  type: z.enum(['base', 'din', 'dien']),
+  version: z.string(),
+  created: z.string(),
+  sha256: z.string(),
+  bytes: z.int(),
+  opset: z.int(),
+  explain: z.boolean().meta({ description: 'Whether the model exports attention weights (explain: true).' }),
+  runtime: z.object({ executionProviders: z.array(z.string()), wasmMemoryBytes: z.int().nullable(), loadMs: z.number() }),
+  inputs: z.array(z.object({ name: z.string(), dtype: z.string(), shape: z.array(z.union([z.int(), z.string()])) })),
+  outputs: z.array(z.object({ name: z.string(), dtype: z.string(), shape: z.array(z.union([z.int(), z.string()])) })),
+  featureContract: z.record(z.string(), z.unknown()),
+  metrics: z.record(z.string(), z.number()),
+});
+
+const unavailableModelSchema = z.object({
+  name: z.string(),
+  status: z.literal('unavailable'),
+  error: z.string(),
+});
+
+export const modelsResponseSchema = z
+  .object({ models: z.array(z.discriminatedUnion('status', [modelSummarySchema, unavailableModelSchema])) });
+
+export type ModelsResponse = z.infer<typeof modelsResponseSchema>;
+
+/**
+ * `GET /v1/models`: every model the route config names, loading (and verifying) each on first
+ * use. 200 while at least one loads; 503 when none does.
+ */
+export function modelsRoutes(services: Services) {
+  const names = modelsOf(services.routes);
   return new Hono<{ Bindings: WorkerBindings }>()
     .get('/v1/models', async (c) => {
-      const config = workerConfig(c.env);
-      const model = await registry.get(config.modelName, config.assets);
-      return c.json({ models: [modelSummary(model)] });
+      const { assets } = workerConfig(c.env);
+      const models = await Promise.all(
+        names.map((name) =>
+          services.registry.get(name, assets).then(modelSummary, (err: unknown) => ({
+            name,
+            status: 'unavailable' as const,
+            error: err instanceof Error ? err.message : String(err),
+          })),
+        ),
+      );
+      if (models.every((m) => m.status === 'unavailable')) {
+        throw new ApiError('model_unavailable', `no model can be loaded (${names.join(', ')}); see the worker log`);
+      }
+      const body: ModelsResponse = { models };
+      return c.json(body);
     })
     .all('/v1/models', methodNotAllowed(['GET', 'HEAD', 'OPTIONS']));
 }
 
-export function modelSummary({ manifest, contract, session }: LoadedModel) {
+export function modelSummary({ manifest, contract, session, loadMs }: LoadedModel) {
   return {
     name: manifest.name,
+    status: 'ready' as const,
     type: manifest.type,
     version: manifest.version,
     created: manifest.created,
     sha256: manifest.onnx.sha256,
     bytes: manifest.onnx.bytes,
     opset: manifest.onnx.opset,
-    runtime: { executionProviders: session.executionProviders, wasmMemoryBytes: session.memoryBytes() ?? null },
+    explain: session.hasAttention,
+    runtime: { executionProviders: [...session.executionProviders], wasmMemoryBytes: session.memoryBytes() ?? null, loadMs },
     inputs: manifest.inputs,
     outputs: manifest.outputs,
     featureContract: contract.summary(),

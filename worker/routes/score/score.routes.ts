@@ -1,24 +1,133 @@
-import { Hono } from 'hono';
+/**
+ * `POST /v1/score/:route` (and `POST /v1/score` = the default route): assign the request to a
+ * variant, score with that variant's model (falling back to the control), answer, then log the
+ * exposure and run the shadow model, if any, after the response.
+ */
+import { Hono, type Context } from 'hono';
 import { workerConfig, type WorkerBindings } from '../../config.js';
 import { ApiError, methodNotAllowed } from '../../errors.js';
+import { afterResponse } from '../../experiments/afterResponse.js';
+import { assign, unitOf, UNIT_ID_HEADER } from '../../experiments/assignment.js';
+import { hashUnitId } from '../../experiments/exposureLog.js';
+import { FORCED_VARIANT_HEADER, tokenMatches, VARIANT_TOKEN_HEADER } from '../../experiments/forcedVariant.js';
+import { spearman } from '../../experiments/rankCorrelation.js';
+import type { Route } from '../../experiments/routeConfig.js';
+import { loadServingVariant } from '../../experiments/servingVariant.js';
 import { jsonBody, type JsonBodyEnv } from '../../middleware/jsonBody.js';
-import type { ModelRegistry } from '../../models/registry.js';
 import { scoreRequest } from '../../scoring/scoreRequest.js';
-import { SCORE_LIMITS, scoreRequestSchema, toErrorIssues } from './score.schema.js';
+import { exposureSinkOf, type Services } from '../../services.js';
+import { SCORE_LIMITS, scoreRequestSchema, toErrorIssues, type ScoreRequest, type ScoreResponse } from './score.schema.js';
 
-/** `POST /v1/score`: rank candidates for one history with the configured model. */
-export function scoreRoutes(registry: ModelRegistry) {
-  return new Hono<{ Bindings: WorkerBindings } & JsonBodyEnv>()
-    .post('/v1/score', jsonBody({ maxBytes: SCORE_LIMITS.maxBodyBytes }), async (c) => {
-      const parsed = scoreRequestSchema.safeParse(c.var.jsonBody);
-      if (!parsed.success) {
-        throw new ApiError('invalid_request', 'request does not match the schema of POST /v1/score', {
-          issues: toErrorIssues(parsed.error.issues),
-        });
-      }
-      const config = workerConfig(c.env);
-      const model = await registry.get(config.modelName, config.assets);
-      return c.json(await scoreRequest(model, parsed.data));
-    })
-    .all('/v1/score', methodNotAllowed(['POST', 'OPTIONS']));
+type ScoreEnv = { Bindings: WorkerBindings } & JsonBodyEnv;
+
+export function scoreRoutes(services: Services) {
+  const handle = async (c: Context<ScoreEnv>, routeName: string) => {
+    const started = Date.now();
+    const route = services.routes.routes.get(routeName);
+    if (!route) throw new ApiError('not_found', `no route "${routeName}"; GET /v1/routes lists them`);
+    const parsed = scoreRequestSchema.safeParse(c.var.jsonBody);
+    if (!parsed.success) {
+      throw new ApiError('invalid_request', `request does not match the schema of POST ${c.req.path}`, {
+        issues: toErrorIssues(parsed.error.issues),
+      });
+    }
+    const request = parsed.data;
+    const config = workerConfig(c.env);
+
+    const unit = unitOf(request.user, c.req.header(UNIT_ID_HEADER));
+    const { bucket, variant: hashed } = await assign(route, unit.id);
+    const forced = await forcedVariant(c, route, config.variantOverrideToken);
+    const assigned = forced ?? hashed;
+    const { variant, model } = await loadServingVariant(services.registry, route, assigned, config.assets);
+    const scored = await scoreRequest(model, request);
+
+    const body: ScoreResponse = {
+      route: route.name,
+      variant: variant.name,
+      model: scored.model,
+      scores: scored.scores,
+      unknown: scored.unknown,
+      ...(unit.source === 'generated' ? { unitId: unit.id } : {}),
+      ...(scored.explainUnavailable ? { explainUnavailable: scored.explainUnavailable } : {}),
+    };
+    const latencyMs = Date.now() - started;
+    const servedScores = route.shadow ? scored.raw.slice() : scored.raw; // [C], request order
+
+    const sink = exposureSinkOf(services, config);
+    afterResponse(c, 'exposure logging', async () => {
+      const unitHash = await hashUnitId(unit.id, config.unitHashKey);
+      sink.write({
+        kind: 'exposure',
+        route: route.name,
+        variant: variant.name,
+        assignedVariant: assigned.name,
+        model: model.manifest.name,
+        modelVersion: model.manifest.version,
+        unitHash,
+        unitSource: unit.source,
+        forced: forced !== undefined,
+        bucket,
+        candidates: request.candidates.length,
+        latencyMs,
+      });
+      if (route.shadow) await runShadow(services, config.assets, route, variant.name, model.manifest.name, request, servedScores, unitHash, sink);
+    });
+
+    const headers: Record<string, string> = {
+      'cache-control': 'no-store',
+      'x-variant': variant.name,
+      'x-model-version': model.manifest.version,
+    };
+    if (unit.source === 'generated') headers[UNIT_ID_HEADER] = unit.id;
+    return c.json(body, 200, headers);
+  };
+
+  return new Hono<ScoreEnv>()
+    .post('/v1/score', jsonBody({ maxBytes: SCORE_LIMITS.maxBodyBytes }), (c) => handle(c, services.routes.defaultRoute))
+    .post('/v1/score/:route', jsonBody({ maxBytes: SCORE_LIMITS.maxBodyBytes }), (c) => handle(c, c.req.param('route')))
+    .all('/v1/score', methodNotAllowed(['POST', 'OPTIONS']))
+    .all('/v1/score/:route', methodNotAllowed(['POST', 'OPTIONS']));
+}
+
+/** The QA override, if the header is present and its token valid; an unknown variant is a 400. */
+async function forcedVariant(c: Context<ScoreEnv>, route: Route, secret: string | undefined) {
+  const name = c.req.header(FORCED_VARIANT_HEADER);
+  if (name === undefined || !(await tokenMatches(c.req.header(VARIANT_TOKEN_HEADER), secret))) return undefined;
+  const variant = route.variants.find((v) => v.name === name);
+  if (!variant) {
+    throw new ApiError('invalid_request', `route "${route.name}" has no variant "${name}"`, {
+      issues: [{ path: `header.${FORCED_VARIANT_HEADER}`, message: `one of ${route.variants.map((v) => `"${v.name}"`).join(', ')}` }],
+    });
+  }
+  return variant;
+}
+
+/** Scores the request with the route's shadow model and logs how its ranking agrees with the served one. */
+async function runShadow(
+  services: Services,
+  assets: Fetcher,
+  route: Route,
+  variant: string,
+  servedModel: string,
+  request: ScoreRequest,
+  served: Float32Array,
+  unitHash: string,
+  sink: ReturnType<typeof exposureSinkOf>,
+): Promise<void> {
+  const shadowName = route.shadow!;
+  const started = Date.now();
+  const shadow = await services.registry.get(shadowName, assets);
+  const scored = await scoreRequest(shadow, { history: request.history, candidates: request.candidates });
+  sink.write({
+    kind: 'shadow',
+    route: route.name,
+    variant,
+    servedModel,
+    shadowModel: shadowName,
+    shadowVersion: shadow.manifest.version,
+    unitHash,
+    candidates: request.candidates.length,
+    spearman: spearman(served, scored.raw),
+    shadowLatencyMs: Date.now() - started,
+  });
 }

@@ -27,15 +27,40 @@ const behaviour = z.union([stringId, integerId, itemRef], {
   error: 'expected an item id (string or safe integer) or {"item": id, "category"?: string}',
 });
 
-export const scoreRequestSchema = z.strictObject({
-  /** Oldest first; only the model's last H are used. */
-  history: z.array(behaviour).max(SCORE_LIMITS.maxHistory).default([]),
-  candidates: z.array(behaviour).min(1).max(SCORE_LIMITS.maxCandidates),
-  /** Keep the best `topK`; larger than the number of candidates means all of them. */
-  topK: z.int().positive().max(SCORE_LIMITS.maxCandidates).optional(),
-});
+export const scoreRequestSchema = z
+  .strictObject({
+    /** Oldest first; only the model's last H are used. */
+    history: z.array(behaviour).max(SCORE_LIMITS.maxHistory).default([]).meta({ description: 'Behaviours (clicks), oldest first; the model uses the last H.' }),
+    candidates: z.array(behaviour).min(1).max(SCORE_LIMITS.maxCandidates).meta({ description: 'Items to score, any order.' }),
+    /** Keep the best `topK`; larger than the number of candidates means all of them. */
+    topK: z.int().positive().max(SCORE_LIMITS.maxCandidates).optional().meta({ description: 'Return only the best k.' }),
+    /** The experiment unit: variant assignment is sticky per user. Never logged raw. */
+    user: z.string().min(1).max(SCORE_LIMITS.maxIdLength).optional().meta({ description: 'Unit id for sticky A/B assignment (else the x-unit-id header, else a generated one).' }),
+    /** Add the top behaviours by attention weight to every returned item. */
+    explain: z.boolean().optional().meta({ description: 'Add `because`: the 3 history behaviours with the largest attention weight, per item.' }),
+  });
 
 export type ScoreRequest = z.infer<typeof scoreRequestSchema>;
+
+const because = z
+  .object({
+    item: z.string(),
+    position: z.int().nonnegative().meta({ description: "Index in the request's history." }),
+    weight: z.number(),
+  });
+
+export const scoreResponseSchema = z
+  .object({
+    route: z.string(),
+    variant: z.string(),
+    model: z.object({ name: z.string(), version: z.string() }),
+    scores: z.array(z.object({ item: z.string(), score: z.number().min(0).max(1), because: z.array(because).max(3).optional() })),
+    unknown: z.object({ history: z.int().nonnegative(), candidates: z.int().nonnegative() }),
+    unitId: z.string().optional().meta({ description: 'Present when the worker generated the unit id: send it back (user or x-unit-id) to stay in the same variant.' }),
+    explainUnavailable: z.string().optional(),
+  });
+
+export type ScoreResponse = z.infer<typeof scoreResponseSchema>;
 export type Behaviour = z.infer<typeof behaviour>;
 
 /**

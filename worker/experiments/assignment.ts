@@ -1,0 +1,47 @@
+/**
+ * Sticky, deterministic variant assignment.
+ *
+ * Unit id: the request's `user` field, else the `x-unit-id` header, else a random UUID the
+ * response returns so the client can persist it. Bucket: SHA-256 (Web Crypto; the hash Statsig
+ * uses) of `<salt>:<unit id>`, the first 8 bytes read as an unsigned big-endian integer, modulo
+ * 10,000 (the modulo bias of a 64-bit value is < 1e-15). The bucket picks the variant through the
+ * route's bucket ranges (routeConfig.ts).
+ */
+import { BUCKETS, variantOfBucket, type Route, type Variant } from './routeConfig.js';
+
+export const UNIT_ID_HEADER = 'x-unit-id';
+/** Longest unit id accepted from the header (the body field has the same limit in its schema). */
+export const MAX_UNIT_ID_LENGTH = 128;
+
+export type UnitSource = 'user' | 'header' | 'generated';
+
+export interface Unit {
+  id: string;
+  source: UnitSource;
+}
+
+/** The unit id a request is assigned by; `header` is `x-unit-id` (ignored if empty or too long). */
+export function unitOf(user: string | undefined, header: string | undefined): Unit {
+  if (user !== undefined) return { id: user, source: 'user' };
+  const fromHeader = header?.trim();
+  if (fromHeader && fromHeader.length <= MAX_UNIT_ID_LENGTH) return { id: fromHeader, source: 'header' };
+  return { id: crypto.randomUUID(), source: 'generated' };
+}
+
+const encoder = new TextEncoder();
+
+/** SHA-256 of `<salt>:<unitId>` → bucket in 0 … 9,999. */
+export async function bucketOf(unitId: string, salt: string): Promise<number> {
+  const digest = new DataView(await crypto.subtle.digest('SHA-256', encoder.encode(`${salt}:${unitId}`)));
+  return Number(digest.getBigUint64(0, false) % BigInt(BUCKETS));
+}
+
+export interface Assignment {
+  bucket: number;
+  variant: Variant;
+}
+
+export async function assign(route: Route, unitId: string): Promise<Assignment> {
+  const bucket = await bucketOf(unitId, route.salt);
+  return { bucket, variant: variantOfBucket(route, bucket) };
+}

@@ -1,0 +1,98 @@
+/**
+ * Exposure records: one per scored request (and one per shadow comparison), written after the
+ * response (`ctx.waitUntil`).
+ *
+ * Sinks: the `EXPOSURES` Workers Analytics Engine dataset (one data point per record; a request
+ * writes at most 2, the limit is 25 per invocation) or, with `EXPOSURE_LOG = "console"` (wrangler
+ * dev, tests) or when the binding is missing, one JSON line on the console prefixed `[exposure]`.
+ * The unit id is never logged: only `unitHash`, the first 16 hex digits of
+ * HMAC-SHA-256(UNIT_HASH_KEY, unit id), or of SHA-256 when no key secret is set.
+ */
+
+/** One scored request. */
+export interface ExposureRecord {
+  kind: 'exposure';
+  route: string;
+  /** The variant that answered (differs from `assignedVariant` after a fallback). */
+  variant: string;
+  assignedVariant: string;
+  model: string;
+  modelVersion: string;
+  unitHash: string;
+  unitSource: 'user' | 'header' | 'generated';
+  forced: boolean;
+  bucket: number;
+  candidates: number;
+  latencyMs: number;
+}
+
+/** A shadow model's scores compared with the served ones on the same request. */
+export interface ShadowRecord {
+  kind: 'shadow';
+  route: string;
+  variant: string;
+  servedModel: string;
+  shadowModel: string;
+  shadowVersion: string;
+  unitHash: string;
+  candidates: number;
+  /** Spearman rank correlation of served vs shadow scores; null with fewer than 2 candidates or no variance. */
+  spearman: number | null;
+  shadowLatencyMs: number;
+}
+
+export type LogRecord = ExposureRecord | ShadowRecord;
+
+export interface ExposureSink {
+  write(record: LogRecord): void;
+}
+
+/** The subset of `AnalyticsEngineDataset` used here. */
+interface DataPointWriter {
+  writeDataPoint(point: { indexes?: string[]; blobs?: string[]; doubles?: number[] }): void;
+}
+
+export function consoleSink(): ExposureSink {
+  return { write: (record) => console.log(`[exposure] ${JSON.stringify(record)}`) };
+}
+
+/**
+ * Analytics Engine layout (query with SQL over blob1…, double1…):
+ * exposure: index = unitHash; blobs = [kind, route, variant, assignedVariant, model, modelVersion, unitSource, forced];
+ *           doubles = [candidates, latencyMs, bucket]
+ * shadow:   index = unitHash; blobs = [kind, route, variant, servedModel, shadowModel, shadowVersion];
+ *           doubles = [candidates, spearman (NaN if null), shadowLatencyMs]
+ */
+export function analyticsEngineSink(dataset: DataPointWriter): ExposureSink {
+  return {
+    write(r) {
+      if (r.kind === 'exposure') {
+        dataset.writeDataPoint({
+          indexes: [r.unitHash],
+          blobs: [r.kind, r.route, r.variant, r.assignedVariant, r.model, r.modelVersion, r.unitSource, String(r.forced)],
+          doubles: [r.candidates, r.latencyMs, r.bucket],
+        });
+      } else {
+        dataset.writeDataPoint({
+          indexes: [r.unitHash],
+          blobs: [r.kind, r.route, r.variant, r.servedModel, r.shadowModel, r.shadowVersion],
+          doubles: [r.candidates, r.spearman ?? Number.NaN, r.shadowLatencyMs],
+        });
+      }
+    },
+  };
+}
+
+const encoder = new TextEncoder();
+
+/** Keyed (HMAC-SHA-256) when `key` is set, plain SHA-256 otherwise; 16 hex digits. */
+export async function hashUnitId(unitId: string, key: string | undefined): Promise<string> {
+  let digest: ArrayBuffer;
+  if (key) {
+    const hmacKey = await crypto.subtle.importKey('raw', encoder.encode(key), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
+    digest = await crypto.subtle.sign('HMAC', hmacKey, encoder.encode(unitId));
+  } else {
+    digest = await crypto.subtle.digest('SHA-256', encoder.encode(`unit:${unitId}`));
+  }
+  return Array.from(new Uint8Array(digest).subarray(0, 8), (b) => b.toString(16).padStart(2, '0')).join('');
+}

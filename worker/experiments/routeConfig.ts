@@ -1,0 +1,137 @@
+/**
+ * The route config (config/routes.json): which model variants serve which surface, with what
+ * traffic weights, and which model shadows them. Validated with zod when the worker module loads,
+ * so a bad config fails `wrangler deploy` / startup instead of the first request.
+ *
+ * Bucket rule (docs/experiments.md): a route's salted unit hash lands in one of 10,000 buckets;
+ * variants own contiguous bucket ranges in config order, each of size ≈ weight / Σweights × 10,000
+ * (largest-remainder rounding, so the sizes always sum to 10,000). Moving weight between two
+ * neighbouring variants moves exactly that many buckets and no other user; changing `salt`
+ * reshuffles everyone (start of a new experiment).
+ */
+import { z } from '../zod.js';
+
+export const BUCKETS = 10_000;
+
+const name = z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'lowercase letters, digits and dashes (≤ 63)');
+
+const variantSchema = z.strictObject({
+  /** Reported in the response, the `x-variant` header and exposure logs. */
+  name,
+  /** Directory under models/ (the static assets). */
+  model: name,
+  /** Relative traffic weight, ≥ 0. */
+  weight: z.number().nonnegative().finite(),
+});
+
+const routeSchema = z
+  .strictObject({
+    /** Hash salt; defaults to the route name. Change it to start a fresh assignment. */
+    salt: z.string().min(1).max(128).optional(),
+    /** The first variant is the control: the fallback when another variant's model cannot load. */
+    variants: z.array(variantSchema).min(1).max(32),
+    /** A model that scores the same requests after the response, for comparison only. */
+    shadow: name.optional(),
+  })
+  .superRefine((route, ctx) => {
+    const seen = new Set<string>();
+    route.variants.forEach((v, i) => {
+      if (seen.has(v.name)) ctx.addIssue({ code: 'custom', path: ['variants', i, 'name'], message: `duplicate variant name "${v.name}"` });
+      seen.add(v.name);
+    });
+    if (route.variants.reduce((sum, v) => sum + v.weight, 0) <= 0) {
+      ctx.addIssue({ code: 'custom', path: ['variants'], message: 'weights must not all be 0' });
+    }
+  });
+
+export const routeConfigSchema = z
+  .strictObject({
+    /** The route `POST /v1/score` (no route in the path) uses. */
+    defaultRoute: name,
+    routes: z.record(name, routeSchema),
+  })
+  .superRefine((config, ctx) => {
+    if (!(config.defaultRoute in config.routes)) {
+      ctx.addIssue({ code: 'custom', path: ['defaultRoute'], message: `"${config.defaultRoute}" is not a route` });
+    }
+  });
+
+export type RouteConfigInput = z.input<typeof routeConfigSchema>;
+
+export interface Variant {
+  name: string;
+  model: string;
+  weight: number;
+  /** Bucket range [start, end) of 0 … 10,000; empty when the weight is 0. */
+  buckets: { start: number; end: number };
+}
+
+export interface Route {
+  name: string;
+  salt: string;
+  /** Config order; `variants[0]` is the control. */
+  variants: Variant[];
+  shadow?: string;
+}
+
+export interface RouteConfig {
+  defaultRoute: string;
+  routes: Map<string, Route>;
+}
+
+/** Validates a raw config; throws an Error listing every problem with its path. */
+export function parseRouteConfig(raw: unknown): RouteConfig {
+  const parsed = routeConfigSchema.safeParse(raw);
+  if (!parsed.success) {
+    const why = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+    throw new Error(`invalid route config: ${why}`);
+  }
+  const routes = new Map<string, Route>();
+  for (const [routeName, route] of Object.entries(parsed.data.routes)) {
+    const sizes = bucketCounts(route.variants.map((v) => v.weight));
+    let start = 0;
+    const variants = route.variants.map((v, i) => {
+      const buckets = { start, end: start + sizes[i] };
+      start = buckets.end;
+      return { ...v, buckets };
+    });
+    routes.set(routeName, { name: routeName, salt: route.salt ?? routeName, variants, ...(route.shadow ? { shadow: route.shadow } : {}) });
+  }
+  return { defaultRoute: parsed.data.defaultRoute, routes };
+}
+
+/**
+ * Bucket counts proportional to `weights`, summing to exactly BUCKETS: floor each share, then give
+ * the remaining buckets to the largest fractional parts (ties: earlier variant first).
+ */
+export function bucketCounts(weights: readonly number[]): number[] {
+  const total = weights.reduce((a, b) => a + b, 0);
+  const exact = weights.map((w) => (w / total) * BUCKETS);
+  const counts = exact.map(Math.floor);
+  let left = BUCKETS - counts.reduce((a, b) => a + b, 0);
+  const order = exact.map((x, i) => ({ i, frac: x - Math.floor(x) })).sort((a, b) => b.frac - a.frac || a.i - b.i);
+  for (const { i } of order) {
+    if (left === 0) break;
+    if (weights[i] > 0) {
+      counts[i]++;
+      left--;
+    }
+  }
+  return counts;
+}
+
+/** The variant owning `bucket` (0 ≤ bucket < BUCKETS). */
+export function variantOfBucket(route: Route, bucket: number): Variant {
+  for (const v of route.variants) if (bucket >= v.buckets.start && bucket < v.buckets.end) return v;
+  throw new Error(`bucket ${bucket} is outside 0…${BUCKETS - 1}`);
+}
+
+/** Every model a config names (variants and shadows), each once, in config order. */
+export function modelsOf(config: RouteConfig): string[] {
+  const names = new Set<string>();
+  for (const route of config.routes.values()) {
+    for (const v of route.variants) names.add(v.model);
+    if (route.shadow) names.add(route.shadow);
+  }
+  return [...names];
+}

@@ -1,0 +1,28 @@
+/**
+ * Which model answers: the assigned variant's, else the control's (variants[0]), else the other
+ * variants' in config order. A request fails (503) only if no variant of the route can load.
+ */
+import type { LoadedModel, ModelRegistry } from '../models/registry.js';
+import type { Route, Variant } from './routeConfig.js';
+
+export interface ServingVariant {
+  variant: Variant;
+  model: LoadedModel;
+}
+
+export async function loadServingVariant(registry: ModelRegistry, route: Route, assigned: Variant, assets: Fetcher): Promise<ServingVariant> {
+  const order = [assigned, ...route.variants.filter((v) => v !== assigned)];
+  let firstError: unknown;
+  for (const variant of order) {
+    try {
+      const model = await registry.get(variant.model, assets);
+      if (variant !== assigned) {
+        console.warn(`[experiments] route "${route.name}": variant "${assigned.name}" (model "${assigned.model}") is unavailable; served by "${variant.name}"`);
+      }
+      return { variant, model };
+    } catch (err) {
+      firstError ??= err;
+    }
+  }
+  throw firstError;
+}
