@@ -6,6 +6,11 @@ export interface ParityCase {
   body: { history: unknown[]; candidates: unknown[]; topK?: number };
   /** onnxruntime-node scores of the contract-encoded inputs, candidate (request) order. */
   expected: number[];
+  /**
+   * onnxruntime-node's `attention` output [C, T] (row-major) for models that export it; history feed
+   * position t is the request's history[start + t], real for t < kept.
+   */
+  attention?: { values: number[]; T: number; kept: number; start: number };
   /** Candidate ids as the response must echo them, request order. */
   candidateIds: string[];
   unknown: { history: number; candidates: number };

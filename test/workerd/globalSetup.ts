@@ -10,8 +10,8 @@ import * as ort from 'onnxruntime-node';
 import type { TestProject } from 'vitest/node';
 import { unstable_readConfig } from 'wrangler';
 import { OOV_INDEX, type BehaviourRef, type RawId } from '../../contract/featureContract.js';
-import { contractOf, modelManifestSchema } from '../../contract/manifest.js';
-import { scoreWithOrtNode } from '../parity/ortNode.js';
+import { contractOf, modelManifestSchema, SERVING_OUTPUTS } from '../../contract/manifest.js';
+import { attentionWithOrtNode, scoreWithOrtNode } from '../parity/ortNode.js';
 import type { ModelFixture, ParityCase, ServedModel } from './fixtureTypes.js';
 
 export default async function setup(project: TestProject): Promise<void> {
@@ -90,10 +90,13 @@ async function modelFixture(modelDir: string): Promise<ModelFixture> {
     const h = contract.encodeHistory(history, 'compact');
     const c = contract.encodeCandidates(candidates);
     const scores = await scoreWithOrtNode(session, h, c);
+    // The attention output (equal to tfjs's attentionWeights, test/parity/exportParity.test.ts).
+    const attention = session.outputNames.includes(SERVING_OUTPUTS.attention) ? await attentionWithOrtNode(session, h, c) : undefined;
     parityCases.push({
       name,
       body,
       expected: Array.from(scores),
+      ...(attention ? { attention: { values: Array.from(attention), T: h.items.length, kept: h.length, start: history.length - h.length } } : {}),
       candidateIds: candidates.map((r) => String(typeof r === 'object' ? r.item : r)),
       unknown: { history: h.unknown, candidates: c.unknown },
     });
