@@ -21,7 +21,7 @@ export const SERVING_INPUTS = {
 export const SERVING_OUTPUTS = { scores: 'score', attention: 'attention' } as const;
 export const REQUIRED_OUTPUTS: readonly string[] = [SERVING_OUTPUTS.scores];
 
-export const MODEL_TYPES = ['base', 'din', 'dien'] as const;
+export const MODEL_TYPES = ['lr', 'base', 'din', 'dien'] as const;
 export type ModelType = (typeof MODEL_TYPES)[number];
 
 const tensorInfo = z.object({

@@ -37,6 +37,10 @@ const experimentSchema = z.object({
         model: z.enum(MODEL_TYPES),
         activation: z.enum(['dice', 'prelu']).optional(),
         auxWeight: z.number().nonnegative().optional(),
+        /** λ of mini-batch aware L2 (DIN eq. 6). */
+        l2: z.number().positive().optional(),
+        /** Row label in the table (default: the id). */
+        label: z.string().optional(),
       }),
     )
     .min(1),
@@ -62,6 +66,7 @@ const runConfig = (m: (typeof exp.models)[number], seed: number): RunConfig => (
   epochs: exp.epochs,
   ...(m.activation ? { activation: m.activation } : {}),
   ...(m.auxWeight !== undefined ? { auxWeight: m.auxWeight } : {}),
+  ...(m.l2 !== undefined ? { l2: m.l2 } : {}),
 });
 /** Provenance of a stored run: the commit it was trained at (results are reused by config only). */
 function codeVersion(): string {
@@ -106,6 +111,7 @@ const rows = exp.models.flatMap((m) => {
   return [
     {
       id: m.id,
+      label: m.label ?? m.id,
       auc: meanStd(last.map((e) => e.auc)),
       gauc: meanStd(last.map((e) => e.gauc)),
       samplesPerSecond: meanStd(last.map((e) => e.samplesPerSecond)).mean,
@@ -116,7 +122,8 @@ const rows = exp.models.flatMap((m) => {
 // The popularity baseline needs no training: evaluated on each seed's test samples.
 const popularity = exp.seeds.map((seed) => popularityBaseline(prepareData(log, { ...DEFAULT_RUN, protocol: exp.protocol, seed }).test));
 rows.unshift({
-  id: 'popularity (no training)',
+  id: 'popularity',
+  label: 'popularity (no training)',
   auc: meanStd(popularity.map((p) => p.auc)),
   gauc: meanStd(popularity.map((p) => p.gauc)),
   samplesPerSecond: Number.NaN,
@@ -131,7 +138,7 @@ const table = [
   `| --- | --- | --- | --- | --- | --- |`,
   ...rows.map(
     (r) =>
-      `| ${r.id} | ${fmt(r.auc)} | ${fmt(r.gauc)} | ${base ? pct(relaImpr(r.auc.mean, base.auc.mean)) : '-'} | ${base ? pct(relaImpr(r.gauc.mean, base.gauc.mean)) : '-'} | ${Number.isNaN(r.samplesPerSecond) ? '-' : `${r.samplesPerSecond.toFixed(0)} (${r.backend})`} |`,
+      `| ${r.label} | ${fmt(r.auc)} | ${fmt(r.gauc)} | ${base ? pct(relaImpr(r.auc.mean, base.auc.mean)) : '-'} | ${base ? pct(relaImpr(r.gauc.mean, base.gauc.mean)) : '-'} | ${Number.isNaN(r.samplesPerSecond) ? '-' : `${r.samplesPerSecond.toFixed(0)} (${r.backend})`} |`,
   ),
 ].join('\n');
 const report =

@@ -30,6 +30,7 @@ const { values: a } = (() => {
         'embedding-dim': { type: 'string', default: String(DEFAULT_RUN.embeddingDim) },
         activation: { type: 'string' },
         'aux-weight': { type: 'string' },
+        l2: { type: 'string' },
         backend: { type: 'string' },
         data: { type: 'string' },
         out: { type: 'string' },
@@ -46,7 +47,7 @@ const { values: a } = (() => {
 
 if (a.help) {
   console.log(`usage: npm run train -- [--model ${MODEL_TYPES.join('|')}] [--protocol ${PROTOCOLS.join('|')}] [--seed N] [--epochs N]
-  [--batch-size N] [--lr X] [--max-history H] [--min-item-count N] [--embedding-dim D] [--activation dice|prelu] [--aux-weight α (dien)]
+  [--batch-size N] [--lr X] [--max-history H] [--min-item-count N] [--embedding-dim D] [--activation dice|prelu] [--aux-weight α (dien)] [--l2 λ (mini-batch aware L2, paper: 0.01)]
   [--backend ${BACKEND_PREFERENCE.join('|')}] [--data dir] [--out models/<name>] [--name <name>] [--results file.json]`);
   process.exit(0);
 }
@@ -83,6 +84,7 @@ const config = {
   embeddingDim: int('embedding-dim', a['embedding-dim']),
   ...(a.activation ? { activation: oneOf('activation', a.activation, ['dice', 'prelu'] as const) } : {}),
   ...(a['aux-weight'] !== undefined ? { auxWeight: a['aux-weight'] === '0' ? 0 : positive('aux-weight', a['aux-weight']) } : {}),
+  ...(a.l2 !== undefined ? { l2: positive('l2', a.l2) } : {}),
 };
 
 const backend = await selectBackend(a.backend ? oneOf<BackendName>('backend', a.backend, BACKEND_PREFERENCE) : undefined);

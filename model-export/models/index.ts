@@ -2,10 +2,13 @@ import type { ModelType } from '../../contract/manifest.js';
 import { BaseModel } from './base.js';
 import { DinModel } from './din.js';
 import { DienModel } from './dien/dien.js';
+import { LrModel } from './lr.js';
 import type { CtrModel, ModelConfig } from './model.js';
 
 export function createModel(config: ModelConfig, seed: number): CtrModel {
   switch (config.type) {
+    case 'lr':
+      return new LrModel(config, seed);
     case 'base':
       return new BaseModel(config, seed);
     case 'din':

@@ -15,6 +15,8 @@ import type { CtrModel } from '../models/model.js';
 import { buildBaseGraph } from './exportBase.js';
 import { buildDinGraph } from './exportDin.js';
 import { buildDienGraph } from './exportDien.js';
+import { buildLrGraph } from './exportLr.js';
+import { LrModel } from '../models/lr.js';
 import { IR_VERSION, OPSET, type GraphBuilder } from './graphBuilder.js';
 import { signatureOf } from './servingSignature.js';
 
@@ -26,6 +28,7 @@ export async function buildGraph(model: CtrModel): Promise<GraphBuilder> {
   if (model instanceof DinModel) return buildDinGraph(model, weights);
   if (model instanceof BaseModel) return buildBaseGraph(model, weights);
   if (model instanceof DienModel) return buildDienGraph(model, weights);
+  if (model instanceof LrModel) return buildLrGraph(model, weights);
   throw new Error(`no ONNX exporter for model type "${model.config.type}"`);
 }
 

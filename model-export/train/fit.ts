@@ -3,7 +3,9 @@ import * as tf from '@tensorflow/tfjs';
 import seedrandom from 'seedrandom';
 import { applyStateUpdates, type StateUpdates } from '../layers/activations.js';
 import type { BatchTensors, CtrModel } from '../models/model.js';
+import { distinctIds, miniBatchAwareL2 } from '../layers/regularization.js';
 import type { Batch, EncodedDataset } from './dataset.js';
+import type { MbaTarget } from './mbaTargets.js';
 import { auc, gauc, logloss } from './metrics.js';
 
 export interface FitOptions {
@@ -14,6 +16,8 @@ export interface FitOptions {
   /** Called after every step with the running mean loss of the epoch. */
   onStep?: (info: { epoch: number; step: number; steps: number; loss: number; samples: number }) => void;
   onEpoch?: (info: EpochReport) => void;
+  /** Mini-batch aware L2 (DIN eq. 6) with weight λ on these tables; off when absent or λ = 0. */
+  l2?: { lambda: number; targets: MbaTarget[] };
 }
 
 export interface EvalReport {
@@ -28,6 +32,8 @@ export interface EpochReport extends EvalReport {
   trainLoss: number;
   /** Mean weighted auxiliary loss (DIEN), 0 for models without one. */
   auxLoss: number;
+  /** Mean mini-batch aware L2 term, 0 when off. */
+  l2Loss: number;
   samplesPerSecond: number;
 }
 
@@ -71,32 +77,45 @@ export async function fit(model: CtrModel, train: EncodedDataset, test: EncodedD
     const started = performance.now();
     let lossSum = 0;
     let auxSum = 0;
+    let l2Sum = 0;
+    const l2 = options.l2 && options.l2.lambda > 0 ? options.l2 : undefined;
     for (let step = 0; step < steps; step++) {
       const batch = train.batch(order.subarray(step * options.batchSize, (step + 1) * options.batchSize));
       const inputs = toTensors(batch, train.maxHistory);
       const labels = tf.tensor1d(batch.labels);
       let aux: tf.Scalar | undefined;
+      let reg: tf.Scalar | undefined;
+      const regIds = l2?.targets.map((t) => distinctIds(...t.idsOf(batch)));
       const total = optimizer.minimize(
         () => {
           const out = model.forward(inputs, true, updates);
-          const target = tf.losses.sigmoidCrossEntropy(labels, out.logits) as tf.Scalar;
-          if (!out.auxLoss) return target;
-          aux = tf.keep(out.auxLoss);
-          return tf.add(target, out.auxLoss) as tf.Scalar;
+          let loss = tf.losses.sigmoidCrossEntropy(labels, out.logits) as tf.Scalar;
+          if (out.auxLoss) {
+            aux = tf.keep(out.auxLoss);
+            loss = tf.add(loss, out.auxLoss) as tf.Scalar;
+          }
+          if (l2 && regIds) {
+            const terms = l2.targets.map((t, i) => miniBatchAwareL2(model.params.get(t.param) as tf.Tensor2D, regIds[i], t.inverseFrequency, l2.lambda));
+            reg = tf.keep(tf.addN(terms) as tf.Scalar);
+            loss = tf.add(loss, reg) as tf.Scalar;
+          }
+          return loss;
         },
         true,
         variables,
       )!;
       applyStateUpdates(updates);
       const auxValue = aux ? (await aux.data())[0] : 0;
-      lossSum += (await total.data())[0] - auxValue;
+      const regValue = reg ? (await reg.data())[0] : 0;
+      lossSum += (await total.data())[0] - auxValue - regValue;
       auxSum += auxValue;
-      tf.dispose([total, labels, ...(aux ? [aux] : [])]);
+      l2Sum += regValue;
+      tf.dispose([total, labels, ...(aux ? [aux] : []), ...(reg ? [reg] : [])]);
       disposeBatch(inputs);
       options.onStep?.({ epoch, step: step + 1, steps, loss: lossSum / (step + 1), samples: Math.min((step + 1) * options.batchSize, train.size) });
     }
     const seconds = (performance.now() - started) / 1000;
-    const report: EpochReport = { epoch, trainLoss: lossSum / steps, auxLoss: auxSum / steps, samplesPerSecond: train.size / seconds, ...(await evaluate(model, test)) };
+    const report: EpochReport = { epoch, trainLoss: lossSum / steps, auxLoss: auxSum / steps, l2Loss: l2Sum / steps, samplesPerSecond: train.size / seconds, ...(await evaluate(model, test)) };
     reports.push(report);
     options.onEpoch?.(report);
   }

@@ -6,6 +6,7 @@ import type { Protocol } from '../samples/protocols.js';
 import type { ModelType } from '../../contract/manifest.js';
 import type { Activation } from '../layers/activations.js';
 import { fit, type EpochReport } from './fit.js';
+import { mbaTargets } from './mbaTargets.js';
 import { prepareData, type PreparedData } from './pipeline.js';
 import { trainingProgress } from './progress.js';
 
@@ -23,6 +24,8 @@ export interface RunConfig {
   activation?: Activation;
   /** DIEN: weight α of the auxiliary loss (default 1; 0 turns it off). */
   auxWeight?: number;
+  /** λ of mini-batch aware L2 on the embedding tables (DIN eq. 6; the paper uses 0.01). Off when absent. */
+  l2?: number;
 }
 
 export const DEFAULT_RUN: Omit<RunConfig, 'model' | 'protocol' | 'seed'> = {
@@ -68,11 +71,12 @@ export async function trainRun(
     batchSize: config.batchSize,
     learningRate: config.learningRate,
     seed: config.seed,
+    ...(config.l2 ? { l2: { lambda: config.l2, targets: mbaTargets(model, data.train) } } : {}),
     onStep: ({ samples, loss }) => progress.update(samples, loss),
     onEpoch: (r) => {
       progress.stopEpoch();
       console.error(
-        `${label} epoch ${r.epoch}: train loss ${r.trainLoss.toFixed(4)}${r.auxLoss ? ` (+ aux ${r.auxLoss.toFixed(4)})` : ''}, test AUC ${r.auc.toFixed(4)}, GAUC ${r.gauc.toFixed(4)}, logloss ${r.logloss.toFixed(4)}, ${r.samplesPerSecond.toFixed(0)} samples/s`,
+        `${label} epoch ${r.epoch}: train loss ${r.trainLoss.toFixed(4)}${r.auxLoss ? ` (+ aux ${r.auxLoss.toFixed(4)})` : ''}${r.l2Loss ? ` (+ L2 ${r.l2Loss.toFixed(5)})` : ''}, test AUC ${r.auc.toFixed(4)}, GAUC ${r.gauc.toFixed(4)}, logloss ${r.logloss.toFixed(4)}, ${r.samplesPerSecond.toFixed(0)} samples/s`,
       );
       if (r.epoch < config.epochs) progress.startEpoch(r.epoch + 1);
     },

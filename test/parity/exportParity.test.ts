@@ -75,7 +75,7 @@ beforeAll(async () => {
   await selectBackend('wasm', () => {});
 });
 
-describe.each(['din', 'base', 'dien'] as const)('%s export', (type) => {
+describe.each(['din', 'base', 'dien', 'lr'] as const)('%s export', (type) => {
   let model: CtrModel;
   let contract: FeatureContract;
   let dir: string;
@@ -102,7 +102,7 @@ describe.each(['din', 'base', 'dien'] as const)('%s export', (type) => {
     expect(maxDiff).toBeLessThanOrEqual(1e-5);
   });
 
-  it.runIf(type !== 'base')('exports attention weights equal to tfjs attentionWeights (explanations)', async () => {
+  it.runIf(type === 'din' || type === 'dien')('exports attention weights equal to tfjs attentionWeights (explanations)', async () => {
     expect(model.attentionWeights).toBeDefined();
     let maxDiff = 0;
     for (const req of randomRequests(contract, 11).slice(0, 96)) {
@@ -152,7 +152,7 @@ describe.each(['din', 'base', 'dien'] as const)('%s export', (type) => {
     const bytes = readFileSync(join(dir, 'model.onnx'));
     expect(manifest.onnx.sha256).toBe(createHash('sha256').update(bytes).digest('hex'));
     expect(manifest.type).toBe(type);
-    expect(manifest.outputs.map((o: { name: string }) => o.name)).toEqual(type === 'base' ? ['score'] : ['score', 'attention']);
+    expect(manifest.outputs.map((o: { name: string }) => o.name)).toEqual(type === 'base' || type === 'lr' ? ['score'] : ['score', 'attention']);
     expect(manifest.featureContract.maxHistory).toBe(50);
   });
 });

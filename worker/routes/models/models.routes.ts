@@ -1,4 +1,5 @@
 import { Hono } from 'hono';
+import { MODEL_TYPES } from '../../../contract/manifest.js';
 import { workerConfig, type WorkerBindings } from '../../config.js';
 import { ApiError, methodNotAllowed } from '../../errors.js';
 import { modelsOf } from '../../experiments/routeConfig.js';
@@ -9,7 +10,7 @@ import { z } from '../../zod.js';
 const modelSummarySchema = z.object({
   name: z.string(),
   status: z.literal('ready'),
-  type: z.enum(['base', 'din', 'dien']),
+  type: z.enum(MODEL_TYPES),
   version: z.string(),
   created: z.string(),
   sha256: z.string(),

@@ -1,0 +1,91 @@
+/**
+ * Taobao user behaviour reader (`UserBehavior.csv`, Alibaba's public Taobao dataset; DIEN's
+ * "Taobao" data is this kind of log). No header; one event per line:
+ *
+ *   user,item,category,behavior,timestamp      e.g. 1,2268318,2520377,pv,1511544070
+ *
+ * ids are integers, behavior ∈ pv (page view = click), fav, cart, buy, timestamp in seconds.
+ * Clicks only: pv events become the behaviours; the other types are counted, not kept. An item's
+ * category is the one on its first pv line (later disagreements are counted). Malformed lines —
+ * not 5 fields, a non-integer id or timestamp, an unknown behavior — are counted and skipped;
+ * more than `maxMalformedFraction` of them (default 1 %) throws.
+ */
+import { basename } from 'node:path';
+import type { Behaviour, BehaviourLog } from './behaviourLog.js';
+import { compareBehaviours } from './behaviourLog.js';
+import { createInterner, MalformedLines, readLines, type MalformedReport } from './lineReader.js';
+
+export const TAOBAO_BEHAVIOURS = ['pv', 'fav', 'cart', 'buy'] as const;
+export type TaobaoBehaviour = (typeof TAOBAO_BEHAVIOURS)[number];
+
+export interface TaobaoReadOptions {
+  /** Default `taobao-userbehavior`. */
+  source?: string;
+  /** Keep only these users' clicks (e.g. a hash-based sample: the full file has ~1 M users, ~89 M clicks). */
+  keepUser?: (user: string) => boolean;
+  /** Progress display on stderr (see lineReader.ts); default true. */
+  progress?: boolean;
+  /** Fraction of malformed lines tolerated (default 1 %). */
+  maxMalformedFraction?: number;
+}
+
+export interface TaobaoReadStats extends MalformedReport {
+  /** Well-formed events per behavior type (all users). */
+  behaviours: Record<TaobaoBehaviour, number>;
+  /** pv lines whose category differs from the item's first one (the first is kept). */
+  categoryConflicts: number;
+  users: number;
+  items: number;
+}
+
+const INTEGER = /^\d+$/;
+const TIMESTAMP = /^-?\d+$/;
+
+export async function readTaobao(path: string, options: TaobaoReadOptions = {}): Promise<{ log: BehaviourLog; stats: TaobaoReadStats }> {
+  const intern = createInterner();
+  const malformed = new MalformedLines(path, options.maxMalformedFraction);
+  const behaviours: Record<TaobaoBehaviour, number> = { pv: 0, fav: 0, cart: 0, buy: 0 };
+  const timelines = new Map<string, Behaviour[]>();
+  const itemCategory = new Map<string, string>();
+  let categoryConflicts = 0;
+  let lineNumber = 0;
+  let lines = 0;
+  for await (const line of readLines(path, { progress: options.progress, label: `reading ${basename(path)}` })) {
+    lineNumber++;
+    if (line.trim() === '') continue;
+    lines++;
+    const fields = line.split(',');
+    if (fields.length !== 5) {
+      malformed.record(lineNumber, `expected 5 comma-separated fields, got ${fields.length}`);
+      continue;
+    }
+    const [user, item, category, behaviour, timestamp] = fields.map((f) => f.trim());
+    if (!INTEGER.test(user) || !INTEGER.test(item) || !INTEGER.test(category)) {
+      malformed.record(lineNumber, 'user, item and category must be integers');
+      continue;
+    }
+    if (!(TAOBAO_BEHAVIOURS as readonly string[]).includes(behaviour)) {
+      malformed.record(lineNumber, `unknown behavior "${behaviour}"`);
+      continue;
+    }
+    if (!TIMESTAMP.test(timestamp)) {
+      malformed.record(lineNumber, 'timestamp is not an integer');
+      continue;
+    }
+    behaviours[behaviour as TaobaoBehaviour]++;
+    if (behaviour !== 'pv' || (options.keepUser && !options.keepUser(user))) continue;
+    const known = itemCategory.get(item);
+    if (known === undefined) itemCategory.set(intern(item), intern(category));
+    else if (known !== category) categoryConflicts++;
+    const userId = intern(user);
+    let timeline = timelines.get(userId);
+    if (!timeline) timelines.set(userId, (timeline = []));
+    timeline.push({ item: intern(item), time: Number(timestamp) });
+  }
+  const report = malformed.finish(lines);
+  for (const timeline of timelines.values()) timeline.sort(compareBehaviours);
+  return {
+    log: { timelines, itemCategory, source: options.source ?? 'taobao-userbehavior' },
+    stats: { ...report, behaviours, categoryConflicts, users: timelines.size, items: itemCategory.size },
+  };
+}

@@ -1,0 +1,39 @@
+/**
+ * Mini-batch aware L2 regularisation (DIN paper §4.3.1, eq. 4–6).
+ *
+ * Full L2 over embedding tables with millions of rows would touch every row on every step. The
+ * paper regularises, per mini-batch, only the rows of ids that occur in it, each scaled by the
+ * inverse of the id's frequency in the training set:
+ *   L2(W) ≈ Σ_j (α_mj / n_j)·‖w_j‖²      (eq. 6; α_mj = 1 iff id j occurs in mini-batch m)
+ * times λ. Rare ids are penalised more per occurrence than frequent ones, which keeps frequent ids
+ * from being shrunk on every one of their many steps.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { embeddingLookup } from './embedding.js';
+
+/** λ·Σ_{j ∈ ids} ‖table[j]‖² / n_j. `ids`: distinct ids of the batch; `inverseFrequency[j]` = 1/n_j. */
+export function miniBatchAwareL2(table: tf.Tensor2D, ids: Int32Array, inverseFrequency: Float32Array, lambda: number): tf.Scalar {
+  return tf.tidy(() => {
+    if (ids.length === 0) return tf.scalar(0);
+    const rows = embeddingLookup(table, tf.tensor1d(ids, 'int32')); // [N, D]; the gradient only reaches these rows
+    const scale = tf.tensor1d(Float32Array.from(ids, (j) => inverseFrequency[j])); // [N]
+    return tf.mul(tf.sum(tf.mul(tf.sum(tf.square(rows), 1), scale)), lambda) as tf.Scalar;
+  });
+}
+
+/** Distinct non-padding ids (index 0 is padding and never regularised) of the given index arrays. */
+export function distinctIds(...arrays: Int32Array[]): Int32Array {
+  const seen = new Set<number>();
+  for (const a of arrays) for (let i = 0; i < a.length; i++) if (a[i] !== 0) seen.add(a[i]);
+  return Int32Array.from([...seen].sort((x, y) => x - y));
+}
+
+/**
+ * 1/n_j per id, n_j = occurrences of id j in the training samples (as a history behaviour or as
+ * the candidate). Ids that never occur get 0: they never appear in a batch either.
+ */
+export function inverseFrequencies(rows: number, occurrences: Iterable<Int32Array>): Float32Array {
+  const counts = new Float64Array(rows);
+  for (const ids of occurrences) for (let i = 0; i < ids.length; i++) if (ids[i] !== 0) counts[ids[i]]++;
+  return Float32Array.from(counts, (n) => (n > 0 ? 1 / n : 0));
+}
