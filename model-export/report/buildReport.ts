@@ -1,0 +1,73 @@
+/**
+ * The experiment report: for each experiment config, the Table-3-style table and learning curves
+ * (train loss, test AUC and GAUC per epoch, mean over seeds with a band); then attention heat maps
+ * of held-out users from an exported attention model.
+ */
+import { join } from 'node:path';
+import type { BehaviourLog } from '../data/behaviourLog.js';
+import { experimentRows, type Experiment } from '../train/experiments.js';
+import { relaImpr } from '../train/metrics.js';
+import { attentionExamples, type AttentionOptions } from './attentionExamples.js';
+import { attentionHeatmapSpec, learningCurvesSpec, type CurvePoint } from './charts.js';
+import { reportHtml, type ReportSection } from './html.js';
+import { renderSvg } from './renderSvg.js';
+
+export interface ReportInputs {
+  experiments: Array<{ exp: Experiment; runDir: string }>;
+  /** Behaviour log and titles for the heat maps; omitted: no heat maps. */
+  attention?: { log: BehaviourLog; titles: Map<string, string>; options: AttentionOptions };
+}
+
+export async function buildReport(inputs: ReportInputs): Promise<string> {
+  const sections: ReportSection[] = [];
+  for (const { exp, runDir } of inputs.experiments) {
+    const { rows, missing } = experimentRows(exp, runDir);
+    if (rows.length === 0) continue;
+    const base = rows.find((r) => r.id === exp.baseline);
+    const fmt = (m: { mean: number; std: number }) => `${m.mean.toFixed(4)} ± ${m.std.toFixed(4)}`;
+    const pct = (x: number) => `${x >= 0 ? '+' : ''}${x.toFixed(2)} %`;
+    const points: CurvePoint[] = rows.flatMap((r) =>
+      r.runs.flatMap((run) =>
+        run.epochs.flatMap((e) => [
+          { model: r.label, epoch: e.epoch, seed: run.config.seed, metric: 'train loss', value: e.trainLoss },
+          { model: r.label, epoch: e.epoch, seed: run.config.seed, metric: 'test AUC', value: e.auc },
+          { model: r.label, epoch: e.epoch, seed: run.config.seed, metric: 'test GAUC', value: e.gauc },
+        ]),
+      ),
+    );
+    sections.push({
+      title: `${exp.name}: protocol "${exp.protocol}", ${exp.epochs} epochs, seeds ${exp.seeds.join(', ')}`,
+      text: [
+        exp.description ?? '',
+        `Test-split metrics after the last epoch, mean ± std over seeds; RelaImpr (DIN eq. 10) against ${base?.label ?? exp.baseline}.`,
+        ...(missing.length ? [`Not yet run for every seed: ${missing.join(', ')}.`] : []),
+      ],
+      table: {
+        header: ['model', 'AUC', 'GAUC', 'RelaImpr (AUC)', 'RelaImpr (GAUC)'],
+        rows: rows.map((r) => [r.label, fmt(r.auc), fmt(r.gauc), base ? pct(relaImpr(r.auc.mean, base.auc.mean)) : '-', base ? pct(relaImpr(r.gauc.mean, base.gauc.mean)) : '-']),
+      },
+      figures: [{ svg: await renderSvg(learningCurvesSpec(`Learning curves: ${exp.name}`, points)), caption: `Per epoch, mean over seeds ${exp.seeds.join(', ')} (band: 95 % CI over seeds). Loss is the target log loss on the training samples.` }],
+    });
+  }
+  if (inputs.attention) {
+    const examples = await attentionExamples(inputs.attention.log, inputs.attention.titles, inputs.attention.options);
+    sections.push({
+      title: 'Which past clicks drove which scores',
+      text: [
+        `Held-out users (test split). The model (${examples[0]?.model ?? '?'}) scores each user's real next movie (★) among ${inputs.attention.options.candidates - 1} movies the user never rated, given the last ${'≤'} H ratings before it (H = the model's history length). ` +
+          `Cells are the attention weights the model pooled the history with, for the ${inputs.attention.options.columns} behaviours with the largest weight; the number after each candidate is its click probability.`,
+      ],
+      figures: await Promise.all(
+        examples.map(async (e) => ({
+          svg: await renderSvg(attentionHeatmapSpec(`User ${e.user}: real next movie ranked ${e.nextRank} of ${e.candidates}`, e.cells)),
+          caption: `User ${e.user}, ${e.model}.`,
+        })),
+      ),
+    });
+  }
+  return reportHtml(
+    'interest-edge: experiment report',
+    `Generated ${new Date().toISOString().slice(0, 10)} from ${inputs.experiments.map((e) => join(e.runDir)).join(', ')} by npm run report.`,
+    sections,
+  );
+}

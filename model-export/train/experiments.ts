@@ -1,0 +1,121 @@
+/**
+ * Experiment configs (experiments/*.json) and their stored runs: shared by the experiment runner
+ * (scripts/experiment.ts), which trains and writes them, and the report (scripts/report.ts),
+ * which reads them. A stored run counts only while its configuration equals the config's.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
+import { z } from 'zod';
+import { MODEL_TYPES } from '../../contract/manifest.js';
+import { PROTOCOLS } from '../samples/protocols.js';
+import { meanStd, relaImpr } from './metrics.js';
+import { DEFAULT_RUN, type RunConfig, type RunResult } from './run.js';
+
+export const experimentSchema = z.object({
+  name: z.string().regex(/^[a-z0-9-]+$/),
+  description: z.string().optional(),
+  protocol: z.enum(PROTOCOLS),
+  seeds: z.array(z.number().int()).min(1),
+  epochs: z.number().int().positive(),
+  /** Model id RelaImpr is measured against. */
+  baseline: z.string(),
+  models: z
+    .array(
+      z.object({
+        id: z.string().regex(/^[a-z0-9-]+$/),
+        model: z.enum(MODEL_TYPES),
+        /** Row label in the table (default: the id). */
+        label: z.string().optional(),
+        activation: z.enum(['dice', 'prelu']).optional(),
+        auxWeight: z.number().nonnegative().optional(),
+        /** Adam learning rate for this model (default DEFAULT_RUN's). */
+        learningRate: z.number().positive().optional(),
+        /** λ of mini-batch aware L2 (DIN eq. 6). */
+        l2: z.number().positive().optional(),
+      }),
+    )
+    .min(1),
+});
+
+export type Experiment = z.infer<typeof experimentSchema>;
+export type ExperimentModel = Experiment['models'][number];
+
+export function readExperiment(file: string): Experiment {
+  return experimentSchema.parse(JSON.parse(readFileSync(file, 'utf8')));
+}
+
+export function runConfigOf(exp: Experiment, m: ExperimentModel, seed: number): RunConfig {
+  return {
+    ...DEFAULT_RUN,
+    model: m.model,
+    protocol: exp.protocol,
+    seed,
+    epochs: exp.epochs,
+    ...(m.activation ? { activation: m.activation } : {}),
+    ...(m.auxWeight !== undefined ? { auxWeight: m.auxWeight } : {}),
+    ...(m.l2 !== undefined ? { l2: m.l2 } : {}),
+    ...(m.learningRate !== undefined ? { learningRate: m.learningRate } : {}),
+  };
+}
+
+export const runFile = (runDir: string, id: string, seed: number) => join(runDir, `${id}-seed${seed}.json`);
+
+/** The stored run of (model, seed) if its configuration is the current one. */
+export function storedRun(runDir: string, id: string, config: RunConfig): RunResult | undefined {
+  const file = runFile(runDir, id, config.seed);
+  if (!existsSync(file)) return undefined;
+  const stored = JSON.parse(readFileSync(file, 'utf8')) as RunResult;
+  return isDeepStrictEqual(stored.config, config) ? stored : undefined;
+}
+
+export interface TableRow {
+  id: string;
+  label: string;
+  auc: { mean: number; std: number };
+  gauc: { mean: number; std: number };
+  samplesPerSecond: number;
+  backend: string;
+  /** Per seed, in config order. */
+  runs: RunResult[];
+}
+
+/** One row per model with every seed stored (others are listed as missing). */
+export function experimentRows(exp: Experiment, runDir: string): { rows: TableRow[]; missing: string[] } {
+  const rows: TableRow[] = [];
+  const missing: string[] = [];
+  for (const m of exp.models) {
+    const runs = exp.seeds.map((seed) => storedRun(runDir, m.id, runConfigOf(exp, m, seed)));
+    if (runs.some((r) => r === undefined)) {
+      missing.push(m.id);
+      continue;
+    }
+    const complete = runs as RunResult[];
+    const last = complete.map((r) => r.epochs[r.epochs.length - 1]);
+    rows.push({
+      id: m.id,
+      label: m.label ?? m.id,
+      auc: meanStd(last.map((e) => e.auc)),
+      gauc: meanStd(last.map((e) => e.gauc)),
+      samplesPerSecond: meanStd(last.map((e) => e.samplesPerSecond)).mean,
+      backend: complete[0].backend,
+      runs: complete,
+    });
+  }
+  return { rows, missing };
+}
+
+/** The DIN paper's Table 3 shape, as markdown: AUC, GAUC (mean ± std), RelaImpr against the baseline. */
+export function markdownTable(rows: ReadonlyArray<Omit<TableRow, 'runs'>>, baselineId: string): string {
+  const base = rows.find((r) => r.id === baselineId);
+  const fmt = (m: { mean: number; std: number }) => `${m.mean.toFixed(4)} ± ${m.std.toFixed(4)}`;
+  const pct = (x: number) => `${x >= 0 ? '+' : ''}${x.toFixed(2)} %`;
+  return [
+    `| model | AUC | GAUC | RelaImpr (AUC) | RelaImpr (GAUC) | train samples/s |`,
+    `| --- | --- | --- | --- | --- | --- |`,
+    ...rows.map(
+      (r) =>
+        `| ${r.label} | ${fmt(r.auc)} | ${fmt(r.gauc)} | ${base ? pct(relaImpr(r.auc.mean, base.auc.mean)) : '-'} | ${base ? pct(relaImpr(r.gauc.mean, base.gauc.mean)) : '-'} | ${Number.isNaN(r.samplesPerSecond) ? '-' : `${r.samplesPerSecond.toFixed(0)} (${r.backend})`} |`,
+    ),
+  ].join('\n');
+}
