@@ -6,6 +6,12 @@
  * k-term once per behaviour [T, h1], q-term once per candidate [C, h1]. The product term is one
  * GEMM: W_p·(q⊙k) over all (c, t) = q · K' with K'[d, t·h1] = k[t, d]·W_p[d, ·], built once per
  * request — no [C, T, 2D] tensor is materialised.
+ *
+ * `{ attention: 'tiled' }` builds the same model the textbook way, for benchmarks (bench/compute.ts)
+ * and the parity test that guards the factored form (test/parity/tiledParity.test.ts): q and k are
+ * broadcast to [C, T, 2D], concatenated as [q, k, q−k, q⊙k] ([C, T, 8D], D = embedding dim) and
+ * multiplied by the unsplit first layer W = [W_q; W_k; W_d; W_p] ([8D, h1]). Both forms share
+ * everything after the first layer's pre-activation.
  */
 import type { DinModel } from '../models/din.js';
 import { GraphBuilder } from './graphBuilder.js';
@@ -13,10 +19,16 @@ import { embed, embeddingTables, historyMask, mlpHead } from './servingLayers.js
 import { attentionOutput, servingInputs, servingOutput } from './servingSignature.js';
 import { combine, weightOf, type WeightMap } from './weights.js';
 
-export function buildDinGraph(model: DinModel, w: WeightMap): GraphBuilder {
+export interface DinExportOptions {
+  /** 'factored' (served, default): history-only work once per request; 'tiled': history repeated per candidate. */
+  attention?: 'factored' | 'tiled';
+}
+
+export function buildDinGraph(model: DinModel, w: WeightMap, options: DinExportOptions = {}): GraphBuilder {
   const g = new GraphBuilder('din');
   const D = 2 * model.config.embeddingDim;
-  const [h1, h2] = model.attention.hidden;
+  const h1 = model.attention.hidden[0];
+  const h2 = model.attention.hidden[1];
   const att = model.attention.name;
   const x = servingInputs(g);
   const tables = embeddingTables(g, w);
@@ -24,19 +36,9 @@ export function buildDinGraph(model: DinModel, w: WeightMap): GraphBuilder {
   const q = embed(g, tables, x.candidateItems, x.candidateCategories); // [C, 2D]
   const mask = historyMask(g, x.historyItems); // [T]
 
-  // DIN eq. (3), first layer of a(e_j, v_A), factored.
-  const wq = combine(w, `${att}.0.q`, `${att}.0.d`, (a, b) => a + b);
-  const wk = combine(w, `${att}.0.k`, `${att}.0.d`, (a, b) => a - b);
-  const b1 = weightOf(w, `${att}.0.bias`);
-  const qTerm = g.op('Add', [g.op('MatMul', [q, g.weight(`${att}.0.qd`, wq.data, wq.dims)]), g.weight(`${att}.0.bias`, b1.data, b1.shape)], {}, 'q_term'); // [C, h1]
-  const kTerm = g.op('MatMul', [k, g.weight(`${att}.0.kd`, wk.data, wk.dims)], {}, 'k_term'); // [T, h1]
-  const wp = weightOf(w, `${att}.0.p`);
-  const kT = g.op('Unsqueeze', [g.op('Transpose', [k], { perm: [1, 0] }), g.int64('axis2', [2])], {}, 'k_t'); // [2D, T, 1]
-  const kp = g.op('Mul', [kT, g.weight(`${att}.0.p3`, wp.data, [D, 1, h1])], {}, 'k_wp'); // [2D, T, h1]
-  const kpFlat = g.op('Reshape', [kp, g.int64('shape_d_flat', [D, -1])], {}, 'k_wp_flat'); // [2D, T·h1]
-  const pTerm = g.op('Reshape', [g.op('MatMul', [q, kpFlat]), g.int64('shape_c_t_h1', [0, -1, h1])], {}, 'p_term'); // [C, T, h1]
-  const qTerm3 = g.op('Unsqueeze', [qTerm, g.int64('axis1', [1])]); // [C, 1, h1]
-  const a1 = g.op('Sigmoid', [g.op('Add', [g.op('Add', [pTerm, qTerm3]), kTerm])], {}, 'att1'); // [C, T, h1]
+  // DIN eq. (3), first layer of a(e_j, v_A): pre-activation [C, T, h1].
+  const z1 = options.attention === 'tiled' ? tiledFirstLayer(g, w, att, q, k, D, h1) : factoredFirstLayer(g, w, att, q, k, D, h1);
+  const a1 = g.op('Sigmoid', [z1], {}, 'att1'); // [C, T, h1]
   const w2 = weightOf(w, `${att}.1.kernel`);
   const b2 = weightOf(w, `${att}.1.bias`);
   const a2 = g.op('Sigmoid', [g.op('Add', [g.op('MatMul', [a1, g.weight(`${att}.1.kernel`, w2.data, [h1, h2])]), g.weight(`${att}.1.bias`, b2.data, b2.shape)])], {}, 'att2'); // [C, T, h2]
@@ -49,4 +51,34 @@ export function buildDinGraph(model: DinModel, w: WeightMap): GraphBuilder {
   servingOutput(g, mlpHead(g, w, model.mlp, [{ tensor: pooled, width: D }, { tensor: q, width: D }]));
   attentionOutput(g, weights);
   return g;
+}
+
+/** (W_q + W_d)·q + b per candidate, (W_k − W_d)·k per behaviour, W_p·(q⊙k) as one GEMM: [C, T, h1]. */
+function factoredFirstLayer(g: GraphBuilder, w: WeightMap, att: string, q: string, k: string, D: number, h1: number): string {
+  const wq = combine(w, `${att}.0.q`, `${att}.0.d`, (a, b) => a + b);
+  const wk = combine(w, `${att}.0.k`, `${att}.0.d`, (a, b) => a - b);
+  const b1 = weightOf(w, `${att}.0.bias`);
+  const qTerm = g.op('Add', [g.op('MatMul', [q, g.weight(`${att}.0.qd`, wq.data, wq.dims)]), g.weight(`${att}.0.bias`, b1.data, b1.shape)], {}, 'q_term'); // [C, h1]
+  const kTerm = g.op('MatMul', [k, g.weight(`${att}.0.kd`, wk.data, wk.dims)], {}, 'k_term'); // [T, h1]
+  const wp = weightOf(w, `${att}.0.p`);
+  const kT = g.op('Unsqueeze', [g.op('Transpose', [k], { perm: [1, 0] }), g.int64('axis2', [2])], {}, 'k_t'); // [2D, T, 1]
+  const kp = g.op('Mul', [kT, g.weight(`${att}.0.p3`, wp.data, [D, 1, h1])], {}, 'k_wp'); // [2D, T, h1]
+  const kpFlat = g.op('Reshape', [kp, g.int64('shape_d_flat', [D, -1])], {}, 'k_wp_flat'); // [2D, T·h1]
+  const pTerm = g.op('Reshape', [g.op('MatMul', [q, kpFlat]), g.int64('shape_c_t_h1', [0, -1, h1])], {}, 'p_term'); // [C, T, h1]
+  const qTerm3 = g.op('Unsqueeze', [qTerm, g.int64('axis1', [1])]); // [C, 1, h1]
+  return g.op('Add', [g.op('Add', [pTerm, qTerm3]), kTerm]); // [C, T, h1]
+}
+
+/** W·[q, k, q−k, q⊙k] + b over the broadcast [C, T, 8D] concat, W = [W_q; W_k; W_d; W_p]: [C, T, h1]. */
+function tiledFirstLayer(g: GraphBuilder, w: WeightMap, att: string, q: string, k: string, D: number, h1: number): string {
+  const parts = ['q', 'k', 'd', 'p'].map((p) => weightOf(w, `${att}.0.${p}`));
+  const W = new Float32Array(4 * D * h1);
+  parts.forEach((p, i) => W.set(p.data, i * D * h1)); // rows stacked in concat order
+  const b1 = weightOf(w, `${att}.0.bias`);
+  // [C, T, 2D] = Concat(Shape(q)[0], Shape(k)[0], 2D)
+  const shape = g.op('Concat', [g.op('Shape', [q], { end: 1 }), g.op('Shape', [k], { end: 1 }), g.int64('width_2d', [D])], { axis: 0 }, 'tile_shape');
+  const qB = g.op('Expand', [g.op('Unsqueeze', [q, g.int64('tile_axis1', [1])]), shape], {}, 'q_tiled'); // [C, T, 2D]
+  const kB = g.op('Expand', [g.op('Unsqueeze', [k, g.int64('tile_axis0', [0])]), shape], {}, 'k_tiled'); // [C, T, 2D]
+  const concat = g.op('Concat', [qB, kB, g.op('Sub', [qB, kB], {}, 'q_minus_k'), g.op('Mul', [qB, kB], {}, 'q_times_k')], { axis: 2 }, 'att_in'); // [C, T, 8D]
+  return g.op('Add', [g.op('MatMul', [concat, g.weight(`${att}.0.kernel`, W, [4 * D, h1])]), g.weight(`${att}.0.bias`, b1.data, b1.shape)], {}, 'att1_z'); // [C, T, h1]
 }

@@ -1,0 +1,202 @@
+/**
+ * Section 2, end to end: the worker under `wrangler dev` on 127.0.0.1, driven by autocannon.
+ *
+ * In order, on a fresh `wrangler dev`: workerd RSS before any request; the first `POST /v1/score`
+ * (cold: worker start, model fetch + sha256, ORT wasm start, session creation, first run);
+ * `/healthz` (wrangler dev's own overhead: no model work); an untimed warm-up (long enough for V8
+ * to tier ORT's wasm up, see bench/compute.ts); then load at 1
+ * and at 8 connections, each for a fixed duration; workerd RSS, the isolate's V8 heap and ORT's
+ * wasm memory after the load.
+ *
+ * Bodies are ids only, H = 50, C = 100, sampled from the served model's vocabulary, with a `user`
+ * (so no unit id is generated). Latencies are autocannon's per-response times (float ms from its
+ * `response` event: its own histogram rounds to whole milliseconds); req/s is completed 2xx
+ * responses / the run's duration.
+ */
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import autocannon from 'autocannon';
+import { loadShippedModel, REPO_ROOT } from './servingModels.js';
+import { mulberry32, summarise, type Timing } from './stats.js';
+import { profileWhile, type ProfileBreakdown } from './cpuProfile.js';
+import { isolateHeap, openInspector, startWranglerDev, workerdRssBytes, type WranglerDev } from './wranglerDev.js';
+
+export interface EndToEndSettings {
+  config: string;
+  H: number;
+  C: number;
+  /** Distinct request bodies cycled through. */
+  bodies: number;
+  healthzSeconds: number;
+  warmupSeconds: number;
+  loadSeconds: number;
+  connections: number[];
+  /** A separate 1-connection run under V8's sampling profiler (bench/cpuProfile.ts). */
+  profileSeconds: number;
+  profileIntervalUs: number;
+}
+
+export function endToEndSettings(quick: boolean): EndToEndSettings {
+  return {
+    config: join(REPO_ROOT, 'wrangler.toml'),
+    H: 50,
+    C: 100,
+    bodies: 256,
+    healthzSeconds: quick ? 1 : 4,
+    warmupSeconds: quick ? 1 : 6,
+    loadSeconds: quick ? 2 : 12,
+    connections: [1, 8],
+    profileSeconds: quick ? 2 : 5,
+    profileIntervalUs: 200,
+  };
+}
+
+export interface LoadRun extends Timing {
+  connections: number;
+  seconds: number;
+  requestsPerSecond: number;
+  errors: number;
+  non2xx: number;
+}
+
+export interface EndToEndResults {
+  settings: EndToEndSettings;
+  route: string;
+  model: string;
+  bodyBytes: number;
+  coldMs: number;
+  /** The registry's own figure for loading the model during the cold request (fetch, sha256, session). */
+  modelLoadMs: number | null;
+  healthz: LoadRun;
+  load: LoadRun[];
+  /** CPU time inside the isolate by kind of code, 1 connection, profiled (after the load runs). */
+  profile: ProfileBreakdown | string;
+  memory: {
+    rssBeforeFirstBytes: number;
+    rssAfterFirstBytes: number;
+    rssAfterLoadBytes: number;
+    /** After the load − before the first request. */
+    rssAddedBytes: number;
+    /** ORT's wasm linear memory (GET /v1/models). */
+    ortWasmBytes: number | null;
+    isolateHeap: { usedBytes: number; totalBytes: number } | string;
+  };
+}
+
+export async function runEndToEnd(settings: EndToEndSettings, log: (line: string) => void): Promise<EndToEndResults> {
+  const { route, model } = defaultRouteModel();
+  const manifest = loadShippedModel(model).manifest;
+  const vocabulary = manifest.featureContract.items;
+  const random = mulberry32(20240601);
+  const sample = (k: number) => Array.from({ length: k }, () => vocabulary[Math.floor(random() * vocabulary.length)]);
+  const bodies = Array.from({ length: settings.bodies }, (_, i) => JSON.stringify({ user: `bench-${i}`, history: sample(settings.H), candidates: sample(settings.C) }));
+
+  log('e2e: starting wrangler dev');
+  const dev = await startWranglerDev(settings.config);
+  try {
+    const rssBeforeFirstBytes = workerdRssBytes(dev.pid);
+    log('e2e: cold request');
+    const coldMs = await timedPost(`${dev.origin}/v1/score`, bodies[0]);
+    const rssAfterFirstBytes = workerdRssBytes(dev.pid);
+    log('e2e: /healthz');
+    const healthz = await load(dev, { path: '/healthz', connections: 1, seconds: settings.healthzSeconds });
+    await load(dev, { path: '/v1/score', bodies, connections: 1, seconds: settings.warmupSeconds });
+    const runs: LoadRun[] = [];
+    for (const connections of settings.connections) {
+      log(`e2e: POST /v1/score, ${connections} connection(s), ${settings.loadSeconds} s`);
+      runs.push(await load(dev, { path: '/v1/score', bodies, connections, seconds: settings.loadSeconds }));
+    }
+    const rssAfterLoadBytes = workerdRssBytes(dev.pid);
+    log(`e2e: CPU profile of the isolate, 1 connection, ${settings.profileSeconds} s`);
+    const profile = await profileRun(dev, bodies, settings).catch((err: unknown) => `unavailable (${String(err)})`);
+    const heap = await isolateHeap(dev.inspectorPort).catch((err: unknown) => `unavailable (${String(err)})`);
+    const models = (await (await fetch(`${dev.origin}/v1/models`)).json()) as {
+      models: Array<{ name: string; runtime?: { wasmMemoryBytes?: number | null; loadMs?: number } }>;
+    };
+    const served = models.models.find((m) => m.name === model)?.runtime;
+    const ortWasmBytes = served?.wasmMemoryBytes ?? null;
+    return {
+      settings,
+      route,
+      model: `${manifest.name}@${manifest.version}`,
+      bodyBytes: Math.round(bodies.reduce((n, b) => n + Buffer.byteLength(b), 0) / bodies.length),
+      coldMs,
+      modelLoadMs: served?.loadMs ?? null,
+      healthz,
+      load: runs,
+      profile,
+      memory: { rssBeforeFirstBytes, rssAfterFirstBytes, rssAfterLoadBytes, rssAddedBytes: rssAfterLoadBytes - rssBeforeFirstBytes, ortWasmBytes, isolateHeap: heap },
+    };
+  } finally {
+    await dev.stop();
+  }
+}
+
+async function profileRun(dev: WranglerDev, bodies: string[], settings: EndToEndSettings): Promise<ProfileBreakdown> {
+  const inspector = await openInspector(dev.inspectorPort);
+  try {
+    return await profileWhile(inspector, settings.profileIntervalUs, async () => (await load(dev, { path: '/v1/score', bodies, connections: 1, seconds: settings.profileSeconds })).runs);
+  } finally {
+    inspector.close();
+  }
+}
+
+/** The default route of config/routes.json and its first variant's model. */
+function defaultRouteModel(): { route: string; model: string } {
+  const routes = JSON.parse(readFileSync(resolve(REPO_ROOT, 'config/routes.json'), 'utf8')) as {
+    defaultRoute: string;
+    routes: Record<string, { variants: Array<{ model: string }> }>;
+  };
+  const route = routes.routes[routes.defaultRoute];
+  if (!route) throw new Error(`config/routes.json: no default route "${routes.defaultRoute}"`);
+  return { route: routes.defaultRoute, model: route.variants[0].model };
+}
+
+async function timedPost(url: string, body: string): Promise<number> {
+  const t0 = performance.now();
+  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+  const text = await res.text();
+  const ms = performance.now() - t0;
+  if (res.status !== 200) throw new Error(`POST ${url}: HTTP ${res.status}: ${text.slice(0, 500)}`);
+  return ms;
+}
+
+/** One autocannon run: GET `path`, or POST cycling through `bodies` (each connection from its own offset). */
+function load(dev: WranglerDev, o: { path: string; bodies?: string[]; connections: number; seconds: number }): Promise<LoadRun> {
+  const latencies: number[] = [];
+  const headers = { 'content-type': 'application/json' };
+  const requests: autocannon.Request[] = o.bodies
+    ? o.bodies.map((body) => ({ method: 'POST', path: o.path, headers, body }))
+    : [{ method: 'GET', path: o.path }];
+  let client = 0;
+  return new Promise((ok, fail) => {
+    const instance = autocannon(
+      {
+        url: dev.origin,
+        connections: o.connections,
+        duration: o.seconds,
+        timeout: 30,
+        requests,
+        setupClient: (c) => {
+          const offset = (client++ * 37) % requests.length;
+          c.setRequests([...requests.slice(offset), ...requests.slice(0, offset)]);
+        },
+      },
+      (err, result) => {
+        if (err) return fail(err);
+        if (latencies.length === 0) return fail(new Error(`no 2xx response from ${o.path} (non-2xx ${result.non2xx}, errors ${result.errors}):\n${dev.log().slice(-2000)}`));
+        ok({
+          connections: o.connections,
+          seconds: result.duration,
+          ...summarise(latencies),
+          requestsPerSecond: latencies.length / result.duration,
+          errors: result.errors,
+          non2xx: result.non2xx,
+        });
+      },
+    );
+    instance.on('response', (_client: unknown, statusCode: number, _bytes: number, responseTime: number) => {
+      if (statusCode >= 200 && statusCode < 300) latencies.push(responseTime);
+    });
+  });
+}
