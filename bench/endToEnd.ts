@@ -23,6 +23,8 @@ import { isolateHeap, openInspector, startWranglerDev, workerdRssBytes, type Wra
 
 export interface EndToEndSettings {
   config: string;
+  /** Route of config/routes.json to load (its first variant's model); default: the default route. */
+  route?: string;
   H: number;
   C: number;
   /** Distinct request bodies cycled through. */
@@ -36,9 +38,10 @@ export interface EndToEndSettings {
   profileIntervalUs: number;
 }
 
-export function endToEndSettings(quick: boolean): EndToEndSettings {
+export function endToEndSettings(quick: boolean, route?: string): EndToEndSettings {
   return {
     config: join(REPO_ROOT, 'wrangler.toml'),
+    ...(route ? { route } : {}),
     H: 50,
     C: 100,
     bodies: 256,
@@ -84,7 +87,7 @@ export interface EndToEndResults {
 }
 
 export async function runEndToEnd(settings: EndToEndSettings, log: (line: string) => void): Promise<EndToEndResults> {
-  const { route, model } = defaultRouteModel();
+  const { route, model } = routeModel(settings.route);
   const manifest = loadShippedModel(model).manifest;
   const vocabulary = manifest.featureContract.items;
   const random = mulberry32(20240601);
@@ -96,19 +99,20 @@ export async function runEndToEnd(settings: EndToEndSettings, log: (line: string
   try {
     const rssBeforeFirstBytes = workerdRssBytes(dev.pid);
     log('e2e: cold request');
-    const coldMs = await timedPost(`${dev.origin}/v1/score`, bodies[0]);
+    const path = `/v1/score/${route}`;
+    const coldMs = await timedPost(`${dev.origin}${path}`, bodies[0]);
     const rssAfterFirstBytes = workerdRssBytes(dev.pid);
     log('e2e: /healthz');
     const healthz = await load(dev, { path: '/healthz', connections: 1, seconds: settings.healthzSeconds });
-    await load(dev, { path: '/v1/score', bodies, connections: 1, seconds: settings.warmupSeconds });
+    await load(dev, { path, bodies, connections: 1, seconds: settings.warmupSeconds });
     const runs: LoadRun[] = [];
     for (const connections of settings.connections) {
       log(`e2e: POST /v1/score, ${connections} connection(s), ${settings.loadSeconds} s`);
-      runs.push(await load(dev, { path: '/v1/score', bodies, connections, seconds: settings.loadSeconds }));
+      runs.push(await load(dev, { path, bodies, connections, seconds: settings.loadSeconds }));
     }
     const rssAfterLoadBytes = workerdRssBytes(dev.pid);
     log(`e2e: CPU profile of the isolate, 1 connection, ${settings.profileSeconds} s`);
-    const profile = await profileRun(dev, bodies, settings).catch((err: unknown) => `unavailable (${String(err)})`);
+    const profile = await profileRun(dev, path, bodies, settings).catch((err: unknown) => `unavailable (${String(err)})`);
     const heap = await isolateHeap(dev.inspectorPort).catch((err: unknown) => `unavailable (${String(err)})`);
     const models = (await (await fetch(`${dev.origin}/v1/models`)).json()) as {
       models: Array<{ name: string; runtime?: { wasmMemoryBytes?: number | null; loadMs?: number } }>;
@@ -132,24 +136,25 @@ export async function runEndToEnd(settings: EndToEndSettings, log: (line: string
   }
 }
 
-async function profileRun(dev: WranglerDev, bodies: string[], settings: EndToEndSettings): Promise<ProfileBreakdown> {
+async function profileRun(dev: WranglerDev, path: string, bodies: string[], settings: EndToEndSettings): Promise<ProfileBreakdown> {
   const inspector = await openInspector(dev.inspectorPort);
   try {
-    return await profileWhile(inspector, settings.profileIntervalUs, async () => (await load(dev, { path: '/v1/score', bodies, connections: 1, seconds: settings.profileSeconds })).runs);
+    return await profileWhile(inspector, settings.profileIntervalUs, async () => (await load(dev, { path, bodies, connections: 1, seconds: settings.profileSeconds })).runs);
   } finally {
     inspector.close();
   }
 }
 
-/** The default route of config/routes.json and its first variant's model. */
-function defaultRouteModel(): { route: string; model: string } {
+/** A route of config/routes.json (default: the default route) and its first variant's model. */
+function routeModel(name?: string): { route: string; model: string } {
   const routes = JSON.parse(readFileSync(resolve(REPO_ROOT, 'config/routes.json'), 'utf8')) as {
     defaultRoute: string;
     routes: Record<string, { variants: Array<{ model: string }> }>;
   };
-  const route = routes.routes[routes.defaultRoute];
-  if (!route) throw new Error(`config/routes.json: no default route "${routes.defaultRoute}"`);
-  return { route: routes.defaultRoute, model: route.variants[0].model };
+  const routeName = name ?? routes.defaultRoute;
+  const route = routes.routes[routeName];
+  if (!route) throw new Error(`config/routes.json: no route "${routeName}"`);
+  return { route: routeName, model: route.variants[0].model };
 }
 
 async function timedPost(url: string, body: string): Promise<number> {

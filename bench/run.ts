@@ -26,11 +26,13 @@ const { values: args } = parseArgs({
   options: {
     only: { type: 'string' },
     quick: { type: 'boolean', default: false },
+    /** e2e: score on this route of config/routes.json (e.g. `search` = DIEN). */
+    route: { type: 'string' },
     help: { type: 'boolean', default: false },
   },
 });
 if (args.help) {
-  console.log('npm run bench [-- --only compute|e2e|footprint|training] [--quick]');
+  console.log('npm run bench [-- --only compute|e2e|footprint|training] [--quick] [--route <route>]');
   process.exit(0);
 }
 const only = args.only?.split(',').map((s) => s.trim());
@@ -50,7 +52,7 @@ for (const section of sections) {
   const t0 = performance.now();
   try {
     if (section === 'compute') results.compute = await runCompute(computeSettings(quick), log);
-    if (section === 'e2e') results.endToEnd = await runEndToEnd(endToEndSettings(quick), log);
+    if (section === 'e2e') results.endToEnd = await runEndToEnd(endToEndSettings(quick, args.route), log);
     if (section === 'footprint') results.footprint = runFootprint(log);
     if (section === 'training') results.training = await runTraining(trainingSettings(quick), log);
   } catch (err) {

@@ -1,6 +1,6 @@
 /**
  * `wrangler dev` as a child process for the end-to-end section (the approach of
- * test/workerd/bench.ts): its own process group (stopped with one signal to that group only),
+ * the earlier worker bench): its own process group (stopped with one signal to that group only),
  * readiness from its "Ready on" line, metrics and cf fetches off, workerd RSS from /proc.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
