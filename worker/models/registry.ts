@@ -16,6 +16,8 @@ export interface LoadedModel {
   session: ScoringSession;
   /** Milliseconds from the first request to a usable session. */
   loadMs: number;
+  /** Where `loadMs` went: assets read + manifest parsed + sha256 verified, contract built, ORT session created. */
+  loadBreakdownMs: { assets: number; contract: number; session: number };
 }
 
 export type ModelStatus = 'not_loaded' | 'loading' | 'ready' | 'failed';
@@ -45,24 +47,29 @@ export function createModelRegistry(options: ModelRegistryOptions): ModelRegistr
   const load = async (name: string, assets: Fetcher): Promise<LoadedModel> => {
     const started = Date.now();
     const { manifest, onnx } = await readVerifiedModel(assets, name);
+    const read = Date.now();
     let contract: FeatureContract;
     try {
       contract = contractOf(manifest);
     } catch (err) {
       throw new ModelLoadError(`${name}/manifest.json: ${err instanceof Error ? err.message : String(err)}`);
     }
+    const built = Date.now();
     let session: ScoringSession;
     try {
       session = await options.createSession(onnx);
     } catch (err) {
       throw new ModelLoadError(`cannot create a session for ${name}: ${err instanceof Error ? err.message : String(err)}`);
     }
-    const loadMs = Date.now() - started;
+    const done = Date.now();
+    const loadMs = done - started;
+    const loadBreakdownMs = { assets: read - started, contract: built - read, session: done - built };
     console.log(
       `[model-registry] loaded model "${name}" version ${manifest.version} sha256 ${manifest.onnx.sha256} ` +
-        `(${manifest.onnx.bytes} bytes, ${session.executionProviders.join('/')}) in ${loadMs} ms`,
+        `(${manifest.onnx.bytes} bytes, ${session.executionProviders.join('/')}) in ${loadMs} ms ` +
+        `(assets + verify ${loadBreakdownMs.assets}, contract ${loadBreakdownMs.contract}, session ${loadBreakdownMs.session})`,
     );
-    return { manifest, contract, session, loadMs };
+    return { manifest, contract, session, loadMs, loadBreakdownMs };
   };
 
   return {

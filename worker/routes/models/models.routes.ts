@@ -17,7 +17,12 @@ const modelSummarySchema = z.object({
   bytes: z.int(),
   opset: z.int(),
   explain: z.boolean().meta({ description: 'Whether the model exports attention weights (explain: true).' }),
-  runtime: z.object({ executionProviders: z.array(z.string()), wasmMemoryBytes: z.int().nullable(), loadMs: z.number() }),
+  runtime: z.object({
+    executionProviders: z.array(z.string()),
+    wasmMemoryBytes: z.int().nullable(),
+    loadMs: z.number(),
+    loadBreakdownMs: z.object({ assets: z.number(), contract: z.number(), session: z.number() }),
+  }),
   inputs: z.array(z.object({ name: z.string(), dtype: z.string(), shape: z.array(z.union([z.int(), z.string()])) })),
   outputs: z.array(z.object({ name: z.string(), dtype: z.string(), shape: z.array(z.union([z.int(), z.string()])) })),
   featureContract: z.record(z.string(), z.unknown()),
@@ -62,7 +67,7 @@ export function modelsRoutes(services: Services) {
     .all('/v1/models', methodNotAllowed(['GET', 'HEAD', 'OPTIONS']));
 }
 
-export function modelSummary({ manifest, contract, session, loadMs }: LoadedModel) {
+export function modelSummary({ manifest, contract, session, loadMs, loadBreakdownMs }: LoadedModel) {
   return {
     name: manifest.name,
     status: 'ready' as const,
@@ -73,7 +78,7 @@ export function modelSummary({ manifest, contract, session, loadMs }: LoadedMode
     bytes: manifest.onnx.bytes,
     opset: manifest.onnx.opset,
     explain: session.hasAttention,
-    runtime: { executionProviders: [...session.executionProviders], wasmMemoryBytes: session.memoryBytes() ?? null, loadMs },
+    runtime: { executionProviders: [...session.executionProviders], wasmMemoryBytes: session.memoryBytes() ?? null, loadMs, loadBreakdownMs },
     inputs: manifest.inputs,
     outputs: manifest.outputs,
     featureContract: contract.summary(),
