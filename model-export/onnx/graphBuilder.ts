@@ -31,7 +31,7 @@ import {
 export const IR_VERSION = 8;
 export const OPSET = 17;
 
-export type ElemType = 'float32' | 'int32' | 'int64';
+export type ElemType = 'float32' | 'int32' | 'int64' | 'int8' | 'uint8';
 /** A dimension: fixed size or a symbolic name such as 'T' or 'C'. */
 export type Dim = number | string;
 export type AttrValue = number | number[] | { float: number } | { floats: number[] } | { ints: number[] } | { graph: GraphBuilder };
@@ -40,6 +40,8 @@ const DATA_TYPE: Record<ElemType, TensorProto_DataType> = {
   float32: TensorProto_DataType.FLOAT,
   int32: TensorProto_DataType.INT32,
   int64: TensorProto_DataType.INT64,
+  int8: TensorProto_DataType.INT8,
+  uint8: TensorProto_DataType.UINT8,
 };
 
 export class GraphBuilder {
@@ -85,6 +87,11 @@ export class GraphBuilder {
     return this.addInitializer(name, 'int64', new Uint8Array(data.buffer), [values.length], values.length);
   }
 
+  /** An int8 constant (quantised weights, zero points). */
+  int8(name: string, values: Int8Array, dims: number[] = [values.length]): string {
+    return this.addInitializer(name, 'int8', new Uint8Array(values.buffer, values.byteOffset, values.byteLength).slice(), dims, values.length);
+  }
+
   /** An int32 constant. */
   int32(name: string, values: number[], dims: number[] = [values.length]): string {
     const data = Int32Array.from(values);
@@ -97,6 +104,14 @@ export class GraphBuilder {
   }
 
   /** Add one node; returns the name of its (first) output. */
+  /** A node with several outputs (e.g. DynamicQuantizeLinear → y, scale, zero point). */
+  opOutputs(opType: string, inputs: string[], outputs: number, attrs: Record<string, AttrValue> = {}, hint = opType.toLowerCase()): string[] {
+    const base = `${hint}_${this.counter.next++}`;
+    const names = Array.from({ length: outputs }, (_, i) => (i === 0 ? base : `${base}_${i}`));
+    this.nodes.push(makeNode(opType, inputs, names, attrs, `${opType}_${this.counter.next}`));
+    return names;
+  }
+
   op(opType: string, inputs: string[], attrs: Record<string, AttrValue> = {}, hint = opType.toLowerCase()): string {
     for (const v of Object.values(attrs)) if (typeof v === 'object' && 'graph' in v) this.subgraphs.push(v.graph);
     const out = `${hint}_${this.counter.next++}`;
