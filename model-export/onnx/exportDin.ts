@@ -17,11 +17,18 @@ import type { DinModel } from '../models/din.js';
 import { GraphBuilder } from './graphBuilder.js';
 import { embed, embeddingTables, historyMask, mlpHead } from './servingLayers.js';
 import { attentionOutput, servingInputs, servingOutput } from './servingSignature.js';
+import { int8MatMulConst, int8MatMulDynamic } from './quantizedMatMul.js';
 import { combine, weightOf, type WeightMap } from './weights.js';
 
 export interface DinExportOptions {
   /** 'factored' (served, default): history-only work once per request; 'tiled': history repeated per candidate. */
   attention?: 'factored' | 'tiled';
+  /**
+   * 'int8': the activation unit's two big products (the factored product term and the second
+   * layer, ≈ 90 % of the multiply-adds) run as int8 MatMulInteger (onnx/quantizedMatMul.ts);
+   * factored form only. Default: float32 everywhere.
+   */
+  quantize?: 'int8';
 }
 
 export function buildDinGraph(model: DinModel, w: WeightMap, options: DinExportOptions = {}): GraphBuilder {
@@ -37,11 +44,14 @@ export function buildDinGraph(model: DinModel, w: WeightMap, options: DinExportO
   const mask = historyMask(g, x.historyItems); // [T]
 
   // DIN eq. (3), first layer of a(e_j, v_A): pre-activation [C, T, h1].
-  const z1 = options.attention === 'tiled' ? tiledFirstLayer(g, w, att, q, k, D, h1) : factoredFirstLayer(g, w, att, q, k, D, h1);
+  if (options.quantize && options.attention === 'tiled') throw new Error('quantize: int8 is implemented for the factored form only');
+  const int8 = options.quantize === 'int8';
+  const z1 = options.attention === 'tiled' ? tiledFirstLayer(g, w, att, q, k, D, h1) : factoredFirstLayer(g, w, att, q, k, D, h1, int8);
   const a1 = g.op('Sigmoid', [z1], {}, 'att1'); // [C, T, h1]
   const w2 = weightOf(w, `${att}.1.kernel`);
   const b2 = weightOf(w, `${att}.1.bias`);
-  const a2 = g.op('Sigmoid', [g.op('Add', [g.op('MatMul', [a1, g.weight(`${att}.1.kernel`, w2.data, [h1, h2])]), g.weight(`${att}.1.bias`, b2.data, b2.shape)])], {}, 'att2'); // [C, T, h2]
+  const z2 = int8 ? int8MatMulConst(g, a1, w2.data, h1, h2, `${att}.1.kernel`) : g.op('MatMul', [a1, g.weight(`${att}.1.kernel`, w2.data, [h1, h2])]); // [C, T, h2]
+  const a2 = g.op('Sigmoid', [g.op('Add', [z2, g.weight(`${att}.1.bias`, b2.data, b2.shape)])], {}, 'att2'); // [C, T, h2]
   const w3 = weightOf(w, `${att}.out.kernel`);
   const b3 = weightOf(w, `${att}.out.bias`);
   const logits = g.op('Add', [g.op('MatMul', [a2, g.weight(`${att}.out.kernel`, w3.data, [h2, 1])]), g.weight(`${att}.out.bias`, b3.data, b3.shape)]); // [C, T, 1]
@@ -54,7 +64,7 @@ export function buildDinGraph(model: DinModel, w: WeightMap, options: DinExportO
 }
 
 /** (W_q + W_d)·q + b per candidate, (W_k − W_d)·k per behaviour, W_p·(q⊙k) as one GEMM: [C, T, h1]. */
-function factoredFirstLayer(g: GraphBuilder, w: WeightMap, att: string, q: string, k: string, D: number, h1: number): string {
+function factoredFirstLayer(g: GraphBuilder, w: WeightMap, att: string, q: string, k: string, D: number, h1: number, int8 = false): string {
   const wq = combine(w, `${att}.0.q`, `${att}.0.d`, (a, b) => a + b);
   const wk = combine(w, `${att}.0.k`, `${att}.0.d`, (a, b) => a - b);
   const b1 = weightOf(w, `${att}.0.bias`);
@@ -64,7 +74,8 @@ function factoredFirstLayer(g: GraphBuilder, w: WeightMap, att: string, q: strin
   const kT = g.op('Unsqueeze', [g.op('Transpose', [k], { perm: [1, 0] }), g.int64('axis2', [2])], {}, 'k_t'); // [2D, T, 1]
   const kp = g.op('Mul', [kT, g.weight(`${att}.0.p3`, wp.data, [D, 1, h1])], {}, 'k_wp'); // [2D, T, h1]
   const kpFlat = g.op('Reshape', [kp, g.int64('shape_d_flat', [D, -1])], {}, 'k_wp_flat'); // [2D, T·h1]
-  const pTerm = g.op('Reshape', [g.op('MatMul', [q, kpFlat]), g.int64('shape_c_t_h1', [0, -1, h1])], {}, 'p_term'); // [C, T, h1]
+  const product = int8 ? int8MatMulDynamic(g, q, kpFlat, 'p_term_q') : g.op('MatMul', [q, kpFlat]); // [C, T·h1]
+  const pTerm = g.op('Reshape', [product, g.int64('shape_c_t_h1', [0, -1, h1])], {}, 'p_term'); // [C, T, h1]
   const qTerm3 = g.op('Unsqueeze', [qTerm, g.int64('axis1', [1])]); // [C, 1, h1]
   return g.op('Add', [g.op('Add', [pTerm, qTerm3]), kTerm]); // [C, T, h1]
 }

@@ -1,0 +1,61 @@
+/**
+ * The int8 DIN variant (exportDin `quantize: 'int8'`, issue 7) stays within 5e-3 of the float32 graph
+ * and ranks candidates alike; its accuracy on real data is measured by bench/quantizedDin.ts.
+ */
+import * as ort from 'onnxruntime-node';
+import * as ortWeb from 'onnxruntime-web';
+import seedrandom from 'seedrandom';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { DinModel } from '../../model-export/models/din.js';
+import { buildDinGraph } from '../../model-export/onnx/exportDin.js';
+import { selectBackend } from '../../model-export/train/backend.js';
+import { spearman } from '../../worker/experiments/rankCorrelation.js';
+import { scoreWithOrtNode } from './ortNode.js';
+import { trainedFixture } from './trainedFixture.js';
+
+beforeAll(async () => {
+  await selectBackend('wasm', () => {});
+});
+
+describe('int8 DIN export', () => {
+  it('scores within 5e-3 of float32 and ranks alike, in onnxruntime-node and -web', async () => {
+    const { model, contract } = await trainedFixture('din');
+    const weights = await model.params.snapshot();
+    const fp32 = await ort.InferenceSession.create(buildDinGraph(model as DinModel, weights).toBytes(), { intraOpNumThreads: 1 });
+    const int8Bytes = buildDinGraph(model as DinModel, weights, { quantize: 'int8' }).toBytes();
+    const int8 = await ort.InferenceSession.create(int8Bytes, { intraOpNumThreads: 1 });
+    ortWeb.env.wasm.numThreads = 1;
+    const int8Web = await ortWeb.InferenceSession.create(int8Bytes);
+    const rng = seedrandom('int8');
+    const items = contract.spec.items;
+    let maxDiff = 0;
+    let minRho = 1;
+    let maxWebDiff = 0;
+    for (let r = 0; r < 32; r++) {
+      const pick = (n: number) => Array.from({ length: n }, () => items[Math.floor(rng() * items.length)]);
+      const h = contract.encodeHistory(pick([1, 10, 50, 70][r % 4]), 'compact');
+      const c = contract.encodeCandidates(pick(50));
+      const a = await scoreWithOrtNode(fp32, h, c);
+      const b = await scoreWithOrtNode(int8, h, c);
+      const web = await int8Web.run(
+        {
+          hist_item: new ortWeb.Tensor('int32', h.items, [h.items.length]),
+          hist_cat: new ortWeb.Tensor('int32', h.categories, [h.items.length]),
+          cand_item: new ortWeb.Tensor('int32', c.items, [c.items.length]),
+          cand_cat: new ortWeb.Tensor('int32', c.categories, [c.items.length]),
+        },
+        ['score'],
+      );
+      const w = web.score.data as Float32Array;
+      for (let i = 0; i < a.length; i++) {
+        maxDiff = Math.max(maxDiff, Math.abs(a[i] - b[i]));
+        maxWebDiff = Math.max(maxWebDiff, Math.abs(b[i] - w[i]));
+      }
+      minRho = Math.min(minRho, spearman(a, b) ?? 1);
+    }
+    console.log(`int8 vs float32: max |Δscore| ${maxDiff.toExponential(2)}, min Spearman ${minRho.toFixed(4)}; int8 node vs web ${maxWebDiff.toExponential(2)}`);
+    expect(maxDiff).toBeLessThan(5e-3);
+    expect(minRho).toBeGreaterThan(0.99);
+    expect(maxWebDiff).toBeLessThan(1e-3); // same integer arithmetic in both runtimes
+  }, 120_000);
+});
