@@ -31,6 +31,7 @@ const { values: a } = (() => {
         activation: { type: 'string' },
         'aux-weight': { type: 'string' },
         l2: { type: 'string' },
+        quantize: { type: 'string' },
         backend: { type: 'string' },
         data: { type: 'string' },
         out: { type: 'string' },
@@ -47,7 +48,7 @@ const { values: a } = (() => {
 
 if (a.help) {
   console.log(`usage: npm run train -- [--model ${MODEL_TYPES.join('|')}] [--protocol ${PROTOCOLS.join('|')}] [--seed N] [--epochs N]
-  [--batch-size N] [--lr X] [--max-history H] [--min-item-count N] [--embedding-dim D] [--activation dice|prelu] [--aux-weight α (dien)] [--l2 λ (mini-batch aware L2, paper: 0.01)]
+  [--batch-size N] [--lr X] [--max-history H] [--min-item-count N] [--embedding-dim D] [--activation dice|prelu] [--aux-weight α (dien)] [--l2 λ (mini-batch aware L2, paper: 0.01)] [--quantize int8 (din export)]
   [--backend ${BACKEND_PREFERENCE.join('|')}] [--data dir] [--out models/<name>] [--name <name>] [--results file.json]`);
   process.exit(0);
 }
@@ -87,6 +88,10 @@ const config = {
   ...(a.l2 !== undefined ? { l2: positive('l2', a.l2) } : {}),
 };
 
+const quantize = a.quantize !== undefined ? oneOf('quantize', a.quantize, ['int8'] as const) : undefined;
+if (quantize && config.model !== 'din') fail('--quantize int8 is implemented for --model din only');
+if (quantize && !a.out) fail('--quantize applies to the export: give --out');
+
 const backend = await selectBackend(a.backend ? oneOf<BackendName>('backend', a.backend, BACKEND_PREFERENCE) : undefined);
 const log = a.data ? readMovieLens(a.data) : readMovieLens();
 const { result, model, data } = await trainRun(log, config, backend);
@@ -103,6 +108,7 @@ if (a.out) {
     name,
     metrics: { auc: last.auc, gauc: last.gauc, logloss: last.logloss },
     training: { ...config, backend, source: log.source, trainSamples: result.trainSamples, testSamples: result.testSamples, samplesPerSecond: last.samplesPerSecond },
+    ...(quantize ? { quantize } : {}),
   });
   console.error(`exported ${name} ${manifest.version} → ${a.out} (${manifest.onnx.bytes} bytes, sha256 ${manifest.onnx.sha256.slice(0, 12)}…)`);
 }

@@ -23,9 +23,10 @@ import { signatureOf } from './servingSignature.js';
 export const ONNX_FILE = 'model.onnx';
 export const MANIFEST_FILE = 'manifest.json';
 
-export async function buildGraph(model: CtrModel): Promise<GraphBuilder> {
+export async function buildGraph(model: CtrModel, quantize?: 'int8'): Promise<GraphBuilder> {
   const weights = await model.params.snapshot();
-  if (model instanceof DinModel) return buildDinGraph(model, weights);
+  if (quantize && !(model instanceof DinModel)) throw new Error(`quantize: int8 is implemented for DIN only, not "${model.config.type}"`);
+  if (model instanceof DinModel) return buildDinGraph(model, weights, quantize ? { quantize } : {});
   if (model instanceof BaseModel) return buildBaseGraph(model, weights);
   if (model instanceof DienModel) return buildDienGraph(model, weights);
   if (model instanceof LrModel) return buildLrGraph(model, weights);
@@ -39,10 +40,12 @@ export interface ExportOptions {
   training: Record<string, unknown>;
   /** Fixed timestamp for reproducible manifests in tests. */
   created?: Date;
+  /** DIN: run the attention unit's big products in int8 (onnx/quantizedMatMul.ts); recorded in `training.quantize`. */
+  quantize?: 'int8';
 }
 
 export async function exportModel(model: CtrModel, contract: FeatureContract, o: ExportOptions): Promise<ModelManifest> {
-  const graph = await buildGraph(model);
+  const graph = await buildGraph(model, o.quantize);
   const bytes = graph.toBytes(`${model.config.type} exported by interest-edge`);
   const sha256 = createHash('sha256').update(bytes).digest('hex');
   const created = o.created ?? new Date();
@@ -55,7 +58,7 @@ export async function exportModel(model: CtrModel, contract: FeatureContract, o:
     ...signatureOf(graph),
     featureContract: contract.spec,
     metrics: o.metrics,
-    training: { ...o.training, modelConfig: model.config, graphNodes: graph.size },
+    training: { ...o.training, ...(o.quantize ? { quantize: o.quantize } : {}), modelConfig: model.config, graphNodes: graph.size },
   });
   mkdirSync(o.dir, { recursive: true });
   writeFileSync(join(o.dir, ONNX_FILE), bytes);
