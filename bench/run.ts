@@ -87,7 +87,7 @@ function computeReference(): { wasmP50Ms: number; nativeP50Ms: number } | undefi
   return cell ? { wasmP50Ms: cell.wasm.p50Ms, nativeP50Ms: cell.native.p50Ms } : undefined;
 }
 
-const name = `${date}${sections.length === SECTIONS.length ? '' : `-${sections.join('-')}`}${quick ? '-quick' : ''}`;
+const name = `${date}${sections.length === SECTIONS.length ? '' : `-${sections.join('-')}`}${args.route ? `-${args.route}` : ''}${quick ? '-quick' : ''}`;
 const dir = quick ? join(tmpdir(), 'interest-edge-bench') : join(REPO_ROOT, 'bench/results');
 mkdirSync(dir, { recursive: true });
 const noisy = loads[0].loadAverage[0] > NOISY_LOAD; // the machine's load before the run (later samples include ours)
