@@ -17,7 +17,7 @@
 import { basename } from 'node:path';
 import type { Behaviour, BehaviourLog } from './behaviourLog.js';
 import { compareBehaviours } from './behaviourLog.js';
-import { createInterner, MalformedLines, readLines, type MalformedReport } from './lineReader.js';
+import { createInterner, MalformedLines, recordLines, type MalformedReport } from './lineReader.js';
 import { parseRecordLine, type PyDict, type PyValue } from './pythonLiteral.js';
 
 /** Which path of `categories` names an item's category: DIN takes the last, DIEN the first. */
@@ -86,12 +86,7 @@ export async function readAmazonReviews(
   const intern = options.intern ?? createInterner();
   const malformed = new MalformedLines(path, options.maxMalformedFraction);
   const timelines = new Map<string, Behaviour[]>();
-  let lineNumber = 0;
-  let lines = 0;
-  for await (const line of readLines(path, { progress: options.progress, label: `reading ${basename(path)}` })) {
-    lineNumber++;
-    if (line.trim() === '') continue;
-    lines++;
+  for await (const { text: line, number: lineNumber } of recordLines(path, malformed, { progress: options.progress })) {
     let review: PyValue;
     try {
       review = parseRecordLine(line);
@@ -113,7 +108,7 @@ export async function readAmazonReviews(
     if (!timeline) timelines.set(user, (timeline = []));
     timeline.push({ item: intern(asin), time: unixReviewTime, value: typeof overall === 'number' ? overall : undefined });
   }
-  const report = malformed.finish(lines);
+  const report = malformed.finish();
   for (const timeline of timelines.values()) timeline.sort(compareBehaviours);
   return { timelines, report };
 }
@@ -131,12 +126,7 @@ export async function readAmazonMeta(
   const malformed = new MalformedLines(path, options.maxMalformedFraction);
   const itemCategory = new Map<string, string>();
   const described = new Set<string>();
-  let lineNumber = 0;
-  let lines = 0;
-  for await (const line of readLines(path, { progress: options.progress, label: `reading ${basename(path)}` })) {
-    lineNumber++;
-    if (line.trim() === '') continue;
-    lines++;
+  for await (const { text: line, number: lineNumber } of recordLines(path, malformed, { progress: options.progress })) {
     const leading = LEADING_ASIN.exec(line);
     if (leading && (!items.has(leading[3]) || described.has(leading[3]))) continue;
     let meta: PyValue;
@@ -156,7 +146,7 @@ export async function readAmazonMeta(
     const category = categoryOf(meta as PyDict, options.categoryPath);
     if (category !== undefined) itemCategory.set(intern(asin), intern(category));
   }
-  return { itemCategory, report: { ...malformed.finish(lines), kept: described.size } };
+  return { itemCategory, report: { ...malformed.finish(), kept: described.size } };
 }
 
 /**

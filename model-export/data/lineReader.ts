@@ -138,6 +138,7 @@ export interface MalformedReport {
  */
 export class MalformedLines {
   private count = 0;
+  private lines = 0;
   private readonly examples: MalformedReport['examples'] = [];
 
   constructor(
@@ -146,12 +147,18 @@ export class MalformedLines {
     private readonly keepExamples = 5,
   ) {}
 
+  /** One more non-empty line read (recordLines calls it). */
+  countLine(): void {
+    this.lines++;
+  }
+
   record(line: number, reason: string): void {
     this.count++;
     if (this.examples.length < this.keepExamples) this.examples.push({ line, reason });
   }
 
-  finish(lines: number): MalformedReport {
+  finish(): MalformedReport {
+    const lines = this.lines;
     const report = { lines, malformed: this.count, examples: [...this.examples] };
     if (this.count > this.maxFraction * lines) {
       const shown = this.examples.map((e) => `line ${e.line}: ${e.reason}`).join('; ');
@@ -177,4 +184,18 @@ export function createInterner(): (id: string) => string {
     }
     return shared;
   };
+}
+
+/**
+ * The non-empty lines of a record file (one record per line) with their 1-based line numbers,
+ * counted in `malformed` so its `finish()` knows the share of malformed ones.
+ */
+export async function* recordLines(path: string, malformed: MalformedLines, options: { progress?: boolean } = {}): AsyncGenerator<{ text: string; number: number }> {
+  let number = 0;
+  for await (const text of readLines(path, { progress: options.progress, label: `reading ${basename(path)}` })) {
+    number++;
+    if (text.trim() === '') continue;
+    malformed.countLine();
+    yield { text, number };
+  }
 }

@@ -10,10 +10,9 @@
  * not 5 fields, a non-integer id or timestamp, an unknown behavior — are counted and skipped;
  * more than `maxMalformedFraction` of them (default 1 %) throws.
  */
-import { basename } from 'node:path';
 import type { Behaviour, BehaviourLog } from './behaviourLog.js';
 import { compareBehaviours } from './behaviourLog.js';
-import { createInterner, MalformedLines, readLines, type MalformedReport } from './lineReader.js';
+import { createInterner, MalformedLines, recordLines, type MalformedReport } from './lineReader.js';
 
 export const TAOBAO_BEHAVIOURS = ['pv', 'fav', 'cart', 'buy'] as const;
 export type TaobaoBehaviour = (typeof TAOBAO_BEHAVIOURS)[number];
@@ -48,12 +47,7 @@ export async function readTaobao(path: string, options: TaobaoReadOptions = {}):
   const timelines = new Map<string, Behaviour[]>();
   const itemCategory = new Map<string, string>();
   let categoryConflicts = 0;
-  let lineNumber = 0;
-  let lines = 0;
-  for await (const line of readLines(path, { progress: options.progress, label: `reading ${basename(path)}` })) {
-    lineNumber++;
-    if (line.trim() === '') continue;
-    lines++;
+  for await (const { text: line, number: lineNumber } of recordLines(path, malformed, { progress: options.progress })) {
     const fields = line.split(',');
     if (fields.length !== 5) {
       malformed.record(lineNumber, `expected 5 comma-separated fields, got ${fields.length}`);
@@ -82,7 +76,7 @@ export async function readTaobao(path: string, options: TaobaoReadOptions = {}):
     if (!timeline) timelines.set(userId, (timeline = []));
     timeline.push({ item: intern(item), time: Number(timestamp) });
   }
-  const report = malformed.finish(lines);
+  const report = malformed.finish();
   for (const timeline of timelines.values()) timeline.sort(compareBehaviours);
   return {
     log: { timelines, itemCategory, source: options.source ?? 'taobao-userbehavior' },
