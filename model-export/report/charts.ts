@@ -13,7 +13,7 @@ export interface CurvePoint {
 /** One panel per metric, epoch on x, one line per model (mean over seeds) with a band for min–max. */
 export function learningCurvesSpec(title: string, points: CurvePoint[]): TopLevelSpec {
   return {
-    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
     title,
     data: { values: points },
     facet: { column: { field: 'metric', type: 'nominal', title: null } },
@@ -57,7 +57,7 @@ export interface AttentionCell {
 /** Behaviours × candidates heat map of attention weights. */
 export function attentionHeatmapSpec(title: string, cells: AttentionCell[]): TopLevelSpec {
   return {
-    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
     title,
     data: { values: cells },
     width: { step: 26 },
