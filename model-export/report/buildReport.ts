@@ -5,8 +5,7 @@
  */
 import { join } from 'node:path';
 import type { BehaviourLog } from '../data/behaviourLog.js';
-import { experimentRows, type Experiment } from '../train/experiments.js';
-import { relaImpr } from '../train/metrics.js';
+import { experimentRows, TABLE_HEADER, tableCells, type Experiment } from '../train/experiments.js';
 import { attentionExamples, type AttentionOptions } from './attentionExamples.js';
 import { attentionHeatmapSpec, learningCurvesSpec, type CurvePoint } from './charts.js';
 import { reportHtml, type ReportSection } from './html.js';
@@ -24,8 +23,6 @@ export async function buildReport(inputs: ReportInputs): Promise<string> {
     const { rows, missing } = experimentRows(exp, runDir);
     if (rows.length === 0) continue;
     const base = rows.find((r) => r.id === exp.baseline);
-    const fmt = (m: { mean: number; std: number }) => `${m.mean.toFixed(4)} ± ${m.std.toFixed(4)}`;
-    const pct = (x: number) => `${x >= 0 ? '+' : ''}${x.toFixed(2)} %`;
     const points: CurvePoint[] = rows.flatMap((r) =>
       r.runs.flatMap((run) =>
         run.epochs.flatMap((e) => [
@@ -42,10 +39,7 @@ export async function buildReport(inputs: ReportInputs): Promise<string> {
         `Test-split metrics after the last epoch, mean ± std over seeds; RelaImpr (DIN eq. 10) against ${base?.label ?? exp.baseline}.`,
         ...(missing.length ? [`Not yet run for every seed: ${missing.join(', ')}.`] : []),
       ],
-      table: {
-        header: ['model', 'AUC', 'GAUC', 'RelaImpr (AUC)', 'RelaImpr (GAUC)'],
-        rows: rows.map((r) => [r.label, fmt(r.auc), fmt(r.gauc), base ? pct(relaImpr(r.auc.mean, base.auc.mean)) : '-', base ? pct(relaImpr(r.gauc.mean, base.gauc.mean)) : '-']),
-      },
+      table: { header: TABLE_HEADER, rows: tableCells(rows, exp.baseline) },
       figures: [{ svg: await renderSvg(learningCurvesSpec(`Learning curves: ${exp.name}`, points)), caption: `Per epoch, mean over seeds ${exp.seeds.join(', ')} (band: 95 % CI over seeds). Loss is the target log loss on the training samples.` }],
     });
   }

@@ -105,17 +105,28 @@ export function experimentRows(exp: Experiment, runDir: string): { rows: TableRo
   return { rows, missing };
 }
 
-/** The DIN paper's Table 3 shape, as markdown: AUC, GAUC (mean ± std), RelaImpr against the baseline. */
-export function markdownTable(rows: ReadonlyArray<Omit<TableRow, 'runs'>>, baselineId: string): string {
+/** The DIN paper's Table 3 columns as text cells: model, AUC, GAUC (mean ± std), RelaImpr of each against the baseline. */
+export function tableCells(rows: ReadonlyArray<Omit<TableRow, 'runs'>>, baselineId: string): string[][] {
   const base = rows.find((r) => r.id === baselineId);
   const fmt = (m: { mean: number; std: number }) => `${m.mean.toFixed(4)} ± ${m.std.toFixed(4)}`;
   const pct = (x: number) => `${x >= 0 ? '+' : ''}${x.toFixed(2)} %`;
+  return rows.map((r) => [
+    r.label,
+    fmt(r.auc),
+    fmt(r.gauc),
+    base ? pct(relaImpr(r.auc.mean, base.auc.mean)) : '-',
+    base ? pct(relaImpr(r.gauc.mean, base.gauc.mean)) : '-',
+  ]);
+}
+
+export const TABLE_HEADER = ['model', 'AUC', 'GAUC', 'RelaImpr (AUC)', 'RelaImpr (GAUC)'];
+
+/** The same table as markdown, with training throughput. */
+export function markdownTable(rows: ReadonlyArray<Omit<TableRow, 'runs'>>, baselineId: string): string {
+  const cells = tableCells(rows, baselineId);
   return [
-    `| model | AUC | GAUC | RelaImpr (AUC) | RelaImpr (GAUC) | train samples/s |`,
+    `| ${[...TABLE_HEADER, 'train samples/s'].join(' | ')} |`,
     `| --- | --- | --- | --- | --- | --- |`,
-    ...rows.map(
-      (r) =>
-        `| ${r.label} | ${fmt(r.auc)} | ${fmt(r.gauc)} | ${base ? pct(relaImpr(r.auc.mean, base.auc.mean)) : '-'} | ${base ? pct(relaImpr(r.gauc.mean, base.gauc.mean)) : '-'} | ${Number.isNaN(r.samplesPerSecond) ? '-' : `${r.samplesPerSecond.toFixed(0)} (${r.backend})`} |`,
-    ),
+    ...rows.map((r, i) => `| ${[...cells[i], Number.isNaN(r.samplesPerSecond) ? '-' : `${r.samplesPerSecond.toFixed(0)} (${r.backend})`].join(' | ')} |`),
   ].join('\n');
 }
