@@ -3,7 +3,7 @@
  * The schema is zod so the worker can refuse a malformed manifest with a message naming the field.
  * (In workerd call `z.config({ jitless: true })` before parsing: zod probes `new Function`.)
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { FeatureContract, type FeatureContractSpec } from './featureContract.js';
 
 /** Graph input and output names: the serving signature every exported model follows. */

@@ -4,7 +4,7 @@
  * Which models serve which route is not here: see config/routes.json (experiments/routeConfig.ts).
  */
 import { ApiError } from './errors.js';
-import { z } from './zod.js';
+import * as z from './zod.js';
 
 /** The bindings wrangler.toml declares (vars arrive as strings). */
 export interface WorkerBindings {

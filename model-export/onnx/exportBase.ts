@@ -8,8 +8,9 @@ import { embed, embeddingTables, historyMask, mlpHead } from './servingLayers.js
 import { servingInputs, servingOutput } from './servingSignature.js';
 import type { WeightMap } from './weights.js';
 
-export function buildBaseGraph(model: BaseModel, w: WeightMap): GraphBuilder {
-  const g = new GraphBuilder('base');
+/** `quantize: 'int8'`: large weights stored int8, arithmetic float32 (onnx/int8Weights.ts). */
+export function buildBaseGraph(model: BaseModel, w: WeightMap, options: { quantize?: 'int8' } = {}): GraphBuilder {
+  const g = new GraphBuilder('base', undefined, { weights: options.quantize === 'int8' ? 'int8' : 'float32' });
   const D = 2 * model.config.embeddingDim;
   const x = servingInputs(g);
   const tables = embeddingTables(g, w);

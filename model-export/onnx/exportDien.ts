@@ -42,6 +42,8 @@ function onnxGruWeights(w: WeightMap, s: GruSpec): { W: Float32Array; R: Float32
 export interface DienExportOptions {
   /** `scan` (served) or an unrolled AUGRU for exactly `unrolledSteps` behaviours (benchmarks). */
   augru: 'scan' | { unrolledSteps: number };
+  /** 'int8': large weights stored int8, arithmetic float32 (onnx/int8Weights.ts). */
+  quantize?: 'int8';
 }
 
 interface AugruStepWeights {
@@ -65,7 +67,7 @@ function augruStep(b: GraphBuilder, w: AugruStepWeights, h: string, x: { xu: str
 }
 
 export function buildDienGraph(model: DienModel, w: WeightMap, options: DienExportOptions = { augru: 'scan' }): GraphBuilder {
-  const g = new GraphBuilder('dien');
+  const g = new GraphBuilder('dien', undefined, { weights: options.quantize === 'int8' ? 'int8' : 'float32' });
   const D = 2 * model.config.embeddingDim;
   const H = model.extractor.hidden;
   const x = servingInputs(g);

@@ -25,14 +25,17 @@ export interface DinExportOptions {
   attention?: 'factored' | 'tiled';
   /**
    * 'int8': the activation unit's two big products (the factored product term and the second
-   * layer, ≈ 90 % of the multiply-adds) run as int8 MatMulInteger (onnx/quantizedMatMul.ts);
+   * layer, ≈ 90 % of the multiply-adds) run as int8 MatMulInteger (onnx/quantizedMatMul.ts), and
+   * every other large weight is stored int8 (GraphBuilder weight storage, onnx/int8Weights.ts);
    * factored form only. Default: float32 everywhere.
    */
   quantize?: 'int8';
 }
 
 export function buildDinGraph(model: DinModel, w: WeightMap, options: DinExportOptions = {}): GraphBuilder {
-  const g = new GraphBuilder('din');
+  if (options.quantize && options.attention === 'tiled') throw new Error('quantize: int8 is implemented for the factored form only');
+  const int8 = options.quantize === 'int8';
+  const g = new GraphBuilder('din', undefined, { weights: int8 ? 'int8' : 'float32' });
   const D = 2 * model.config.embeddingDim;
   const h1 = model.attention.hidden[0];
   const h2 = model.attention.hidden[1];
@@ -44,8 +47,6 @@ export function buildDinGraph(model: DinModel, w: WeightMap, options: DinExportO
   const mask = historyMask(g, x.historyItems); // [T]
 
   // DIN eq. (3), first layer of a(e_j, v_A): pre-activation [C, T, h1].
-  if (options.quantize && options.attention === 'tiled') throw new Error('quantize: int8 is implemented for the factored form only');
-  const int8 = options.quantize === 'int8';
   const z1 = options.attention === 'tiled' ? tiledFirstLayer(g, w, att, q, k, D, h1) : factoredFirstLayer(g, w, att, q, k, D, h1, int8);
   const a1 = g.op('Sigmoid', [z1], {}, 'att1'); // [C, T, h1]
   const w2 = weightOf(w, `${att}.1.kernel`);

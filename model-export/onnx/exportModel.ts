@@ -25,10 +25,11 @@ export const MANIFEST_FILE = 'manifest.json';
 
 export async function buildGraph(model: CtrModel, quantize?: 'int8'): Promise<GraphBuilder> {
   const weights = await model.params.snapshot();
-  if (quantize && !(model instanceof DinModel)) throw new Error(`quantize: int8 is implemented for DIN only, not "${model.config.type}"`);
-  if (model instanceof DinModel) return buildDinGraph(model, weights, quantize ? { quantize } : {});
-  if (model instanceof BaseModel) return buildBaseGraph(model, weights);
-  if (model instanceof DienModel) return buildDienGraph(model, weights);
+  if (quantize && model instanceof LrModel) throw new Error('quantize: int8 is implemented for din, dien and base, not lr');
+  const q = quantize ? { quantize } : {};
+  if (model instanceof DinModel) return buildDinGraph(model, weights, q);
+  if (model instanceof BaseModel) return buildBaseGraph(model, weights, q);
+  if (model instanceof DienModel) return buildDienGraph(model, weights, { augru: 'scan', ...q });
   if (model instanceof LrModel) return buildLrGraph(model, weights);
   throw new Error(`no ONNX exporter for model type "${model.config.type}"`);
 }
@@ -40,14 +41,17 @@ export interface ExportOptions {
   training: Record<string, unknown>;
   /** Fixed timestamp for reproducible manifests in tests. */
   created?: Date;
-  /** DIN: run the attention unit's big products in int8 (onnx/quantizedMatMul.ts); recorded in `training.quantize`. */
+  /** int8 weights (onnx/int8Weights.ts), and for DIN int8 attention products (onnx/quantizedMatMul.ts); recorded in `training.quantize`. */
   quantize?: 'int8';
+  /** Metrics of the serialised graph itself (e.g. train/onnxEvaluation.ts), merged into `metrics`. */
+  evaluate?: (onnx: Uint8Array) => Promise<Record<string, number>>;
 }
 
 export async function exportModel(model: CtrModel, contract: FeatureContract, o: ExportOptions): Promise<ModelManifest> {
   const graph = await buildGraph(model, o.quantize);
   const bytes = graph.toBytes(`${model.config.type} exported by interest-edge`);
   const sha256 = createHash('sha256').update(bytes).digest('hex');
+  const metrics = { ...o.metrics, ...(o.evaluate ? await o.evaluate(bytes) : {}) };
   const created = o.created ?? new Date();
   const manifest = modelManifestSchema.parse({
     name: o.name,
@@ -57,7 +61,7 @@ export async function exportModel(model: CtrModel, contract: FeatureContract, o:
     onnx: { file: ONNX_FILE, sha256, bytes: bytes.length, irVersion: IR_VERSION, opset: OPSET },
     ...signatureOf(graph),
     featureContract: contract.spec,
-    metrics: o.metrics,
+    metrics,
     training: { ...o.training, ...(o.quantize ? { quantize: o.quantize } : {}), modelConfig: model.config, graphNodes: graph.size },
   });
   mkdirSync(o.dir, { recursive: true });

@@ -27,6 +27,7 @@ import {
   type TensorProto,
   type ValueInfoProto,
 } from 'onnx-buf';
+import { int8PerLastAxis } from './int8Weights.js';
 
 export const IR_VERSION = 8;
 export const OPSET = 17;
@@ -44,6 +45,12 @@ const DATA_TYPE: Record<ElemType, TensorProto_DataType> = {
   uint8: TensorProto_DataType.UINT8,
 };
 
+/** How float weights are stored: as float32, or as int8 with a scale per output column (onnx/int8Weights.ts). */
+export type WeightStorage = 'float32' | 'int8';
+
+/** Weights smaller than this stay float32 under int8 storage: biases, activation parameters, scalars. */
+export const INT8_STORAGE_MIN_VALUES = 1024;
+
 export class GraphBuilder {
   private readonly nodes: NodeProto[] = [];
   private readonly initializers = new Map<string, TensorProto>();
@@ -52,8 +59,16 @@ export class GraphBuilder {
   private counter: { next: number };
 
   /** `parent`: the enclosing graph of a subgraph (Scan/Loop body); names are unique across both. */
-  constructor(readonly name: string, private readonly parent?: GraphBuilder) {
+  /** `weights: 'int8'` stores every float weight of ≥ INT8_STORAGE_MIN_VALUES values as int8 (see `weight`). */
+  readonly weightStorage: WeightStorage;
+
+  constructor(
+    readonly name: string,
+    private readonly parent?: GraphBuilder,
+    options: { weights?: WeightStorage } = {},
+  ) {
     this.counter = parent ? parent.counter : { next: 0 };
+    this.weightStorage = parent ? parent.weightStorage : (options.weights ?? 'float32');
   }
 
   /** A subgraph (e.g. a Scan body). It may read the enclosing graph's tensors and initializers by name. */
@@ -76,8 +91,27 @@ export class GraphBuilder {
     return this.outputs.map((o) => o.name);
   }
 
-  /** A float32 weight. */
+  /**
+   * A float32 weight. Under int8 storage a large one becomes int8 values + one float scale per
+   * index of its last axis, and the tensor named `name` is Cast(values) · scale: readers are
+   * unchanged, onnxruntime folds the two constant nodes into a float32 initializer when the
+   * session is created, and compute stays float32. (Not DequantizeLinear: onnxruntime-node's QDQ
+   * fusions turn DequantizeLinear → MatMul into an int8 product with dynamically quantised
+   * activations, which onnxruntime-web does not, and the two runtimes would disagree by ~6e-4.)
+   */
   weight(name: string, data: Float32Array, dims: number[]): string {
+    if (this.weightStorage === 'int8' && data.length >= INT8_STORAGE_MIN_VALUES) {
+      const q = int8PerLastAxis(data, dims);
+      const values = this.int8(`${name}.q`, q.values, dims);
+      const scale = this.float32(`${name}.scale`, q.scales, [dims[dims.length - 1]]);
+      this.nodes.push(makeNode('Mul', [this.op('Cast', [values], { to: ONNX_FLOAT }, `${name}_cast`), scale], [name], {}, `${name}_dequantize`));
+      return name;
+    }
+    return this.float32(name, data, dims);
+  }
+
+  /** A float32 initializer, whatever the weight storage. */
+  float32(name: string, data: Float32Array, dims: number[]): string {
     return this.addInitializer(name, 'float32', new Uint8Array(data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength)), dims, data.length);
   }
 
@@ -100,7 +134,7 @@ export class GraphBuilder {
 
   /** A float32 scalar or vector constant. */
   float(name: string, values: number[], dims: number[] = [values.length]): string {
-    return this.weight(name, Float32Array.from(values), dims);
+    return this.float32(name, Float32Array.from(values), dims);
   }
 
   /** Add one node; returns the name of its (first) output. */

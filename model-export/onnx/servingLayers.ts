@@ -4,20 +4,45 @@
  */
 import { DICE_EPSILON, type Activation } from '../layers/activations.js';
 import type { MlpSpec } from '../layers/mlp.js';
-import { ONNX_FLOAT, type GraphBuilder } from './graphBuilder.js';
+import { INT8_STORAGE_MIN_VALUES, ONNX_FLOAT, type GraphBuilder } from './graphBuilder.js';
+import { int8PerRow } from './int8Weights.js';
 import { rowsOf, weightOf, type WeightMap } from './weights.js';
 
-/** Add the two embedding tables as initializers (once per graph). */
-export function embeddingTables(g: GraphBuilder, w: WeightMap): { item: string; category: string } {
-  const item = weightOf(w, 'emb.item');
-  const category = weightOf(w, 'emb.category');
-  return { item: g.weight('emb.item', item.data, item.shape), category: g.weight('emb.category', category.data, category.shape) };
+/** An embedding table in the graph: float32 rows, or int8 rows with one float scale per row. */
+export interface EmbeddingTable {
+  values: string;
+  /** [rows, 1] float scales when `values` is int8. */
+  rowScales?: string;
+}
+
+/**
+ * Add the two embedding tables as initializers (once per graph). Under int8 weight storage a large
+ * table is stored int8 per row and only the gathered rows are rescaled (see `lookup`), so a
+ * request dequantises H + C rows, not the whole vocabulary.
+ */
+export function embeddingTables(g: GraphBuilder, w: WeightMap): { item: EmbeddingTable; category: EmbeddingTable } {
+  const table = (name: string): EmbeddingTable => {
+    const t = weightOf(w, name);
+    const [rows, width] = t.shape;
+    if (g.weightStorage !== 'int8' || t.data.length < INT8_STORAGE_MIN_VALUES) return { values: g.float32(name, t.data, t.shape) };
+    const q = int8PerRow(t.data, rows, width);
+    return { values: g.int8(`${name}.q`, q.values, t.shape), rowScales: g.float32(`${name}.rowScale`, q.scales, [rows, 1]) };
+  };
+  return { item: table('emb.item'), category: table('emb.category') };
+}
+
+/** Rows `ids` [N] of a table → [N, D] float. */
+function lookup(g: GraphBuilder, table: EmbeddingTable, ids: string, hint: string): string {
+  const rows = g.op('Gather', [table.values, ids], { axis: 0 }, hint);
+  if (!table.rowScales) return rows;
+  const scales = g.op('Gather', [table.rowScales, ids], { axis: 0 }, `${hint}_scale`); // [N, 1]
+  return g.op('Mul', [g.op('Cast', [rows], { to: ONNX_FLOAT }), scales], {}, `${hint}_f`);
 }
 
 /** items, categories [N] → [N, 2D] (layers/behaviourEmbedding.ts). */
-export function embed(g: GraphBuilder, tables: { item: string; category: string }, items: string, categories: string): string {
-  const e = g.op('Gather', [tables.item, items], { axis: 0 }, 'item_emb'); // [N, D]
-  const c = g.op('Gather', [tables.category, categories], { axis: 0 }, 'cat_emb'); // [N, D]
+export function embed(g: GraphBuilder, tables: { item: EmbeddingTable; category: EmbeddingTable }, items: string, categories: string): string {
+  const e = lookup(g, tables.item, items, 'item_emb'); // [N, D]
+  const c = lookup(g, tables.category, categories, 'cat_emb'); // [N, D]
   return g.op('Concat', [e, c], { axis: 1 }, 'behaviour'); // [N, 2D]
 }
 

@@ -9,7 +9,7 @@
  * neighbouring variants moves exactly that many buckets and no other user; changing `salt`
  * reshuffles everyone (start of a new experiment).
  */
-import { z } from '../zod.js';
+import * as z from '../zod.js';
 
 export const BUCKETS = 10_000;
 

@@ -143,10 +143,10 @@ async function withPrecompiledWasm<T>(create: () => Promise<T>): Promise<T> {
     originalInstantiate = original;
     const hooked = (source: unknown, imports?: WebAssembly.Imports): Promise<unknown> => {
       if (isPlaceholder(source)) {
-        return original(ortWasm, imports).then((instance) => {
-          wasmMemory = findMemory(instance.exports) ?? Object.values(imports ?? {}).map(findMemory).find(Boolean);
-          return { instance, module: ortWasm };
-        });
+        // Synchronous instantiation: no task to wait for, so this also completes at global scope.
+        const instance = new WebAssembly.Instance(ortWasm, imports);
+        wasmMemory = findMemory(instance.exports) ?? Object.values(imports ?? {}).map(findMemory).find(Boolean);
+        return Promise.resolve({ instance, module: ortWasm });
       }
       return (original as (s: unknown, i?: WebAssembly.Imports) => Promise<unknown>)(source, imports);
     };
@@ -170,3 +170,4 @@ function findMemory(namespace: object): WebAssembly.Memory | undefined {
 function isPlaceholder(source: unknown): boolean {
   return source === PLACEHOLDER_WASM || (ArrayBuffer.isView(source) && source.buffer === PLACEHOLDER_WASM);
 }
+

@@ -5,7 +5,7 @@ import { ApiError, methodNotAllowed } from '../../errors.js';
 import { modelsOf } from '../../experiments/routeConfig.js';
 import type { LoadedModel } from '../../models/registry.js';
 import type { Services } from '../../services.js';
-import { z } from '../../zod.js';
+import * as z from '../../zod.js';
 
 const modelSummarySchema = z.object({
   name: z.string(),

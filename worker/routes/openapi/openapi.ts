@@ -6,7 +6,7 @@
 import { ERROR_STATUS } from '../../errors.js';
 import { FORCED_VARIANT_HEADER, VARIANT_TOKEN_HEADER } from '../../experiments/forcedVariant.js';
 import { UNIT_ID_HEADER } from '../../experiments/assignment.js';
-import { z } from '../../zod.js';
+import * as z from '../../zod.js';
 import { modelsResponseSchema } from '../models/models.routes.js';
 import { routesResponseSchema } from '../routes/routes.routes.js';
 import { SCORE_LIMITS, scoreRequestSchema, scoreResponseSchema } from '../score/score.schema.js';

@@ -2,7 +2,7 @@ import { Hono } from 'hono';
 import type { WorkerBindings } from '../../config.js';
 import { methodNotAllowed } from '../../errors.js';
 import { BUCKETS, type RouteConfig } from '../../experiments/routeConfig.js';
-import { z } from '../../zod.js';
+import * as z from '../../zod.js';
 
 export const routesResponseSchema = z
   .object({

@@ -2,7 +2,7 @@
  * `POST /v1/score` request schema. Limits are part of the public API (docs/worker.md).
  */
 import type { ErrorIssue } from '../../errors.js';
-import { z } from '../../zod.js';
+import * as z from '../../zod.js';
 
 export const SCORE_LIMITS = {
   /** Request body, bytes. */

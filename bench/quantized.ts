@@ -1,71 +1,41 @@
 /**
- * Issue 7's quantised variant, measured: DIN trained on MovieLens `next` (seed 1, the default
- * model's recipe), exported as float32 and as int8 (exportDin `quantize: 'int8'`), then
+ * Issue 7's quantised variant, measured: a model trained on MovieLens `next` (seed 1, the shipped
+ * models' recipe), exported as float32 and as int8 (`quantize: 'int8'`: int8 weights, and for DIN
+ * int8 attention products), then
  *  - accuracy: AUC / GAUC of both ONNX graphs on the whole test split (onnxruntime-node; the int8
  *    arithmetic is the same in onnxruntime-web, test/parity/quantizedParity.test.ts);
  *  - speed: session.run at H = 50, C = 100, 1 thread, both runtimes, timed alternately;
  *  - size of both .onnx files.
  *
- *   npx tsx bench/quantizedDin.ts [--epochs 4]   → bench/results/<date>-quantized-din.json (≈ 6 min)
+ *   npx tsx bench/quantized.ts [--model din|dien|base] [--epochs 4]
+ *     → bench/results/<date>-quantized-<model>.json (din ≈ 6 min, dien ≈ 30 min)
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { gzipSync } from 'node:zlib';
-import * as ort from 'onnxruntime-node';
 import { SERVING_INPUTS, SERVING_OUTPUTS } from '../contract/manifest.js';
 import { readMovieLens } from '../model-export/data/movielens.js';
-import type { DinModel } from '../model-export/models/din.js';
-import { buildDinGraph } from '../model-export/onnx/exportDin.js';
+import { buildGraph } from '../model-export/onnx/exportModel.js';
 import { selectBackend } from '../model-export/train/backend.js';
-import type { EncodedDataset } from '../model-export/train/dataset.js';
-import { auc, gauc } from '../model-export/train/metrics.js';
+import { onnxTestMetrics } from '../model-export/train/onnxEvaluation.js';
 import { DEFAULT_RUN, trainRun } from '../model-export/train/run.js';
 import { createSession, RUNTIMES } from './ortRuntimes.js';
 import { REPO_ROOT } from './servingModels.js';
 import { mulberry32, round, timeInterleaved } from './stats.js';
 
-const { values } = parseArgs({ options: { epochs: { type: 'string', default: String(DEFAULT_RUN.epochs) } } });
-
-/** Probabilities of every test sample, one request per sample (its history, its one candidate). */
-async function onnxPredictions(session: ort.InferenceSession, data: EncodedDataset): Promise<Float32Array> {
-  const out = new Float32Array(data.size);
-  const H = data.maxHistory;
-  for (let start = 0; start < data.size; start += 1024) {
-    const idx = Int32Array.from({ length: Math.min(1024, data.size - start) }, (_, i) => start + i);
-    const b = data.batch(idx);
-    for (let i = 0; i < b.size; i++) {
-      const row = b.historyItems.subarray(i * H, (i + 1) * H);
-      const T = Math.max(1, row.findIndex((x) => x === 0) === -1 ? H : row.findIndex((x) => x === 0));
-      const res = await session.run(
-        {
-          [SERVING_INPUTS.historyItems]: new ort.Tensor('int32', row.slice(0, T), [T]),
-          [SERVING_INPUTS.historyCategories]: new ort.Tensor('int32', b.historyCategories.slice(i * H, i * H + T), [T]),
-          [SERVING_INPUTS.candidateItems]: new ort.Tensor('int32', b.candidateItems.slice(i, i + 1), [1]),
-          [SERVING_INPUTS.candidateCategories]: new ort.Tensor('int32', b.candidateCategories.slice(i, i + 1), [1]),
-        },
-        [SERVING_OUTPUTS.scores],
-      );
-      out[start + i] = (res[SERVING_OUTPUTS.scores].data as Float32Array)[0];
-    }
-  }
-  return out;
-}
+const { values } = parseArgs({ options: { epochs: { type: 'string', default: String(DEFAULT_RUN.epochs) }, model: { type: 'string', default: 'din' } } });
+const type = values.model;
+if (type !== 'din' && type !== 'dien' && type !== 'base') throw new Error(`--model: din, dien or base, not "${type}"`);
 
 const backend = await selectBackend();
-const { result, model, data } = await trainRun(readMovieLens(), { ...DEFAULT_RUN, model: 'din', protocol: 'next', seed: 1, epochs: Number(values.epochs) }, backend);
+const { result, model, data } = await trainRun(readMovieLens(), { ...DEFAULT_RUN, model: type, protocol: 'next', seed: 1, epochs: Number(values.epochs) }, backend);
 const tfjs = result.epochs[result.epochs.length - 1];
-const weights = await model.params.snapshot();
-const graphs = { float32: buildDinGraph(model as DinModel, weights).toBytes(), int8: buildDinGraph(model as DinModel, weights, { quantize: 'int8' }).toBytes() };
+const graphs = { float32: (await buildGraph(model)).toBytes(), int8: (await buildGraph(model, 'int8')).toBytes() };
 
-const labels = data.test.labels.subarray(0, data.test.size);
-const users = data.test.sampleUser.subarray(0, data.test.size);
 const accuracy: Record<string, { auc: number; gauc: number }> = {};
 for (const [form, bytes] of Object.entries(graphs)) {
-  const session = await ort.InferenceSession.create(bytes, { intraOpNumThreads: 1 });
-  const p = await onnxPredictions(session, data.test);
-  accuracy[form] = { auc: auc(p, labels), gauc: gauc(p, labels, users) };
-  await session.release();
+  accuracy[form] = await onnxTestMetrics(bytes, data.test);
   console.error(`${form}: AUC ${accuracy[form].auc.toFixed(4)}, GAUC ${accuracy[form].gauc.toFixed(4)}`);
 }
 
@@ -90,7 +60,7 @@ for (const runtime of RUNTIMES) {
 
 const results = {
   date: new Date().toISOString(),
-  model: `din, next, seed 1, ${values.epochs} epochs, backend ${backend}`,
+  model: `${type}, next, seed 1, ${values.epochs} epochs, backend ${backend}`,
   tfjs: { auc: tfjs.auc, gauc: tfjs.gauc },
   accuracy,
   gaucLoss: accuracy.float32.gauc - accuracy.int8.gauc,
@@ -99,4 +69,4 @@ const results = {
 };
 console.log(JSON.stringify(results, null, 1));
 mkdirSync(join(REPO_ROOT, 'bench/results'), { recursive: true });
-writeFileSync(join(REPO_ROOT, 'bench/results', `${results.date.slice(0, 10)}-quantized-din.json`), JSON.stringify(results, null, 1) + '\n');
+writeFileSync(join(REPO_ROOT, 'bench/results', `${results.date.slice(0, 10)}-quantized-${type}.json`), JSON.stringify(results, null, 1) + '\n');

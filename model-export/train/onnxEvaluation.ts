@@ -1,0 +1,49 @@
+/**
+ * Test-split metrics of an exported ONNX graph, scored the way the worker scores: one request per
+ * sample (its history, cut at the first padding slot, and its one candidate) through
+ * onnxruntime-node. This checks the artifact itself rather than the tfjs model it came from, so an
+ * export bug or a lossy storage choice (int8 weights) shows up in the manifest's metrics.
+ */
+import type * as Ort from 'onnxruntime-node';
+import { SERVING_INPUTS, SERVING_OUTPUTS } from '../../contract/manifest.js';
+import type { EncodedDataset } from './dataset.js';
+import { auc, gauc } from './metrics.js';
+
+/** Probabilities of every sample of `data` from the ONNX graph `session`. */
+export async function onnxPredictions(ort: typeof Ort, session: Ort.InferenceSession, data: EncodedDataset): Promise<Float32Array> {
+  const out = new Float32Array(data.size);
+  const H = data.maxHistory;
+  for (let start = 0; start < data.size; start += 1024) {
+    const idx = Int32Array.from({ length: Math.min(1024, data.size - start) }, (_, i) => start + i);
+    const b = data.batch(idx);
+    for (let i = 0; i < b.size; i++) {
+      const row = b.historyItems.subarray(i * H, (i + 1) * H);
+      const firstPad = row.indexOf(0);
+      const T = Math.max(1, firstPad === -1 ? H : firstPad); // an empty history is one padding slot, as in the worker
+      const res = await session.run(
+        {
+          [SERVING_INPUTS.historyItems]: new ort.Tensor('int32', row.slice(0, T), [T]),
+          [SERVING_INPUTS.historyCategories]: new ort.Tensor('int32', b.historyCategories.slice(i * H, i * H + T), [T]),
+          [SERVING_INPUTS.candidateItems]: new ort.Tensor('int32', b.candidateItems.slice(i, i + 1), [1]),
+          [SERVING_INPUTS.candidateCategories]: new ort.Tensor('int32', b.candidateCategories.slice(i, i + 1), [1]),
+        },
+        [SERVING_OUTPUTS.scores],
+      );
+      out[start + i] = (res[SERVING_OUTPUTS.scores].data as Float32Array)[0];
+    }
+  }
+  return out;
+}
+
+/** AUC and user-weighted GAUC of the graph `onnx` on `data` (onnxruntime-node, 1 thread). */
+export async function onnxTestMetrics(onnx: Uint8Array, data: EncodedDataset): Promise<{ auc: number; gauc: number }> {
+  const ort = await import('onnxruntime-node');
+  const session = await ort.InferenceSession.create(onnx, { intraOpNumThreads: 1 });
+  try {
+    const p = await onnxPredictions(ort, session, data);
+    const labels = data.labels.subarray(0, data.size);
+    return { auc: auc(p, labels), gauc: gauc(p, labels, data.sampleUser.subarray(0, data.size)) };
+  } finally {
+    await session.release();
+  }
+}
