@@ -143,7 +143,7 @@ async function withPrecompiledWasm<T>(create: () => Promise<T>): Promise<T> {
     originalInstantiate = original;
     const hooked = (source: unknown, imports?: WebAssembly.Imports): Promise<unknown> => {
       if (isPlaceholder(source)) {
-        // Synchronous instantiation: no task to wait for, so this also completes at global scope.
+        // The module is compiled already: instantiating only allocates the memory and links imports.
         const instance = new WebAssembly.Instance(ortWasm, imports);
         wasmMemory = findMemory(instance.exports) ?? Object.values(imports ?? {}).map(findMemory).find(Boolean);
         return Promise.resolve({ instance, module: ortWasm });
