@@ -7,7 +7,7 @@ import { FeatureContract, OOV_INDEX, PAD_INDEX } from '../../contract/featureCon
 import { parseOrigins } from '../../worker/config.js';
 import { encodeScoreRequest } from '../../worker/encode/requestEncoder.js';
 import { scoreRequestSchema, toErrorIssues } from '../../worker/routes/score/score.schema.js';
-import { chooseExecutionProviders } from '../../worker/runtime/ort.js';
+import { chooseExecutionProviders, startOrtRuntime } from '../../worker/runtime/ort.js';
 import { rankScores } from '../../worker/scoring/rankScores.js';
 
 // items 10, 20, 30, 40 → indices 2..5; categories Action=2, Drama=3; item 40 has no category (OOV).
@@ -104,6 +104,14 @@ describe('parseOrigins', () => {
     expect(parseOrigins('https://a.example, https://b.example')).toEqual(['https://a.example', 'https://b.example']);
     expect(parseOrigins('*')).toBe('*');
     expect(parseOrigins(' ')).toEqual([]);
+  });
+});
+
+describe('startOrtRuntime', () => {
+  it('starts ORT inside workerd without a model, once per isolate', async () => {
+    const first = startOrtRuntime();
+    expect(startOrtRuntime()).toBe(first); // idempotent: one start per isolate
+    expect(await first).toEqual({ started: true });
   });
 });
 

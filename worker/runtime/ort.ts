@@ -26,6 +26,7 @@ import * as ort from 'onnxruntime-web/wasm';
 import ortWasm from 'onnxruntime-web/ort-wasm-simd-threaded.wasm';
 import { REQUIRED_OUTPUTS, SERVING_INPUTS, SERVING_OUTPUTS } from '../../contract/manifest.js';
 import type { ScoringResult, ScoringSession, ServingFeeds } from './scoringSession.js';
+import { START_GRAPH_BASE64, START_GRAPH_INPUT } from './startGraph.js';
 
 /** Stands in for the wasm bytes; only its identity matters. */
 const PLACEHOLDER_WASM = new ArrayBuffer(8);
@@ -53,6 +54,36 @@ export async function createOrtScoringSession(onnx: Uint8Array): Promise<Scoring
   );
   checkSignature(session);
   return new OrtScoringSession(session, executionProviders);
+}
+
+let runtimeStart: Promise<{ started: true } | { started: false; error: string }> | undefined;
+
+/**
+ * Starts ORT's runtime without a model: instantiates the wasm, runs OrtInit and creates, runs and
+ * releases one session of a four-weight graph (startGraph.ts). worker/index.ts calls it at module
+ * scope, so this one-time work happens when the isolate starts (where Workers budget start-up
+ * separately, and which Cloudflare begins during the TLS handshake) instead of inside the first
+ * request: measured under wrangler dev, the first POST /v1/score went from 459–505 ms to
+ * 257–328 ms (docs/benchmarks.md). Everything here is synchronous wasm work chained by promises, so
+ * it completes during the module's evaluation even though workerd allows no I/O there. A failure
+ * is only logged: the first real model load then starts ORT itself and reports any real problem.
+ */
+export function startOrtRuntime(): Promise<{ started: true } | { started: false; error: string }> {
+  runtimeStart ??= (async () => {
+    try {
+      const bytes = Uint8Array.from(atob(START_GRAPH_BASE64), (ch) => ch.charCodeAt(0));
+      const session = await withPrecompiledWasm(() => ort.InferenceSession.create(bytes, { executionProviders: ['wasm'] }));
+      const [n, k] = START_GRAPH_INPUT.dims;
+      await session.run({ [START_GRAPH_INPUT.name]: new ort.Tensor('float32', new Float32Array(n * k).fill(1), [n, k]) });
+      await session.release();
+      return { started: true };
+    } catch (err) {
+      const error = err instanceof Error ? err.message : String(err);
+      console.warn(`[ort] start at isolate start failed (the first model load will retry): ${error}`);
+      return { started: false, error };
+    }
+  })();
+  return runtimeStart;
 }
 
 class OrtScoringSession implements ScoringSession {
