@@ -16,6 +16,8 @@ export interface WorkerBindings {
   EXPOSURES?: AnalyticsEngineDataset;
   /** `analytics-engine` (default; console if EXPOSURES is not bound) or `console`. */
   EXPOSURE_LOG?: string;
+  /** `isolate` (default): start ORT when the isolate starts (runtime/ort.ts `startOrtRuntime`); `first-request`: on the first model load. */
+  ORT_START?: string;
   /** Secret: the token that makes `x-variant` (forced variant, QA) count. Unset: never honoured. */
   VARIANT_OVERRIDE_TOKEN?: string;
   /** Secret: HMAC key for the unit id hash in exposure logs. Unset: plain SHA-256. */
@@ -32,6 +34,9 @@ export interface WorkerConfig {
   unitHashKey?: string;
 }
 
+/** When ORT starts: read at module scope by worker/index.ts, validated here with the other vars. */
+export const ORT_START_MODES = ['isolate', 'first-request'] as const;
+
 const optionalSecret = z.string().optional().transform((v) => (v === undefined || v === '' ? undefined : v));
 
 const bindingsSchema = z.object({
@@ -47,6 +52,7 @@ const bindingsSchema = z.object({
     )
     .optional(),
   EXPOSURE_LOG: z.enum(['analytics-engine', 'console']).default('analytics-engine'),
+  ORT_START: z.enum(ORT_START_MODES).default('isolate'),
   VARIANT_OVERRIDE_TOKEN: optionalSecret,
   UNIT_HASH_KEY: optionalSecret,
 });

@@ -26,7 +26,7 @@ import * as ort from 'onnxruntime-web/wasm';
 import ortWasm from 'onnxruntime-web/ort-wasm-simd-threaded.wasm';
 import { REQUIRED_OUTPUTS, SERVING_INPUTS, SERVING_OUTPUTS } from '../../contract/manifest.js';
 import type { ScoringResult, ScoringSession, ServingFeeds } from './scoringSession.js';
-import { START_GRAPH_BASE64, START_GRAPH_INPUT } from './startGraph.js';
+import { START_GRAPHS_BASE64 } from './startGraphs.js';
 
 /** Stands in for the wasm bytes; only its identity matters. */
 const PLACEHOLDER_WASM = new ArrayBuffer(8);
@@ -47,7 +47,7 @@ export function chooseExecutionProviders(nav: unknown = typeof navigator === 'un
 }
 
 /** Creates an ORT session from `.onnx` bytes and checks it follows the serving signature. */
-export async function createOrtScoringSession(onnx: Uint8Array): Promise<ScoringSession> {
+export async function createOrtScoringSession(onnx: Uint8Array): Promise<OrtScoringSession> {
   const executionProviders = chooseExecutionProviders();
   const session = await withPrecompiledWasm(() =>
     ort.InferenceSession.create(onnx, { executionProviders, graphOptimizationLevel: 'all' }),
@@ -59,23 +59,27 @@ export async function createOrtScoringSession(onnx: Uint8Array): Promise<Scoring
 let runtimeStart: Promise<{ started: true } | { started: false; error: string }> | undefined;
 
 /**
- * Starts ORT's runtime without a model: instantiates the wasm, runs OrtInit and creates, runs and
- * releases one session of a four-weight graph (startGraph.ts). worker/index.ts calls it at module
- * scope, so this one-time work happens when the isolate starts (where Workers budget start-up
- * separately, and which Cloudflare begins during the TLS handshake) instead of inside the first
- * request: measured under wrangler dev, the first POST /v1/score went from 459–505 ms to
- * 257–328 ms (docs/benchmarks.md). Everything here is synchronous wasm work chained by promises, so
- * it completes during the module's evaluation even though workerd allows no I/O there. A failure
- * is only logged: the first real model load then starts ORT itself and reports any real problem.
+ * Starts ORT before any request: instantiates the wasm, runs OrtInit, and loads and runs once each
+ * start graph (startGraphs.ts: tiny untrained DIN and DIEN built by the same exporters as the
+ * shipped models, int8 paths included). Most of a cold request's cost is V8 compiling, on first
+ * use, the parts of ORT's 14 MB wasm that session creation and the kernels need; running graphs of
+ * the same shape of code compiles them here. worker/index.ts calls this at module scope, so the
+ * work happens when the isolate starts (start-up is budgeted apart from requests, and Cloudflare
+ * begins it during the TLS handshake) instead of inside the first request; docs/benchmarks.md has
+ * the figures. Everything here is synchronous wasm work chained by promises, so it completes
+ * during the module's evaluation although workerd allows no I/O there. A failure is only logged:
+ * the first real model load then starts ORT itself and reports any real problem.
  */
 export function startOrtRuntime(): Promise<{ started: true } | { started: false; error: string }> {
   runtimeStart ??= (async () => {
     try {
-      const bytes = Uint8Array.from(atob(START_GRAPH_BASE64), (ch) => ch.charCodeAt(0));
-      const session = await withPrecompiledWasm(() => ort.InferenceSession.create(bytes, { executionProviders: ['wasm'] }));
-      const [n, k] = START_GRAPH_INPUT.dims;
-      await session.run({ [START_GRAPH_INPUT.name]: new ort.Tensor('float32', new Float32Array(n * k).fill(1), [n, k]) });
-      await session.release();
+      for (const base64 of Object.values(START_GRAPHS_BASE64)) {
+        const bytes = Uint8Array.from(atob(base64), (ch) => ch.charCodeAt(0));
+        const session = await createOrtScoringSession(bytes);
+        const ids = (n: number, first: number) => Int32Array.from({ length: n }, (_, i) => first + i); // inside the graphs' 128-item vocabulary
+        await session.score({ historyItems: ids(8, 2), historyCategories: ids(8, 1).fill(1), candidateItems: ids(8, 20), candidateCategories: ids(8, 1).fill(2) }, { attention: true });
+        await session.release();
+      }
       return { started: true };
     } catch (err) {
       const error = err instanceof Error ? err.message : String(err);
@@ -101,6 +105,11 @@ class OrtScoringSession implements ScoringSession {
 
   memoryBytes(): number | undefined {
     return wasmMemory?.buffer.byteLength;
+  }
+
+  /** Frees the session inside ORT (the registry keeps its sessions for the isolate's life; start graphs do not). */
+  release(): Promise<void> {
+    return this.session.release();
   }
 
   score(feeds: ServingFeeds, options: { attention?: boolean } = {}): Promise<ScoringResult> {

@@ -1,0 +1,38 @@
+/**
+ * The graphs the worker runs once at isolate start (worker/runtime/ort.ts `startOrtRuntime`): DIN
+ * and DIEN exactly as the exporters build the shipped models (int8 export included), but tiny and
+ * with placeholder weights (a short repeating positive pattern: the values do not matter, and it
+ * compresses to almost nothing in the bundle). They carry no model; running them makes V8 compile, before any
+ * request, the ORT code that loading and running a real model of these types needs (graph
+ * transformers, kernels). The item table and the MLP's first layer are just large enough
+ * (INT8_STORAGE_MIN_VALUES) for the int8 storage paths to be taken, so the same code runs.
+ *
+ *   npm run start-graphs   → worker/runtime/startGraphs.ts
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { ModelType } from '../../contract/manifest.js';
+import { createModel, defaultConfig } from '../models/index.js';
+import { buildGraph } from './exportModel.js';
+
+export const START_GRAPH_TYPES = ['din', 'dien'] as const satisfies readonly ModelType[];
+export type StartGraphType = (typeof START_GRAPH_TYPES)[number];
+
+/** 128 items × 8 dims = 1,024 embedding values: the int8 storage threshold. */
+export const START_GRAPH_ITEMS = 128;
+export const START_GRAPH_CATEGORIES = 4;
+
+export async function buildStartGraph(type: StartGraphType): Promise<Uint8Array> {
+  const config = {
+    ...defaultConfig(type, START_GRAPH_ITEMS, START_GRAPH_CATEGORIES),
+    embeddingDim: 8,
+    mlpHidden: [64, 4], // first layer [2·8, 64] per part: 1,024 values
+    attentionHidden: [8, 4] as [number, number],
+    ...(type === 'dien' ? { gruHidden: 8, auxHidden: [4, 2] as [number, number] } : {}),
+  };
+  const model = createModel(config, 1);
+  for (const name of model.params.names()) {
+    const v = model.params.get(name);
+    v.assign(tf.tensor(Float32Array.from({ length: v.size }, (_, i) => (1 + (i % 5)) / 64), v.shape));
+  }
+  return (await buildGraph(model, 'int8')).toBytes(`${type} start graph (untrained, no model): model-export/onnx/startGraphs.ts`);
+}
