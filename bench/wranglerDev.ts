@@ -22,11 +22,12 @@ export interface WranglerDev {
   stop(): Promise<void>;
 }
 
-/** Starts `wrangler dev -c <config>` on 127.0.0.1 (free ports) and resolves once it is ready. */
-export async function startWranglerDev(config: string, timeoutMs = 90_000): Promise<WranglerDev> {
+/** Starts `wrangler dev -c <config>` on 127.0.0.1 (free ports), `vars` overriding wrangler.toml's, and resolves once it is ready. */
+export async function startWranglerDev(config: string, vars: Record<string, string> = {}, timeoutMs = 90_000): Promise<WranglerDev> {
   const port = await freePort();
   const inspectorPort = await freePort();
-  const child = spawn(WRANGLER, ['dev', '-c', config, '--ip', '127.0.0.1', '--port', String(port), '--inspector-port', String(inspectorPort)], {
+  const varArgs = Object.entries(vars).flatMap(([k, v]) => ['--var', `${k}:${v}`]);
+  const child = spawn(WRANGLER, ['dev', '-c', config, '--ip', '127.0.0.1', '--port', String(port), '--inspector-port', String(inspectorPort), ...varArgs], {
     cwd: REPO_ROOT,
     env: WRANGLER_ENV,
     detached: true, // own process group: stop() signals wrangler and workerd, nothing else
