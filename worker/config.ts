@@ -16,7 +16,7 @@ export interface WorkerBindings {
   EXPOSURES?: AnalyticsEngineDataset;
   /** `analytics-engine` (default; console if EXPOSURES is not bound) or `console`. */
   EXPOSURE_LOG?: string;
-  /** `isolate` (default): start ORT when the isolate starts (runtime/ort.ts `startOrtRuntime`); `first-request`: on the first model load. */
+  /** `first-request` (default): ORT starts inside the first model load; `isolate`: when the isolate starts (runtime/ort.ts `startOrtRuntime`). */
   ORT_START?: string;
   /** Secret: the token that makes `x-variant` (forced variant, QA) count. Unset: never honoured. */
   VARIANT_OVERRIDE_TOKEN?: string;
@@ -52,7 +52,7 @@ const bindingsSchema = z.object({
     )
     .optional(),
   EXPOSURE_LOG: z.enum(['analytics-engine', 'console']).default('analytics-engine'),
-  ORT_START: z.enum(ORT_START_MODES).default('isolate'),
+  ORT_START: z.enum(ORT_START_MODES).default('first-request'),
   VARIANT_OVERRIDE_TOKEN: optionalSecret,
   UNIT_HASH_KEY: optionalSecret,
 });

@@ -3,10 +3,10 @@ import { env } from 'cloudflare:workers';
 import { createApp } from './app.js';
 import { startOrtRuntime } from './runtime/ort.js';
 
-// ORT's one-time start (wasm instantiation, OrtInit, compiling the code a model load and its first
-// run need) when the isolate starts rather than inside the first request; see startOrtRuntime.
-// `ORT_START = "first-request"` leaves it to the first model load (an invalid value is reported by
-// config.ts on the first request, like every other var).
-if ((env as { ORT_START?: string }).ORT_START !== 'first-request') void startOrtRuntime();
+// `ORT_START = "isolate"`: ORT's one-time start (wasm instantiation, OrtInit, compiling the code a
+// model load and its first run need) when the isolate starts rather than inside the first request.
+// Opt-in, because it costs start-up CPU, which Workers cap at 1 s (docs/worker.md). An invalid
+// value is reported by config.ts on the first request, like every other var.
+if ((env as { ORT_START?: string }).ORT_START === 'isolate') void startOrtRuntime();
 
 export default createApp();

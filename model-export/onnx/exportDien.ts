@@ -81,7 +81,8 @@ export function buildDienGraph(model: DienModel, w: WeightMap, options: DienExpo
   const seq = g.op('Unsqueeze', [e, g.int64('axis1', [1])], {}, 'gru_in'); // [T, 1, D]
   const y = g.op(
     'GRU',
-    [seq, g.weight('gru.W', gw.W, [1, 3 * H, D]), g.weight('gru.R', gw.R, [1, 3 * H, H]), g.weight('gru.B', gw.B, [1, 6 * H])],
+    // int8 storage: one scale per gate unit (axis 1), the GRU's output channels.
+    [seq, g.weight('gru.W', gw.W, [1, 3 * H, D], { int8Axis: 1 }), g.weight('gru.R', gw.R, [1, 3 * H, H], { int8Axis: 1 }), g.weight('gru.B', gw.B, [1, 6 * H])],
     { hidden_size: H, linear_before_reset: 1 },
     'gru_y',
   ); // [T, 1, 1, H]

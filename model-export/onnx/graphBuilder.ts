@@ -27,7 +27,7 @@ import {
   type TensorProto,
   type ValueInfoProto,
 } from 'onnx-buf';
-import { int8PerLastAxis } from './int8Weights.js';
+import { int8PerAxis } from './int8Weights.js';
 
 export const IR_VERSION = 8;
 export const OPSET = 17;
@@ -50,6 +50,8 @@ export type WeightStorage = 'float32' | 'int8';
 
 /** Weights smaller than this stay float32 under int8 storage: biases, activation parameters, scalars. */
 export const INT8_STORAGE_MIN_VALUES = 1024;
+/** …and so do weights with fewer values per scale than this (a long vector would grow, not shrink). */
+export const INT8_STORAGE_MIN_PER_SCALE = 16;
 
 export class GraphBuilder {
   private readonly nodes: NodeProto[] = [];
@@ -93,17 +95,21 @@ export class GraphBuilder {
 
   /**
    * A float32 weight. Under int8 storage a large one becomes int8 values + one float scale per
-   * index of its last axis, and the tensor named `name` is Cast(values) · scale: readers are
+   * index of `int8Axis` (default: the last, i.e. per output column of a [K, N] MatMul weight), and
+   * the tensor named `name` is Cast(values) · scale: readers are
    * unchanged, onnxruntime folds the two constant nodes into a float32 initializer when the
    * session is created, and compute stays float32. (Not DequantizeLinear: onnxruntime-node's QDQ
    * fusions turn DequantizeLinear → MatMul into an int8 product with dynamically quantised
    * activations, which onnxruntime-web does not, and the two runtimes would disagree by ~6e-4.)
    */
-  weight(name: string, data: Float32Array, dims: number[]): string {
-    if (this.weightStorage === 'int8' && data.length >= INT8_STORAGE_MIN_VALUES) {
-      const q = int8PerLastAxis(data, dims);
+  weight(name: string, data: Float32Array, dims: number[], options: { int8Axis?: number } = {}): string {
+    const axis = options.int8Axis ?? dims.length - 1;
+    if (this.weightStorage === 'int8' && data.length >= INT8_STORAGE_MIN_VALUES && data.length / dims[axis] >= INT8_STORAGE_MIN_PER_SCALE) {
+      const q = int8PerAxis(data, dims, axis);
       const values = this.int8(`${name}.q`, q.values, dims);
-      const scale = this.float32(`${name}.scale`, q.scales, [dims[dims.length - 1]]);
+      // [N] broadcasts along the last axis; any other axis needs its scales shaped [1, …, N, …, 1].
+      const scaleDims = axis === dims.length - 1 ? [dims[axis]] : dims.map((d, i) => (i === axis ? d : 1));
+      const scale = this.float32(`${name}.scale`, q.scales, scaleDims);
       this.nodes.push(makeNode('Mul', [this.op('Cast', [values], { to: ONNX_FLOAT }, `${name}_cast`), scale], [name], {}, `${name}_dequantize`));
       return name;
     }

@@ -1,12 +1,13 @@
 /**
  * int8 storage of float weights (issue 7's upload budget): symmetric, zero point 0, one scale per
- * slice, scale = max|w| / 127. Weights stored this way are 4× smaller and gzip about as well as
- * random bytes, so the saving carries over to the compressed upload; the arithmetic stays float32
- * (DequantizeLinear at run time, or Gather-then-rescale for embedding rows), so only rounding of
- * the weights changes the scores. The accuracy cost is measured by bench/quantized.ts.
+ * index of one axis (an output channel), scale = max|w| / 127. Weights stored this way are 4×
+ * smaller and gzip about as well as random bytes, so the saving carries over to the compressed
+ * upload; the graph multiplies them back to float32 (folded by onnxruntime at session creation, or
+ * Gather-then-rescale for embedding rows), so only the weights' rounding changes the scores. The
+ * accuracy cost is recorded in each int8 export's manifest and measured by bench/quantized.ts.
  */
 
-/** Per-slice symmetric int8: `slices` groups of values, `stride` apart (see the two helpers). */
+/** Symmetric int8 with `scales[scaleOf(i)]` for the flat index i. */
 function quantize(w: Float32Array, scaleOf: (i: number) => number, scales: Float32Array): Int8Array {
   return Int8Array.from(w, (v, i) => Math.max(-127, Math.min(127, Math.round(v / scales[scaleOf(i)]))));
 }
@@ -15,15 +16,21 @@ function scaleFor(max: number): number {
   return max > 0 ? max / 127 : 1;
 }
 
-/** One scale per index of the LAST axis (per output column of a [K, N] MatMul weight). */
-export function int8PerLastAxis(w: Float32Array, dims: number[]): { values: Int8Array; scales: Float32Array } {
-  const n = dims[dims.length - 1];
+/**
+ * One scale per index of `axis` (row-major `dims`): the last axis for a [K, N] MatMul weight (one
+ * per output column), axis 1 for an ONNX GRU weight [1, 3H, in] (one per gate unit).
+ */
+export function int8PerAxis(w: Float32Array, dims: number[], axis = dims.length - 1): { values: Int8Array; scales: Float32Array } {
+  const n = dims[axis];
+  const stride = dims.slice(axis + 1).reduce((a, b) => a * b, 1);
+  const scaleOf = (i: number) => Math.floor(i / stride) % n;
   const max = new Float32Array(n);
   w.forEach((v, i) => {
-    max[i % n] = Math.max(max[i % n], Math.abs(v));
+    const j = scaleOf(i);
+    max[j] = Math.max(max[j], Math.abs(v));
   });
   const scales = max.map(scaleFor);
-  return { values: quantize(w, (i) => i % n, scales), scales };
+  return { values: quantize(w, scaleOf, scales), scales };
 }
 
 /** One scale per ROW of a [rows, width] table (embedding rows differ in norm by orders of magnitude). */

@@ -18,7 +18,7 @@ export function int8MatMulConst(g: GraphBuilder, x: string, w: Float32Array, k: 
   const wq = Int8Array.from(w, (v, idx) => Math.max(-127, Math.min(127, Math.round(v / scales[idx % n]))));
   const [xq, xScale, xZero] = g.opOutputs('DynamicQuantizeLinear', [x], 3, {}, `${name}_xq`);
   const acc = g.op('MatMulInteger', [xq, g.int8(`${name}.q`, wq, [k, n]), xZero, g.int8(`${name}.zero`, new Int8Array(n), [n])], {}, `${name}_acc`); // int32
-  const scale = g.op('Mul', [xScale, g.weight(`${name}.scale`, scales, [n])], {}, `${name}_scale`); // [N]
+  const scale = g.op('Mul', [xScale, g.float32(`${name}.scale`, scales, [n])], {}, `${name}_scale`); // [N]
   return g.op('Mul', [g.op('Cast', [acc], { to: 1 }), scale], {}, `${name}_y`);
 }
 

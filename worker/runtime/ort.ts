@@ -62,28 +62,30 @@ let runtimeStart: Promise<{ started: true } | { started: false; error: string }>
  * Starts ORT before any request: instantiates the wasm, runs OrtInit, and loads and runs once each
  * start graph (startGraphs.ts: tiny untrained DIN and DIEN built by the same exporters as the
  * shipped models, int8 paths included). Most of a cold request's cost is V8 compiling, on first
- * use, the parts of ORT's 14 MB wasm that session creation and the kernels need; running graphs of
- * the same shape of code compiles them here. worker/index.ts calls this at module scope, so the
- * work happens when the isolate starts (start-up is budgeted apart from requests, and Cloudflare
- * begins it during the TLS handshake) instead of inside the first request; docs/benchmarks.md has
- * the figures. Everything here is synchronous wasm work chained by promises, so it completes
- * during the module's evaluation although workerd allows no I/O there. A failure is only logged:
- * the first real model load then starts ORT itself and reports any real problem.
+ * use, the parts of ORT's 14 MB wasm that session creation and the kernels need; running graphs
+ * made of the same operators compiles them here. With `ORT_START = "isolate"`, worker/index.ts
+ * calls this at module scope, so the work happens when the isolate starts instead of inside the
+ * first request; docs/worker.md has the figures and the start-up budget it costs. Everything here
+ * is synchronous wasm work chained by promises, so it completes during the module's evaluation
+ * although workerd allows no I/O there. The result is returned and a failure logged; ORT keeps a
+ * failed start for the isolate's life, so model loads would then fail too, and say why (503).
  */
 export function startOrtRuntime(): Promise<{ started: true } | { started: false; error: string }> {
   runtimeStart ??= (async () => {
     try {
       for (const base64 of Object.values(START_GRAPHS_BASE64)) {
-        const bytes = Uint8Array.from(atob(base64), (ch) => ch.charCodeAt(0));
-        const session = await createOrtScoringSession(bytes);
-        const ids = (n: number, first: number) => Int32Array.from({ length: n }, (_, i) => first + i); // inside the graphs' 128-item vocabulary
-        await session.score({ historyItems: ids(8, 2), historyCategories: ids(8, 1).fill(1), candidateItems: ids(8, 20), candidateCategories: ids(8, 1).fill(2) }, { attention: true });
-        await session.release();
+        const session = await createOrtScoringSession(Uint8Array.from(atob(base64), (ch) => ch.charCodeAt(0)));
+        try {
+          const ids = (n: number, first: number) => Int32Array.from({ length: n }, (_, i) => first + i); // inside the graphs' 128-item vocabulary
+          await session.score({ historyItems: ids(8, 2), historyCategories: ids(8, 1).fill(1), candidateItems: ids(8, 20), candidateCategories: ids(8, 1).fill(2) }, { attention: true });
+        } finally {
+          await session.release();
+        }
       }
       return { started: true };
     } catch (err) {
       const error = err instanceof Error ? err.message : String(err);
-      console.warn(`[ort] start at isolate start failed (the first model load will retry): ${error}`);
+      console.warn(`[ort] start before the first request failed: ${error}`);
       return { started: false, error };
     }
   })();
