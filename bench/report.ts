@@ -110,8 +110,8 @@ export function renderEndToEnd(e: EndToEndResults, compute?: { wasmP50Ms: number
   const memory = table(
     ['figure', 'value', 'reference'],
     [
-      ['cold: first POST /v1/score (fresh wrangler dev, shipped ORT_START = first-request)', `${ms(e.coldMs)} ms`, `registry model load ${e.modelLoadMs === null ? 'n/a' : `${ms(e.modelLoadMs)} ms`}; warm p50 ${ms(e.load[0]?.p50Ms ?? NaN)} ms`],
-      ['cold with ORT_START = isolate (ORT started at isolate start; costs start-up CPU, docs/worker.md)', `${ms(e.coldOrtAtIsolateStartMs)} ms`, `${(e.coldOrtAtIsolateStartMs / e.coldMs).toFixed(2)}× the shipped setting's`],
+      ['cold: first POST /v1/score, fresh wrangler dev, shipped ORT_START = first-request (median)', `${ms(e.coldMs)} ms`, `samples ${e.cold.firstRequest.map(ms).join(', ')} ms; the main instance's registry model load ${e.modelLoadMs === null ? 'n/a' : `${ms(e.modelLoadMs)} ms`}; warm p50 ${ms(e.load[0]?.p50Ms ?? NaN)} ms`],
+      ['cold with ORT_START = isolate (ORT started at isolate start; costs start-up CPU, docs/worker.md) (median)', `${ms(e.coldOrtAtIsolateStartMs)} ms`, `samples ${e.cold.isolate.map(ms).join(', ')} ms; ${(e.coldOrtAtIsolateStartMs / e.coldMs).toFixed(2)}× the shipped setting's`],
       ['workerd RSS before the first request', mib(m.rssBeforeFirstBytes), '—'],
       ['workerd RSS after the first request', mib(m.rssAfterFirstBytes), `+${mib(m.rssAfterFirstBytes - m.rssBeforeFirstBytes)}`],
       ['workerd RSS after the load', mib(m.rssAfterLoadBytes), `+${mib(m.rssAddedBytes)} over before the first request`],
