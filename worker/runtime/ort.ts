@@ -76,8 +76,10 @@ export function startOrtRuntime(): Promise<{ started: true } | { started: false;
       for (const base64 of Object.values(START_GRAPHS_BASE64)) {
         const session = await createOrtScoringSession(Uint8Array.from(atob(base64), (ch) => ch.charCodeAt(0)));
         try {
-          const ids = (n: number, first: number) => Int32Array.from({ length: n }, (_, i) => first + i); // inside the graphs' 128-item vocabulary
-          await session.score({ historyItems: ids(8, 2), historyCategories: ids(8, 1).fill(1), candidateItems: ids(8, 20), candidateCategories: ids(8, 1).fill(2) }, { attention: true });
+          // 8 behaviours, 8 candidates, inside the graphs' 128-item, 4-category vocabularies.
+          const items = (first: number) => Int32Array.from({ length: 8 }, (_, i) => first + i);
+          const category = (c: number) => new Int32Array(8).fill(c);
+          await session.score({ historyItems: items(2), historyCategories: category(1), candidateItems: items(20), candidateCategories: category(2) }, { attention: true });
         } finally {
           await session.release();
         }
