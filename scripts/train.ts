@@ -1,16 +1,20 @@
 /**
- * Train one model and (optionally) export it.
+ * Train one model on any data source and (optionally) export it.
  *
- *   npm run train -- --model din --protocol next --epochs 4 --seed 1 --out models/din-movielens
+ *   npm run train -- --model din --epochs 4 --seed 1 --out models/din-movielens      (vendored MovieLens)
+ *   npm run train -- --data path/to/csvs --out models/din-shop                        (Personalize layout)
+ *   npm run train -- --source amazon --data reviews_Electronics_5.json.gz --protocol din
  *
- * Without --out only metrics are printed (and written to --results if given).
+ * Without --out only metrics are printed (and written to --results if given). The data options
+ * (docs/data-sources.md): --source, --data, --config (default <data>/dataset.json), --category.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { MODEL_TYPES, type ModelType } from '../contract/manifest.js';
-import { readMovieLens } from '../model-export/data/movielens.js';
 import { PROTOCOLS, type Protocol } from '../model-export/samples/protocols.js';
+import { SOURCE_NAMES } from '../model-export/sources/datasetConfig.js';
+import { loadDataset, resolveDatasetConfig, SOURCES } from '../model-export/sources/registry.js';
 import { selectBackend, BACKEND_PREFERENCE, type BackendName } from '../model-export/train/backend.js';
 import { DEFAULT_RUN, trainRun } from '../model-export/train/run.js';
 import { buildGraph, exportModel } from '../model-export/onnx/exportModel.js';
@@ -21,13 +25,17 @@ const { values: a } = (() => {
     return parseArgs({
       options: {
         model: { type: 'string', default: 'din' },
-        protocol: { type: 'string', default: 'next' },
+        protocol: { type: 'string' },
+        source: { type: 'string' },
+        config: { type: 'string' },
+        category: { type: 'string' },
+        'dataset-name': { type: 'string' },
         seed: { type: 'string', default: '1' },
         epochs: { type: 'string', default: String(DEFAULT_RUN.epochs) },
         'batch-size': { type: 'string', default: String(DEFAULT_RUN.batchSize) },
         lr: { type: 'string', default: String(DEFAULT_RUN.learningRate) },
-        'max-history': { type: 'string', default: String(DEFAULT_RUN.maxHistory) },
-        'min-item-count': { type: 'string', default: String(DEFAULT_RUN.minItemCount) },
+        'max-history': { type: 'string' },
+        'min-item-count': { type: 'string' },
         'embedding-dim': { type: 'string', default: String(DEFAULT_RUN.embeddingDim) },
         activation: { type: 'string' },
         'aux-weight': { type: 'string' },
@@ -48,9 +56,11 @@ const { values: a } = (() => {
 })();
 
 if (a.help) {
-  console.log(`usage: npm run train -- [--model ${MODEL_TYPES.join('|')}] [--protocol ${PROTOCOLS.join('|')}] [--seed N] [--epochs N]
+  console.log(`usage: npm run train -- [--model ${MODEL_TYPES.join('|')}] [--seed N] [--epochs N]
+  data: [--source ${SOURCE_NAMES.join('|')}] [--data dir|file] [--config dataset.json] [--protocol ${PROTOCOLS.join('|')}] [--category COLUMN] [--dataset-name NAME]
+${Object.values(SOURCES).map((src) => `    ${src.name}: ${src.dataHelp}; protocols ${src.protocols.join(', ')} (default ${src.defaultProtocol})`).join('\n')}
   [--batch-size N] [--lr X] [--max-history H] [--min-item-count N] [--embedding-dim D] [--activation dice|prelu] [--aux-weight α (dien)] [--l2 λ (mini-batch aware L2, paper: 0.01)] [--quantize int8 (int8 weights in the export; DIN also int8 attention products)]
-  [--backend ${BACKEND_PREFERENCE.join('|')}] [--data dir] [--out models/<name>] [--name <name>] [--results file.json]`);
+  [--backend ${BACKEND_PREFERENCE.join('|')}] [--out models/<name>] [--name <model name, default <model>-<dataset name>>] [--results file.json]`);
   process.exit(0);
 }
 
@@ -74,19 +84,33 @@ function oneOf<T extends string>(name: string, v: string | undefined, allowed: r
   return v as T;
 }
 
+if (a.protocol !== undefined) oneOf<Protocol>('protocol', a.protocol, PROTOCOLS);
+const dataset = await (async () => {
+  try {
+    const datasetConfig = resolveDatasetConfig({ source: a.source, data: a.data, config: a.config, name: a['dataset-name'], protocol: a.protocol, category: a.category });
+    return await loadDataset(datasetConfig, { progress: process.stderr.isTTY === true });
+  } catch (err) {
+    console.error(`train: ${err instanceof Error ? err.message : String(err)}`);
+    process.exit(1);
+  }
+})();
+console.error(`data: ${dataset.source} ${dataset.config.data} → ${dataset.log.timelines.size} users, protocol ${dataset.protocol}, split ${JSON.stringify(dataset.config.split)}${dataset.droppedUsers ? `, ${dataset.droppedUsers} users with too few behaviours dropped` : ''}`);
+console.error(`data stats: ${JSON.stringify(dataset.stats)}`);
+
 const config = {
   model: oneOf<ModelType>('model', a.model, MODEL_TYPES),
-  protocol: oneOf<Protocol>('protocol', a.protocol, PROTOCOLS),
+  protocol: dataset.protocol,
   seed: int('seed', a.seed, 0),
   epochs: int('epochs', a.epochs),
   batchSize: int('batch-size', a['batch-size']),
   learningRate: positive('lr', a.lr),
-  maxHistory: int('max-history', a['max-history']),
-  minItemCount: int('min-item-count', a['min-item-count']),
+  maxHistory: a['max-history'] !== undefined ? int('max-history', a['max-history']) : (dataset.prepare.maxHistory ?? DEFAULT_RUN.maxHistory),
+  minItemCount: a['min-item-count'] !== undefined ? int('min-item-count', a['min-item-count']) : (dataset.prepare.minItemCount ?? DEFAULT_RUN.minItemCount),
   embeddingDim: int('embedding-dim', a['embedding-dim']),
   ...(a.activation ? { activation: oneOf('activation', a.activation, ['dice', 'prelu'] as const) } : {}),
   ...(a['aux-weight'] !== undefined ? { auxWeight: a['aux-weight'] === '0' ? 0 : positive('aux-weight', a['aux-weight']) } : {}),
   ...(a.l2 !== undefined ? { l2: positive('l2', a.l2) } : {}),
+  ...(dataset.source !== 'movielens' || a.data !== undefined ? { dataset: `${dataset.source}:${dataset.name}` } : {}),
 };
 
 const quantize = a.quantize !== undefined ? oneOf('quantize', a.quantize, ['int8'] as const) : undefined;
@@ -94,8 +118,7 @@ if (quantize && config.model === 'lr') fail('--quantize int8 is implemented for 
 if (quantize && !a.out) fail('--quantize applies to the export: give --out');
 
 const backend = await selectBackend(a.backend ? oneOf<BackendName>('backend', a.backend, BACKEND_PREFERENCE) : undefined);
-const log = a.data ? readMovieLens(a.data) : readMovieLens();
-const { result, model, data } = await trainRun(log, config, backend);
+const { result, model, data } = await trainRun(dataset, config, backend);
 const last = result.epochs[result.epochs.length - 1];
 console.log(JSON.stringify({ model: config.model, protocol: config.protocol, seed: config.seed, auc: last.auc, gauc: last.gauc, logloss: last.logloss, samplesPerSecond: last.samplesPerSecond }));
 if (a.results) {
@@ -103,12 +126,12 @@ if (a.results) {
   writeFileSync(a.results, JSON.stringify(result, null, 2) + '\n');
 }
 if (a.out) {
-  const name = a.name ?? `${config.model}-movielens`;
+  const name = a.name ?? `${config.model}-${dataset.name}`;
   const manifest = await exportModel(model, data.contract, {
     dir: a.out,
     name,
     metrics: { auc: last.auc, gauc: last.gauc, logloss: last.logloss },
-    training: { ...config, backend, source: log.source, trainSamples: result.trainSamples, testSamples: result.testSamples, samplesPerSecond: last.samplesPerSecond },
+    training: { ...config, backend, source: dataset.log.source, dataset: { ...dataset.config, data: relative(process.cwd(), dataset.config.data) || '.' }, trainSamples: result.trainSamples, testSamples: result.testSamples, samplesPerSecond: last.samplesPerSecond },
     ...(quantize ? { quantize } : {}),
     // The artifact's own test-split metrics (onnxruntime-node); for an int8 export also the float32
     // graph's, so the manifest records what the int8 weights cost.

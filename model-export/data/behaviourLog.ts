@@ -11,6 +11,12 @@ export interface Behaviour {
   time: number;
   /** Explicit feedback where the source has it (MovieLens rating), else undefined. */
   value?: number;
+  /**
+   * Items shown together with this behaviour (an impression log's IMPRESSION column), including
+   * the item itself; absent when the source has no impressions. The `next` protocol takes its
+   * negatives from the shown-but-not-clicked ones (the DIN paper's setting).
+   */
+  shown?: readonly string[];
 }
 
 export interface BehaviourLog {

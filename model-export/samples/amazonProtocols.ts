@@ -19,7 +19,7 @@ import { createHash } from 'node:crypto';
 import seedrandom from 'seedrandom';
 import type { Behaviour, BehaviourLog } from '../data/behaviourLog.js';
 import { itemPool, unseenSampler } from './negativeSampler.js';
-import { nextSamples } from './protocols.js';
+import { sampleStream } from './protocols.js';
 import type { Sample, UserSplit } from './sample.js';
 
 export interface SplitSamples {
@@ -37,13 +37,19 @@ export interface DinProtocolOptions {
  * The DIN protocol: the `next` protocol's pairs (same negative sampler, random stream
  * `next:<seed>:din`), split by position — the last review of each user is the test pair.
  */
-export function dinSamples(log: BehaviourLog, { seed, negativePool }: DinProtocolOptions): SplitSamples {
-  const out: SplitSamples = { train: [], test: [] };
-  for (const s of nextSamples(log, { seed, negativePool: negativePool ?? itemPool(log), stream: 'din' })) {
+export function dinSamples(log: BehaviourLog, options: DinProtocolOptions): SplitSamples {
+  return { train: [...dinSampleStream(log, options, 'train')], test: [...dinSampleStream(log, options, 'test')] };
+}
+
+/**
+ * One split of the DIN protocol, generated lazily. Both splits replay the same random stream and
+ * keep their own positions, so each gets exactly the samples `dinSamples` puts in it.
+ */
+export function* dinSampleStream(log: BehaviourLog, { seed, negativePool }: DinProtocolOptions, split: 'train' | 'test'): Generator<Sample> {
+  for (const s of sampleStream(log, 'next', { seed, negativePool: negativePool ?? itemPool(log), stream: 'din' })) {
     const last = log.timelines.get(s.user)!.length - 1;
-    (s.position === last ? out.test : out.train).push(s);
+    if ((s.position === last) === (split === 'test')) yield s;
   }
-  return out;
 }
 
 /** DIEN's history length (its training script's `maxlen`). */

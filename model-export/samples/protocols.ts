@@ -3,16 +3,29 @@
  * - `rating` — the DIN paper's MovieLens protocol: every behaviour after a user's first is a
  *   sample; candidate = that item, label = rating ≥ 4.
  * - `next` — the DIN paper's Amazon protocol: every behaviour after the first gives a positive
- *   (the item) and one negative (an item the user never touched, uniform over the negative pool,
- *   see negativeSampler.ts), both with the same history.
+ *   (the item) and negatives with the same history: the items shown with it but not clicked when
+ *   the behaviour carries an impression (the DIN paper's impression logs), else one item the user
+ *   never touched, uniform over the negative pool (negativeSampler.ts).
+ * - `din`, `dien` — the Amazon protocols of the two papers, which bring their own splits
+ *   (amazonProtocols.ts); train/pipeline.ts dispatches them.
+ *
+ * Samples are generated lazily (`sampleStream`): a run over 10⁷ behaviours never holds 2·10⁷
+ * sample objects, EncodedDataset packs them into typed arrays as they come.
  */
 import seedrandom from 'seedrandom';
-import type { BehaviourLog } from '../data/behaviourLog.js';
+import type { Behaviour, BehaviourLog } from '../data/behaviourLog.js';
 import { itemPool, unseenSampler } from './negativeSampler.js';
 import type { Sample } from './sample.js';
 
-export const PROTOCOLS = ['rating', 'next'] as const;
+/** Protocols that give samples per timeline position (any split applies). */
+export const POSITION_PROTOCOLS = ['rating', 'next'] as const;
+export type PositionProtocol = (typeof POSITION_PROTOCOLS)[number];
+/** Every protocol a training run can name. */
+export const PROTOCOLS = [...POSITION_PROTOCOLS, 'din', 'dien'] as const;
 export type Protocol = (typeof PROTOCOLS)[number];
+
+/** Impression negatives per positive when the config does not say (docs/data-sources.md). */
+export const DEFAULT_MAX_IMPRESSION_NEGATIVES = 10;
 
 export interface ProtocolOptions {
   seed: number;
@@ -22,33 +35,71 @@ export interface ProtocolOptions {
   stream?: string;
   /** `rating`: label threshold (default 4). */
   positiveRating?: number;
+  /** Only positions whose behaviour passes give samples (a time split's test window); default all. */
+  includePosition?: (b: Behaviour) => boolean;
+  /** `next`: at most this many shown-but-not-clicked negatives per positive (default 10). */
+  maxImpressionNegatives?: number;
 }
 
-export function buildSamples(log: BehaviourLog, protocol: Protocol, options: ProtocolOptions): Sample[] {
-  return protocol === 'rating' ? ratingSamples(log, options) : nextSamples(log, options);
+export function sampleStream(log: BehaviourLog, protocol: PositionProtocol, options: ProtocolOptions): Generator<Sample> {
+  return protocol === 'rating' ? ratingSampleStream(log, options) : nextSampleStream(log, options);
 }
 
-export function ratingSamples(log: BehaviourLog, { positiveRating = 4 }: ProtocolOptions): Sample[] {
-  const out: Sample[] = [];
+/** The protocol's samples as an array (tests, small logs). */
+export function buildSamples(log: BehaviourLog, protocol: PositionProtocol, options: ProtocolOptions): Sample[] {
+  return [...sampleStream(log, protocol, options)];
+}
+
+export function ratingSamples(log: BehaviourLog, options: ProtocolOptions): Sample[] {
+  return [...ratingSampleStream(log, options)];
+}
+
+export function nextSamples(log: BehaviourLog, options: ProtocolOptions): Sample[] {
+  return [...nextSampleStream(log, options)];
+}
+
+function* ratingSampleStream(log: BehaviourLog, { positiveRating = 4, includePosition }: ProtocolOptions): Generator<Sample> {
   for (const [user, timeline] of log.timelines) {
     for (let t = 1; t < timeline.length; t++) {
+      if (includePosition && !includePosition(timeline[t])) continue;
       const value = timeline[t].value;
-      if (value === undefined) throw new Error(`rating protocol needs explicit ratings (user ${user})`);
-      out.push({ user, position: t, candidate: timeline[t].item, label: value >= positiveRating ? 1 : 0 });
+      if (value === undefined) throw new Error(`the rating protocol needs explicit values (EVENT_VALUE, a rating): user ${user} has a behaviour without one`);
+      yield { user, position: t, candidate: timeline[t].item, label: value >= positiveRating ? 1 : 0 };
     }
   }
-  return out;
 }
 
-export function nextSamples(log: BehaviourLog, { seed, negativePool, stream = '' }: ProtocolOptions): Sample[] {
-  const draw = unseenSampler(seedrandom(`next:${seed}${stream ? `:${stream}` : ''}`), negativePool ?? itemPool(log));
-  const out: Sample[] = [];
+function* nextSampleStream(log: BehaviourLog, o: ProtocolOptions): Generator<Sample> {
+  const draw = unseenSampler(seedrandom(`next:${o.seed}${o.stream ? `:${o.stream}` : ''}`), o.negativePool ?? itemPool(log));
+  const maxShown = o.maxImpressionNegatives ?? DEFAULT_MAX_IMPRESSION_NEGATIVES;
   for (const [user, timeline] of log.timelines) {
     const seen = new Set(timeline.map((b) => b.item));
     for (let t = 1; t < timeline.length; t++) {
-      out.push({ user, position: t, candidate: timeline[t].item, label: 1 });
-      out.push({ user, position: t, candidate: draw(seen, user), label: 0 });
+      const b = timeline[t];
+      if (o.includePosition && !o.includePosition(b)) continue;
+      yield { user, position: t, candidate: b.item, label: 1 };
+      if (b.shown) yield* impressionNegatives(user, timeline, t, maxShown);
+      else yield { user, position: t, candidate: draw(seen, user), label: 0 };
     }
   }
-  return out;
+}
+
+/**
+ * Shown but not clicked: the impression's items other than those the user clicked at the same
+ * moment (several clicks on one impression are several rows with one timestamp), each once, in
+ * the order shown, at most `max`.
+ */
+function* impressionNegatives(user: string, timeline: readonly Behaviour[], t: number, max: number): Generator<Sample> {
+  const { time, shown } = timeline[t];
+  const clicked = new Set<string>();
+  for (let i = t; i >= 0 && timeline[i].time === time; i--) clicked.add(timeline[i].item);
+  for (let i = t + 1; i < timeline.length && timeline[i].time === time; i++) clicked.add(timeline[i].item);
+  let n = 0;
+  for (const item of shown!) {
+    if (n >= max) return;
+    if (clicked.has(item)) continue;
+    clicked.add(item); // each shown item once
+    n++;
+    yield { user, position: t, candidate: item, label: 0 };
+  }
 }

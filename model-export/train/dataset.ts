@@ -6,7 +6,7 @@
  * position into [B, H] right-padded arrays — the contract's 'full' width.
  */
 import { createHash } from 'node:crypto';
-import { OOV_INDEX, type FeatureContract } from '../../contract/featureContract.js';
+import { OOV_INDEX, PAD_INDEX, type FeatureContract } from '../../contract/featureContract.js';
 import type { BehaviourLog } from '../data/behaviourLog.js';
 import type { Sample } from '../samples/sample.js';
 
@@ -54,55 +54,70 @@ export class EncodedDataset {
   readonly labels: Float32Array;
   readonly userIds: string[];
 
-  /** `negatives`: per user, one sampled non-clicked item per timeline behaviour (negativeSequences). */
-  constructor(log: BehaviourLog, samples: readonly Sample[], contract: FeatureContract, negatives?: ReadonlyMap<string, string[]>) {
+  /**
+   * `samples` may be a generator: they are packed into typed arrays as they come, and each user's
+   * timeline is encoded once, when its first sample arrives. `negatives`: per user, one sampled
+   * non-clicked item per timeline behaviour (negativeSequences).
+   */
+  constructor(log: BehaviourLog, samples: Iterable<Sample>, contract: FeatureContract, negatives?: ReadonlyMap<string, string[]>) {
     this.maxHistory = contract.maxHistory;
     const hints = new Map<string, string | undefined>();
     const encode = (item: string) => {
       if (!hints.has(item)) hints.set(item, trainingHint(log, contract, item));
       return contract.encode({ item, category: hints.get(item) });
     };
-    const users = [...new Set(samples.map((s) => s.user))];
-    const userNumber = new Map(users.map((u, i) => [u, i]));
-    this.userIds = users;
-    const total = users.reduce((n, u) => n + log.timelines.get(u)!.length, 0);
-    this.seqItems = new Int32Array(total);
-    this.seqCategories = new Int32Array(total);
-    this.seqStart = new Int32Array(users.length + 1);
-    this.seqNegItems = new Int32Array(negatives ? total : 0);
-    this.seqNegCategories = new Int32Array(negatives ? total : 0);
-    let offset = 0;
-    users.forEach((u, i) => {
-      this.seqStart[i] = offset;
-      const neg = negatives?.get(u);
-      log.timelines.get(u)!.forEach((b, t) => {
+    const userNumber = new Map<string, number>();
+    this.userIds = [];
+    const seqItems = new Int32Column();
+    const seqCategories = new Int32Column();
+    const seqStart = new Int32Column();
+    const seqNegItems = new Int32Column();
+    const seqNegCategories = new Int32Column();
+    const sampleUser = new Int32Column();
+    const samplePosition = new Int32Column();
+    const candidateItems = new Int32Column();
+    const candidateCategories = new Int32Column();
+    const labels = new Int32Column();
+    const addUser = (user: string): number => {
+      const timeline = log.timelines.get(user);
+      if (!timeline) throw new Error(`a sample names user ${user}, who has no timeline in the log`);
+      const u = this.userIds.length;
+      this.userIds.push(user);
+      userNumber.set(user, u);
+      seqStart.push(seqItems.length);
+      const neg = negatives?.get(user);
+      timeline.forEach((b, t) => {
         const e = encode(b.item);
-        this.seqItems[offset] = e.item;
-        this.seqCategories[offset] = e.category;
-        if (neg) {
-          const n = encode(neg[t]);
-          this.seqNegItems[offset] = n.item;
-          this.seqNegCategories[offset] = n.category;
+        seqItems.push(e.item);
+        seqCategories.push(e.category);
+        if (negatives) {
+          const n = neg ? encode(neg[t]) : { item: PAD_INDEX, category: PAD_INDEX };
+          seqNegItems.push(n.item);
+          seqNegCategories.push(n.category);
         }
-        offset++;
       });
-    });
-    this.seqStart[users.length] = offset;
-
-    this.size = samples.length;
-    this.sampleUser = new Int32Array(this.size);
-    this.samplePosition = new Int32Array(this.size);
-    this.candidateItems = new Int32Array(this.size);
-    this.candidateCategories = new Int32Array(this.size);
-    this.labels = new Float32Array(this.size);
-    samples.forEach((s, i) => {
-      this.sampleUser[i] = userNumber.get(s.user)!;
-      this.samplePosition[i] = s.position;
+      return u;
+    };
+    for (const s of samples) {
+      sampleUser.push(userNumber.get(s.user) ?? addUser(s.user));
+      samplePosition.push(s.position);
       const e = encode(s.candidate);
-      this.candidateItems[i] = e.item;
-      this.candidateCategories[i] = e.category;
-      this.labels[i] = s.label;
-    });
+      candidateItems.push(e.item);
+      candidateCategories.push(e.category);
+      labels.push(s.label);
+    }
+    seqStart.push(seqItems.length);
+    this.seqItems = seqItems.done();
+    this.seqCategories = seqCategories.done();
+    this.seqStart = seqStart.done();
+    this.seqNegItems = seqNegItems.done();
+    this.seqNegCategories = seqNegCategories.done();
+    this.size = sampleUser.length;
+    this.sampleUser = sampleUser.done();
+    this.samplePosition = samplePosition.done();
+    this.candidateItems = candidateItems.done();
+    this.candidateCategories = candidateCategories.done();
+    this.labels = Float32Array.from(labels.done());
   }
 
   /** Assemble the samples at `indices` into one batch. */
@@ -148,5 +163,26 @@ export class EncodedDataset {
     let s = 0;
     for (let i = 0; i < this.size; i++) s += this.labels[i];
     return s / this.size;
+  }
+}
+
+/** An Int32Array that grows by doubling; `done()` returns the filled part (copied to its exact size). */
+class Int32Column {
+  private data = new Int32Array(1024);
+  length = 0;
+
+  push(value: number): void {
+    if (this.length === this.data.length) {
+      const grown = new Int32Array(this.data.length * 2);
+      grown.set(this.data);
+      this.data = grown;
+    }
+    this.data[this.length++] = value;
+  }
+
+  done(): Int32Array {
+    const out = this.data.slice(0, this.length);
+    this.data = new Int32Array(0);
+    return out;
   }
 }

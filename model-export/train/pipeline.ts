@@ -1,12 +1,16 @@
 /**
  * data → samples → contract → encoded datasets: everything a training run needs before the fit.
- * Shared by the train CLI, the experiment runner and the tests.
+ * Shared by the train CLI, the experiment runner, the benches and the tests.
+ *
+ * Samples stream from the protocol straight into EncodedDataset's typed arrays: memory grows with
+ * the behaviours, not with behaviours × H, and no array of sample objects is ever built.
  */
 import { buildFeatureContract, type FeatureContract } from '../../contract/featureContract.js';
-import type { BehaviourLog } from '../data/behaviourLog.js';
-import { buildSamples, type Protocol } from '../samples/protocols.js';
+import type { Behaviour, BehaviourLog } from '../data/behaviourLog.js';
+import { dienSamples, dinSampleStream } from '../samples/amazonProtocols.js';
 import { itemPool } from '../samples/negativeSampler.js';
 import { negativeSequences } from '../samples/negativeSequences.js';
+import { sampleStream, type Protocol } from '../samples/protocols.js';
 import { moduloFiveSplit, type UserSplit } from '../samples/sample.js';
 import { EncodedDataset } from './dataset.js';
 
@@ -16,37 +20,110 @@ export interface PreparedData {
   test: EncodedDataset;
 }
 
+/**
+ * How `rating` and `next` samples are split (`din` and `dien` bring their own):
+ * - by user: every sample of a test user is a test sample;
+ * - by time: a behaviour at or after `cutoff` (Unix seconds) is a test sample, with its whole
+ *   history before it; the vocabulary and negatives see only behaviours before the cutoff — how a
+ *   model trained up to a day is evaluated on the days after.
+ */
+export type SampleSplit = { by: 'user'; test: UserSplit } | { by: 'time'; cutoff: number };
+
 export interface PrepareOptions {
   protocol: Protocol;
   seed: number;
   maxHistory: number;
   minItemCount: number;
-  split?: UserSplit;
+  /** Default: by user, moduloFiveSplit (the shipped MovieLens models). A bare UserSplit means by user. */
+  split?: SampleSplit | UserSplit;
   /** Derive DIEN's auxiliary-loss negative sequences (samples/negativeSequences.ts). */
   negativeSequences?: boolean;
+  /** `next` on impression logs: shown-but-not-clicked negatives per positive. */
+  maxImpressionNegatives?: number;
+  /** `rating`: label = value ≥ this (default 4). */
+  positiveRating?: number;
 }
 
 export function prepareData(log: BehaviourLog, o: PrepareOptions): PreparedData {
-  const split = o.split ?? moduloFiveSplit;
-  const trainLog = subLog(log, (user) => split(user) === 'train');
-  const testLog = subLog(log, (user) => split(user) === 'test');
+  switch (o.protocol) {
+    case 'din':
+      return prepareDin(log, o);
+    case 'dien':
+      return prepareDien(log, o);
+    default:
+      return preparePositions(log, o.protocol, o);
+  }
+}
+
+function preparePositions(log: BehaviourLog, protocol: 'rating' | 'next', o: PrepareOptions): PreparedData {
+  const split: SampleSplit = typeof o.split === 'function' ? { by: 'user', test: o.split } : (o.split ?? { by: 'user', test: moduloFiveSplit });
+  const common = { seed: o.seed, maxImpressionNegatives: o.maxImpressionNegatives, positiveRating: o.positiveRating };
+  // trainLog: what the model may learn from; testLog: the timelines test samples point into.
+  let trainLog: BehaviourLog;
+  let testLog: BehaviourLog;
+  let includeTest: ((b: Behaviour) => boolean) | undefined;
+  if (split.by === 'user') {
+    trainLog = subLog(log, (user) => split.test(user) === 'train');
+    testLog = subLog(log, (user) => split.test(user) === 'test');
+  } else {
+    const { cutoff } = split;
+    trainLog = { ...log, timelines: new Map() };
+    for (const [user, timeline] of log.timelines) {
+      const before = timeline.filter((b) => b.time < cutoff);
+      if (before.length > 0) trainLog.timelines.set(user, before);
+    }
+    testLog = log;
+    includeTest = (b) => b.time >= cutoff;
+  }
   // Negatives (protocol `next`, DIEN's auxiliary loss) come from the training catalogue only.
   const negativePool = itemPool(trainLog);
-  const trainSamples = buildSamples(trainLog, o.protocol, { seed: o.seed, negativePool, stream: 'train' });
-  const testSamples = buildSamples(testLog, o.protocol, { seed: o.seed, negativePool, stream: 'test' });
-  // The vocabulary sees only training users' behaviour: test-only items are OOV, as they would
-  // be for a served model meeting new items.
+  if (negativePool.length === 0) throw new Error('the training split has no behaviour: check the split and the event filters');
+  const contract = contractFrom(trainLog, log, o);
+  const negatives = o.negativeSequences ? negativeSequences(trainLog, o.seed, negativePool) : undefined;
+  return {
+    contract,
+    train: new EncodedDataset(trainLog, sampleStream(trainLog, protocol, { ...common, negativePool, stream: 'train' }), contract, negatives),
+    test: new EncodedDataset(testLog, sampleStream(testLog, protocol, { ...common, negativePool, stream: 'test', includePosition: includeTest }), contract),
+  };
+}
+
+/** DIN's protocol: a temporal split by position (each user's last behaviour is the test pair). */
+function prepareDin(log: BehaviourLog, o: PrepareOptions): PreparedData {
+  const negativePool = itemPool(log); // the script's item set: every item of the log
+  // The vocabulary sees what training sees: every behaviour but each user's last.
+  const trainView: BehaviourLog = { ...log, timelines: new Map([...log.timelines].map(([u, tl]) => [u, tl.slice(0, -1)])) };
+  const contract = contractFrom(trainView, log, o);
+  const negatives = o.negativeSequences ? negativeSequences(log, o.seed, negativePool) : undefined;
+  return {
+    contract,
+    train: new EncodedDataset(log, dinSampleStream(log, { seed: o.seed, negativePool }, 'train'), contract, negatives),
+    test: new EncodedDataset(log, dinSampleStream(log, { seed: o.seed, negativePool }, 'test'), contract),
+  };
+}
+
+/** DIEN's protocol: one pair per user (its last behaviour), users split 9:1, histories ≤ maxHistory. */
+function prepareDien(log: BehaviourLog, o: PrepareOptions): PreparedData {
+  const dien = dienSamples(log, { seed: o.seed, maxHistory: o.maxHistory });
+  const trainUsers = new Set(dien.train.map((s) => s.user));
+  const trainLog = subLog(dien.log, (user) => trainUsers.has(user));
+  const contract = contractFrom(trainLog, log, o);
+  return {
+    contract,
+    train: new EncodedDataset(dien.log, dien.train, contract, o.negativeSequences ? dien.negatives : undefined),
+    test: new EncodedDataset(dien.log, dien.test, contract),
+  };
+}
+
+/**
+ * The vocabulary sees only training behaviour: items only test samples touch are OOV, as they
+ * would be for a served model meeting new items.
+ */
+function contractFrom(trainLog: BehaviourLog, log: BehaviourLog, o: PrepareOptions): FeatureContract {
   const itemCounts = new Map<string, number>();
   for (const timeline of trainLog.timelines.values()) {
     for (const b of timeline) itemCounts.set(b.item, (itemCounts.get(b.item) ?? 0) + 1);
   }
-  const contract = buildFeatureContract(itemCounts, log.itemCategory, { maxHistory: o.maxHistory, minItemCount: o.minItemCount });
-  const negatives = o.negativeSequences ? negativeSequences(trainLog, o.seed, negativePool) : undefined;
-  return {
-    contract,
-    train: new EncodedDataset(trainLog, trainSamples, contract, negatives),
-    test: new EncodedDataset(testLog, testSamples, contract),
-  };
+  return buildFeatureContract(itemCounts, log.itemCategory, { maxHistory: o.maxHistory, minItemCount: o.minItemCount });
 }
 
 /** The users of `log` that `keep` accepts, sharing its item categories. */

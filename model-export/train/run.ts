@@ -1,5 +1,6 @@
 /** One training run: prepare data, fit, evaluate — shared by the train CLI and the experiment runner. */
 import type { BehaviourLog } from '../data/behaviourLog.js';
+import type { LoadedDataset } from '../sources/registry.js';
 import { createModel, defaultConfig } from '../models/index.js';
 import type { CtrModel, ModelConfig } from '../models/model.js';
 import type { Protocol } from '../samples/protocols.js';
@@ -26,6 +27,15 @@ export interface RunConfig {
   auxWeight?: number;
   /** λ of mini-batch aware L2 on the embedding tables (DIN eq. 6; the paper uses 0.01). Off when absent. */
   l2?: number;
+  /** Which data, when not the vendored MovieLens: `<source>:<name>` (stored runs are reused only for the same data). */
+  dataset?: string;
+}
+
+/** prepareData for a run: the dataset's options, then the run's (history length, seed, protocol). */
+export function prepareRun(input: BehaviourLog | LoadedDataset, config: RunConfig, negativeSequences = false): PreparedData {
+  const dataset = 'timelines' in input ? undefined : input;
+  const log = dataset ? dataset.log : (input as BehaviourLog);
+  return prepareData(log, { ...dataset?.prepare, ...config, negativeSequences });
 }
 
 export const DEFAULT_RUN: Omit<RunConfig, 'model' | 'protocol' | 'seed'> = {
@@ -47,15 +57,19 @@ export interface RunResult {
   seconds: number;
 }
 
+/**
+ * `input`: a log (split and protocol options from `config` and prepareData's defaults) or a
+ * dataset from sources/registry.ts, whose split, impression negatives and rating threshold apply.
+ */
 export async function trainRun(
-  log: BehaviourLog,
+  input: BehaviourLog | LoadedDataset,
   config: RunConfig,
   backend: string,
   showProgressBar = process.stderr.isTTY === true,
 ): Promise<{ result: RunResult; model: CtrModel; data: PreparedData }> {
   const started = performance.now();
   const withAux = config.model === 'dien' && (config.auxWeight ?? 1) > 0;
-  const data = prepareData(log, { ...config, negativeSequences: withAux });
+  const data = prepareRun(input, config, withAux);
   const modelConfig: ModelConfig = {
     ...defaultConfig(config.model, data.contract.itemCount, data.contract.categoryCount),
     embeddingDim: config.embeddingDim,

@@ -1,0 +1,123 @@
+/**
+ * Streaming CSV records with a header (RFC 4180: `,` separators, `"` quotes, `""` inside quotes),
+ * for the Personalize-layout reader. Files of 10⁷–10⁸ rows must stream, so records come off
+ * lineReader.ts one at a time (plain or gzip, progress on stderr, bounded line length).
+ *
+ * Why not csv-parse's stream for every line: measured here, it reads ≈ 0.5 M rows/s, and
+ * ≈ 0.27 M rows/s with the line numbers error reports need; interaction logs rarely quote
+ * anything. So a line without `"` is split on `,` directly (several M rows/s), and only a quoted
+ * record — possibly spanning lines — is handed to csv-parse. Both give the same fields.
+ */
+import { basename } from 'node:path';
+import { parse } from 'csv-parse/sync';
+import { MalformedLines, readLines } from './lineReader.js';
+
+export interface CsvRecord {
+  fields: string[];
+  /** 1-based line number where the record starts. */
+  line: number;
+}
+
+/** A quoted record may span lines; one longer than this many lines is malformed (an unclosed quote). */
+const MAX_RECORD_LINES = 1000;
+
+/**
+ * The records of a CSV file after its header line, which is returned separately (names trimmed,
+ * a BOM dropped). Blank lines are skipped; every other record is counted in `malformed`.
+ */
+export async function csvFile(
+  path: string,
+  malformed: MalformedLines,
+  options: { progress?: boolean } = {},
+): Promise<{ header: string[]; records: AsyncGenerator<CsvRecord> }> {
+  const lines = readLines(path, { progress: options.progress, label: `reading ${basename(path)}` })[Symbol.asyncIterator]();
+  let number = 0;
+  let header: string[] | undefined;
+  while (header === undefined) {
+    const next = await lines.next();
+    if (next.done) throw new Error(`${path}: the file is empty (a header line is required)`);
+    number++;
+    if (next.value.trim() !== '') header = splitQuoted(next.value).map((name) => name.trim());
+  }
+  async function* records(): AsyncGenerator<CsvRecord> {
+    try {
+      for (;;) {
+        const next = await lines.next();
+        if (next.done) return;
+        number++;
+        let text = next.value;
+        if (text.trim() === '') continue;
+        malformed.countLine();
+        const line = number;
+        if (!text.includes('"')) {
+          yield { fields: text.split(','), line };
+          continue;
+        }
+        // A quoted field may hold newlines: join lines until the quotes balance.
+        let joined = 1;
+        while (quoteCount(text) % 2 === 1 && joined < MAX_RECORD_LINES) {
+          const more = await lines.next();
+          if (more.done) break;
+          number++;
+          joined++;
+          text += '\n' + more.value;
+        }
+        let fields: string[];
+        try {
+          fields = splitQuoted(text);
+        } catch (err) {
+          malformed.record(line, `not valid CSV: ${(err as Error).message.split('\n')[0]}`);
+          continue;
+        }
+        yield { fields, line };
+      }
+    } finally {
+      await lines.return?.(undefined);
+    }
+  }
+  return { header, records: records() };
+}
+
+function quoteCount(text: string): number {
+  let n = 0;
+  for (let i = text.indexOf('"'); i !== -1; i = text.indexOf('"', i + 1)) n++;
+  return n;
+}
+
+/** One CSV record (which may contain quotes) as fields; throws on invalid quoting. */
+function splitQuoted(text: string): string[] {
+  if (!text.includes('"')) return text.split(',');
+  const rows = parse(text, { relax_column_count: true }) as string[][];
+  if (rows.length !== 1) throw new Error(`expected one record, got ${rows.length}`);
+  return rows[0];
+}
+
+/**
+ * Column positions by name, matched case-insensitively (Personalize exports write `USER_ID`, some
+ * warehouses `user_id`). `require` names the file and the column when one is missing.
+ */
+export class CsvColumns {
+  private readonly index = new Map<string, number>();
+
+  constructor(
+    readonly file: string,
+    readonly header: readonly string[],
+  ) {
+    header.forEach((name, i) => {
+      const key = name.toUpperCase();
+      if (this.index.has(key)) throw new Error(`${file}: column ${name} appears twice in the header`);
+      this.index.set(key, i);
+    });
+  }
+
+  /** Position of a column, or undefined when the header lacks it. */
+  find(name: string): number | undefined {
+    return this.index.get(name.toUpperCase());
+  }
+
+  require(name: string, why = 'required'): number {
+    const i = this.find(name);
+    if (i === undefined) throw new Error(`${this.file}: column ${name} is missing (${why}); the header has ${this.header.join(', ')}`);
+    return i;
+  }
+}

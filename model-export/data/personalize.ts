@@ -1,0 +1,284 @@
+/**
+ * Reader of Amazon Personalize's dataset layout — the CSV files teams already export from their
+ * warehouses — streamed, plain or gzip, header names case-insensitive (docs/data-sources.md):
+ *
+ * - `interactions.csv` (required): USER_ID, ITEM_ID, TIMESTAMP (Unix seconds); optional
+ *   EVENT_TYPE, EVENT_VALUE (number), IMPRESSION (pipe-separated ids shown with the event); any
+ *   other column is context metadata and is ignored here.
+ * - `items.csv` (optional): ITEM_ID + metadata. An item's category is the first value of the
+ *   `category` column, by default the first categorical column: not every value a number, and
+ *   at most half the values distinct (a title or a URL names items, it does not group them).
+ * - `users.csv` (optional): USER_ID + metadata; read for its counts and checked, not used yet.
+ *
+ * Rows are filtered by event type and value (`eventTypes`, `minEventValue`), grouped per user and
+ * sorted by (time, item): timestamps out of order are counted, never trusted. Malformed rows are
+ * counted with the first few as file:line examples; past `maxMalformedFraction` the read fails.
+ * Memory holds the kept behaviours and the vocabularies (ids interned), never a file.
+ */
+import { readdirSync, statSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+import { compareBehaviours, type Behaviour, type BehaviourLog } from './behaviourLog.js';
+import { CsvColumns, csvFile } from './csvRecords.js';
+import { createInterner, MalformedLines, type MalformedReport } from './lineReader.js';
+
+export interface PersonalizeReadOptions {
+  /** Directory holding interactions.csv (or .csv.gz), optionally items.csv and users.csv. */
+  dir: string;
+  /** Provenance written into manifests; default `personalize-<directory name>`. */
+  source?: string;
+  /** EVENT_TYPEs kept as behaviours; default every type (and every row when there is no EVENT_TYPE column). */
+  eventTypes?: readonly string[];
+  /** Keep only rows with EVENT_VALUE ≥ this (MovieLens-style "rating ≥ 4" positives). */
+  minEventValue?: number;
+  /** items.csv column holding the category; default the first categorical column. */
+  category?: string;
+  /** Read the IMPRESSION column when present (default true). */
+  impressions?: boolean;
+  /** Progress display on stderr (lineReader.ts); default true. */
+  progress?: boolean;
+  /** Share of malformed rows tolerated per file; default 1 %. */
+  maxMalformedFraction?: number;
+}
+
+export interface PersonalizeReadStats {
+  files: { interactions: string; items?: string; users?: string };
+  interactions: MalformedReport & {
+    /** Rows kept as behaviours. */
+    kept: number;
+    /** Well-formed rows per EVENT_TYPE (before filtering). */
+    eventTypes: Record<string, number>;
+    /** Rows dropped by `eventTypes` / `minEventValue` (no EVENT_VALUE counts as below). */
+    filteredByType: number;
+    filteredByValue: number;
+    /** Kept rows whose timestamp is earlier than the same user's previous kept row (sorted anyway). */
+    outOfOrder: number;
+    /** Kept rows with a non-empty IMPRESSION. */
+    withImpressions: number;
+  };
+  items?: MalformedReport & { categoryColumn?: string; categoryColumnGuessed: boolean };
+  users?: MalformedReport;
+  userCount: number;
+  itemCount: number;
+  categories: number;
+  /** Items of the kept behaviours without a category (not in items.csv, or an empty value). */
+  itemsWithoutCategory: number;
+}
+
+/** Unix seconds before 2286; a larger TIMESTAMP is almost surely milliseconds. */
+const MAX_SECONDS = 1e10;
+
+export async function readPersonalize(options: PersonalizeReadOptions): Promise<{ log: BehaviourLog; stats: PersonalizeReadStats }> {
+  const files = personalizeFiles(options.dir);
+  const intern = createInterner();
+  const interactions = await readInteractions(files.interactions, options, intern);
+  const items = files.items ? await readItemCategories(files.items, options, intern) : undefined;
+  if (options.category !== undefined && !files.items) {
+    throw new Error(`--category ${options.category} names an items.csv column, but ${options.dir} has no items.csv`);
+  }
+  const users = files.users ? await readUsers(files.users, options) : undefined;
+  const itemCategory = items?.itemCategory ?? new Map<string, string>();
+  const kept = new Set<string>();
+  for (const timeline of interactions.timelines.values()) for (const b of timeline) kept.add(b.item);
+  let itemsWithoutCategory = 0;
+  for (const item of kept) if (!itemCategory.has(item)) itemsWithoutCategory++;
+  const log: BehaviourLog = { timelines: interactions.timelines, itemCategory, source: options.source ?? `personalize-${slug(basename(resolve(options.dir)))}` };
+  return {
+    log,
+    stats: {
+      files,
+      interactions: interactions.report,
+      ...(items ? { items: items.report } : {}),
+      ...(users ? { users } : {}),
+      userCount: log.timelines.size,
+      itemCount: kept.size,
+      categories: new Set([...kept].map((i) => itemCategory.get(i)).filter((c) => c !== undefined)).size,
+      itemsWithoutCategory,
+    },
+  };
+}
+
+/** `My Shop (EU)` → `my-shop-eu`: a directory name as a model-name part. */
+export function slug(name: string): string {
+  const s = name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '');
+  return s === '' ? 'data' : s;
+}
+
+/** The layout's files in `dir` (names case-insensitive, `.csv` or `.csv.gz`). */
+export function personalizeFiles(dir: string): PersonalizeReadStats['files'] {
+  let names: string[];
+  try {
+    if (!statSync(dir).isDirectory()) throw new Error('not a directory');
+    names = readdirSync(dir);
+  } catch (err) {
+    throw new Error(`--data ${dir}: ${err instanceof Error ? err.message : String(err)} (expected a directory holding interactions.csv)`);
+  }
+  const find = (stem: string) => {
+    const matches = names.filter((n) => new RegExp(`^${stem}\\.csv(\\.gz)?$`, 'i').test(n));
+    if (matches.length > 1) throw new Error(`${dir}: both ${matches.join(' and ')}; keep one`);
+    return matches.length ? join(dir, matches[0]) : undefined;
+  };
+  const interactions = find('interactions');
+  if (!interactions) throw new Error(`${dir} has no interactions.csv (or interactions.csv.gz); the header needs USER_ID, ITEM_ID, TIMESTAMP`);
+  const items = find('items');
+  const users = find('users');
+  return { interactions, ...(items ? { items } : {}), ...(users ? { users } : {}) };
+}
+
+async function readInteractions(
+  path: string,
+  o: PersonalizeReadOptions,
+  intern: (id: string) => string,
+): Promise<{ timelines: Map<string, Behaviour[]>; report: PersonalizeReadStats['interactions'] }> {
+  const malformed = new MalformedLines(path, o.maxMalformedFraction);
+  const { header, records } = await csvFile(path, malformed, { progress: o.progress });
+  const columns = new CsvColumns(path, header);
+  const userAt = columns.require('USER_ID');
+  const itemAt = columns.require('ITEM_ID');
+  const timeAt = columns.require('TIMESTAMP');
+  const typeAt = columns.find('EVENT_TYPE');
+  const valueAt = columns.find('EVENT_VALUE');
+  const impressionAt = o.impressions === false ? undefined : columns.find('IMPRESSION');
+  if (o.eventTypes && typeAt === undefined) columns.require('EVENT_TYPE', `the dataset config keeps event types ${o.eventTypes.join(', ')}`);
+  if (o.minEventValue !== undefined && valueAt === undefined) columns.require('EVENT_VALUE', `the dataset config sets minEventValue ${o.minEventValue}`);
+  const keepTypes = o.eventTypes ? new Set(o.eventTypes) : undefined;
+  const width = header.length;
+
+  const timelines = new Map<string, Behaviour[]>();
+  const eventTypes: Record<string, number> = Object.create(null) as Record<string, number>;
+  let kept = 0;
+  let filteredByType = 0;
+  let filteredByValue = 0;
+  let outOfOrder = 0;
+  let withImpressions = 0;
+  for await (const { fields, line } of records) {
+    if (fields.length !== width) {
+      malformed.record(line, `expected ${width} fields (the header's), got ${fields.length}`);
+      continue;
+    }
+    const user = fields[userAt].trim();
+    const item = fields[itemAt].trim();
+    if (user === '' || item === '') {
+      malformed.record(line, user === '' ? 'USER_ID is empty' : 'ITEM_ID is empty');
+      continue;
+    }
+    const timeText = fields[timeAt].trim();
+    const time = Number(timeText);
+    if (timeText === '' || !Number.isFinite(time) || time < 0) {
+      malformed.record(line, `TIMESTAMP ${JSON.stringify(timeText)} is not Unix seconds`);
+      continue;
+    }
+    if (time > MAX_SECONDS) {
+      malformed.record(line, `TIMESTAMP ${timeText} is after the year 2286: milliseconds? The layout wants seconds`);
+      continue;
+    }
+    let value: number | undefined;
+    if (valueAt !== undefined) {
+      const text = fields[valueAt].trim();
+      if (text !== '') {
+        value = Number(text);
+        if (!Number.isFinite(value)) {
+          malformed.record(line, `EVENT_VALUE ${JSON.stringify(text)} is not a number`);
+          continue;
+        }
+      }
+    }
+    if (typeAt !== undefined) {
+      const type = fields[typeAt].trim();
+      eventTypes[type] = (eventTypes[type] ?? 0) + 1;
+      if (keepTypes && !keepTypes.has(type)) {
+        filteredByType++;
+        continue;
+      }
+    }
+    if (o.minEventValue !== undefined && !(value !== undefined && value >= o.minEventValue)) {
+      filteredByValue++;
+      continue;
+    }
+    const userId = intern(user);
+    let timeline = timelines.get(userId);
+    if (!timeline) timelines.set(userId, (timeline = []));
+    else if (timeline[timeline.length - 1].time > time) outOfOrder++;
+    const behaviour: Behaviour = { item: intern(item), time, value };
+    if (impressionAt !== undefined) {
+      const shown = fields[impressionAt].split('|').map((s) => s.trim()).filter((s) => s !== '');
+      if (shown.length > 0) {
+        behaviour.shown = shown.map(intern);
+        withImpressions++;
+      }
+    }
+    timeline.push(behaviour);
+    kept++;
+  }
+  const report = malformed.finish();
+  for (const timeline of timelines.values()) timeline.sort(compareBehaviours);
+  return { timelines, report: { ...report, kept, eventTypes: { ...eventTypes }, filteredByType, filteredByValue, outOfOrder, withImpressions } };
+}
+
+/** items.csv → each item's category: the first pipe-separated value of the category column. */
+async function readItemCategories(
+  path: string,
+  o: PersonalizeReadOptions,
+  intern: (id: string) => string,
+): Promise<{ itemCategory: Map<string, string>; report: NonNullable<PersonalizeReadStats['items']> }> {
+  const guessed = o.category === undefined;
+  const column = o.category ?? (await guessCategoryColumn(path, o));
+  const malformed = new MalformedLines(path, o.maxMalformedFraction);
+  const { header, records } = await csvFile(path, malformed, { progress: o.progress });
+  const columns = new CsvColumns(path, header);
+  const itemAt = columns.require('ITEM_ID');
+  const categoryAt = column === undefined ? undefined : columns.require(column, 'named by --category / the dataset config');
+  const itemCategory = new Map<string, string>();
+  for await (const { fields, line } of records) {
+    if (fields.length !== header.length) {
+      malformed.record(line, `expected ${header.length} fields (the header's), got ${fields.length}`);
+      continue;
+    }
+    const item = fields[itemAt].trim();
+    if (item === '') {
+      malformed.record(line, 'ITEM_ID is empty');
+      continue;
+    }
+    if (categoryAt === undefined || itemCategory.has(item)) continue; // the first row of an item wins
+    const category = firstValue(fields[categoryAt]);
+    if (category !== '') itemCategory.set(intern(item), intern(category));
+  }
+  const report = malformed.finish();
+  return { itemCategory, report: { ...report, ...(column !== undefined ? { categoryColumn: column } : {}), categoryColumnGuessed: guessed } };
+}
+
+const firstValue = (field: string) => field.split('|')[0].trim();
+
+/**
+ * The first categorical column of items.csv (header order, ITEM_ID skipped): some value is not a
+ * number, and its distinct values are at most half its non-empty rows — a column whose values
+ * rarely repeat (a title, a URL) names items rather than grouping them. Undefined when none
+ * qualifies (items then have no category: the OOV category).
+ */
+export async function guessCategoryColumn(path: string, o: Pick<PersonalizeReadOptions, 'progress'> = {}): Promise<string | undefined> {
+  // Malformed rows are the second pass's to report: tolerate them all here.
+  const { header, records } = await csvFile(path, new MalformedLines(path, 1), { progress: o.progress });
+  const itemAt = new CsvColumns(path, header).require('ITEM_ID');
+  const candidates = header.map((name, i) => ({ name, i, numeric: true, rows: 0, distinct: new Set<string>() })).filter((c) => c.i !== itemAt);
+  for await (const { fields } of records) {
+    if (fields.length !== header.length) continue;
+    for (const c of candidates) {
+      const value = firstValue(fields[c.i]);
+      if (value === '') continue;
+      c.rows++;
+      if (c.numeric && !Number.isFinite(Number(value))) c.numeric = false;
+      c.distinct.add(value);
+    }
+  }
+  return candidates.find((c) => !c.numeric && c.rows > 0 && c.distinct.size <= c.rows / 2)?.name;
+}
+
+async function readUsers(path: string, o: PersonalizeReadOptions): Promise<MalformedReport> {
+  const malformed = new MalformedLines(path, o.maxMalformedFraction);
+  const { header, records } = await csvFile(path, malformed, { progress: o.progress });
+  const userAt = new CsvColumns(path, header).require('USER_ID');
+  for await (const { fields, line } of records) {
+    if (fields.length !== header.length) malformed.record(line, `expected ${header.length} fields (the header's), got ${fields.length}`);
+    else if (fields[userAt].trim() === '') malformed.record(line, 'USER_ID is empty');
+  }
+  return malformed.finish();
+}

@@ -1,0 +1,18 @@
+/** MovieLens "latest" CSVs (ratings.csv + movies.csv); the vendored latest-small by default. */
+import { MOVIELENS_SMALL_DIR, readMovieLens } from '../data/movielens.js';
+import type { DataSource } from './dataSource.js';
+
+export const movielensSource: DataSource = {
+  name: 'movielens',
+  description: 'MovieLens ratings.csv + movies.csv (category = first genre); the vendored latest-small by default',
+  dataHelp: 'a directory holding ratings.csv and movies.csv',
+  defaultData: MOVIELENS_SMALL_DIR,
+  protocols: ['next', 'rating'],
+  defaultProtocol: 'next',
+  // The shipped models' split: numeric user id mod 5 == 0 → test.
+  defaultSplit: { by: 'user', testFraction: 0.2, assign: 'modulo' },
+  async read(data, config) {
+    const log = readMovieLens(data);
+    return { log, name: 'movielens', stats: { users: log.timelines.size }, positiveRating: config.positive?.minEventValue ?? 4 };
+  },
+};

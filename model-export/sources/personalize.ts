@@ -1,0 +1,30 @@
+/** Amazon Personalize's dataset layout: a team's own interactions.csv (+ items.csv, users.csv). */
+import { basename, resolve } from 'node:path';
+import { readPersonalize, slug } from '../data/personalize.js';
+import type { DataSource } from './dataSource.js';
+
+export const personalizeSource: DataSource = {
+  name: 'personalize',
+  description: "Amazon Personalize's CSV layout: interactions.csv (USER_ID, ITEM_ID, TIMESTAMP, …) + optional items.csv, users.csv",
+  dataHelp: 'a directory holding interactions.csv(.gz), optionally items.csv, users.csv and dataset.json',
+  protocols: ['next', 'rating'],
+  defaultProtocol: 'next',
+  defaultSplit: { by: 'user', testFraction: 0.2, assign: 'hash' },
+  async read(dir, config, { progress }) {
+    const rating = config.protocol === 'rating';
+    if (rating && config.positive?.minEventValue === undefined) {
+      throw new Error('the rating protocol labels a behaviour positive when EVENT_VALUE ≥ positive.minEventValue: set it in the dataset config');
+    }
+    const { log, stats } = await readPersonalize({
+      dir,
+      eventTypes: config.positive?.eventTypes,
+      // `next`: only positives are behaviours; `rating`: every event is one, labelled by the threshold.
+      minEventValue: rating ? undefined : config.positive?.minEventValue,
+      category: config.category,
+      impressions: config.negatives?.from !== 'sampled',
+      progress,
+      maxMalformedFraction: config.maxMalformedFraction,
+    });
+    return { log, name: slug(basename(resolve(dir))), stats, positiveRating: config.positive?.minEventValue };
+  },
+};

@@ -1,0 +1,123 @@
+/**
+ * The data sources by name, and the one path from (config file, flags) to a log ready for
+ * prepareData. `train`, `experiment` and `report` all call `loadDataset`; a new source is one
+ * entry in SOURCES.
+ */
+import type { BehaviourLog } from '../data/behaviourLog.js';
+import type { Protocol } from '../samples/protocols.js';
+import { hashUserSplit, moduloUserSplit } from '../samples/sample.js';
+import type { PrepareOptions, SampleSplit } from '../train/pipeline.js';
+import { amazonSource } from './amazon.js';
+import type { DataSource } from './dataSource.js';
+import { configBeside, readDatasetConfig, SOURCE_NAMES, type DatasetConfig, type SourceName, type SplitConfig } from './datasetConfig.js';
+import { movielensSource } from './movielens.js';
+import { personalizeSource } from './personalize.js';
+import { taobaoSource } from './taobao.js';
+
+export const SOURCES: Readonly<Record<SourceName, DataSource>> = {
+  movielens: movielensSource,
+  amazon: amazonSource,
+  taobao: taobaoSource,
+  personalize: personalizeSource,
+};
+
+export interface LoadedDataset {
+  source: SourceName;
+  log: BehaviourLog;
+  /** Model-name suffix: `<model>-<name>`. */
+  name: string;
+  protocol: Protocol;
+  /** The config after defaults, for manifests and reports. */
+  config: DatasetConfig & { source: SourceName; protocol: Protocol; split: SplitConfig };
+  /** What prepareData needs from the data (the run adds seed, model, history length, …). */
+  prepare: Pick<PrepareOptions, 'protocol' | 'split' | 'maxImpressionNegatives' | 'positiveRating'> & Partial<Pick<PrepareOptions, 'maxHistory' | 'minItemCount'>>;
+  stats: object;
+  /** Users dropped by minUserBehaviours. */
+  droppedUsers: number;
+}
+
+/** Flags a command received; each overrides the config file's field of the same meaning. */
+export interface DatasetFlags {
+  source?: string;
+  data?: string;
+  /** A dataset config file; default `<data>/dataset.json` when it exists. */
+  config?: string;
+  name?: string;
+  protocol?: string;
+  category?: string;
+}
+
+/** Config file (explicit, or beside --data) merged under the flags. */
+export function resolveDatasetConfig(flags: DatasetFlags): DatasetConfig {
+  const file = flags.config ?? (flags.data ? configBeside(flags.data) : undefined);
+  const fromFile = file ? readDatasetConfig(file) : {};
+  if (flags.source !== undefined && !(SOURCE_NAMES as readonly string[]).includes(flags.source)) {
+    throw new Error(`--source must be one of ${SOURCE_NAMES.join(', ')}, got "${flags.source}"`);
+  }
+  const merged: DatasetConfig = {
+    ...fromFile,
+    ...(flags.source !== undefined ? { source: flags.source as SourceName } : {}),
+    ...(flags.data !== undefined ? { data: flags.data } : {}),
+    ...(flags.name !== undefined ? { name: flags.name } : {}),
+    ...(flags.protocol !== undefined ? { protocol: flags.protocol as Protocol } : {}),
+    ...(flags.category !== undefined ? { category: flags.category } : {}),
+  };
+  return merged;
+}
+
+/** Read a dataset as its config says, with each source's defaults for what it leaves out. */
+export async function loadDataset(config: DatasetConfig, options: { progress?: boolean } = {}): Promise<LoadedDataset> {
+  const sourceName = config.source ?? (config.data !== undefined ? 'personalize' : 'movielens');
+  const source = SOURCES[sourceName];
+  const protocol = config.protocol ?? source.defaultProtocol;
+  if (!source.protocols.includes(protocol)) {
+    throw new Error(`the ${sourceName} source supports the protocols ${source.protocols.join(', ')}, not "${protocol}"`);
+  }
+  const data = config.data ?? source.defaultData;
+  if (data === undefined) throw new Error(`the ${sourceName} source needs --data: ${source.dataHelp}`);
+  if (config.category !== undefined && sourceName !== 'personalize') throw new Error(`category (an items.csv column) applies to the personalize source, not ${sourceName}`);
+  const split = config.split ?? source.defaultSplit;
+  const resolved = { ...config, source: sourceName, data, protocol, split };
+  const read = await source.read(data, resolved, options);
+  const droppedUsers = dropShortTimelines(read.log, config.minUserBehaviours ?? 2);
+  if (read.log.timelines.size === 0) throw new Error(`${data}: no user has ${config.minUserBehaviours ?? 2} behaviours or more after the event filters`);
+  return {
+    source: sourceName,
+    log: read.log,
+    name: config.name ?? read.name,
+    protocol,
+    config: resolved,
+    prepare: {
+      protocol,
+      split: sampleSplit(split, read.log),
+      ...(config.negatives ? { maxImpressionNegatives: config.negatives.maxPerPositive } : {}),
+      ...(read.positiveRating !== undefined ? { positiveRating: read.positiveRating } : {}),
+      ...(config.maxHistory !== undefined ? { maxHistory: config.maxHistory } : {}),
+      ...(config.minItemCount !== undefined ? { minItemCount: config.minItemCount } : {}),
+    },
+    stats: read.stats,
+    droppedUsers,
+  };
+}
+
+/** The split rule prepareData applies; a time split's cutoff is counted back from the log's last behaviour. */
+export function sampleSplit(split: SplitConfig, log: BehaviourLog): SampleSplit {
+  if (split.by === 'user') {
+    return { by: 'user', test: split.assign === 'modulo' ? moduloUserSplit(Math.round(1 / split.testFraction)) : hashUserSplit(split.testFraction) };
+  }
+  let last = -Infinity;
+  for (const timeline of log.timelines.values()) last = Math.max(last, timeline[timeline.length - 1].time);
+  return { by: 'time', cutoff: last - split.lastDays * 86_400 };
+}
+
+/** Users with fewer than `min` behaviours give no sample; dropping them keeps them out of the vocabulary and the negative pool. */
+function dropShortTimelines(log: BehaviourLog, min: number): number {
+  let dropped = 0;
+  for (const [user, timeline] of log.timelines) {
+    if (timeline.length < min) {
+      log.timelines.delete(user);
+      dropped++;
+    }
+  }
+  return dropped;
+}
