@@ -2,6 +2,10 @@
  * Writes the self-contained HTML experiment report and looks at it in headless Chromium.
  *
  *   npm run report -- [experiments/movielens-next.json …] [--out experiments/report] [--model models/din-movielens]
+ *   npm run report -- experiments/movielens-next.json --data path/to/csvs --model models/din-shop
+ *
+ * --source, --data and --config choose the data (docs/data-sources.md) the runs were trained on
+ * and the heat maps' held-out users come from; default each experiment's own, else MovieLens.
  *
  * Default: every experiments/*.json. Writes <out>/index.html; when Debian's `chromium` is
  * installed, also <out>/report.png (a screenshot) and checks the rendered page shows every chart.
@@ -9,11 +13,11 @@
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { readMovieLens } from '../model-export/data/movielens.js';
-import { movieTitles } from '../model-export/report/attentionExamples.js';
+import { slug } from '../model-export/data/personalize.js';
+import { datasetIdentity, loadDataset, resolveDatasetConfig } from '../model-export/sources/registry.js';
 import { buildReport } from '../model-export/report/buildReport.js';
 import { findChromium, renderedDom, screenshot } from '../model-export/report/headlessChromium.js';
-import { readExperiment } from '../model-export/train/experiments.js';
+import { experimentDataset, readExperiment } from '../model-export/train/experiments.js';
 
 const { positionals, values } = parseArgs({
   allowPositionals: true,
@@ -21,16 +25,28 @@ const { positionals, values } = parseArgs({
     out: { type: 'string', default: 'experiments/report' },
     results: { type: 'string', default: 'experiments/results' },
     model: { type: 'string', default: 'models/din-movielens' },
+    source: { type: 'string' },
+    data: { type: 'string' },
+    config: { type: 'string' },
   },
 });
+const flags = { source: values.source, data: values.data, config: values.config };
+const otherData = values.source !== undefined || values.data !== undefined || values.config !== undefined;
 const configs = positionals.length > 0 ? positionals : readdirSync('experiments').filter((f) => f.endsWith('.json')).map((f) => join('experiments', f));
 const experiments = configs.map((file) => {
   const exp = readExperiment(file);
-  return { exp, runDir: join(values.results!, exp.name) };
+  const dataset = experimentDataset(exp, flags);
+  // experiment.ts stores runs on other data than the config's under <experiment>-<dataset>.
+  const runDir = join(values.results!, exp.name + (otherData ? `-${slug(datasetIdentity(dataset) ?? 'movielens')}` : ''));
+  return { exp, runDir, dataset };
 });
+// Heat maps: held-out users of the data the model was trained on.
+const dataset = await loadDataset(otherData ? resolveDatasetConfig(flags) : {}, { progress: false });
+const split = dataset.prepare.split;
+const isTestUser = typeof split === 'object' && split.by === 'user' ? (u: string) => split.test(u) === 'test' : () => true;
 const html = await buildReport({
   experiments,
-  attention: { log: readMovieLens(), titles: movieTitles(), options: { modelDir: values.model!, users: 3, candidates: 8, columns: 16, seed: 1 } },
+  attention: { log: dataset.log, titles: await dataset.titles(), options: { modelDir: values.model!, users: 3, candidates: 8, columns: 16, seed: 1, isTestUser } },
 });
 mkdirSync(values.out!, { recursive: true });
 const htmlFile = join(values.out!, 'index.html');
@@ -44,7 +60,7 @@ if (!chromium) {
   const dom = renderedDom(chromium, htmlFile);
   const svgs = (dom.match(/<svg/g) ?? []).length;
   const expected = (html.match(/<svg/g) ?? []).length;
-  if (svgs !== expected || !dom.includes('Learning curves') || !dom.includes('real next movie ranked')) {
+  if (svgs !== expected || !dom.includes('Learning curves') || !dom.includes('real next item ranked')) {
     throw new Error(`the page Chromium rendered is missing charts (${svgs} of ${expected} SVGs)`);
   }
   const png = join(values.out!, 'report.png');

@@ -14,7 +14,7 @@ import { parseArgs } from 'node:util';
 import { MODEL_TYPES, type ModelType } from '../contract/manifest.js';
 import { PROTOCOLS, type Protocol } from '../model-export/samples/protocols.js';
 import { SOURCE_NAMES } from '../model-export/sources/datasetConfig.js';
-import { loadDataset, resolveDatasetConfig, SOURCES } from '../model-export/sources/registry.js';
+import { datasetIdentity, loadDataset, resolveDatasetConfig, SOURCES } from '../model-export/sources/registry.js';
 import { selectBackend, BACKEND_PREFERENCE, type BackendName } from '../model-export/train/backend.js';
 import { DEFAULT_RUN, trainRun } from '../model-export/train/run.js';
 import { buildGraph, exportModel } from '../model-export/onnx/exportModel.js';
@@ -85,11 +85,12 @@ function oneOf<T extends string>(name: string, v: string | undefined, allowed: r
 }
 
 if (a.protocol !== undefined) oneOf<Protocol>('protocol', a.protocol, PROTOCOLS);
-const dataset = await (async () => {
+const { dataset, datasetId } = await (async () => {
   try {
     const datasetConfig = resolveDatasetConfig({ source: a.source, data: a.data, config: a.config, name: a['dataset-name'], protocol: a.protocol, category: a.category });
-    return await loadDataset(datasetConfig, { progress: process.stderr.isTTY === true });
+    return { dataset: await loadDataset(datasetConfig, { progress: process.stderr.isTTY === true }), datasetId: datasetIdentity(datasetConfig) };
   } catch (err) {
+    // Bad data or config: one line naming the file, the column or the field.
     console.error(`train: ${err instanceof Error ? err.message : String(err)}`);
     process.exit(1);
   }
@@ -110,7 +111,7 @@ const config = {
   ...(a.activation ? { activation: oneOf('activation', a.activation, ['dice', 'prelu'] as const) } : {}),
   ...(a['aux-weight'] !== undefined ? { auxWeight: a['aux-weight'] === '0' ? 0 : positive('aux-weight', a['aux-weight']) } : {}),
   ...(a.l2 !== undefined ? { l2: positive('l2', a.l2) } : {}),
-  ...(dataset.source !== 'movielens' || a.data !== undefined ? { dataset: `${dataset.source}:${dataset.name}` } : {}),
+  ...(datasetId !== undefined ? { dataset: datasetId } : {}),
 };
 
 const quantize = a.quantize !== undefined ? oneOf('quantize', a.quantize, ['int8'] as const) : undefined;

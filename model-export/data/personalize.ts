@@ -272,6 +272,22 @@ export async function guessCategoryColumn(path: string, o: Pick<PersonalizeReadO
   return candidates.find((c) => !c.numeric && c.rows > 0 && c.distinct.size <= c.rows / 2)?.name;
 }
 
+/** items.csv's TITLE (or NAME) column, for reports; empty when there is no such file or column. */
+export async function readItemTitles(dir: string): Promise<Map<string, string>> {
+  const { items } = personalizeFiles(dir);
+  const titles = new Map<string, string>();
+  if (!items) return titles;
+  const { header, records } = await csvFile(items, new MalformedLines(items, 1), { progress: false });
+  const columns = new CsvColumns(items, header);
+  const itemAt = columns.require('ITEM_ID');
+  const titleAt = columns.find('TITLE') ?? columns.find('NAME');
+  if (titleAt === undefined) return titles;
+  for await (const { fields } of records) {
+    if (fields.length === header.length && !titles.has(fields[itemAt])) titles.set(fields[itemAt].trim(), fields[titleAt].trim());
+  }
+  return titles;
+}
+
 async function readUsers(path: string, o: PersonalizeReadOptions): Promise<MalformedReport> {
   const malformed = new MalformedLines(path, o.maxMalformedFraction);
   const { header, records } = await csvFile(path, malformed, { progress: o.progress });

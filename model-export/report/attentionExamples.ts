@@ -1,7 +1,7 @@
 /**
- * Attention heat-map data for a few held-out users: an exported DIN/DIEN model (onnxruntime-node,
- * its `attention` output) scores the user's real next movie among sampled unseen ones, given the
- * user's last H ratings. Shows which past clicks drove which scores.
+ * Attention heat-map data for a few held-out users of any data source: an exported DIN/DIEN model
+ * (onnxruntime-node, its `attention` output) scores the user's real next item among sampled unseen
+ * ones, given the user's last H behaviours. Shows which past clicks drove which scores.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -18,7 +18,7 @@ export interface AttentionExample {
   user: string;
   model: string;
   cells: AttentionCell[];
-  /** The real next movie's rank among the candidates (1 = best). */
+  /** The real next item's rank among the candidates (1 = best). */
   nextRank: number;
   candidates: number;
 }
@@ -30,6 +30,8 @@ export interface AttentionOptions {
   /** Columns shown: the behaviours with the largest attention for any candidate. */
   columns: number;
   seed: number;
+  /** Which users are held out (default: the shipped MovieLens split, id mod 5 == 0). */
+  isTestUser?: (user: string) => boolean;
 }
 
 export function movieTitles(dir: string = MOVIELENS_SMALL_DIR): Map<string, string> {
@@ -37,7 +39,8 @@ export function movieTitles(dir: string = MOVIELENS_SMALL_DIR): Map<string, stri
   return new Map(rows.map((r) => [r.movieId, r.title]));
 }
 
-export async function attentionExamples(log: BehaviourLog, titles: Map<string, string>, o: AttentionOptions): Promise<AttentionExample[]> {
+/** Item titles for the heat maps: none known means ids are shown. */
+export async function attentionExamples(log: BehaviourLog, titles: ReadonlyMap<string, string>, o: AttentionOptions): Promise<AttentionExample[]> {
   const manifest = modelManifestSchema.parse(JSON.parse(readFileSync(join(o.modelDir, 'manifest.json'), 'utf8')));
   const contract = contractOf(manifest);
   const session = await ort.InferenceSession.create(join(o.modelDir, manifest.onnx.file), { intraOpNumThreads: 1 });
@@ -49,7 +52,8 @@ export async function attentionExamples(log: BehaviourLog, titles: Map<string, s
     return t.length > 28 ? `${t.slice(0, 27)}…` : t;
   };
   // Held-out users with a full history before their last rating, in id order, every k-th.
-  const eligible = [...log.timelines.entries()].filter(([u, tl]) => moduloFiveSplit(u) === 'test' && tl.length > H + 1).sort((a, b) => Number(a[0]) - Number(b[0]));
+  const isTestUser = o.isTestUser ?? ((u: string) => moduloFiveSplit(u) === 'test');
+  const eligible = [...log.timelines.entries()].filter(([u, tl]) => isTestUser(u) && tl.length > H + 1).sort((a, b) => compareIds(a[0], b[0]));
   const chosen = Array.from({ length: Math.min(o.users, eligible.length) }, (_, i) => eligible[Math.floor((i * eligible.length) / o.users)]);
   const examples: AttentionExample[] = [];
   for (const [user, timeline] of chosen) {
@@ -90,4 +94,11 @@ export async function attentionExamples(log: BehaviourLog, titles: Map<string, s
   }
   await session.release();
   return examples;
+}
+
+function compareIds(a: string, b: string): number {
+  const na = Number(a);
+  const nb = Number(b);
+  if (Number.isSafeInteger(na) && Number.isSafeInteger(nb)) return na - nb;
+  return a < b ? -1 : a > b ? 1 : 0;
 }

@@ -5,22 +5,24 @@
  */
 import { join } from 'node:path';
 import type { BehaviourLog } from '../data/behaviourLog.js';
-import { experimentRows, TABLE_HEADER, tableCells, type Experiment } from '../train/experiments.js';
+import type { DatasetConfig } from '../sources/datasetConfig.js';
+import { experimentDataset, experimentRows, TABLE_HEADER, tableCells, type Experiment } from '../train/experiments.js';
 import { attentionExamples, type AttentionOptions } from './attentionExamples.js';
 import { attentionHeatmapSpec, learningCurvesSpec, type CurvePoint } from './charts.js';
 import { reportHtml, type ReportSection } from './html.js';
 import { renderSvg } from './renderSvg.js';
 
 export interface ReportInputs {
-  experiments: Array<{ exp: Experiment; runDir: string }>;
+  /** `dataset`: the data the runs were trained on (default: the experiment's own, experimentDataset). */
+  experiments: Array<{ exp: Experiment; runDir: string; dataset?: DatasetConfig }>;
   /** Behaviour log and titles for the heat maps; omitted: no heat maps. */
-  attention?: { log: BehaviourLog; titles: Map<string, string>; options: AttentionOptions };
+  attention?: { log: BehaviourLog; titles: ReadonlyMap<string, string>; options: AttentionOptions };
 }
 
 export async function buildReport(inputs: ReportInputs): Promise<string> {
   const sections: ReportSection[] = [];
-  for (const { exp, runDir } of inputs.experiments) {
-    const { rows, missing } = experimentRows(exp, runDir);
+  for (const { exp, runDir, dataset } of inputs.experiments) {
+    const { rows, missing } = experimentRows(exp, runDir, dataset);
     if (rows.length === 0) continue;
     const base = rows.find((r) => r.id === exp.baseline);
     const points: CurvePoint[] = rows.flatMap((r) =>
@@ -33,7 +35,7 @@ export async function buildReport(inputs: ReportInputs): Promise<string> {
       ),
     );
     sections.push({
-      title: `${exp.name}: protocol "${exp.protocol}", ${exp.epochs} epochs, seeds ${exp.seeds.join(', ')}`,
+      title: `${exp.name}: protocol "${(dataset ?? experimentDataset(exp)).protocol}", ${exp.epochs} epochs, seeds ${exp.seeds.join(', ')}`,
       text: [
         exp.description ?? '',
         `Test-split metrics after the last epoch, mean ± std over seeds; RelaImpr (DIN eq. 10) against ${base?.label ?? exp.baseline}.`,
@@ -48,12 +50,12 @@ export async function buildReport(inputs: ReportInputs): Promise<string> {
     sections.push({
       title: 'Which past clicks drove which scores',
       text: [
-        `Held-out users (test split). The model (${examples[0]?.model ?? '?'}) scores each user's real next movie (★) among ${inputs.attention.options.candidates - 1} movies the user never rated, given the last ${'≤'} H ratings before it (H = the model's history length). ` +
+        `Held-out users (test split). The model (${examples[0]?.model ?? '?'}) scores each user's real next item (★) among ${inputs.attention.options.candidates - 1} items the user never touched, given the last ${'≤'} H behaviours before it (H = the model's history length). ` +
           `Cells are the attention weights the model pooled the history with, for the ${inputs.attention.options.columns} behaviours with the largest weight; the number after each candidate is its click probability.`,
       ],
       figures: await Promise.all(
         examples.map(async (e) => ({
-          svg: await renderSvg(attentionHeatmapSpec(`User ${e.user}: real next movie ranked ${e.nextRank} of ${e.candidates}`, e.cells)),
+          svg: await renderSvg(attentionHeatmapSpec(`User ${e.user}: real next item ranked ${e.nextRank} of ${e.candidates}`, e.cells)),
           caption: `User ${e.user}, ${e.model}.`,
         })),
       ),

@@ -29,5 +29,7 @@ export interface DataSource {
   /** Split of the `rating` / `next` protocols when the config gives none. */
   defaultSplit: SplitConfig;
   /** Read `data` (already resolved: never undefined when the source has no default). */
+  /** Item titles for reports, where the files have them. */
+  itemTitles?(data: string): Promise<ReadonlyMap<string, string>>;
   read(data: string, config: DatasetConfig & { protocol: Protocol }, options: { progress?: boolean }): Promise<SourceRead>;
 }

@@ -1,5 +1,6 @@
 /** MovieLens "latest" CSVs (ratings.csv + movies.csv); the vendored latest-small by default. */
 import { MOVIELENS_SMALL_DIR, readMovieLens } from '../data/movielens.js';
+import { movieTitles } from '../report/attentionExamples.js';
 import type { DataSource } from './dataSource.js';
 
 export const movielensSource: DataSource = {
@@ -11,6 +12,9 @@ export const movielensSource: DataSource = {
   defaultProtocol: 'next',
   // The shipped models' split: numeric user id mod 5 == 0 → test.
   defaultSplit: { by: 'user', testFraction: 0.2, assign: 'modulo' },
+  async itemTitles(data) {
+    return movieTitles(data);
+  },
   async read(data, config) {
     const log = readMovieLens(data);
     return { log, name: 'movielens', stats: { users: log.timelines.size }, positiveRating: config.positive?.minEventValue ?? 4 };

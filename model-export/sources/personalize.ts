@@ -1,6 +1,6 @@
 /** Amazon Personalize's dataset layout: a team's own interactions.csv (+ items.csv, users.csv). */
 import { basename, resolve } from 'node:path';
-import { readPersonalize, slug } from '../data/personalize.js';
+import { readItemTitles, readPersonalize, slug } from '../data/personalize.js';
 import type { DataSource } from './dataSource.js';
 
 export const personalizeSource: DataSource = {
@@ -10,6 +10,9 @@ export const personalizeSource: DataSource = {
   protocols: ['next', 'rating'],
   defaultProtocol: 'next',
   defaultSplit: { by: 'user', testFraction: 0.2, assign: 'hash' },
+  async itemTitles(dir) {
+    return readItemTitles(dir);
+  },
   async read(dir, config, { progress }) {
     const rating = config.protocol === 'rating';
     if (rating && config.positive?.minEventValue === undefined) {

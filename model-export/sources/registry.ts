@@ -3,6 +3,8 @@
  * prepareData. `train`, `experiment` and `report` all call `loadDataset`; a new source is one
  * entry in SOURCES.
  */
+import { createHash } from 'node:crypto';
+import { basename, resolve } from 'node:path';
 import type { BehaviourLog } from '../data/behaviourLog.js';
 import type { Protocol } from '../samples/protocols.js';
 import { hashUserSplit, moduloUserSplit } from '../samples/sample.js';
@@ -28,12 +30,14 @@ export interface LoadedDataset {
   name: string;
   protocol: Protocol;
   /** The config after defaults, for manifests and reports. */
-  config: DatasetConfig & { source: SourceName; protocol: Protocol; split: SplitConfig };
+  config: DatasetConfig & { source: SourceName; data: string; protocol: Protocol; split: SplitConfig };
   /** What prepareData needs from the data (the run adds seed, model, history length, …). */
   prepare: Pick<PrepareOptions, 'protocol' | 'split' | 'maxImpressionNegatives' | 'positiveRating'> & Partial<Pick<PrepareOptions, 'maxHistory' | 'minItemCount'>>;
   stats: object;
   /** Users dropped by minUserBehaviours. */
   droppedUsers: number;
+  /** Item titles where the source has them (report heat maps); empty otherwise. */
+  titles(): Promise<ReadonlyMap<string, string>>;
 }
 
 /** Flags a command received; each overrides the config file's field of the same meaning. */
@@ -63,6 +67,27 @@ export function resolveDatasetConfig(flags: DatasetFlags): DatasetConfig {
     ...(flags.category !== undefined ? { category: flags.category } : {}),
   };
   return merged;
+}
+
+/**
+ * What identifies a dataset in stored experiment runs (a run is reused only for the same data):
+ * `<source>:<file or directory name>`, plus a digest of the other settings when there are any.
+ * Undefined for the default, the vendored MovieLens, so the committed runs keep matching.
+ */
+export function datasetIdentity(config: DatasetConfig): string | undefined {
+  const { source, data, ...rest } = config;
+  const name = source ?? (data !== undefined ? 'personalize' : 'movielens');
+  if (name === 'movielens' && data === undefined && Object.keys(rest).length === 0) return undefined;
+  const settings = Object.keys(rest).length ? `#${createHash('sha256').update(stableJson(rest)).digest('hex').slice(0, 8)}` : '';
+  return `${name}:${data !== undefined ? basename(resolve(data)) : 'default'}${settings}`;
+}
+
+function stableJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(stableJson).join(',')}]`;
+  if (value && typeof value === 'object') {
+    return `{${Object.keys(value).sort().map((k) => `${JSON.stringify(k)}:${stableJson((value as Record<string, unknown>)[k])}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
 }
 
 /** Read a dataset as its config says, with each source's defaults for what it leaves out. */
@@ -97,6 +122,7 @@ export async function loadDataset(config: DatasetConfig, options: { progress?: b
     },
     stats: read.stats,
     droppedUsers,
+    titles: async () => (source.itemTitles ? source.itemTitles(data) : new Map()),
   };
 }
 

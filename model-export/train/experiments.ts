@@ -8,14 +8,20 @@ import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { z } from 'zod';
 import { MODEL_TYPES } from '../../contract/manifest.js';
-import { PROTOCOLS } from '../samples/protocols.js';
+import { dirname, isAbsolute } from 'node:path';
+import { PROTOCOLS, type Protocol } from '../samples/protocols.js';
+import { datasetConfigSchema, readDatasetConfig, type DatasetConfig } from '../sources/datasetConfig.js';
+import { datasetIdentity, resolveDatasetConfig, SOURCES, type DatasetFlags } from '../sources/registry.js';
 import { meanStd, relaImpr } from './metrics.js';
 import { DEFAULT_RUN, type RunConfig, type RunResult } from './run.js';
 
 export const experimentSchema = z.object({
   name: z.string().regex(/^[a-z0-9-]+$/),
   description: z.string().optional(),
-  protocol: z.enum(PROTOCOLS),
+  /** The data (docs/data-sources.md): a dataset config inline, or its file relative to this one; default the vendored MovieLens. */
+  dataset: z.union([datasetConfigSchema, z.string()]).optional(),
+  /** Default: the dataset's protocol, else its source's default. */
+  protocol: z.enum(PROTOCOLS).optional(),
   seeds: z.array(z.number().int()).min(1),
   epochs: z.number().int().positive(),
   /** Model id RelaImpr is measured against. */
@@ -42,16 +48,37 @@ export type Experiment = z.infer<typeof experimentSchema>;
 export type ExperimentModel = Experiment['models'][number];
 
 export function readExperiment(file: string): Experiment {
-  return experimentSchema.parse(JSON.parse(readFileSync(file, 'utf8')));
+  const exp = experimentSchema.parse(JSON.parse(readFileSync(file, 'utf8')));
+  if (typeof exp.dataset === 'string') exp.dataset = readDatasetConfig(isAbsolute(exp.dataset) ? exp.dataset : join(dirname(file), exp.dataset));
+  else if (exp.dataset?.data !== undefined && !isAbsolute(exp.dataset.data)) exp.dataset.data = join(dirname(file), exp.dataset.data);
+  return exp;
 }
 
-export function runConfigOf(exp: Experiment, m: ExperimentModel, seed: number): RunConfig {
+/** The experiment's dataset config under the command's flags (--source, --data, --config), with the experiment's protocol. */
+export function experimentDataset(exp: Experiment, flags: DatasetFlags = {}): DatasetConfig {
+  const fromExp = typeof exp.dataset === 'object' ? exp.dataset : {};
+  const fromFlags = flags.config !== undefined || flags.data !== undefined || flags.source !== undefined ? resolveDatasetConfig(flags) : {};
+  const config: DatasetConfig = { ...fromExp, ...fromFlags };
+  const protocol = exp.protocol ?? config.protocol ?? SOURCES[config.source ?? (config.data !== undefined ? 'personalize' : 'movielens')].defaultProtocol;
+  return { ...config, protocol };
+}
+
+/** The protocol an experiment's runs use. */
+export function experimentProtocol(exp: Experiment, dataset: DatasetConfig): Protocol {
+  return dataset.protocol ?? exp.protocol ?? 'next';
+}
+
+export function runConfigOf(exp: Experiment, m: ExperimentModel, seed: number, dataset: DatasetConfig = experimentDataset(exp)): RunConfig {
+  // The vendored MovieLens with its default protocol stays identified as before (committed runs match).
+  const { protocol: _protocol, ...identityConfig } = dataset;
+  const datasetId = datasetIdentity(identityConfig);
   return {
     ...DEFAULT_RUN,
     model: m.model,
-    protocol: exp.protocol,
+    protocol: experimentProtocol(exp, dataset),
     seed,
     epochs: exp.epochs,
+    ...(datasetId !== undefined ? { dataset: datasetId } : {}),
     ...(m.activation ? { activation: m.activation } : {}),
     ...(m.auxWeight !== undefined ? { auxWeight: m.auxWeight } : {}),
     ...(m.l2 !== undefined ? { l2: m.l2 } : {}),
@@ -81,11 +108,11 @@ export interface TableRow {
 }
 
 /** One row per model with every seed stored (others are listed as missing). */
-export function experimentRows(exp: Experiment, runDir: string): { rows: TableRow[]; missing: string[] } {
+export function experimentRows(exp: Experiment, runDir: string, dataset: DatasetConfig = experimentDataset(exp)): { rows: TableRow[]; missing: string[] } {
   const rows: TableRow[] = [];
   const missing: string[] = [];
   for (const m of exp.models) {
-    const runs = exp.seeds.map((seed) => storedRun(runDir, m.id, runConfigOf(exp, m, seed)));
+    const runs = exp.seeds.map((seed) => storedRun(runDir, m.id, runConfigOf(exp, m, seed, dataset)));
     if (runs.some((r) => r === undefined)) {
       missing.push(m.id);
       continue;

@@ -51,7 +51,7 @@ describe('experiment report', () => {
     expect(html).toMatch(/Not yet run for every seed: dien/);
     expect(html).not.toContain('<script'); // self-contained, static
     expect((html.match(/<svg/g) ?? []).length).toBe(3); // 1 learning-curve figure + 2 heat maps
-    expect(html).toContain('real next movie ranked');
+    expect(html).toContain('real next item ranked');
     writeFileSync(join(dir, 'index.html'), html);
   }, 120_000);
 
