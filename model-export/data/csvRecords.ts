@@ -10,7 +10,7 @@
  */
 import { basename } from 'node:path';
 import { parse } from 'csv-parse/sync';
-import { MalformedLines, readLines } from './lineReader.js';
+import { MalformedLines, readLineBatches } from './lineReader.js';
 
 export interface CsvRecord {
   fields: string[];
@@ -23,56 +23,73 @@ const MAX_RECORD_LINES = 1000;
 
 /**
  * The records of a CSV file after its header line, which is returned separately (names trimmed,
- * a BOM dropped). Blank lines are skipped; every other record is counted in `malformed`.
+ * a BOM dropped), in batches (one per chunk read: see readLineBatches). Blank lines are skipped;
+ * every other record is counted in `malformed`.
  */
 export async function csvFile(
   path: string,
   malformed: MalformedLines,
   options: { progress?: boolean } = {},
-): Promise<{ header: string[]; records: AsyncGenerator<CsvRecord> }> {
-  const lines = readLines(path, { progress: options.progress, label: `reading ${basename(path)}` })[Symbol.asyncIterator]();
+): Promise<{ header: string[]; records: AsyncGenerator<CsvRecord[]> }> {
+  const batches = readLineBatches(path, { progress: options.progress, label: `reading ${basename(path)}` })[Symbol.asyncIterator]();
+  let pending: string[] = [];
+  let at = 0;
   let number = 0;
+  /** The next line, or undefined at the end of the file. */
+  const nextLine = async (): Promise<string | undefined> => {
+    while (at === pending.length) {
+      const next = await batches.next();
+      if (next.done) return undefined;
+      pending = next.value;
+      at = 0;
+    }
+    number++;
+    return pending[at++];
+  };
   let header: string[] | undefined;
   while (header === undefined) {
-    const next = await lines.next();
-    if (next.done) throw new Error(`${path}: the file is empty (a header line is required)`);
-    number++;
-    if (next.value.trim() !== '') header = splitQuoted(next.value).map((name) => name.trim());
+    const line = await nextLine();
+    if (line === undefined) throw new Error(`${path}: the file is empty (a header line is required)`);
+    if (line.trim() !== '') header = splitQuoted(line).map((name) => name.trim());
   }
-  async function* records(): AsyncGenerator<CsvRecord> {
+  async function* records(): AsyncGenerator<CsvRecord[]> {
     try {
       for (;;) {
-        const next = await lines.next();
-        if (next.done) return;
-        number++;
-        let text = next.value;
-        if (text.trim() === '') continue;
-        malformed.countLine();
-        const line = number;
-        if (!text.includes('"')) {
-          yield { fields: text.split(','), line };
-          continue;
+        if (at === pending.length) {
+          const next = await batches.next();
+          if (next.done) return;
+          pending = next.value;
+          at = 0;
         }
-        // A quoted field may hold newlines: join lines until the quotes balance.
-        let joined = 1;
-        while (quoteCount(text) % 2 === 1 && joined < MAX_RECORD_LINES) {
-          const more = await lines.next();
-          if (more.done) break;
+        const out: CsvRecord[] = [];
+        while (at < pending.length) {
           number++;
-          joined++;
-          text += '\n' + more.value;
+          let text = pending[at++];
+          if (text.trim() === '') continue;
+          malformed.countLine();
+          const line = number;
+          if (!text.includes('"')) {
+            out.push({ fields: text.split(','), line });
+            continue;
+          }
+          // A quoted field may hold newlines: join lines until the quotes balance.
+          let joined = 1;
+          while (quoteCount(text) % 2 === 1 && joined < MAX_RECORD_LINES) {
+            const more = await nextLine();
+            if (more === undefined) break;
+            joined++;
+            text += '\n' + more;
+          }
+          try {
+            out.push({ fields: splitQuoted(text), line });
+          } catch (err) {
+            malformed.record(line, `not valid CSV: ${(err as Error).message.split('\n')[0]}`);
+          }
         }
-        let fields: string[];
-        try {
-          fields = splitQuoted(text);
-        } catch (err) {
-          malformed.record(line, `not valid CSV: ${(err as Error).message.split('\n')[0]}`);
-          continue;
-        }
-        yield { fields, line };
+        if (out.length > 0) yield out;
       }
     } finally {
-      await lines.return?.(undefined);
+      await batches.return?.(undefined);
     }
   }
   return { header, records: records() };

@@ -32,6 +32,14 @@ const DEFAULT_MAX_LINE_LENGTH = 64 << 20;
  * when the file starts with the gzip magic bytes, whatever its name.
  */
 export async function* readLines(path: string, options: ReadLinesOptions = {}): AsyncGenerator<string> {
+  for await (const batch of readLineBatches(path, options)) yield* batch;
+}
+
+/**
+ * The same lines, one array per chunk read (≈ 1 MiB). A line per `await` costs a few microtask
+ * hops per line, which at 10⁷ lines is tens of seconds; a batch per await costs nothing.
+ */
+export async function* readLineBatches(path: string, options: ReadLinesOptions = {}): AsyncGenerator<string[]> {
   const totalBytes = statSync(path).size;
   const maxLineLength = options.maxLineLength ?? DEFAULT_MAX_LINE_LENGTH;
   const display = options.progress === false ? undefined : byteProgress(options.label ?? basename(path), totalBytes);
@@ -55,16 +63,18 @@ export async function* readLines(path: string, options: ReadLinesOptions = {}): 
   try {
     for await (const chunk of input) {
       const text = partial + decoder.write(chunk as Buffer);
+      const batch: string[] = [];
       let start = 0;
       for (let end = text.indexOf('\n'); end !== -1; end = text.indexOf('\n', start)) {
-        yield emit(text.slice(start, end));
+        batch.push(emit(text.slice(start, end)));
         start = end + 1;
       }
       partial = text.slice(start);
+      if (batch.length > 0) yield batch;
       if (partial.length > maxLineLength) throw new Error(`${path}: line ${lineNumber + 1} is longer than ${maxLineLength} characters`);
     }
     partial += decoder.end();
-    if (partial.length > 0) yield emit(partial);
+    if (partial.length > 0) yield [emit(partial)];
   } finally {
     file.destroy();
     input.destroy();

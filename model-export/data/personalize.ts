@@ -18,6 +18,7 @@
 import { readdirSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { compareBehaviours, type Behaviour, type BehaviourLog } from './behaviourLog.js';
+import { Float64Column, Int32Column } from './columns.js';
 import { CsvColumns, csvFile } from './csvRecords.js';
 import { createInterner, MalformedLines, type MalformedReport } from './lineReader.js';
 
@@ -143,14 +144,23 @@ async function readInteractions(
   const keepTypes = o.eventTypes ? new Set(o.eventTypes) : undefined;
   const width = header.length;
 
-  const timelines = new Map<string, Behaviour[]>();
+  // Kept rows as columns (ids as numbers into the two tables); Behaviour objects are made once,
+  // per user in sorted order, after the file is read.
+  const users = idTable(intern);
+  const items = idTable(intern);
+  const rowUser = new Int32Column();
+  const rowItem = new Int32Column();
+  const rowTime = new Float64Column();
+  const rowValue = new Float64Column(); // NaN: no EVENT_VALUE
+  const rowShown = new Int32Column(); // start in shownItems, −1: no impression
+  const shownItems = new Int32Column(); // per impression: its length, then its item numbers
+  const lastTime: number[] = [];
   const eventTypes: Record<string, number> = Object.create(null) as Record<string, number>;
-  let kept = 0;
   let filteredByType = 0;
   let filteredByValue = 0;
   let outOfOrder = 0;
   let withImpressions = 0;
-  for await (const { fields, line } of records) {
+  for await (const batch of records) for (const { fields, line } of batch) {
     if (fields.length !== width) {
       malformed.record(line, `expected ${width} fields (the header's), got ${fields.length}`);
       continue;
@@ -171,7 +181,7 @@ async function readInteractions(
       malformed.record(line, `TIMESTAMP ${timeText} is after the year 2286: milliseconds? The layout wants seconds`);
       continue;
     }
-    let value: number | undefined;
+    let value = Number.NaN;
     if (valueAt !== undefined) {
       const text = fields[valueAt].trim();
       if (text !== '') {
@@ -190,28 +200,99 @@ async function readInteractions(
         continue;
       }
     }
-    if (o.minEventValue !== undefined && !(value !== undefined && value >= o.minEventValue)) {
+    if (o.minEventValue !== undefined && !(value >= o.minEventValue)) {
       filteredByValue++;
       continue;
     }
-    const userId = intern(user);
-    let timeline = timelines.get(userId);
-    if (!timeline) timelines.set(userId, (timeline = []));
-    else if (timeline[timeline.length - 1].time > time) outOfOrder++;
-    const behaviour: Behaviour = { item: intern(item), time, value };
-    if (impressionAt !== undefined) {
-      const shown = fields[impressionAt].split('|').map((s) => s.trim()).filter((s) => s !== '');
+    const u = users.number(user);
+    if (u === lastTime.length) lastTime.push(time);
+    else {
+      if (lastTime[u] > time) outOfOrder++;
+      lastTime[u] = time;
+    }
+    rowUser.push(u);
+    rowItem.push(items.number(item));
+    rowTime.push(time);
+    rowValue.push(value);
+    let shownAt = -1;
+    if (impressionAt !== undefined && fields[impressionAt].trim() !== '') {
+      const shown = fields[impressionAt].split('|').map((x) => x.trim()).filter((x) => x !== '');
       if (shown.length > 0) {
-        behaviour.shown = shown.map(intern);
+        shownAt = shownItems.length;
+        shownItems.push(shown.length);
+        for (const x of shown) shownItems.push(items.number(x));
         withImpressions++;
       }
     }
-    timeline.push(behaviour);
-    kept++;
+    rowShown.push(shownAt);
   }
   const report = malformed.finish();
-  for (const timeline of timelines.values()) timeline.sort(compareBehaviours);
+  const kept = rowUser.length;
+  const timelines = toSortedTimelines(
+    { user: rowUser.done(), item: rowItem.done(), time: rowTime.done(), value: rowValue.done(), shown: rowShown.done(), shownItems: shownItems.done() },
+    users.ids,
+    items.ids,
+  );
   return { timelines, report: { ...report, kept, eventTypes: { ...eventTypes }, filteredByType, filteredByValue, outOfOrder, withImpressions } };
+}
+
+/** Ids numbered in order of first appearance; the strings are interned (copied once). */
+function idTable(intern: (id: string) => string): { ids: string[]; number(id: string): number } {
+  const index = new Map<string, number>();
+  const ids: string[] = [];
+  return {
+    ids,
+    number(id) {
+      let n = index.get(id);
+      if (n === undefined) {
+        n = ids.length;
+        const shared = intern(id);
+        ids.push(shared);
+        index.set(shared, n);
+      }
+      return n;
+    },
+  };
+}
+
+interface RowColumns {
+  user: Int32Array;
+  item: Int32Array;
+  time: Float64Array;
+  value: Float64Array;
+  shown: Int32Array;
+  shownItems: Int32Array;
+}
+
+/**
+ * Per user (in order of first appearance), the rows sorted by compareBehaviours' order — time,
+ * then item id — with file order breaking exact ties, as Behaviour objects.
+ */
+function toSortedTimelines(rows: RowColumns, userIds: readonly string[], itemIds: readonly string[]): Map<string, Behaviour[]> {
+  // Counting sort by user keeps each user's rows in file order.
+  const start = new Int32Array(userIds.length + 1);
+  for (let r = 0; r < rows.user.length; r++) start[rows.user[r] + 1]++;
+  for (let u = 0; u < userIds.length; u++) start[u + 1] += start[u];
+  const order = new Int32Array(rows.user.length);
+  const next = start.slice(0, userIds.length);
+  for (let r = 0; r < rows.user.length; r++) order[next[rows.user[r]]++] = r;
+  const byTimeThenItem = (a: number, b: number) =>
+    rows.time[a] - rows.time[b] || compareBehaviours({ item: itemIds[rows.item[a]], time: 0 }, { item: itemIds[rows.item[b]], time: 0 }) || a - b;
+  const timelines = new Map<string, Behaviour[]>();
+  for (let u = 0; u < userIds.length; u++) {
+    const slice = order.subarray(start[u], start[u + 1]).sort(byTimeThenItem);
+    const timeline: Behaviour[] = new Array(slice.length);
+    for (let t = 0; t < slice.length; t++) {
+      const r = slice[t];
+      const v = rows.value[r];
+      const b: Behaviour = { item: itemIds[rows.item[r]], time: rows.time[r], value: Number.isNaN(v) ? undefined : v };
+      const s = rows.shown[r];
+      if (s >= 0) b.shown = Array.from(rows.shownItems.subarray(s + 1, s + 1 + rows.shownItems[s]), (i) => itemIds[i]);
+      timeline[t] = b;
+    }
+    timelines.set(userIds[u], timeline);
+  }
+  return timelines;
 }
 
 /** items.csv → each item's category: the first pipe-separated value of the category column. */
@@ -228,7 +309,7 @@ async function readItemCategories(
   const itemAt = columns.require('ITEM_ID');
   const categoryAt = column === undefined ? undefined : columns.require(column, 'named by --category / the dataset config');
   const itemCategory = new Map<string, string>();
-  for await (const { fields, line } of records) {
+  for await (const batch of records) for (const { fields, line } of batch) {
     if (fields.length !== header.length) {
       malformed.record(line, `expected ${header.length} fields (the header's), got ${fields.length}`);
       continue;
@@ -259,7 +340,7 @@ export async function guessCategoryColumn(path: string, o: Pick<PersonalizeReadO
   const { header, records } = await csvFile(path, new MalformedLines(path, 1), { progress: o.progress });
   const itemAt = new CsvColumns(path, header).require('ITEM_ID');
   const candidates = header.map((name, i) => ({ name, i, numeric: true, rows: 0, distinct: new Set<string>() })).filter((c) => c.i !== itemAt);
-  for await (const { fields } of records) {
+  for await (const batch of records) for (const { fields } of batch) {
     if (fields.length !== header.length) continue;
     for (const c of candidates) {
       const value = firstValue(fields[c.i]);
@@ -282,7 +363,7 @@ export async function readItemTitles(dir: string): Promise<Map<string, string>> 
   const itemAt = columns.require('ITEM_ID');
   const titleAt = columns.find('TITLE') ?? columns.find('NAME');
   if (titleAt === undefined) return titles;
-  for await (const { fields } of records) {
+  for await (const batch of records) for (const { fields } of batch) {
     if (fields.length === header.length && !titles.has(fields[itemAt])) titles.set(fields[itemAt].trim(), fields[titleAt].trim());
   }
   return titles;
@@ -292,7 +373,7 @@ async function readUsers(path: string, o: PersonalizeReadOptions): Promise<Malfo
   const malformed = new MalformedLines(path, o.maxMalformedFraction);
   const { header, records } = await csvFile(path, malformed, { progress: o.progress });
   const userAt = new CsvColumns(path, header).require('USER_ID');
-  for await (const { fields, line } of records) {
+  for await (const batch of records) for (const { fields, line } of batch) {
     if (fields.length !== header.length) malformed.record(line, `expected ${header.length} fields (the header's), got ${fields.length}`);
     else if (fields[userAt].trim() === '') malformed.record(line, 'USER_ID is empty');
   }

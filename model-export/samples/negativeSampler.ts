@@ -12,7 +12,9 @@ import type { BehaviourLog } from '../data/behaviourLog.js';
 
 /** Every item of a log's timelines, sorted so draws are reproducible. */
 export function itemPool(log: BehaviourLog): string[] {
-  return [...new Set([...log.timelines.values()].flatMap((tl) => tl.map((b) => b.item)))].sort();
+  const items = new Set<string>();
+  for (const timeline of log.timelines.values()) for (const b of timeline) items.add(b.item);
+  return [...items].sort();
 }
 
 /** Returns a sampler of items outside `seen`, uniform over `pool`. */

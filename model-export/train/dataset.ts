@@ -8,6 +8,7 @@
 import { createHash } from 'node:crypto';
 import { OOV_INDEX, PAD_INDEX, type FeatureContract } from '../../contract/featureContract.js';
 import type { BehaviourLog } from '../data/behaviourLog.js';
+import { Int32Column } from '../data/columns.js';
 import type { Sample } from '../samples/sample.js';
 
 export interface Batch {
@@ -61,10 +62,16 @@ export class EncodedDataset {
    */
   constructor(log: BehaviourLog, samples: Iterable<Sample>, contract: FeatureContract, negatives?: ReadonlyMap<string, string[]>) {
     this.maxHistory = contract.maxHistory;
-    const hints = new Map<string, string | undefined>();
+    // One contract.encode per distinct item (the same call the worker makes), then a Map hit per
+    // sample: at 10⁷ behaviours the per-sample encode was a fifth of the preparation time.
+    const encoded = new Map<string, { item: number; category: number }>();
     const encode = (item: string) => {
-      if (!hints.has(item)) hints.set(item, trainingHint(log, contract, item));
-      return contract.encode({ item, category: hints.get(item) });
+      let e = encoded.get(item);
+      if (e === undefined) {
+        const { item: index, category } = contract.encode({ item, category: trainingHint(log, contract, item) });
+        encoded.set(item, (e = { item: index, category }));
+      }
+      return e;
     };
     const userNumber = new Map<string, number>();
     this.userIds = [];
@@ -163,26 +170,5 @@ export class EncodedDataset {
     let s = 0;
     for (let i = 0; i < this.size; i++) s += this.labels[i];
     return s / this.size;
-  }
-}
-
-/** An Int32Array that grows by doubling; `done()` returns the filled part (copied to its exact size). */
-class Int32Column {
-  private data = new Int32Array(1024);
-  length = 0;
-
-  push(value: number): void {
-    if (this.length === this.data.length) {
-      const grown = new Int32Array(this.data.length * 2);
-      grown.set(this.data);
-      this.data = grown;
-    }
-    this.data[this.length++] = value;
-  }
-
-  done(): Int32Array {
-    const out = this.data.slice(0, this.length);
-    this.data = new Int32Array(0);
-    return out;
   }
 }
