@@ -137,6 +137,16 @@ describe('data sources and the dataset config', () => {
     expect(data.contract.spec.categories).toEqual(['home', 'kitchen']);
   });
 
+  it('ignores impressions with negatives.from "sampled", and takes H and the vocabulary cut-off from the config', async () => {
+    const dataset = await loadDataset({ ...resolveDatasetConfig({ data: SHOP }), negatives: { from: 'sampled', maxPerPositive: 10 }, maxHistory: 7, minItemCount: 1 }, { progress: false });
+    expect(dataset.prepare).toMatchObject({ maxHistory: 7, minItemCount: 1 });
+    expect([...dataset.log.timelines.values()].flat().some((b) => b.shown !== undefined)).toBe(false);
+    const data = prepareData(dataset.log, { seed: 1, maxHistory: 50, minItemCount: 2, ...dataset.prepare });
+    expect(data.contract.maxHistory).toBe(7);
+    expect(data.train.size).toBe(8); // 4 positives before the cutoff, one sampled negative each
+    expect(data.contract.spec.items).toEqual(['i1', 'i2', 'i3', 'i4', 'i5']);
+  });
+
   it('lets flags override the file, and checks the protocol against the source', async () => {
     const config = resolveDatasetConfig({ data: SHOP, category: 'BRAND', protocol: 'rating' });
     expect(config.category).toBe('BRAND');
