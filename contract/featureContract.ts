@@ -14,8 +14,13 @@
  * - a history keeps its most recent `maxHistory` behaviours (oldest dropped), oldest first;
  * - padding is on the right: behaviour t sits at position t, positions ≥ length hold index 0.
  *
+ * Feature columns beyond the sequence (user profile, candidate attributes, context) are declared
+ * in `features` (format 2) and encoded by contract/features.ts under the same rules.
+ *
  * This module imports neither tfjs nor onnxruntime: it runs in Node and in workerd alike.
  */
+import { checkValue, FeatureEncoder, type EncodedFeature, type FeatureGroup, type FeatureSpec, type FeatureValue } from './features.js';
+import { isTimeZone, timeContext } from './timeContext.js';
 
 export const PAD_INDEX = 0;
 export const OOV_INDEX = 1;
@@ -27,8 +32,11 @@ export type RawId = string | number;
 
 /** Serialisable form of the contract, stored in `manifest.json` under `featureContract`. */
 export interface FeatureContractSpec {
-  /** Bumped when the encoding rules below change meaning. */
-  formatVersion: 1;
+  /**
+   * Bumped when the encoding rules change meaning. 1: behaviours only (item + category);
+   * 2: adds `features`. A reader refuses versions it does not know rather than guess.
+   */
+  formatVersion: 1 | 2;
   /** H: the longest history the model sees. */
   maxHistory: number;
   padding: 'right';
@@ -43,12 +51,19 @@ export interface FeatureContractSpec {
   itemCategories: number[];
   /** How the vocabulary was chosen, for people reading a manifest. */
   vocabularyRule: string;
+  /** Format 2: user, candidate and context feature columns (contract/features.ts); absent in 1. */
+  features?: FeatureSpec[];
 }
+
+/** The newest format this code writes; readers accept 1 … this. */
+export const CONTRACT_FORMAT = 2;
 
 /** One behaviour or candidate: an id plus an optional category hint used for unknown ids. */
 export interface BehaviourRef {
   item: RawId;
   category?: string;
+  /** Candidate-group attribute hints, by feature name, used like `category` for unknown ids. */
+  attributes?: Readonly<Record<string, FeatureValue>>;
 }
 
 export interface EncodedItem {
@@ -57,6 +72,34 @@ export interface EncodedItem {
   known: boolean;
 }
 
+/** Profile and context values of a request, and what the worker derives itself. */
+export interface RequestFeatureInputs {
+  profile?: Readonly<Record<string, unknown>>;
+  context?: Readonly<Record<string, unknown>>;
+  /** Request time, Unix seconds (hour/weekday features). */
+  time: number;
+  /** IANA zone of the client (`context.tz`, else the edge's, else UTC). */
+  timeZone: string;
+  /** The route's name: the `route` (pid) feature. */
+  route: string;
+}
+
+export interface EncodedRequestFeatures {
+  /** `user_*` and `ctx_*` graph inputs, [1] or [1, maxValues]. */
+  features: EncodedFeature[];
+  /** Entries the model does not use, plus values its vocabularies do not know. */
+  unknown: { profile: number; context: number };
+}
+
+/** A value of the wrong type in a request: `path` names the field (`profile.age`). */
+export interface FeatureIssue {
+  path: string;
+  message: string;
+}
+
+/** Request keys of `context` that are not feature values. */
+export const CONTEXT_TIME_ZONE_KEY = 'tz';
+
 export interface EncodedHistory {
   /** Item indices, `width` long, right-padded with PAD_INDEX. */
   items: Int32Array;
@@ -64,6 +107,8 @@ export interface EncodedHistory {
   categories: Int32Array;
   /** Behaviours kept (≤ maxHistory). */
   length: number;
+  /** Candidate-group feature inputs `hist_*`, [width] or [width, maxValues]. */
+  features: EncodedFeature[];
   /** Kept behaviours whose id the vocabulary does not know. */
   unknown: number;
 }
@@ -72,6 +117,8 @@ export interface EncodedCandidates {
   items: Int32Array;
   categories: Int32Array;
   unknown: number;
+  /** Candidate-group feature inputs `cand_*`, [C] or [C, maxValues]. */
+  features: EncodedFeature[];
 }
 
 /**
@@ -89,14 +136,26 @@ export function canonicalId(id: RawId): string {
 
 export class FeatureContract {
   readonly spec: FeatureContractSpec;
+  /** Feature columns by group, in spec order (the graph's input order). */
+  readonly features: { readonly user: FeatureEncoder[]; readonly candidate: FeatureEncoder[]; readonly context: FeatureEncoder[] };
   private readonly itemIndex: Map<string, number>;
   private readonly categoryIndex: Map<string, number>;
+  private readonly byName: Map<string, FeatureEncoder>;
 
   constructor(spec: FeatureContractSpec) {
     validateSpec(spec);
     this.spec = spec;
     this.itemIndex = new Map(spec.items.map((id, i) => [id, i + FIRST_INDEX]));
     this.categoryIndex = new Map(spec.categories.map((name, j) => [name, j + FIRST_INDEX]));
+    const encoders = (spec.features ?? []).map((f) => new FeatureEncoder(f));
+    const of = (group: FeatureGroup) => encoders.filter((e) => e.spec.group === group);
+    this.features = { user: of('user'), candidate: of('candidate'), context: of('context') };
+    this.byName = new Map(encoders.map((e) => [e.spec.name, e]));
+    for (const e of this.features.candidate) {
+      if (e.spec.itemValues && e.spec.itemValues.length !== spec.items.length) {
+        throw new Error(`invalid feature contract: feature "${e.spec.name}" has ${e.spec.itemValues.length} item values for ${spec.items.length} items`);
+      }
+    }
   }
 
   get maxHistory(): number {
@@ -111,6 +170,11 @@ export class FeatureContract {
   /** Rows of the category embedding table: padding + OOV + vocabulary. */
   get categoryCount(): number {
     return this.spec.categories.length + FIRST_INDEX;
+  }
+
+  /** The feature specs (empty for a format-1 contract). */
+  get featureSpecs(): readonly FeatureSpec[] {
+    return this.spec.features ?? [];
   }
 
   /** Item index of a raw id, OOV_INDEX when unknown. */
@@ -133,6 +197,33 @@ export class FeatureContract {
     return { item, category: this.categoryOf(category), known: false };
   }
 
+  /**
+   * Candidate-group features of one behaviour at `row`: a known item's stored values, else the
+   * ref's attribute hints (a hint of the wrong type counts as missing: the worker rejects those
+   * with a 400 before encoding, see `checkRequest`).
+   */
+  writeAttributes(out: ReadonlyArray<Int32Array | Float32Array>, row: number, ref: BehaviourRef | RawId, item: number): void {
+    this.features.candidate.forEach((e, f) => {
+      if (item !== OOV_INDEX) return e.writeItem(out[f], row, item - FIRST_INDEX);
+      const hint = typeof ref === 'object' ? ref.attributes?.[e.spec.name] : undefined;
+      const checked = hint === undefined ? undefined : checkValue(e.spec, hint);
+      e.write(out[f], row, checked?.ok ? checked.value : undefined);
+    });
+  }
+
+  private attributeOutputs(rows: number): Array<Int32Array | Float32Array> {
+    return this.features.candidate.map((e) => e.allocate(rows));
+  }
+
+  private attributeFeatures(prefix: 'hist' | 'cand', data: ReadonlyArray<Int32Array | Float32Array>, rows: number): EncodedFeature[] {
+    return this.features.candidate.map((e, f) => ({
+      input: `${prefix}_${e.spec.name}`,
+      dtype: e.dtype,
+      data: data[f],
+      dims: e.spec.kind === 'multi' ? [rows, e.width] : [rows],
+    }));
+  }
+
   /** Encode a history (oldest first): keep the last `maxHistory`, pad on the right. */
   encodeHistory(refs: ReadonlyArray<BehaviourRef | RawId>, width: HistoryWidth = 'compact'): EncodedHistory {
     const H = this.spec.maxHistory;
@@ -141,40 +232,112 @@ export class FeatureContract {
     const size = width === 'full' ? H : Math.max(1, length);
     const items = new Int32Array(size); // zero-filled = PAD_INDEX
     const categories = new Int32Array(size);
+    const attributes = this.attributeOutputs(size); // padding rows stay 0 (dense: 0 = the mean)
     let unknown = 0;
     for (let t = 0; t < length; t++) {
-      const e = this.encode(refs[start + t]);
+      const ref = refs[start + t];
+      const e = this.encode(ref);
       items[t] = e.item;
       categories[t] = e.category;
+      if (attributes.length > 0) this.writeAttributes(attributes, t, ref, e.item);
       if (!e.known) unknown++;
     }
-    return { items, categories, length, unknown };
+    return { items, categories, length, unknown, features: this.attributeFeatures('hist', attributes, size) };
   }
 
   /** Encode candidates in request order. */
   encodeCandidates(refs: ReadonlyArray<BehaviourRef | RawId>): EncodedCandidates {
     const items = new Int32Array(refs.length);
     const categories = new Int32Array(refs.length);
+    const attributes = this.attributeOutputs(refs.length);
     let unknown = 0;
     refs.forEach((ref, c) => {
       const e = this.encode(ref);
       items[c] = e.item;
       categories[c] = e.category;
+      if (attributes.length > 0) this.writeAttributes(attributes, c, ref, e.item);
       if (!e.known) unknown++;
     });
-    return { items, categories, unknown };
+    return { items, categories, unknown, features: this.attributeFeatures('cand', attributes, refs.length) };
+  }
+
+  /**
+   * Values of the wrong type in a request's profile, context and attribute hints, as
+   * `{path, message}` (the worker's 400). Names the model does not use are not errors (they are
+   * counted by `encodeRequestFeatures`); `context.tz` must name a time zone.
+   */
+  checkRequest(request: { profile?: Readonly<Record<string, unknown>>; context?: Readonly<Record<string, unknown>>; history?: ReadonlyArray<BehaviourRef | RawId>; candidates?: ReadonlyArray<BehaviourRef | RawId> }): FeatureIssue[] {
+    const issues: FeatureIssue[] = [];
+    const check = (group: FeatureGroup, values: Readonly<Record<string, unknown>> | undefined, path: string) => {
+      if (!values) return;
+      for (const [name, value] of Object.entries(values)) {
+        if (group === 'context' && name === CONTEXT_TIME_ZONE_KEY) {
+          if (typeof value !== 'string' || !isTimeZone(value)) issues.push({ path: `${path}.${name}`, message: 'expected an IANA time zone name, e.g. "Europe/Paris"' });
+          continue;
+        }
+        const e = this.byName.get(name);
+        if (!e || e.spec.group !== group) continue;
+        const r = checkValue(e.spec, value);
+        if (!r.ok) issues.push({ path: `${path}.${name}`, message: `${e.spec.kind} feature "${name}": ${r.why}` });
+      }
+    };
+    check('user', request.profile, 'profile');
+    check('context', request.context, 'context');
+    for (const [list, refs] of [['history', request.history], ['candidates', request.candidates]] as const) {
+      refs?.forEach((ref, i) => {
+        if (typeof ref === 'object' && ref.attributes) check('candidate', ref.attributes, `${list}.${i}.attributes`);
+      });
+    }
+    return issues;
+  }
+
+  /**
+   * `user_*` and `ctx_*` inputs of one request. Derived context: `hour` and `weekday` from
+   * `time` in `timeZone`, `route` from the route name, unless the client sent a value itself.
+   */
+  encodeRequestFeatures(input: RequestFeatureInputs): EncodedRequestFeatures {
+    const unknown = { profile: 0, context: 0 };
+    const used = new Set<string>();
+    const encodeGroup = (encoders: readonly FeatureEncoder[], values: Readonly<Record<string, unknown>> | undefined, key: 'profile' | 'context'): EncodedFeature[] =>
+      encoders.map((e) => {
+        const name = e.spec.name;
+        let raw: unknown = values?.[name];
+        if (raw !== undefined) used.add(`${key}.${name}`);
+        else if ('derive' in e.spec.source) raw = derived(e.spec.source.derive, input);
+        const checked = raw === undefined ? undefined : checkValue(e.spec, raw);
+        const data = e.allocate(1);
+        unknown[key] += e.write(data, 0, checked?.ok ? checked.value : undefined);
+        return { input: `${key === 'profile' ? 'user' : 'ctx'}_${name}`, dtype: e.dtype, data, dims: e.spec.kind === 'multi' ? [1, e.width] : [1] };
+      });
+    const features = [...encodeGroup(this.features.user, input.profile, 'profile'), ...encodeGroup(this.features.context, input.context, 'context')];
+    // Entries no feature of the model reads: ignored, counted like unknown ids.
+    for (const [key, values] of [['profile', input.profile], ['context', input.context]] as const) {
+      for (const name of Object.keys(values ?? {})) {
+        if (key === 'context' && name === CONTEXT_TIME_ZONE_KEY) continue;
+        if (!used.has(`${key}.${name}`)) unknown[key]++;
+      }
+    }
+    return { features, unknown };
   }
 
   /** A short description for `GET /v1/models` and logs. */
-  summary(): { maxHistory: number; items: number; categories: number; padding: string; oov: string } {
+  summary(): { maxHistory: number; items: number; categories: number; padding: string; oov: string; features?: Array<{ name: string; group: string; kind: string; values?: number }> } {
     return {
       maxHistory: this.spec.maxHistory,
       items: this.spec.items.length,
       categories: this.spec.categories.length,
       padding: `${this.spec.padding}, index ${PAD_INDEX}`,
       oov: `index ${OOV_INDEX}; category from the vocabulary, else the request's hint, else OOV`,
+      ...(this.spec.features?.length
+        ? { features: this.spec.features.map((f) => ({ name: f.name, group: f.group, kind: f.kind, ...(f.kind === 'dense' ? {} : { values: f.vocabulary.length }) })) }
+        : {}),
     };
   }
+}
+
+function derived(kind: 'hour' | 'weekday' | 'route', input: RequestFeatureInputs): string {
+  if (kind === 'route') return input.route;
+  return timeContext(input.time, input.timeZone)[kind];
 }
 
 export interface VocabularyOptions {
@@ -191,6 +354,8 @@ export function buildFeatureContract(
   itemCounts: ReadonlyMap<string, number>,
   itemCategory: ReadonlyMap<string, string>,
   options: VocabularyOptions,
+  /** Feature columns (format 2); `itemValues` of candidate features are filled for the items by `itemValue`. */
+  features?: { specs: FeatureSpec[]; itemValue(spec: FeatureSpec, item: string): string | string[] | number | undefined },
 ): FeatureContract {
   const items = [...itemCounts.entries()]
     .filter(([, n]) => n >= options.minItemCount)
@@ -199,8 +364,14 @@ export function buildFeatureContract(
   const categories = [...new Set(items.map((id) => itemCategory.get(id)).filter((c): c is string => c !== undefined))].sort();
   const catIndex = new Map(categories.map((c, j) => [c, j + FIRST_INDEX]));
   const itemCategories = items.map((id) => catIndex.get(itemCategory.get(id) ?? '') ?? OOV_INDEX);
+  const specs = features?.specs.map((spec) => {
+    if (spec.group !== 'candidate') return spec;
+    const e = new FeatureEncoder(spec);
+    const stored = items.map((id) => e.storedItemValue(features.itemValue(spec, id)));
+    return { ...spec, itemValues: stored } as FeatureSpec;
+  });
   return new FeatureContract({
-    formatVersion: 1,
+    formatVersion: CONTRACT_FORMAT,
     maxHistory: options.maxHistory,
     padding: 'right',
     truncation: 'keep-most-recent',
@@ -210,6 +381,7 @@ export function buildFeatureContract(
     categories,
     itemCategories,
     vocabularyRule: `items seen >= ${options.minItemCount} times in the training split; categories of those items`,
+    features: specs ?? [],
   });
 }
 
@@ -225,7 +397,10 @@ function validateSpec(spec: FeatureContractSpec): void {
   const fail = (why: string): never => {
     throw new Error(`invalid feature contract: ${why}`);
   };
-  if (spec.formatVersion !== 1) fail(`formatVersion ${String(spec.formatVersion)} is not supported`);
+  if (spec.formatVersion !== 1 && spec.formatVersion !== 2) fail(`formatVersion ${String(spec.formatVersion)} is not supported (this code reads 1 and 2): update interest-edge`);
+  if (spec.formatVersion === 1 && spec.features !== undefined) fail('features need formatVersion 2');
+  const names = (spec.features ?? []).map((f) => f.name);
+  if (new Set(names).size !== names.length) fail('feature names must be unique');
   if (!Number.isInteger(spec.maxHistory) || spec.maxHistory < 1) fail('maxHistory must be a positive integer');
   if (spec.padIndex !== PAD_INDEX || spec.oovIndex !== OOV_INDEX) fail('padIndex must be 0 and oovIndex 1');
   if (spec.padding !== 'right' || spec.truncation !== 'keep-most-recent') fail('unsupported padding/truncation');

@@ -5,6 +5,7 @@
  */
 import * as z from 'zod';
 import { FeatureContract, type FeatureContractSpec } from './featureContract.js';
+import { inputNamesOf, type FeatureSpec } from './features.js';
 
 /** Graph input and output names: the serving signature every exported model follows. */
 export const SERVING_INPUTS = {
@@ -31,8 +32,35 @@ const tensorInfo = z.object({
   shape: z.array(z.union([z.number().int().nonnegative(), z.string()])),
 });
 
+const featureSource = z.union([
+  z.object({ column: z.string().min(1) }).strict(),
+  z.object({ derive: z.enum(['hour', 'weekday']), timeZone: z.string().min(1) }).strict(),
+  z.object({ derive: z.literal('route'), column: z.string().min(1).optional() }).strict(),
+]);
+const featureBase = {
+  name: z.string().regex(/^[a-z][a-z0-9_]{0,31}$/),
+  group: z.enum(['user', 'candidate', 'context']),
+  source: featureSource,
+};
+const featureSpec = z.discriminatedUnion('kind', [
+  z.object({ ...featureBase, kind: z.literal('sparse'), vocabulary: z.array(z.string()), embeddingDim: z.number().int().positive(), itemValues: z.array(z.number().int()).optional() }).strict(),
+  z
+    .object({
+      ...featureBase,
+      kind: z.literal('multi'),
+      vocabulary: z.array(z.string()),
+      embeddingDim: z.number().int().positive(),
+      maxValues: z.number().int().positive(),
+      pooling: z.literal('mean'),
+      itemValues: z.array(z.array(z.number().int())).optional(),
+    })
+    .strict(),
+  z.object({ ...featureBase, kind: z.literal('dense'), mean: z.number(), std: z.number().positive(), itemValues: z.array(z.number().nullable()).optional() }).strict(),
+]);
+
 const featureContractSpec = z.object({
-  formatVersion: z.literal(1),
+  /** 1: behaviours only; 2: adds `features`. Any other version is refused, never guessed at. */
+  formatVersion: z.union([z.literal(1), z.literal(2)], { error: 'this worker reads feature contract formats 1 and 2: re-export the model or update the worker' }),
   maxHistory: z.number().int().positive(),
   padding: z.literal('right'),
   truncation: z.literal('keep-most-recent'),
@@ -42,6 +70,7 @@ const featureContractSpec = z.object({
   categories: z.array(z.string()),
   itemCategories: z.array(z.number().int()),
   vocabularyRule: z.string(),
+  features: z.array(featureSpec).optional(),
 });
 
 export const modelManifestSchema = z.object({
@@ -66,6 +95,11 @@ export const modelManifestSchema = z.object({
 });
 
 export type ModelManifest = z.infer<typeof modelManifestSchema>;
+
+/** Every graph input a model with these features takes, in order: the four behaviour inputs, then per feature. */
+export function servingInputNames(features: readonly Pick<FeatureSpec, 'name' | 'group'>[] = []): string[] {
+  return [...Object.values(SERVING_INPUTS), ...features.flatMap(inputNamesOf)];
+}
 
 /** The contract a manifest carries, validated. */
 export function contractOf(manifest: ModelManifest): FeatureContract {

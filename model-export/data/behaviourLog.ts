@@ -17,7 +17,12 @@ export interface Behaviour {
    * negatives from the shown-but-not-clicked ones (the DIN paper's setting).
    */
   shown?: readonly string[];
+  /** The event's context columns (interactions.csv), UPPER-CASE name → CSV text; shared objects. */
+  context?: RawAttributes;
 }
+
+/** Raw metadata of an item, a user or an event: column name (upper-cased) → CSV text. */
+export type RawAttributes = Readonly<Record<string, string>>;
 
 export interface BehaviourLog {
   /** Per user, behaviours sorted by (time, item) ascending: the user's timeline. */
@@ -26,6 +31,10 @@ export interface BehaviourLog {
   itemCategory: Map<string, string>;
   /** Short provenance for manifests, e.g. "movielens-latest-small". */
   source: string;
+  /** items.csv metadata columns kept for feature columns (candidate group). */
+  itemAttributes?: Map<string, RawAttributes>;
+  /** users.csv metadata columns kept for feature columns (user group). */
+  userAttributes?: Map<string, RawAttributes>;
 }
 
 /** Sort key used by every protocol: time, then item id (numerically when both are numbers). */

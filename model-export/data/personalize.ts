@@ -4,11 +4,12 @@
  *
  * - `interactions.csv` (required): USER_ID, ITEM_ID, TIMESTAMP (Unix seconds); optional
  *   EVENT_TYPE, EVENT_VALUE (number), IMPRESSION (pipe-separated ids shown with the event); any
- *   other column is context metadata and is ignored here.
+ *   other column is context metadata, kept for the `contextColumns` feature columns ask for.
  * - `items.csv` (optional): ITEM_ID + metadata. An item's category is the first value of the
  *   `category` column, by default the first categorical column: not every value a number, and
  *   at most half the values distinct (a title or a URL names items, it does not group them).
- * - `users.csv` (optional): USER_ID + metadata; read for its counts and checked, not used yet.
+ * - `users.csv` (optional): USER_ID + metadata; the `userColumns` feature columns ask for are kept.
+ *   items.csv columns are kept likewise for `itemColumns` (candidate attributes).
  *
  * Rows are filtered by event type and value (`eventTypes`, `minEventValue`), grouped per user and
  * sorted by (time, item): timestamps out of order are counted, never trusted. Malformed rows are
@@ -17,7 +18,7 @@
  */
 import { readdirSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import { compareBehaviours, type Behaviour, type BehaviourLog } from './behaviourLog.js';
+import { compareBehaviours, type Behaviour, type BehaviourLog, type RawAttributes } from './behaviourLog.js';
 import { Float64Column, Int32Column } from './columns.js';
 import { CsvColumns, csvFile } from './csvRecords.js';
 import { createInterner, MalformedLines, type MalformedReport } from './lineReader.js';
@@ -39,6 +40,10 @@ export interface PersonalizeReadOptions {
   progress?: boolean;
   /** Share of malformed rows tolerated per file; default 1 %. */
   maxMalformedFraction?: number;
+  /** Metadata columns kept for feature columns (names case-insensitive; each must exist). */
+  itemColumns?: readonly string[];
+  userColumns?: readonly string[];
+  contextColumns?: readonly string[];
 }
 
 export interface PersonalizeReadStats {
@@ -76,20 +81,28 @@ export async function readPersonalize(options: PersonalizeReadOptions): Promise<
   if (options.category !== undefined && !files.items) {
     throw new Error(`--category ${options.category} names an items.csv column, but ${options.dir} has no items.csv`);
   }
+  if (options.itemColumns?.length && !files.items) throw new Error(`feature columns ${options.itemColumns.join(', ')} name items.csv columns, but ${options.dir} has no items.csv`);
+  if (options.userColumns?.length && !files.users) throw new Error(`feature columns ${options.userColumns.join(', ')} name users.csv columns, but ${options.dir} has no users.csv`);
   const users = files.users ? await readUsers(files.users, options) : undefined;
   const itemCategory = items?.itemCategory ?? new Map<string, string>();
   const kept = new Set<string>();
   for (const timeline of interactions.timelines.values()) for (const b of timeline) kept.add(b.item);
   let itemsWithoutCategory = 0;
   for (const item of kept) if (!itemCategory.has(item)) itemsWithoutCategory++;
-  const log: BehaviourLog = { timelines: interactions.timelines, itemCategory, source: options.source ?? `personalize-${slug(basename(resolve(options.dir)))}` };
+  const log: BehaviourLog = {
+    timelines: interactions.timelines,
+    itemCategory,
+    source: options.source ?? `personalize-${slug(basename(resolve(options.dir)))}`,
+    ...(items?.attributes ? { itemAttributes: items.attributes } : {}),
+    ...(users?.attributes ? { userAttributes: users.attributes } : {}),
+  };
   return {
     log,
     stats: {
       files,
       interactions: interactions.report,
       ...(items ? { items: items.report } : {}),
-      ...(users ? { users } : {}),
+      ...(users ? { users: users.report } : {}),
       userCount: log.timelines.size,
       itemCount: kept.size,
       categories: new Set([...kept].map((i) => itemCategory.get(i)).filter((c) => c !== undefined)).size,
@@ -143,6 +156,11 @@ async function readInteractions(
   if (o.minEventValue !== undefined && valueAt === undefined) columns.require('EVENT_VALUE', `the dataset config sets minEventValue ${o.minEventValue}`);
   const keepTypes = o.eventTypes ? new Set(o.eventTypes) : undefined;
   const width = header.length;
+  const contextAt = (o.contextColumns ?? []).map((name) => ({ key: name.toUpperCase(), at: columns.require(name, 'a context feature column of the dataset config') }));
+  // Few distinct contexts (devices × pages): one shared object per distinct combination.
+  const contexts: RawAttributes[] = [];
+  const contextIndex = new Map<string, number>();
+  const rowContext = new Int32Column(); // index into contexts, −1: no context columns
 
   // Kept rows as columns (ids as numbers into the two tables); Behaviour objects are made once,
   // per user in sorted order, after the file is read.
@@ -225,13 +243,25 @@ async function readInteractions(
       }
     }
     rowShown.push(shownAt);
+    if (contextAt.length > 0) {
+      const values = contextAt.map((c) => fields[c.at].trim());
+      const key = values.join('\u0000');
+      let index = contextIndex.get(key);
+      if (index === undefined) {
+        index = contexts.length;
+        contexts.push(Object.freeze(Object.fromEntries(contextAt.map((c, i) => [c.key, values[i]]))));
+        contextIndex.set(key, index);
+      }
+      rowContext.push(index);
+    } else rowContext.push(-1);
   }
   const report = malformed.finish();
   const kept = rowUser.length;
   const timelines = toSortedTimelines(
-    { user: rowUser.done(), item: rowItem.done(), time: rowTime.done(), value: rowValue.done(), shown: rowShown.done(), shownItems: shownItems.done() },
+    { user: rowUser.done(), item: rowItem.done(), time: rowTime.done(), value: rowValue.done(), shown: rowShown.done(), shownItems: shownItems.done(), context: rowContext.done() },
     users.ids,
     items.ids,
+    contexts,
   );
   return { timelines, report: { ...report, kept, eventTypes: { ...eventTypes }, filteredByType, filteredByValue, outOfOrder, withImpressions } };
 }
@@ -262,13 +292,14 @@ interface RowColumns {
   value: Float64Array;
   shown: Int32Array;
   shownItems: Int32Array;
+  context: Int32Array;
 }
 
 /**
  * Per user (in order of first appearance), the rows sorted by compareBehaviours' order — time,
  * then item id — with file order breaking exact ties, as Behaviour objects.
  */
-function toSortedTimelines(rows: RowColumns, userIds: readonly string[], itemIds: readonly string[]): Map<string, Behaviour[]> {
+function toSortedTimelines(rows: RowColumns, userIds: readonly string[], itemIds: readonly string[], contexts: readonly RawAttributes[]): Map<string, Behaviour[]> {
   // Counting sort by user keeps each user's rows in file order.
   const start = new Int32Array(userIds.length + 1);
   for (let r = 0; r < rows.user.length; r++) start[rows.user[r] + 1]++;
@@ -288,6 +319,7 @@ function toSortedTimelines(rows: RowColumns, userIds: readonly string[], itemIds
       const b: Behaviour = { item: itemIds[rows.item[r]], time: rows.time[r], value: Number.isNaN(v) ? undefined : v };
       const s = rows.shown[r];
       if (s >= 0) b.shown = Array.from(rows.shownItems.subarray(s + 1, s + 1 + rows.shownItems[s]), (i) => itemIds[i]);
+      if (rows.context[r] >= 0) b.context = contexts[rows.context[r]];
       timeline[t] = b;
     }
     timelines.set(userIds[u], timeline);
@@ -300,7 +332,7 @@ async function readItemCategories(
   path: string,
   o: PersonalizeReadOptions,
   intern: (id: string) => string,
-): Promise<{ itemCategory: Map<string, string>; report: NonNullable<PersonalizeReadStats['items']> }> {
+): Promise<{ itemCategory: Map<string, string>; attributes?: Map<string, RawAttributes>; report: NonNullable<PersonalizeReadStats['items']> }> {
   const guessed = o.category === undefined;
   const column = o.category ?? (await guessCategoryColumn(path, o));
   const malformed = new MalformedLines(path, o.maxMalformedFraction);
@@ -309,6 +341,8 @@ async function readItemCategories(
   const itemAt = columns.require('ITEM_ID');
   const categoryAt = column === undefined ? undefined : columns.require(column, 'named by --category / the dataset config');
   const itemCategory = new Map<string, string>();
+  const attributeAt = (o.itemColumns ?? []).map((name) => ({ key: name.toUpperCase(), at: columns.require(name, 'an item feature column of the dataset config') }));
+  const attributes = attributeAt.length > 0 ? new Map<string, RawAttributes>() : undefined;
   for await (const batch of records) for (const { fields, line } of batch) {
     if (fields.length !== header.length) {
       malformed.record(line, `expected ${header.length} fields (the header's), got ${fields.length}`);
@@ -319,12 +353,13 @@ async function readItemCategories(
       malformed.record(line, 'ITEM_ID is empty');
       continue;
     }
+    if (attributes && !attributes.has(item)) attributes.set(intern(item), Object.fromEntries(attributeAt.map((c) => [c.key, fields[c.at].trim()])));
     if (categoryAt === undefined || itemCategory.has(item)) continue; // the first row of an item wins
     const category = firstValue(fields[categoryAt]);
     if (category !== '') itemCategory.set(intern(item), intern(category));
   }
   const report = malformed.finish();
-  return { itemCategory, report: { ...report, ...(column !== undefined ? { categoryColumn: column } : {}), categoryColumnGuessed: guessed } };
+  return { itemCategory, ...(attributes ? { attributes } : {}), report: { ...report, ...(column !== undefined ? { categoryColumn: column } : {}), categoryColumnGuessed: guessed } };
 }
 
 const firstValue = (field: string) => field.split('|')[0].trim();
@@ -369,13 +404,19 @@ export async function readItemTitles(dir: string): Promise<Map<string, string>> 
   return titles;
 }
 
-async function readUsers(path: string, o: PersonalizeReadOptions): Promise<MalformedReport> {
+async function readUsers(path: string, o: PersonalizeReadOptions): Promise<{ report: MalformedReport; attributes?: Map<string, RawAttributes> }> {
   const malformed = new MalformedLines(path, o.maxMalformedFraction);
   const { header, records } = await csvFile(path, malformed, { progress: o.progress });
-  const userAt = new CsvColumns(path, header).require('USER_ID');
+  const columns = new CsvColumns(path, header);
+  const userAt = columns.require('USER_ID');
+  const attributeAt = (o.userColumns ?? []).map((name) => ({ key: name.toUpperCase(), at: columns.require(name, 'a user feature column of the dataset config') }));
+  const attributes = attributeAt.length > 0 ? new Map<string, RawAttributes>() : undefined;
   for await (const batch of records) for (const { fields, line } of batch) {
     if (fields.length !== header.length) malformed.record(line, `expected ${header.length} fields (the header's), got ${fields.length}`);
     else if (fields[userAt].trim() === '') malformed.record(line, 'USER_ID is empty');
+    else if (attributes && !attributes.has(fields[userAt].trim())) {
+      attributes.set(fields[userAt].trim(), Object.fromEntries(attributeAt.map((c) => [c.key, fields[c.at].trim()]))); // the first row of a user wins
+    }
   }
-  return malformed.finish();
+  return { report: malformed.finish(), ...(attributes ? { attributes } : {}) };
 }

@@ -15,11 +15,14 @@ export function createBehaviourEmbedding(store: ParamStore, spec: EmbeddingSpec)
   store.embedding('emb.category', spec.categoryCount, spec.dim);
 }
 
-/** items, categories int32 of shape S → [...S, 2D]. */
-export function embedBehaviours(store: ParamStore, items: tf.Tensor, categories: tf.Tensor): tf.Tensor {
+/**
+ * items, categories int32 of shape S → [...S, 2D]; with candidate-attribute vectors (each
+ * [...S, w], layers/featureEmbedding.ts) → [...S, 2D + Σw]: e = [e_item, e_cat, e_attr…].
+ */
+export function embedBehaviours(store: ParamStore, items: tf.Tensor, categories: tf.Tensor, attributes: readonly tf.Tensor[] = []): tf.Tensor {
   const e = embeddingLookup(store.get('emb.item') as tf.Tensor2D, items);
   const c = embeddingLookup(store.get('emb.category') as tf.Tensor2D, categories);
-  return tf.concat([e, c], -1);
+  return tf.concat([e, c, ...attributes], -1);
 }
 
 /** 1 for real behaviours, 0 for padding (index 0): [B, H] float32. */

@@ -8,6 +8,7 @@ import { createBehaviourEmbedding, embedBehaviours, historyMask } from '../layer
 import type { StateUpdates } from '../layers/activations.js';
 import { applyMlp, createMlp, type MlpSpec } from '../layers/mlp.js';
 import { ParamStore } from '../layers/params.js';
+import { attributeVectors, attributeWidth, createFeatureTables, requestVector, requestWidth } from '../layers/featureEmbedding.js';
 import { attentionWeights, createTargetAttention, weightedSumPool, type AttentionSpec } from '../layers/targetAttention.js';
 import type { BatchTensors, CtrModel, ForwardResult, ModelConfig } from './model.js';
 
@@ -18,19 +19,28 @@ export class DinModel implements CtrModel {
 
   constructor(readonly config: ModelConfig, seed: number) {
     this.params = new ParamStore(seed);
-    const D = 2 * config.embeddingDim;
+    const D = 2 * config.embeddingDim + attributeWidth(config.features);
     createBehaviourEmbedding(this.params, { itemCount: config.itemCount, categoryCount: config.categoryCount, dim: config.embeddingDim });
     this.attention = { name: 'att', dim: D, hidden: config.attentionHidden };
     createTargetAttention(this.params, this.attention);
-    this.mlp = { name: 'mlp', inputs: 2 * D, hidden: config.mlpHidden, activation: config.mlpActivation, outputs: 1 };
+    this.mlp = { name: 'mlp', inputs: 2 * D + requestWidth(config.features), hidden: config.mlpHidden, activation: config.mlpActivation, outputs: 1 };
     createMlp(this.params, this.mlp);
+    createFeatureTables(this.params, config.features ?? []); // last: models without features keep their initial weights
+  }
+
+  /** Behaviours k [B, H, D] and candidates q [B, D], D = item + category + candidate attributes. */
+  private embed(batch: BatchTensors): { k: tf.Tensor3D; q: tf.Tensor2D } {
+    const f = this.config.features ?? [];
+    return {
+      k: embedBehaviours(this.params, batch.historyItems, batch.historyCategories, attributeVectors(this.params, f, batch.features, 'hist')) as tf.Tensor3D,
+      q: embedBehaviours(this.params, batch.candidateItems, batch.candidateCategories, attributeVectors(this.params, f, batch.features, 'cand')) as tf.Tensor2D,
+    };
   }
 
   /** Attention weights [B, H], DIN eq. (3) (explanations; the ONNX graph's `attention` output). */
   attentionWeights(batch: BatchTensors): tf.Tensor2D {
     return tf.tidy(() => {
-      const k = embedBehaviours(this.params, batch.historyItems, batch.historyCategories) as tf.Tensor3D;
-      const q = embedBehaviours(this.params, batch.candidateItems, batch.candidateCategories) as tf.Tensor2D;
+      const { k, q } = this.embed(batch);
       return attentionWeights(this.params, this.attention, q, k, historyMask(batch.historyItems) as tf.Tensor2D);
     });
   }
@@ -41,12 +51,12 @@ export class DinModel implements CtrModel {
 
   logits(batch: BatchTensors, training: boolean, updates?: StateUpdates): tf.Tensor1D {
     return tf.tidy(() => {
-      const k = embedBehaviours(this.params, batch.historyItems, batch.historyCategories) as tf.Tensor3D; // [B, H, 2D]
-      const q = embedBehaviours(this.params, batch.candidateItems, batch.candidateCategories) as tf.Tensor2D; // [B, 2D]
+      const { k, q } = this.embed(batch); // [B, H, D], [B, D]
       const mask = historyMask(batch.historyItems) as tf.Tensor2D; // [B, H]
       const w = attentionWeights(this.params, this.attention, q, k, mask); // [B, H]
-      const pooled = weightedSumPool(w, k); // [B, 2D]
-      const x = tf.concat([pooled, q], 1) as tf.Tensor2D; // [B, 4D]
+      const pooled = weightedSumPool(w, k); // [B, D]
+      const r = requestVector(this.params, this.config.features ?? [], batch.features); // user + context [B, U]
+      const x = tf.concat(r ? [pooled, q, r] : [pooled, q], 1) as tf.Tensor2D; // [B, 2D (+ U)]
       return applyMlp(this.params, this.mlp, x, training, updates).reshape([-1]) as tf.Tensor1D;
     });
   }

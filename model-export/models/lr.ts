@@ -23,6 +23,7 @@ export class LrModel implements CtrModel {
   readonly params: ParamStore;
 
   constructor(readonly config: ModelConfig, seed: number) {
+    if (config.features?.length) throw new Error('lr takes item and category only: feature columns need base, din or dien');
     this.params = new ParamStore(seed);
     this.params.embedding(LR_TABLES.candidateItem, config.itemCount, 1, 0.01);
     this.params.embedding(LR_TABLES.candidateCategory, config.categoryCount, 1, 0.01);

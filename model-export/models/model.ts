@@ -3,6 +3,7 @@ import type * as tf from '@tensorflow/tfjs';
 import type { ModelType } from '../../contract/manifest.js';
 import type { Activation, StateUpdates } from '../layers/activations.js';
 import type { ParamStore } from '../layers/params.js';
+import type { FeatureTensors, ModelFeature } from '../layers/featureEmbedding.js';
 
 export interface ModelConfig {
   type: ModelType;
@@ -20,6 +21,8 @@ export interface ModelConfig {
   auxWeight?: number;
   /** DIEN: hidden sizes of the auxiliary network. */
   auxHidden?: [number, number];
+  /** Feature columns (user, candidate, context) beyond item + category; none when absent. */
+  features?: ModelFeature[];
 }
 
 export interface BatchTensors {
@@ -32,6 +35,8 @@ export interface BatchTensors {
   /** [B, H] int32: a sampled behaviour the user did not click, per history position (DIEN's auxiliary loss). */
   negativeItems?: tf.Tensor2D;
   negativeCategories?: tf.Tensor2D;
+  /** Feature-column inputs by graph input name: `hist_*`, `neg_*` [B, H(, M)], `cand_*`, `user_*`, `ctx_*` [B(, M)]. */
+  features?: FeatureTensors;
 }
 
 export interface ForwardResult {

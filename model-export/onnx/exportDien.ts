@@ -14,6 +14,8 @@ import { GraphBuilder } from './graphBuilder.js';
 import { embed, embeddingTables, historyMask, mlpHead } from './servingLayers.js';
 import { attentionOutput, servingInputs, servingOutput } from './servingSignature.js';
 import { weightOf, type WeightMap } from './weights.js';
+import { attributeParts, requestPart, servingFeatures } from './servingFeatures.js';
+import { behaviourWidth } from '../layers/featureEmbedding.js';
 
 /** [rows, cols] row-major → its transpose, optionally scaled. */
 function transposed(data: Float32Array, rows: number, cols: number, scale = 1): Float32Array {
@@ -68,12 +70,13 @@ function augruStep(b: GraphBuilder, w: AugruStepWeights, h: string, x: { xu: str
 
 export function buildDienGraph(model: DienModel, w: WeightMap, options: DienExportOptions = { augru: 'scan' }): GraphBuilder {
   const g = new GraphBuilder('dien', undefined, { weights: options.quantize === 'int8' ? 'int8' : 'float32' });
-  const D = 2 * model.config.embeddingDim;
+  const D = behaviourWidth(model.config);
   const H = model.extractor.hidden;
   const x = servingInputs(g);
+  const sf = servingFeatures(g, w, model.config.features);
   const tables = embeddingTables(g, w);
-  const e = embed(g, tables, x.historyItems, x.historyCategories); // [T, D]
-  const q = embed(g, tables, x.candidateItems, x.candidateCategories); // [C, D]
+  const e = embed(g, tables, x.historyItems, x.historyCategories, attributeParts(g, sf, 'hist')); // [T, D]
+  const q = embed(g, tables, x.candidateItems, x.candidateCategories, attributeParts(g, sf, 'cand')); // [C, D]
   const mask = historyMask(g, x.historyItems); // [T]
 
   // Interest extractor (eq. 1–4), once per request.
@@ -140,6 +143,7 @@ export function buildDienGraph(model: DienModel, w: WeightMap, options: DienExpo
   // Output MLP over [h'_T, e_a, Σ e_j, e_a ⊙ Σ e_j]; the pooled history is [1, D], computed once.
   const pooled = g.op('MatMul', [g.op('Unsqueeze', [mask, g.int64('axis0', [0])]), e], {}, 'sum_pool'); // [1, D]
   const product = g.op('Mul', [q, pooled], {}, 'cand_x_pool'); // [C, D]
+  const request = requestPart(g, sf); // user + context [1, U], once per request
   servingOutput(
     g,
     mlpHead(g, w, model.mlp, [
@@ -147,6 +151,7 @@ export function buildDienGraph(model: DienModel, w: WeightMap, options: DienExpo
       { tensor: q, width: D },
       { tensor: pooled, width: D },
       { tensor: product, width: D },
+      ...(request ? [request] : []),
     ]),
   );
   attentionOutput(g, attention);

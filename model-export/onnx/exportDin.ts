@@ -19,6 +19,8 @@ import { embed, embeddingTables, historyMask, mlpHead } from './servingLayers.js
 import { attentionOutput, servingInputs, servingOutput } from './servingSignature.js';
 import { int8MatMulConst, int8MatMulDynamic } from './quantizedMatMul.js';
 import { combine, weightOf, type WeightMap } from './weights.js';
+import { attributeParts, requestPart, servingFeatures } from './servingFeatures.js';
+import { behaviourWidth } from '../layers/featureEmbedding.js';
 
 export interface DinExportOptions {
   /** 'factored' (served, default): history-only work once per request; 'tiled': history repeated per candidate. */
@@ -36,14 +38,15 @@ export function buildDinGraph(model: DinModel, w: WeightMap, options: DinExportO
   if (options.quantize && options.attention === 'tiled') throw new Error('quantize: int8 is implemented for the factored form only');
   const int8 = options.quantize === 'int8';
   const g = new GraphBuilder('din', undefined, { weights: int8 ? 'int8' : 'float32' });
-  const D = 2 * model.config.embeddingDim;
+  const D = behaviourWidth(model.config);
   const h1 = model.attention.hidden[0];
   const h2 = model.attention.hidden[1];
   const att = model.attention.name;
   const x = servingInputs(g);
+  const sf = servingFeatures(g, w, model.config.features);
   const tables = embeddingTables(g, w);
-  const k = embed(g, tables, x.historyItems, x.historyCategories); // [T, 2D]
-  const q = embed(g, tables, x.candidateItems, x.candidateCategories); // [C, 2D]
+  const k = embed(g, tables, x.historyItems, x.historyCategories, attributeParts(g, sf, 'hist')); // [T, D]
+  const q = embed(g, tables, x.candidateItems, x.candidateCategories, attributeParts(g, sf, 'cand')); // [C, D]
   const mask = historyMask(g, x.historyItems); // [T]
 
   // DIN eq. (3), first layer of a(e_j, v_A): pre-activation [C, T, h1].
@@ -59,7 +62,8 @@ export function buildDinGraph(model: DinModel, w: WeightMap, options: DinExportO
   // No softmax (DIN §4.3): raw activations, padding masked to 0.
   const weights = g.op('Mul', [g.op('Squeeze', [logits, g.int64('axis2b', [2])]), mask], {}, 'att_weights'); // [C, T]
   const pooled = g.op('MatMul', [weights, k], {}, 'att_pool'); // [C, 2D]
-  servingOutput(g, mlpHead(g, w, model.mlp, [{ tensor: pooled, width: D }, { tensor: q, width: D }]));
+  const request = requestPart(g, sf); // user + context [1, U], once per request
+  servingOutput(g, mlpHead(g, w, model.mlp, [{ tensor: pooled, width: D }, { tensor: q, width: D }, ...(request ? [request] : [])]));
   attentionOutput(g, weights);
   return g;
 }

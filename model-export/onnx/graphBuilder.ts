@@ -58,6 +58,7 @@ export class GraphBuilder {
   private readonly initializers = new Map<string, TensorProto>();
   private readonly inputs: ValueInfoProto[] = [];
   private readonly outputs: ValueInfoProto[] = [];
+  private readonly declaredInputs: Array<{ name: string; dtype: ElemType; shape: Dim[] }> = [];
   private counter: { next: number };
 
   /** `parent`: the enclosing graph of a subgraph (Scan/Loop body); names are unique across both. */
@@ -80,7 +81,13 @@ export class GraphBuilder {
 
   input(name: string, type: ElemType, shape: Dim[]): string {
     this.inputs.push(valueInfo(name, type, shape));
+    this.declaredInputs.push({ name, dtype: type, shape: [...shape] });
     return name;
+  }
+
+  /** The graph inputs in declaration order (the manifest's `inputs`). */
+  inputList(): ReadonlyArray<{ name: string; dtype: ElemType; shape: Dim[] }> {
+    return this.declaredInputs;
   }
 
   /** Mark `tensor` as a graph output named `name` (adds an Identity when the names differ). */

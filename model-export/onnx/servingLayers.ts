@@ -21,29 +21,31 @@ export interface EmbeddingTable {
  * request dequantises H + C rows, not the whole vocabulary.
  */
 export function embeddingTables(g: GraphBuilder, w: WeightMap): { item: EmbeddingTable; category: EmbeddingTable } {
-  const table = (name: string): EmbeddingTable => {
-    const t = weightOf(w, name);
-    const [rows, width] = t.shape;
-    if (g.weightStorage !== 'int8' || t.data.length < INT8_STORAGE_MIN_VALUES) return { values: g.float32(name, t.data, t.shape) };
-    const q = int8PerRow(t.data, rows, width);
-    return { values: g.int8(`${name}.q`, q.values, t.shape), rowScales: g.float32(`${name}.rowScale`, q.scales, [rows, 1]) };
-  };
-  return { item: table('emb.item'), category: table('emb.category') };
+  return { item: embeddingTable(g, w, 'emb.item'), category: embeddingTable(g, w, 'emb.category') };
 }
 
-/** Rows `ids` [N] of a table → [N, D] float. */
-function lookup(g: GraphBuilder, table: EmbeddingTable, ids: string, hint: string): string {
+/** One embedding table as an initializer (int8 per row when the storage says so and it is large). */
+export function embeddingTable(g: GraphBuilder, w: WeightMap, name: string): EmbeddingTable {
+  const t = weightOf(w, name);
+  const [rows, width] = t.shape;
+  if (g.weightStorage !== 'int8' || t.data.length < INT8_STORAGE_MIN_VALUES) return { values: g.float32(name, t.data, t.shape) };
+  const q = int8PerRow(t.data, rows, width);
+  return { values: g.int8(`${name}.q`, q.values, t.shape), rowScales: g.float32(`${name}.rowScale`, q.scales, [rows, 1]) };
+}
+
+/** Rows `ids` [N] (or [N, M]) of a table → [N, D] (or [N, M, D]) float. */
+export function lookup(g: GraphBuilder, table: EmbeddingTable, ids: string, hint: string): string {
   const rows = g.op('Gather', [table.values, ids], { axis: 0 }, hint);
   if (!table.rowScales) return rows;
   const scales = g.op('Gather', [table.rowScales, ids], { axis: 0 }, `${hint}_scale`); // [N, 1]
   return g.op('Mul', [g.op('Cast', [rows], { to: ONNX_FLOAT }), scales], {}, `${hint}_f`);
 }
 
-/** items, categories [N] → [N, 2D] (layers/behaviourEmbedding.ts). */
-export function embed(g: GraphBuilder, tables: { item: EmbeddingTable; category: EmbeddingTable }, items: string, categories: string): string {
+/** items, categories [N] (+ candidate-attribute vectors [N, w]) → [N, 2D + Σw] (layers/behaviourEmbedding.ts). */
+export function embed(g: GraphBuilder, tables: { item: EmbeddingTable; category: EmbeddingTable }, items: string, categories: string, attributes: readonly string[] = []): string {
   const e = lookup(g, tables.item, items, 'item_emb'); // [N, D]
   const c = lookup(g, tables.category, categories, 'cat_emb'); // [N, D]
-  return g.op('Concat', [e, c], { axis: 1 }, 'behaviour'); // [N, 2D]
+  return g.op('Concat', [e, c, ...attributes], { axis: 1 }, 'behaviour'); // [N, 2D (+ Σw)]
 }
 
 /** 1.0 where the history holds a behaviour, 0.0 on padding (index 0): [T]. */

@@ -22,10 +22,11 @@ const SIGNATURE: Pick<ModelManifest, 'inputs' | 'outputs'> = {
 
 const ATTENTION_OUTPUT = { name: SERVING_OUTPUTS.attention, dtype: 'float32', shape: ['C', 'T'] } as const;
 
-/** The manifest's `inputs`/`outputs` for a graph, read from the graph itself. */
+/** The manifest's `inputs`/`outputs` for a graph, read from the graph itself (feature inputs follow the four behaviour inputs). */
 export function signatureOf(g: GraphBuilder): Pick<ModelManifest, 'inputs' | 'outputs'> {
   const hasAttention = g.outputNames().includes(SERVING_OUTPUTS.attention);
-  return { inputs: SIGNATURE.inputs, outputs: hasAttention ? [...SIGNATURE.outputs, { ...ATTENTION_OUTPUT, shape: [...ATTENTION_OUTPUT.shape] }] : SIGNATURE.outputs };
+  const features = g.inputList().slice(SIGNATURE.inputs.length).map((i) => ({ name: i.name, dtype: i.dtype as 'int32' | 'float32', shape: [...i.shape] }));
+  return { inputs: [...SIGNATURE.inputs, ...features], outputs: hasAttention ? [...SIGNATURE.outputs, { ...ATTENTION_OUTPUT, shape: [...ATTENTION_OUTPUT.shape] }] : SIGNATURE.outputs };
 }
 
 export function servingInputs(g: GraphBuilder): ServingInputs {

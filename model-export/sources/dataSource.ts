@@ -28,8 +28,13 @@ export interface DataSource {
   defaultProtocol: Protocol;
   /** Split of the `rating` / `next` protocols when the config gives none. */
   defaultSplit: SplitConfig;
-  /** Read `data` (already resolved: never undefined when the source has no default). */
+  /**
+   * Which columns feature declarations may name, per group: `any` (the reader checks they exist),
+   * a fixed list, or none (absent). Derived hour/weekday work with every source.
+   */
+  featureColumns?: { user?: 'any' | readonly string[]; candidate?: 'any' | readonly string[]; context?: 'any' | readonly string[] };
   /** Item titles for reports, where the files have them. */
   itemTitles?(data: string): Promise<ReadonlyMap<string, string>>;
+  /** Read `data` (already resolved: never undefined when the source has no default). */
   read(data: string, config: DatasetConfig & { protocol: Protocol }, options: { progress?: boolean }): Promise<SourceRead>;
 }

@@ -6,6 +6,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join } from 'node:path';
 import { z } from 'zod';
+import { DERIVED_FEATURES, FEATURE_GROUPS, FEATURE_KINDS } from '../../contract/features.js';
+import { isTimeZone } from '../../contract/timeContext.js';
 import { PROTOCOLS } from '../samples/protocols.js';
 
 export const SOURCE_NAMES = ['movielens', 'amazon', 'taobao', 'personalize'] as const;
@@ -38,6 +40,40 @@ export const splitSchema = z.discriminatedUnion('by', [
     .strict(),
 ]);
 export type SplitConfig = z.infer<typeof splitSchema>;
+
+/**
+ * A feature column (docs/data-sources.md "Feature columns"): a users.csv (group user), items.csv
+ * (candidate) or interactions.csv (context) column, or a derived context (`hour`, `weekday`,
+ * `route` = the page slot, read from `column` in training and the route name at serving).
+ */
+export const featureDeclarationSchema = z
+  .object({
+    group: z.enum(FEATURE_GROUPS),
+    column: z.string().min(1).optional(),
+    derive: z.enum(DERIVED_FEATURES).optional(),
+    /** Request key and graph-input suffix; default: the column lower-cased (`_` for other characters), or `hour`/`weekday`/`pid`. */
+    name: z
+      .string()
+      .regex(/^[a-z][a-z0-9_]{0,31}$/, 'a lowercase letter, then lowercase letters, digits or _ (at most 32)')
+      .optional(),
+    /** Default: dense when every value is a number, multi when a value holds `|`, else sparse. */
+    kind: z.enum(FEATURE_KINDS).optional(),
+    /** Embedding width of a sparse/multi feature (default 8). */
+    embeddingDim: z.number().int().positive().max(256).optional(),
+    /** Values seen fewer times in the training split are OOV (default 2, so OOV is trained). */
+    minCount: z.number().int().positive().optional(),
+    /** multi: values kept per row (default: the most a training row has, at most 16). */
+    maxValues: z.number().int().positive().max(64).optional(),
+  })
+  .strict()
+  .superRefine((f, ctx) => {
+    if (f.derive === undefined && f.column === undefined) ctx.addIssue({ code: 'custom', message: 'give a column, or derive: hour, weekday or route' });
+    if (f.derive !== undefined && f.group !== 'context') ctx.addIssue({ code: 'custom', path: ['derive'], message: 'derived features belong to the context group' });
+    if ((f.derive === 'hour' || f.derive === 'weekday') && f.column !== undefined) ctx.addIssue({ code: 'custom', path: ['column'], message: `${f.derive} is derived from TIMESTAMP: no column` });
+    if (f.derive === 'route' && f.column === undefined) ctx.addIssue({ code: 'custom', path: ['column'], message: 'route (pid) needs the interactions.csv column that holds the page slot in training' });
+    if (f.derive !== undefined && f.kind !== undefined && f.kind !== 'sparse') ctx.addIssue({ code: 'custom', path: ['kind'], message: 'derived features are sparse' });
+  });
+export type FeatureDeclaration = z.infer<typeof featureDeclarationSchema>;
 
 export const datasetConfigSchema = z
   .object({
@@ -77,8 +113,27 @@ export const datasetConfigSchema = z
       .optional(),
     /** Share of malformed rows tolerated per file (default 0.01). */
     maxMalformedFraction: z.number().min(0).max(1).optional(),
+    /** Feature columns beyond the behaviour sequence (user profile, candidate attributes, context). */
+    features: z.array(featureDeclarationSchema).max(32).optional(),
+    /** Zone TIMESTAMPs are read in for the derived hour/weekday (default UTC). */
+    timeZone: z.string().refine(isTimeZone, 'an IANA time zone name, e.g. "Europe/Paris"').optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((c, ctx) => {
+    const names = (c.features ?? []).map(featureName);
+    names.forEach((n, i) => {
+      if (names.indexOf(n) !== i) ctx.addIssue({ code: 'custom', path: ['features', i, 'name'], message: `feature name "${n}" is used twice: set name` });
+    });
+  });
+
+/** A declared feature's name: `name`, else from the column or the derivation. */
+export function featureName(f: FeatureDeclaration): string {
+  if (f.name !== undefined) return f.name;
+  if (f.derive === 'route') return 'pid';
+  if (f.derive !== undefined) return f.derive;
+  const n = f.column!.toLowerCase().replace(/[^a-z0-9_]+/g, '_').replace(/^[^a-z]+/, '').slice(0, 32);
+  return n === '' ? 'feature' : n;
+}
 
 export type DatasetConfig = z.infer<typeof datasetConfigSchema>;
 

@@ -12,6 +12,8 @@ export const movielensSource: DataSource = {
   defaultProtocol: 'next',
   // The shipped models' split: numeric user id mod 5 == 0 → test.
   defaultSplit: { by: 'user', testFraction: 0.2, assign: 'modulo' },
+  // movies.csv: all genres (multi) and the year from the title (data/movielens.ts).
+  featureColumns: { candidate: ['GENRES', 'YEAR'] },
   async itemTitles(data) {
     return movieTitles(data);
   },

@@ -2,6 +2,13 @@
 import { basename, resolve } from 'node:path';
 import { readItemTitles, readPersonalize, slug } from '../data/personalize.js';
 import type { DataSource } from './dataSource.js';
+import type { FeatureDeclaration } from './datasetConfig.js';
+
+/** The CSV columns the declared features read, per file. */
+function featureColumnsOf(features: readonly FeatureDeclaration[]): { itemColumns: string[]; userColumns: string[]; contextColumns: string[] } {
+  const columns = (group: FeatureDeclaration['group']) => [...new Set(features.filter((f) => f.group === group && f.column !== undefined).map((f) => f.column!))];
+  return { userColumns: columns('user'), itemColumns: columns('candidate'), contextColumns: columns('context') };
+}
 
 export const personalizeSource: DataSource = {
   name: 'personalize',
@@ -10,6 +17,7 @@ export const personalizeSource: DataSource = {
   protocols: ['next', 'rating'],
   defaultProtocol: 'next',
   defaultSplit: { by: 'user', testFraction: 0.2, assign: 'hash' },
+  featureColumns: { user: 'any', candidate: 'any', context: 'any' },
   async itemTitles(dir) {
     return readItemTitles(dir);
   },
@@ -27,6 +35,7 @@ export const personalizeSource: DataSource = {
       impressions: config.negatives?.from !== 'sampled',
       progress,
       maxMalformedFraction: config.maxMalformedFraction,
+      ...featureColumnsOf(config.features ?? []),
     });
     return { log, name: slug(basename(resolve(dir))), stats, positiveRating: config.positive?.minEventValue };
   },

@@ -11,7 +11,7 @@ import { hashUserSplit, moduloUserSplit } from '../samples/sample.js';
 import type { PrepareOptions, SampleSplit } from '../train/pipeline.js';
 import { amazonSource } from './amazon.js';
 import type { DataSource } from './dataSource.js';
-import { configBeside, readDatasetConfig, SOURCE_NAMES, type DatasetConfig, type SourceName, type SplitConfig } from './datasetConfig.js';
+import { configBeside, featureName, readDatasetConfig, SOURCE_NAMES, type DatasetConfig, type FeatureDeclaration, type SourceName, type SplitConfig } from './datasetConfig.js';
 import { movielensSource } from './movielens.js';
 import { personalizeSource } from './personalize.js';
 import { taobaoSource } from './taobao.js';
@@ -32,7 +32,7 @@ export interface LoadedDataset {
   /** The config after defaults, for manifests and reports. */
   config: DatasetConfig & { source: SourceName; data: string; protocol: Protocol; split: SplitConfig };
   /** What prepareData needs from the data (the run adds seed, model, history length, …). */
-  prepare: Pick<PrepareOptions, 'protocol' | 'split' | 'maxImpressionNegatives' | 'positiveRating'> & Partial<Pick<PrepareOptions, 'maxHistory' | 'minItemCount'>>;
+  prepare: Pick<PrepareOptions, 'protocol' | 'split' | 'maxImpressionNegatives' | 'positiveRating'> & Partial<Pick<PrepareOptions, 'maxHistory' | 'minItemCount' | 'features'>>;
   stats: object;
   /** Users dropped by minUserBehaviours. */
   droppedUsers: number;
@@ -102,6 +102,7 @@ export async function loadDataset(config: DatasetConfig, options: { progress?: b
   if (data === undefined) throw new Error(`the ${sourceName} source needs --data: ${source.dataHelp}`);
   if (config.category !== undefined && sourceName !== 'personalize') throw new Error(`category (an items.csv column) applies to the personalize source, not ${sourceName}`);
   const split = config.split ?? source.defaultSplit;
+  checkFeatureColumns(sourceName, source.featureColumns, config.features ?? []);
   const resolved = { ...config, source: sourceName, data, protocol, split };
   const read = await source.read(data, resolved, options);
   const droppedUsers = dropShortTimelines(read.log, config.minUserBehaviours ?? 2);
@@ -119,11 +120,25 @@ export async function loadDataset(config: DatasetConfig, options: { progress?: b
       ...(read.positiveRating !== undefined ? { positiveRating: read.positiveRating } : {}),
       ...(config.maxHistory !== undefined ? { maxHistory: config.maxHistory } : {}),
       ...(config.minItemCount !== undefined ? { minItemCount: config.minItemCount } : {}),
+      ...(config.features?.length ? { features: { declarations: config.features, timeZone: config.timeZone ?? 'UTC' } } : {}),
     },
     stats: read.stats,
     droppedUsers,
     titles: async () => (source.itemTitles ? source.itemTitles(data) : new Map()),
   };
+}
+
+/** Feature declarations may name only columns the source has (the personalize reader checks its files itself). */
+function checkFeatureColumns(name: SourceName, allowed: DataSource['featureColumns'], features: readonly FeatureDeclaration[]): void {
+  for (const f of features) {
+    if (f.column === undefined) continue;
+    const columns = allowed?.[f.group];
+    if (columns === 'any') continue;
+    if (!columns?.some((c) => c.toUpperCase() === f.column!.toUpperCase())) {
+      const offer = columns?.length ? `: it offers ${columns.join(', ')}` : '';
+      throw new Error(`feature "${featureName(f)}": the ${name} source has no ${f.group} column "${f.column}"${offer}`);
+    }
+  }
 }
 
 /** The split rule prepareData applies; a time split's cutoff is counted back from the log's last behaviour. */

@@ -7,6 +7,8 @@
  */
 import { createHash } from 'node:crypto';
 import { OOV_INDEX, PAD_INDEX, type FeatureContract } from '../../contract/featureContract.js';
+import { parseCsvValue, type FeatureEncoder } from '../../contract/features.js';
+import { RawFeatureValues } from '../features/featureColumns.js';
 import type { BehaviourLog } from '../data/behaviourLog.js';
 import { Int32Column } from '../data/columns.js';
 import type { Sample } from '../samples/sample.js';
@@ -26,6 +28,41 @@ export interface Batch {
   /** [B, H] the sampled non-clicked behaviour aligned with each history position (0 on padding). */
   negativeItems: Int32Array;
   negativeCategories: Int32Array;
+  /**
+   * Feature-column inputs by graph input name with a leading batch dimension: `hist_*` and `neg_*`
+   * [B, H(, M)], `cand_*`, `user_*`, `ctx_*` [B(, M)] (contract/features.ts). Empty without features.
+   */
+  features: Record<string, BatchFeature>;
+}
+
+export interface BatchFeature {
+  data: Int32Array | Float32Array;
+  dims: number[];
+}
+
+/** Growable per-row values of one feature (`width` per row): ints, or floats for dense. */
+class FeatureRows {
+  private data: Int32Array | Float32Array;
+  private rows = 0;
+
+  constructor(readonly encoder: FeatureEncoder) {
+    this.data = encoder.allocate(64);
+  }
+
+  /** Room for one more row; returns its index. */
+  next(): number {
+    const need = (this.rows + 1) * this.encoder.width;
+    if (need > this.data.length) {
+      const grown = this.encoder.allocate(Math.max(64, 2 * (this.rows + 1)));
+      grown.set(this.data);
+      this.data = grown;
+    }
+    return this.rows++;
+  }
+
+  get values(): Int32Array | Float32Array {
+    return this.data;
+  }
 }
 
 /**
@@ -38,6 +75,19 @@ export function trainingHint(log: BehaviourLog, contract: FeatureContract, item:
   if (contract.itemOf(item) !== OOV_INDEX) return log.itemCategory.get(item);
   const dropHint = (createHash('sha1').update(item).digest()[0] & 1) === 0;
   return dropHint ? undefined : log.itemCategory.get(item);
+}
+
+/** Attribute hints that go with `trainingHint`: the item's raw values when its category hint is kept. */
+function trainingAttributes(log: BehaviourLog, contract: FeatureContract, raw: RawFeatureValues, item: string, hint: string | undefined) {
+  if (contract.itemOf(item) !== OOV_INDEX) return undefined;
+  const dropped = hint === undefined && (createHash('sha1').update(item).digest()[0] & 1) === 0;
+  if (dropped) return undefined;
+  const attributes: Record<string, string | string[] | number> = {};
+  for (const e of contract.features.candidate) {
+    const v = parseCsvValue(e.spec, raw.item(e.spec, item));
+    if (v !== undefined) attributes[e.spec.name] = v;
+  }
+  return attributes;
 }
 
 export class EncodedDataset {
@@ -54,6 +104,14 @@ export class EncodedDataset {
   readonly candidateCategories: Int32Array;
   readonly labels: Float32Array;
   readonly userIds: string[];
+  // Feature columns: candidate attributes per distinct item ("slot"), user values per user,
+  // context values per timeline position (the event a sample's candidate belongs to).
+  private readonly itemFeatures: FeatureRows[];
+  private readonly userFeatures: FeatureRows[];
+  private readonly contextFeatures: FeatureRows[];
+  private readonly seqSlot: Int32Array;
+  private readonly seqNegSlot: Int32Array;
+  private readonly candidateSlot: Int32Array;
 
   /**
    * `samples` may be a generator: they are packed into typed arrays as they come, and each user's
@@ -64,15 +122,30 @@ export class EncodedDataset {
     this.maxHistory = contract.maxHistory;
     // One contract.encode per distinct item (the same call the worker makes), then a Map hit per
     // sample: at 10⁷ behaviours the per-sample encode was a fifth of the preparation time.
-    const encoded = new Map<string, { item: number; category: number }>();
+    const encoded = new Map<string, { item: number; category: number; slot: number }>();
+    const raw = new RawFeatureValues(log);
+    this.itemFeatures = contract.features.candidate.map((e) => new FeatureRows(e));
+    this.userFeatures = contract.features.user.map((e) => new FeatureRows(e));
+    this.contextFeatures = contract.features.context.map((e) => new FeatureRows(e));
+    const withFeatures = contract.featureSpecs.length > 0;
     const encode = (item: string) => {
       let e = encoded.get(item);
       if (e === undefined) {
-        const { item: index, category } = contract.encode({ item, category: trainingHint(log, contract, item) });
-        encoded.set(item, (e = { item: index, category }));
+        const hint = trainingHint(log, contract, item);
+        const ref = { item, category: hint, attributes: this.itemFeatures.length ? trainingAttributes(log, contract, raw, item, hint) : undefined };
+        const { item: index, category } = contract.encode(ref);
+        const slot = encoded.size;
+        if (this.itemFeatures.length) {
+          this.itemFeatures.forEach((rows) => rows.next());
+          contract.writeAttributes(this.itemFeatures.map((rows) => rows.values), slot, ref, index);
+        }
+        encoded.set(item, (e = { item: index, category, slot }));
       }
       return e;
     };
+    const seqSlot = new Int32Column();
+    const seqNegSlot = new Int32Column();
+    const candidateSlot = new Int32Column();
     const userNumber = new Map<string, number>();
     this.userIds = [];
     const seqItems = new Int32Column();
@@ -93,14 +166,24 @@ export class EncodedDataset {
       userNumber.set(user, u);
       seqStart.push(seqItems.length);
       const neg = negatives?.get(user);
+      this.userFeatures.forEach((rows) => {
+        const r = rows.next();
+        rows.encoder.write(rows.values, r, parseCsvValue(rows.encoder.spec, raw.user(rows.encoder.spec, user)));
+      });
       timeline.forEach((b, t) => {
         const e = encode(b.item);
         seqItems.push(e.item);
         seqCategories.push(e.category);
+        if (withFeatures) seqSlot.push(e.slot);
+        this.contextFeatures.forEach((rows) => {
+          const r = rows.next();
+          rows.encoder.write(rows.values, r, parseCsvValue(rows.encoder.spec, raw.behaviour(rows.encoder.spec, b)));
+        });
         if (negatives) {
-          const n = neg ? encode(neg[t]) : { item: PAD_INDEX, category: PAD_INDEX };
+          const n = neg ? encode(neg[t]) : { item: PAD_INDEX, category: PAD_INDEX, slot: -1 };
           seqNegItems.push(n.item);
           seqNegCategories.push(n.category);
+          if (withFeatures) seqNegSlot.push(n.slot);
         }
       });
       return u;
@@ -111,8 +194,12 @@ export class EncodedDataset {
       const e = encode(s.candidate);
       candidateItems.push(e.item);
       candidateCategories.push(e.category);
+      if (withFeatures) candidateSlot.push(e.slot);
       labels.push(s.label);
     }
+    this.seqSlot = seqSlot.done();
+    this.seqNegSlot = seqNegSlot.done();
+    this.candidateSlot = candidateSlot.done();
     seqStart.push(seqItems.length);
     this.seqItems = seqItems.done();
     this.seqCategories = seqCategories.done();
@@ -156,7 +243,56 @@ export class EncodedDataset {
       labels[b] = this.labels[i];
       users[b] = u;
     }
-    return { size: B, historyItems, historyCategories, candidateItems, candidateCategories, labels, users, negativeItems, negativeCategories };
+    const batch = { size: B, historyItems, historyCategories, candidateItems, candidateCategories, labels, users, negativeItems, negativeCategories, features: {} as Record<string, BatchFeature> };
+    if (this.seqSlot.length > 0) this.batchFeatures(indices, batch.features, hasNegatives);
+    return batch;
+  }
+
+  /** Feature-column inputs of a batch (see Batch.features); padding positions stay 0. */
+  private batchFeatures(indices: ArrayLike<number>, out: Record<string, BatchFeature>, hasNegatives: boolean): void {
+    const B = indices.length;
+    const H = this.maxHistory;
+    const copyRow = (from: FeatureRows, row: number, to: Int32Array | Float32Array, at: number) => {
+      const w = from.encoder.width;
+      to.set(from.values.subarray(row * w, row * w + w), at * w);
+    };
+    const dims = (rows: FeatureRows, lead: number[]) => (rows.encoder.spec.kind === 'multi' ? [...lead, rows.encoder.width] : lead);
+    this.itemFeatures.forEach((rows) => {
+      const name = rows.encoder.spec.name;
+      const hist = rows.encoder.allocate(B * H);
+      const neg = hasNegatives ? rows.encoder.allocate(B * H) : undefined;
+      const cand = rows.encoder.allocate(B);
+      for (let b = 0; b < B; b++) {
+        const i = indices[b];
+        const u = this.sampleUser[i];
+        const end = this.seqStart[u] + this.samplePosition[i];
+        const start = Math.max(this.seqStart[u], end - H);
+        for (let p = start; p < end; p++) {
+          copyRow(rows, this.seqSlot[p], hist, b * H + p - start);
+          if (neg && this.seqNegSlot[p] >= 0) copyRow(rows, this.seqNegSlot[p], neg, b * H + p - start);
+        }
+        copyRow(rows, this.candidateSlot[i], cand, b);
+      }
+      out[`hist_${name}`] = { data: hist, dims: dims(rows, [B, H]) };
+      if (neg) out[`neg_${name}`] = { data: neg, dims: dims(rows, [B, H]) };
+      out[`cand_${name}`] = { data: cand, dims: dims(rows, [B]) };
+    });
+    const perSample = (list: FeatureRows[], prefix: string, rowOf: (i: number) => number) =>
+      list.forEach((rows) => {
+        const data = rows.encoder.allocate(B);
+        for (let b = 0; b < B; b++) {
+          const row = rowOf(indices[b]);
+          if (row >= 0) copyRow(rows, row, data, b);
+          else rows.encoder.write(data, b, undefined); // no event at the position: missing context
+        }
+        out[`${prefix}_${rows.encoder.spec.name}`] = { data, dims: dims(rows, [B]) };
+      });
+    perSample(this.userFeatures, 'user', (i) => this.sampleUser[i]);
+    perSample(this.contextFeatures, 'ctx', (i) => {
+      const u = this.sampleUser[i];
+      const p = this.seqStart[u] + this.samplePosition[i];
+      return p < this.seqStart[u + 1] ? p : -1;
+    });
   }
 
   /** A view of the first `n` samples (same encoded timelines), for quick runs and tests. */

@@ -49,11 +49,14 @@ export function toTensors(batch: Batch, maxHistory: number): BatchTensors {
           negativeCategories: tf.tensor2d(batch.negativeCategories, [batch.size, maxHistory], 'int32'),
         }
       : {}),
+    ...(Object.keys(batch.features).length > 0
+      ? { features: Object.fromEntries(Object.entries(batch.features).map(([name, f]) => [name, tf.tensor(f.data, f.dims, f.data instanceof Float32Array ? 'float32' : 'int32')])) }
+      : {}),
   };
 }
 
 function disposeBatch(t: BatchTensors): void {
-  tf.dispose([t.historyItems, t.historyCategories, t.candidateItems, t.candidateCategories, t.negativeItems, t.negativeCategories].filter((x) => x !== undefined));
+  tf.dispose([t.historyItems, t.historyCategories, t.candidateItems, t.candidateCategories, t.negativeItems, t.negativeCategories, ...Object.values(t.features ?? {})].filter((x) => x !== undefined));
 }
 
 function shuffled(n: number, rng: seedrandom.PRNG): Int32Array {

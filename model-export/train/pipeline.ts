@@ -6,6 +6,8 @@
  * the behaviours, not with behaviours × H, and no array of sample objects is ever built.
  */
 import { buildFeatureContract, type FeatureContract } from '../../contract/featureContract.js';
+import { parseCsvValue } from '../../contract/features.js';
+import { buildFeatureSpecs, RawFeatureValues, type FeatureOptions } from '../features/featureColumns.js';
 import type { Behaviour, BehaviourLog } from '../data/behaviourLog.js';
 import { dienSamples, dinSampleStream } from '../samples/amazonProtocols.js';
 import { itemPool } from '../samples/negativeSampler.js';
@@ -42,6 +44,8 @@ export interface PrepareOptions {
   maxImpressionNegatives?: number;
   /** `rating`: label = value ≥ this (default 4). */
   positiveRating?: number;
+  /** Feature columns (user, candidate, context) from the dataset config. */
+  features?: FeatureOptions;
 }
 
 export function prepareData(log: BehaviourLog, o: PrepareOptions): PreparedData {
@@ -123,7 +127,12 @@ function contractFrom(trainLog: BehaviourLog, log: BehaviourLog, o: PrepareOptio
   for (const timeline of trainLog.timelines.values()) {
     for (const b of timeline) itemCounts.set(b.item, (itemCounts.get(b.item) ?? 0) + 1);
   }
-  return buildFeatureContract(itemCounts, log.itemCategory, { maxHistory: o.maxHistory, minItemCount: o.minItemCount });
+  const specs = buildFeatureSpecs(o.features, trainLog);
+  const raw = new RawFeatureValues(log);
+  return buildFeatureContract(itemCounts, log.itemCategory, { maxHistory: o.maxHistory, minItemCount: o.minItemCount }, {
+    specs,
+    itemValue: (spec, item) => parseCsvValue(spec, raw.item(spec, item)),
+  });
 }
 
 /** The users of `log` that `keep` accepts, sharing its item categories. */

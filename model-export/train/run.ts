@@ -9,6 +9,8 @@ import type { Activation } from '../layers/activations.js';
 import { fit, type EpochReport } from './fit.js';
 import { mbaTargets } from './mbaTargets.js';
 import { prepareData, type PreparedData } from './pipeline.js';
+import { modelFeaturesOf } from '../features/featureColumns.js';
+import type { FeatureGroup } from '../../contract/features.js';
 import { trainingProgress } from './progress.js';
 
 export interface RunConfig {
@@ -29,13 +31,16 @@ export interface RunConfig {
   l2?: number;
   /** Which data, when not the vendored MovieLens: `<source>:<name>` (stored runs are reused only for the same data). */
   dataset?: string;
+  /** Feature groups of the dataset config to use (ablations); default every declared one. */
+  featureGroups?: FeatureGroup[];
 }
 
 /** prepareData for a run: the dataset's options, then the run's (history length, seed, protocol). */
 export function prepareRun(input: BehaviourLog | LoadedDataset, config: RunConfig, negativeSequences = false): PreparedData {
   const dataset = 'timelines' in input ? undefined : input;
   const log = dataset ? dataset.log : (input as BehaviourLog);
-  return prepareData(log, { ...dataset?.prepare, ...config, negativeSequences });
+  const features = dataset?.prepare.features ? { ...dataset.prepare.features, ...(config.featureGroups ? { groups: config.featureGroups } : {}) } : undefined;
+  return prepareData(log, { ...dataset?.prepare, ...config, negativeSequences, features });
 }
 
 export const DEFAULT_RUN: Omit<RunConfig, 'model' | 'protocol' | 'seed'> = {
@@ -75,6 +80,7 @@ export async function trainRun(
     embeddingDim: config.embeddingDim,
     ...(config.activation ? { mlpActivation: config.activation } : {}),
     ...(config.auxWeight !== undefined ? { auxWeight: config.auxWeight } : {}),
+    ...(data.contract.featureSpecs.length > 0 ? { features: modelFeaturesOf(data.contract.featureSpecs) } : {}),
   };
   const model = createModel(modelConfig, config.seed);
   const label = `${config.model}/${config.protocol}/seed ${config.seed}`;

@@ -1,10 +1,12 @@
 /** Run one encoded request with onnxruntime-node: the reference the worker and tfjs are compared with. */
 import * as ort from 'onnxruntime-node';
-import type { EncodedCandidates, EncodedHistory } from '../../contract/featureContract.js';
+import type { EncodedCandidates, EncodedHistory, EncodedRequestFeatures } from '../../contract/featureContract.js';
 import { SERVING_INPUTS, SERVING_OUTPUTS } from '../../contract/manifest.js';
 
-function feeds(h: EncodedHistory, c: EncodedCandidates): Record<string, ort.Tensor> {
+function feeds(h: EncodedHistory, c: EncodedCandidates, r?: EncodedRequestFeatures): Record<string, ort.Tensor> {
+  const features = [...h.features, ...c.features, ...(r?.features ?? [])];
   return {
+    ...Object.fromEntries(features.map((f) => [f.input, new ort.Tensor(f.dtype, f.data, f.dims)])),
     [SERVING_INPUTS.historyItems]: new ort.Tensor('int32', h.items, [h.items.length]),
     [SERVING_INPUTS.historyCategories]: new ort.Tensor('int32', h.categories, [h.categories.length]),
     [SERVING_INPUTS.candidateItems]: new ort.Tensor('int32', c.items, [c.items.length]),
@@ -13,13 +15,13 @@ function feeds(h: EncodedHistory, c: EncodedCandidates): Record<string, ort.Tens
 }
 
 /** Scores [C]. */
-export async function scoreWithOrtNode(session: ort.InferenceSession, h: EncodedHistory, c: EncodedCandidates): Promise<Float32Array> {
-  const out = await session.run(feeds(h, c), [SERVING_OUTPUTS.scores]);
+export async function scoreWithOrtNode(session: ort.InferenceSession, h: EncodedHistory, c: EncodedCandidates, r?: EncodedRequestFeatures): Promise<Float32Array> {
+  const out = await session.run(feeds(h, c, r), [SERVING_OUTPUTS.scores]);
   return out[SERVING_OUTPUTS.scores].data as Float32Array;
 }
 
 /** The `attention` output [C, T] (row-major), T = the encoded history's length. */
-export async function attentionWithOrtNode(session: ort.InferenceSession, h: EncodedHistory, c: EncodedCandidates): Promise<Float32Array> {
-  const out = await session.run(feeds(h, c), [SERVING_OUTPUTS.attention]);
+export async function attentionWithOrtNode(session: ort.InferenceSession, h: EncodedHistory, c: EncodedCandidates, r?: EncodedRequestFeatures): Promise<Float32Array> {
+  const out = await session.run(feeds(h, c, r), [SERVING_OUTPUTS.attention]);
   return out[SERVING_OUTPUTS.attention].data as Float32Array;
 }

@@ -15,6 +15,7 @@ import { createBehaviourEmbedding, embedBehaviours, historyMask } from '../../la
 import { createGru, runGru, type GruSpec } from '../../layers/gru.js';
 import { applyMlp, createMlp, type MlpSpec } from '../../layers/mlp.js';
 import { ParamStore } from '../../layers/params.js';
+import { attributeVectors, attributeWidth, createFeatureTables, requestVector, requestWidth, type FeatureTensors } from '../../layers/featureEmbedding.js';
 import type { BatchTensors, CtrModel, ForwardResult, ModelConfig } from '../model.js';
 import { runAugru } from './augru.js';
 
@@ -31,7 +32,7 @@ export class DienModel implements CtrModel {
 
   constructor(readonly config: ModelConfig, seed: number) {
     this.params = new ParamStore(seed);
-    const D = 2 * config.embeddingDim;
+    const D = 2 * config.embeddingDim + attributeWidth(config.features);
     const H = config.gruHidden ?? D;
     this.auxWeight = config.auxWeight ?? 1;
     createBehaviourEmbedding(this.params, { itemCount: config.itemCount, categoryCount: config.categoryCount, dim: config.embeddingDim });
@@ -42,8 +43,21 @@ export class DienModel implements CtrModel {
     this.params.dense('att.W', H, D);
     this.evolution = { name: 'augru', inputs: H, hidden: H };
     createGru(this.params, this.evolution);
-    this.mlp = { name: 'mlp', inputs: H + 3 * D, hidden: config.mlpHidden, activation: config.mlpActivation, outputs: 1 };
+    this.mlp = { name: 'mlp', inputs: H + 3 * D + requestWidth(config.features), hidden: config.mlpHidden, activation: config.mlpActivation, outputs: 1 };
     createMlp(this.params, this.mlp);
+    createFeatureTables(this.params, config.features ?? []); // last: models without features keep their initial weights
+  }
+
+  /** Behaviour vectors e = [item, category, candidate attributes] of `prefix_*` inputs. */
+  private embedAs(items: tf.Tensor, categories: tf.Tensor, features: FeatureTensors | undefined, prefix: 'hist' | 'cand' | 'neg'): tf.Tensor {
+    return embedBehaviours(this.params, items, categories, attributeVectors(this.params, this.config.features ?? [], features, prefix));
+  }
+
+  /** The candidate-attribute inputs of `prefix` (`hist`, `neg`) transformed per tensor, as `hist_*` inputs. */
+  private attributeInputs(features: FeatureTensors | undefined, prefix: 'hist' | 'neg', f: (x: tf.Tensor) => tf.Tensor): Record<string, tf.Tensor> {
+    const out: Record<string, tf.Tensor> = {};
+    for (const feature of this.config.features ?? []) if (feature.group === 'candidate') out[`hist_${feature.name}`] = f(features![`${prefix}_${feature.name}`]);
+    return out;
   }
 
   logits(batch: BatchTensors, training: boolean, updates?: StateUpdates): tf.Tensor1D {
@@ -63,14 +77,21 @@ export class DienModel implements CtrModel {
     // Per-step inputs come from per-step lookups: slicing e per step would copy it T times (wasm).
     const stepItems = tf.unstack(tf.transpose(batch.historyItems)); // T × [B] int32 (small)
     const stepCategories = tf.unstack(tf.transpose(batch.historyCategories));
-    const steps = stepItems.map((items, t) => embedBehaviours(this.params, items, stepCategories[t]) as tf.Tensor2D); // T × [B, D]
+    const hasAttributes = (this.config.features ?? []).some((f) => f.group === 'candidate');
+    const stepAttributes = hasAttributes ? this.attributeInputs(batch.features, 'hist', (x) => x) : {};
+    const attributesAt = (t: number) => {
+      const out: Record<string, tf.Tensor> = {};
+      for (const [name, x] of Object.entries(stepAttributes)) out[name] = tf.squeeze(tf.slice(x, [0, t], [-1, 1]), [1]); // [B(, M)]
+      return out;
+    };
+    const steps = stepItems.map((items, t) => this.embedAs(items, stepCategories[t], hasAttributes ? attributesAt(t) : undefined, 'hist') as tf.Tensor2D); // T × [B, D]
     return runGru(this.params, this.extractor, steps);
   }
 
   /** The evolution attention a_t (eq. 12) per history position, [B, T]: the graph's `attention` output. */
   attentionWeights(batch: BatchTensors): tf.Tensor2D {
     return tf.tidy(() => {
-      const q = embedBehaviours(this.params, batch.candidateItems, batch.candidateCategories) as tf.Tensor2D; // [B, D]
+      const q = this.embedAs(batch.candidateItems, batch.candidateCategories, batch.features, 'cand') as tf.Tensor2D; // [B, D]
       return this.attention(this.interests(batch), q, historyMask(batch.historyItems) as tf.Tensor2D);
     });
   }
@@ -78,21 +99,22 @@ export class DienModel implements CtrModel {
   forward(batch: BatchTensors, training: boolean, updates?: StateUpdates): ForwardResult {
     return tf.tidy(() => {
       const [B, T] = batch.historyItems.shape;
-      const e = embedBehaviours(this.params, batch.historyItems, batch.historyCategories) as tf.Tensor3D; // [B, T, D]
-      const q = embedBehaviours(this.params, batch.candidateItems, batch.candidateCategories) as tf.Tensor2D; // [B, D]
+      const e = this.embedAs(batch.historyItems, batch.historyCategories, batch.features, 'hist') as tf.Tensor3D; // [B, T, D]
+      const q = this.embedAs(batch.candidateItems, batch.candidateCategories, batch.features, 'cand') as tf.Tensor2D; // [B, D]
       const mask = historyMask(batch.historyItems) as tf.Tensor2D; // [B, T]
       const interests = this.interests(batch); // T × [B, H]
       const a = this.attention(interests, q, mask); // [B, T]
       const evolved = runAugru(this.params, this.evolution, interests, a); // [B, H]
       const pooled = tf.sum(tf.mul(e, mask.expandDims(2)), 1) as tf.Tensor2D; // [B, D]
-      const x = tf.concat([evolved, q, pooled, tf.mul(q, pooled)], 1) as tf.Tensor2D; // [B, H + 3D]
+      const r = requestVector(this.params, this.config.features ?? [], batch.features); // user + context [B, U]
+      const x = tf.concat([evolved, q, pooled, tf.mul(q, pooled), ...(r ? [r] : [])], 1) as tf.Tensor2D; // [B, H + 3D (+ U)]
       const logits = applyMlp(this.params, this.mlp, x, training, updates).reshape([-1]) as tf.Tensor1D;
       if (!training || this.auxWeight === 0 || T < 2 || !batch.negativeItems || !batch.negativeCategories) return { logits };
       // Pairs (h_t, e_{t+1}) for t = 1..T−1: the "next" behaviours come from shifted index tensors.
-      const next = (x: tf.Tensor2D) => x.slice([0, 1], [B, T - 1]); // [B, T−1] int32
+      const next = <X extends tf.Tensor>(x: X) => tf.slice(x, [0, 1], [B, T - 1]) as X; // [B, T−1(, M)]
       const hPrev = tf.stack(interests.slice(0, T - 1), 1) as tf.Tensor3D; // [B, T−1, H]
-      const clicked = embedBehaviours(this.params, next(batch.historyItems), next(batch.historyCategories)) as tf.Tensor3D; // [B, T−1, D]
-      const sampled = embedBehaviours(this.params, next(batch.negativeItems), next(batch.negativeCategories)) as tf.Tensor3D; // [B, T−1, D]
+      const clicked = this.embedAs(next(batch.historyItems), next(batch.historyCategories), this.attributeInputs(batch.features, 'hist', next), 'hist') as tf.Tensor3D; // [B, T−1, D]
+      const sampled = this.embedAs(next(batch.negativeItems), next(batch.negativeCategories), this.attributeInputs(batch.features, 'neg', next), 'hist') as tf.Tensor3D; // [B, T−1, D]
       const aux = this.auxiliaryLoss(hPrev, clicked, sampled, next(mask) as tf.Tensor2D);
       return { logits, auxLoss: tf.mul(aux, this.auxWeight) as tf.Scalar };
     });
