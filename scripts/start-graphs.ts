@@ -23,7 +23,7 @@ writeFileSync(
  * untrained DIN and DIEN graphs with tiny vocabularies, built by the same exporters as the shipped
  * models, that the worker runs once at isolate start (ort.ts \`startOrtRuntime\`). Do not edit.
  */
-export const START_GRAPHS_BASE64: Readonly<Record<'din' | 'dien', string>> = {
+export const START_GRAPHS_BASE64: Readonly<Record<${START_GRAPH_TYPES.map((t) => `'${t}'`).join(' | ')}, string>> = {
 ${entries.join('\n')}
 };
 `,

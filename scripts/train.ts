@@ -12,6 +12,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { MODEL_TYPES, type ModelType } from '../contract/manifest.js';
+import { MODEL_KINDS } from '../model-export/models/kinds.js';
 import { PROTOCOLS, type Protocol } from '../model-export/samples/protocols.js';
 import { SOURCE_NAMES } from '../model-export/sources/datasetConfig.js';
 import { datasetIdentity, loadDataset, resolveDatasetConfig, SOURCES } from '../model-export/sources/registry.js';
@@ -115,7 +116,7 @@ const config = {
 };
 
 const quantize = a.quantize !== undefined ? oneOf('quantize', a.quantize, ['int8'] as const) : undefined;
-if (quantize && config.model === 'lr') fail('--quantize int8 is implemented for --model din, dien and base');
+if (quantize && !MODEL_KINDS[config.model].int8) fail(`--quantize int8 is not implemented for --model ${config.model}`);
 if (quantize && !a.out) fail('--quantize applies to the export: give --out');
 
 const backend = await selectBackend(a.backend ? oneOf<BackendName>('backend', a.backend, BACKEND_PREFERENCE) : undefined);

@@ -1,24 +1,14 @@
+/** Creating models by type: every kind is registered in kinds.ts. */
 import type { ModelType } from '../../contract/manifest.js';
-import { BaseModel } from './base.js';
-import { DinModel } from './din.js';
-import { DienModel } from './dien/dien.js';
-import { LrModel } from './lr.js';
+import { MODEL_KINDS } from './kinds.js';
 import type { CtrModel, ModelConfig } from './model.js';
 
 export function createModel(config: ModelConfig, seed: number): CtrModel {
-  switch (config.type) {
-    case 'lr':
-      return new LrModel(config, seed);
-    case 'base':
-      return new BaseModel(config, seed);
-    case 'din':
-      return new DinModel(config, seed);
-    case 'dien':
-      return new DienModel(config, seed);
-  }
+  if (config.features?.length && !MODEL_KINDS[config.type].features) throw new Error(`${config.type} takes item and category only: feature columns need base, din or dien`);
+  return MODEL_KINDS[config.type].create(config, seed);
 }
 
-/** Defaults from the DIN paper / issue 2: embeddings 16 + 16, attention 80-40, MLP 200-80. */
+/** Defaults from the DIN paper / issue 2: embeddings 16 + 16, attention 80-40, MLP 200-80 (Dice), then the kind's own. */
 export function defaultConfig(type: ModelType, itemCount: number, categoryCount: number): ModelConfig {
   return {
     type,
@@ -26,8 +16,8 @@ export function defaultConfig(type: ModelType, itemCount: number, categoryCount:
     categoryCount,
     embeddingDim: 16,
     mlpHidden: [200, 80],
-    mlpActivation: type === 'base' ? 'prelu' : 'dice',
+    mlpActivation: 'dice',
     attentionHidden: [80, 40],
-    ...(type === 'dien' ? { gruHidden: 32, auxWeight: 1, auxHidden: [100, 50] as [number, number] } : {}),
+    ...MODEL_KINDS[type].defaults,
   };
 }

@@ -8,15 +8,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FeatureContract } from '../../contract/featureContract.js';
 import { modelManifestSchema, type ModelManifest } from '../../contract/manifest.js';
-import { BaseModel } from '../models/base.js';
-import { DinModel } from '../models/din.js';
-import { DienModel } from '../models/dien/dien.js';
+import { MODEL_KINDS } from '../models/kinds.js';
 import type { CtrModel } from '../models/model.js';
-import { buildBaseGraph } from './exportBase.js';
-import { buildDinGraph } from './exportDin.js';
-import { buildDienGraph } from './exportDien.js';
-import { buildLrGraph } from './exportLr.js';
-import { LrModel } from '../models/lr.js';
 import { IR_VERSION, OPSET, type GraphBuilder } from './graphBuilder.js';
 import { signatureOf } from './servingSignature.js';
 
@@ -24,14 +17,9 @@ export const ONNX_FILE = 'model.onnx';
 export const MANIFEST_FILE = 'manifest.json';
 
 export async function buildGraph(model: CtrModel, quantize?: 'int8'): Promise<GraphBuilder> {
-  const weights = await model.params.snapshot();
-  if (quantize && model instanceof LrModel) throw new Error('quantize: int8 is implemented for din, dien and base, not lr');
-  const q = quantize ? { quantize } : {};
-  if (model instanceof DinModel) return buildDinGraph(model, weights, q);
-  if (model instanceof BaseModel) return buildBaseGraph(model, weights, q);
-  if (model instanceof DienModel) return buildDienGraph(model, weights, { augru: 'scan', ...q });
-  if (model instanceof LrModel) return buildLrGraph(model, weights);
-  throw new Error(`no ONNX exporter for model type "${model.config.type}"`);
+  const kind = MODEL_KINDS[model.config.type];
+  if (quantize && !kind.int8) throw new Error(`quantize: int8 is not implemented for ${model.config.type}`);
+  return kind.buildGraph(model, await model.params.snapshot(), quantize ? { quantize } : {});
 }
 
 export interface ExportOptions {

@@ -12,23 +12,22 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ModelType } from '../../contract/manifest.js';
 import { createModel, defaultConfig } from '../models/index.js';
+import { MODEL_KINDS } from '../models/kinds.js';
 import { buildGraph } from './exportModel.js';
 
-export const START_GRAPH_TYPES = ['din', 'dien'] as const satisfies readonly ModelType[];
-export type StartGraphType = (typeof START_GRAPH_TYPES)[number];
+/** The kinds that register a start graph (models/kinds.ts). */
+export const START_GRAPH_TYPES = (Object.keys(MODEL_KINDS) as ModelType[]).filter((t) => MODEL_KINDS[t].startGraph !== undefined);
+export type StartGraphType = ModelType;
 
 /** 128 items × 8 dims = 1,024 embedding values: the int8 storage threshold. */
 export const START_GRAPH_ITEMS = 128;
 export const START_GRAPH_CATEGORIES = 4;
 
 export async function buildStartGraph(type: StartGraphType): Promise<Uint8Array> {
-  const config = {
-    ...defaultConfig(type, START_GRAPH_ITEMS, START_GRAPH_CATEGORIES),
-    embeddingDim: 8,
-    mlpHidden: [64, 4], // first layer [2·8, 64] per part: 1,024 values
-    attentionHidden: [8, 4] as [number, number],
-    ...(type === 'dien' ? { gruHidden: 8, auxHidden: [4, 2] as [number, number] } : {}),
-  };
+  const small = MODEL_KINDS[type].startGraph;
+  if (!small) throw new Error(`model kind ${type} registers no start graph`);
+  // e.g. DIN: embeddings 8, MLP first layer [2·8, 64] per part = 1,024 values (the int8 threshold).
+  const config = { ...defaultConfig(type, START_GRAPH_ITEMS, START_GRAPH_CATEGORIES), ...small };
   const model = createModel(config, 1);
   for (const name of model.params.names()) {
     const v = model.params.get(name);

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { z } from 'zod';
 import { MODEL_TYPES } from '../../contract/manifest.js';
+import { FEATURE_GROUPS } from '../../contract/features.js';
 import { dirname, isAbsolute } from 'node:path';
 import { PROTOCOLS, type Protocol } from '../samples/protocols.js';
 import { datasetConfigSchema, readDatasetConfig, type DatasetConfig } from '../sources/datasetConfig.js';
@@ -39,6 +40,8 @@ export const experimentSchema = z.object({
         learningRate: z.number().positive().optional(),
         /** λ of mini-batch aware L2 (DIN eq. 6). */
         l2: z.number().positive().optional(),
+        /** Feature groups of the dataset's `features` this model uses (default all; [] = item + category only). */
+        featureGroups: z.array(z.enum(FEATURE_GROUPS)).optional(),
       }),
     )
     .min(1),
@@ -83,6 +86,7 @@ export function runConfigOf(exp: Experiment, m: ExperimentModel, seed: number, d
     ...(m.auxWeight !== undefined ? { auxWeight: m.auxWeight } : {}),
     ...(m.l2 !== undefined ? { l2: m.l2 } : {}),
     ...(m.learningRate !== undefined ? { learningRate: m.learningRate } : {}),
+    ...(m.featureGroups !== undefined ? { featureGroups: m.featureGroups } : {}),
   };
 }
 

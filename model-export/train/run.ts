@@ -2,6 +2,7 @@
 import type { BehaviourLog } from '../data/behaviourLog.js';
 import type { LoadedDataset } from '../sources/registry.js';
 import { createModel, defaultConfig } from '../models/index.js';
+import { MODEL_KINDS } from '../models/kinds.js';
 import type { CtrModel, ModelConfig } from '../models/model.js';
 import type { Protocol } from '../samples/protocols.js';
 import type { ModelType } from '../../contract/manifest.js';
@@ -73,7 +74,7 @@ export async function trainRun(
   showProgressBar = process.stderr.isTTY === true,
 ): Promise<{ result: RunResult; model: CtrModel; data: PreparedData }> {
   const started = performance.now();
-  const withAux = config.model === 'dien' && (config.auxWeight ?? 1) > 0;
+  const withAux = MODEL_KINDS[config.model].needsNegativeSequences(config);
   const data = prepareRun(input, config, withAux);
   const modelConfig: ModelConfig = {
     ...defaultConfig(config.model, data.contract.itemCount, data.contract.categoryCount),

@@ -27,7 +27,7 @@ function operators(graph: GraphProto | undefined, into = new Set<string>()): Set
 }
 
 const opsOf = (bytes: Uint8Array) => operators(fromBinary(ModelProtoSchema, bytes).graph);
-const startBytes = (type: (typeof START_GRAPH_TYPES)[number]) => Buffer.from(START_GRAPHS_BASE64[type], 'base64');
+const startBytes = (type: (typeof START_GRAPH_TYPES)[number]) => Buffer.from(START_GRAPHS_BASE64[type as keyof typeof START_GRAPHS_BASE64], 'base64');
 
 beforeAll(async () => {
   await selectBackend('cpu', () => {});

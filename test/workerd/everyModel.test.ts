@@ -30,6 +30,7 @@ describe.each(Object.keys(fixtures))('model %s', (name) => {
     expect(res.status).toBe(200);
     const body = (await res.json()) as ScoreResponse;
     expect(body.model).toEqual({ name, version: servedModel.version });
+    expect(body.unknown).toEqual(c.unknown);
     const expected = new Map(c.candidateIds.map((item, i) => [item, c.expected[i]]));
     for (const { item, score } of body.scores) expect(Math.abs(score - expected.get(item)!), `score of ${item}`).toBeLessThanOrEqual(TOLERANCE);
   });

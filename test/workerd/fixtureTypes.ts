@@ -3,7 +3,7 @@
 export interface ParityCase {
   name: string;
   /** A `POST /v1/score` body. */
-  body: { history: unknown[]; candidates: unknown[]; topK?: number };
+  body: { history: unknown[]; candidates: unknown[]; topK?: number; profile?: Record<string, unknown>; context?: Record<string, unknown> };
   /** onnxruntime-node scores of the contract-encoded inputs, candidate (request) order. */
   expected: number[];
   /**
@@ -13,7 +13,7 @@ export interface ParityCase {
   attention?: { values: number[]; T: number; kept: number; start: number };
   /** Candidate ids as the response must echo them, request order. */
   candidateIds: string[];
-  unknown: { history: number; candidates: number };
+  unknown: { history: number; candidates: number; profile?: number; context?: number };
 }
 
 export interface ServedModel {
@@ -23,6 +23,8 @@ export interface ServedModel {
   maxHistory: number;
   /** A deterministic sample of the vocabulary (known ids), for generated requests. */
   vocabularySample: string[];
+  /** Feature columns (format-2 contracts), with a few vocabulary values of sparse/multi ones. */
+  features: Array<{ name: string; group: string; kind: string; derived?: string; values?: string[] }>;
 }
 
 /** Reference scores for one model directory under the assets directory. */

@@ -11,6 +11,7 @@ import type { TestProject } from 'vitest/node';
 import { unstable_readConfig } from 'wrangler';
 import { OOV_INDEX, type BehaviourRef, type RawId } from '../../contract/featureContract.js';
 import { contractOf, modelManifestSchema, SERVING_OUTPUTS } from '../../contract/manifest.js';
+import type { FeatureSpec } from '../../contract/features.js';
 import { attentionWithOrtNode, scoreWithOrtNode } from '../parity/ortNode.js';
 import type { ModelFixture, ParityCase, ServedModel } from './fixtureTypes.js';
 
@@ -83,22 +84,53 @@ async function modelFixture(modelDir: string): Promise<ModelFixture> {
     },
   ];
 
+  // Models with feature columns: profile and context values (hour/weekday sent explicitly, so the
+  // reference does not depend on the clock), an entry the model does not use, attribute hints.
+  const features = contract.featureSpecs;
+  if (features.length > 0) {
+    const valueOf = (f: FeatureSpec): unknown => (f.kind === 'dense' ? f.mean + f.std : f.kind === 'multi' ? f.vocabulary.slice(0, 2) : f.vocabulary[0]);
+    const group = (g: string) => Object.fromEntries(features.filter((f) => f.group === g && !('derive' in f.source && f.source.derive === 'route')).map((f) => [f.name, valueOf(f)]));
+    const hints = Object.fromEntries(features.filter((f) => f.group === 'candidate').map((f) => [f.name, valueOf(f)]));
+    bodies.push(
+      {
+        name: 'profile and context values, an unused entry, attribute hints',
+        body: {
+          history: [...pick(12, 5, 2), { item: 'unknown-0', category: categories[0], attributes: hints }],
+          candidates: [...pick(30, 11, 4), { item: 'unknown-1', attributes: hints }, { item: 'unknown-2' }],
+          profile: { ...group('user'), not_a_feature: 'x' },
+          context: { ...group('context'), tz: 'Europe/Paris', unused: 1 },
+        },
+      },
+      {
+        name: 'context values only, other values',
+        body: {
+          history: pick(H + 3, 3, 1),
+          candidates: pick(20, 7, 9),
+          context: Object.fromEntries(features.filter((f) => f.group === 'context' && f.kind === 'sparse' && !('derive' in f.source && f.source.derive === 'route')).map((f) => [f.name, f.kind === 'sparse' ? f.vocabulary[f.vocabulary.length - 1] : undefined])),
+        },
+      },
+    );
+  }
+
   const parityCases: ParityCase[] = [];
   for (const { name, body } of bodies) {
     const history = body.history as Array<RawId | BehaviourRef>;
     const candidates = body.candidates as Array<RawId | BehaviourRef>;
     const h = contract.encodeHistory(history, 'compact');
     const c = contract.encodeCandidates(candidates);
-    const scores = await scoreWithOrtNode(session, h, c);
+    // Only the route feature (pid) and unsent hour/weekday are derived; the tests serve on route "only".
+    const context = body.context as Record<string, unknown> | undefined;
+    const r = features.length > 0 ? contract.encodeRequestFeatures({ profile: body.profile as Record<string, unknown> | undefined, context, time: 0, timeZone: typeof context?.tz === 'string' ? context.tz : 'UTC', route: 'only' }) : undefined;
+    const scores = await scoreWithOrtNode(session, h, c, r);
     // The attention output (equal to tfjs's attentionWeights, test/parity/exportParity.test.ts).
-    const attention = session.outputNames.includes(SERVING_OUTPUTS.attention) ? await attentionWithOrtNode(session, h, c) : undefined;
+    const attention = session.outputNames.includes(SERVING_OUTPUTS.attention) ? await attentionWithOrtNode(session, h, c, r) : undefined;
     parityCases.push({
       name,
       body,
       expected: Array.from(scores),
       ...(attention ? { attention: { values: Array.from(attention), T: h.items.length, kept: h.length, start: history.length - h.length } } : {}),
       candidateIds: candidates.map((r) => String(typeof r === 'object' ? r.item : r)),
-      unknown: { history: h.unknown, candidates: c.unknown },
+      unknown: { history: h.unknown, candidates: c.unknown, ...(body.profile ? { profile: r!.unknown.profile } : {}), ...(body.context ? { context: r!.unknown.context } : {}) },
     });
   }
   await session.release();
@@ -109,6 +141,13 @@ async function modelFixture(modelDir: string): Promise<ModelFixture> {
     sha256: manifest.onnx.sha256,
     maxHistory: H,
     vocabularySample: pick(500, 3),
+    features: features.map((f) => ({
+      name: f.name,
+      group: f.group,
+      kind: f.kind,
+      ...('derive' in f.source ? { derived: f.source.derive } : {}),
+      ...(f.kind === 'dense' ? {} : { values: f.vocabulary.slice(0, 8) }),
+    })),
   };
   return { parityCases, servedModel };
 }

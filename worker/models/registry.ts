@@ -4,7 +4,7 @@
  * `retryAfterMs` (so a broken deployment does not re-hash the model on every request) and then
  * tried again.
  */
-import { contractOf, type ModelManifest } from '../../contract/manifest.js';
+import { contractOf, servingInputNames, type ModelManifest } from '../../contract/manifest.js';
 import type { FeatureContract } from '../../contract/featureContract.js';
 import { ApiError } from '../errors.js';
 import type { CreateScoringSession, ScoringSession } from '../runtime/scoringSession.js';
@@ -57,7 +57,7 @@ export function createModelRegistry(options: ModelRegistryOptions): ModelRegistr
     const built = Date.now();
     let session: ScoringSession;
     try {
-      session = await options.createSession(onnx);
+      session = await options.createSession(onnx, servingInputNames(contract.featureSpecs));
     } catch (err) {
       throw new ModelLoadError(`cannot create a session for ${name}: ${err instanceof Error ? err.message : String(err)}`);
     }

@@ -47,12 +47,12 @@ export function chooseExecutionProviders(nav: unknown = typeof navigator === 'un
 }
 
 /** Creates an ORT session from `.onnx` bytes and checks it follows the serving signature. */
-export async function createOrtScoringSession(onnx: Uint8Array): Promise<OrtScoringSession> {
+export async function createOrtScoringSession(onnx: Uint8Array, inputs: readonly string[] = Object.values(SERVING_INPUTS)): Promise<OrtScoringSession> {
   const executionProviders = chooseExecutionProviders();
   const session = await withPrecompiledWasm(() =>
     ort.InferenceSession.create(onnx, { executionProviders, graphOptimizationLevel: 'all' }),
   );
-  checkSignature(session);
+  checkSignature(session, inputs);
   return new OrtScoringSession(session, executionProviders);
 }
 
@@ -140,6 +140,7 @@ class OrtScoringSession implements ScoringSession {
         [SERVING_INPUTS.historyCategories]: new ort.Tensor('int32', feeds.historyCategories, [T]), // [T]
         [SERVING_INPUTS.candidateItems]: new ort.Tensor('int32', feeds.candidateItems, [C]), // [C]
         [SERVING_INPUTS.candidateCategories]: new ort.Tensor('int32', feeds.candidateCategories, [C]), // [C]
+        ...featureTensors(feeds),
       },
       fetches,
     );
@@ -160,9 +161,15 @@ class OrtScoringSession implements ScoringSession {
   }
 }
 
+/** Feature-column feeds as ORT tensors (shapes come from the contract's encoder). */
+function featureTensors(feeds: ServingFeeds): Record<string, ort.Tensor> {
+  const out: Record<string, ort.Tensor> = {};
+  for (const f of feeds.features ?? []) out[f.input] = f.dtype === 'float32' ? new ort.Tensor('float32', f.data as Float32Array, f.dims) : new ort.Tensor('int32', f.data as Int32Array, f.dims);
+  return out;
+}
+
 /** Reports every missing or unexpected graph input/output in one error. */
-function checkSignature(session: ort.InferenceSession): void {
-  const expectedInputs: string[] = Object.values(SERVING_INPUTS);
+function checkSignature(session: ort.InferenceSession, expectedInputs: readonly string[]): void {
   const problems = [
     ...expectedInputs.filter((n) => !session.inputNames.includes(n)).map((n) => `missing input "${n}"`),
     ...session.inputNames.filter((n) => !expectedInputs.includes(n)).map((n) => `unexpected input "${n}"`),

@@ -13,6 +13,8 @@ export interface ServingFeeds {
   candidateItems: Int32Array;
   /** [C] category indices, aligned with `candidateItems`. */
   candidateCategories: Int32Array;
+  /** Feature-column inputs (contract/features.ts): `hist_*` [T(, M)], `cand_*` [C(, M)], `user_*`, `ctx_*` [1(, M)]. */
+  features?: ReadonlyArray<{ input: string; dtype: 'int32' | 'float32'; data: Int32Array | Float32Array; dims: readonly number[] }>;
 }
 
 export interface ScoringResult {
@@ -33,5 +35,8 @@ export interface ScoringSession {
   score(feeds: ServingFeeds, options?: { attention?: boolean }): Promise<ScoringResult>;
 }
 
-/** Creates a session from the bytes of an `.onnx` file that follows the serving signature. */
-export type CreateScoringSession = (onnx: Uint8Array) => Promise<ScoringSession>;
+/**
+ * Creates a session from the bytes of an `.onnx` file that follows the serving signature; `inputs`:
+ * the graph inputs the manifest declares (default the four behaviour inputs), all of which it must take.
+ */
+export type CreateScoringSession = (onnx: Uint8Array, inputs?: readonly string[]) => Promise<ScoringSession>;

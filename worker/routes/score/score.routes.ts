@@ -14,6 +14,7 @@ import { spearman } from '../../experiments/rankCorrelation.js';
 import type { Route } from '../../experiments/routeConfig.js';
 import { loadServingVariant } from '../../experiments/servingVariant.js';
 import { jsonBody, type JsonBodyEnv } from '../../middleware/jsonBody.js';
+import { isTimeZone } from '../../../contract/timeContext.js';
 import { scoreRequest } from '../../scoring/scoreRequest.js';
 import { exposureSinkOf, type Services } from '../../services.js';
 import { SCORE_LIMITS, scoreRequestSchema, toErrorIssues, type ScoreRequest, type ScoreResponse } from './score.schema.js';
@@ -39,7 +40,8 @@ export function scoreRoutes(services: Services) {
     const forced = await forcedVariant(c, route, config.variantOverrideToken);
     const assigned = forced ?? hashed;
     const { variant, model } = await loadServingVariant(services.registry, route, assigned, config.assets);
-    const scored = await scoreRequest(model, request);
+    const circumstances = { time: started / 1000, route: route.name, edgeTimeZone: edgeTimeZone(c.req.raw) };
+    const scored = await scoreRequest(model, request, circumstances);
 
     const body: ScoreResponse = {
       route: route.name,
@@ -70,7 +72,7 @@ export function scoreRoutes(services: Services) {
         candidates: request.candidates.length,
         latencyMs,
       });
-      if (route.shadow) await runShadow(services, config.assets, route, variant.name, model.manifest.name, request, servedScores, unitHash, sink);
+      if (route.shadow) await runShadow(services, config.assets, route, variant.name, model.manifest.name, request, servedScores, unitHash, sink, circumstances);
     });
 
     const headers: Record<string, string> = {
@@ -87,6 +89,12 @@ export function scoreRoutes(services: Services) {
     .post('/v1/score/:route', jsonBody({ maxBytes: SCORE_LIMITS.maxBodyBytes }), (c) => handle(c, c.req.param('route')))
     .all('/v1/score', methodNotAllowed(['POST', 'OPTIONS']))
     .all('/v1/score/:route', methodNotAllowed(['POST', 'OPTIONS']));
+}
+
+/** The client's zone as the edge sees it (`request.cf.timezone` on Workers), when it is a usable one. */
+function edgeTimeZone(request: Request): string | undefined {
+  const tz = (request as Request & { cf?: { timezone?: unknown } }).cf?.timezone;
+  return typeof tz === 'string' && isTimeZone(tz) ? tz : undefined;
 }
 
 /** The QA override, if the header is present and its token valid; an unknown variant is a 400. */
@@ -113,11 +121,12 @@ async function runShadow(
   served: Float32Array,
   unitHash: string,
   sink: ReturnType<typeof exposureSinkOf>,
+  circumstances: Parameters<typeof scoreRequest>[2],
 ): Promise<void> {
   const shadowName = route.shadow!;
   const started = Date.now();
   const shadow = await services.registry.get(shadowName, assets);
-  const scored = await scoreRequest(shadow, { history: request.history, candidates: request.candidates });
+  const scored = await scoreRequest(shadow, { history: request.history, candidates: request.candidates, profile: request.profile, context: request.context }, circumstances);
   sink.write({
     kind: 'shadow',
     route: route.name,

@@ -11,15 +11,29 @@ export const SCORE_LIMITS = {
   maxCandidates: 1000,
   /** Longest string id or category name, characters. */
   maxIdLength: 128,
+  /** Entries in `profile`, `context` or one item's `attributes`. */
+  maxFeatureEntries: 32,
+  /** Values of one multi-valued feature. */
+  maxFeatureValues: 64,
 } as const;
 
 const stringId = z.string().min(1).max(SCORE_LIMITS.maxIdLength);
 const integerId = z.int(); // safe integers only
 const itemId = z.union([stringId, integerId], { error: 'expected an item id: a non-empty string or a safe integer' });
 
+/** A feature value as JSON: checked against the model's feature kinds after the variant is chosen. */
+const featureValue = z.union([stringId, z.number(), z.array(z.union([stringId, z.number()])).max(SCORE_LIMITS.maxFeatureValues)], {
+  error: 'expected a string, a number, or an array of strings/integers',
+});
+const featureValues = z.record(z.string().min(1).max(SCORE_LIMITS.maxIdLength), featureValue).refine((r) => Object.keys(r).length <= SCORE_LIMITS.maxFeatureEntries, {
+  error: `at most ${SCORE_LIMITS.maxFeatureEntries} entries`,
+});
+
 const itemRef = z.strictObject({
   item: itemId,
   category: z.string().min(1).max(SCORE_LIMITS.maxIdLength).optional(),
+  /** Candidate-attribute hints (e.g. {"genres": ["Drama"], "year": 1999}) used, like `category`, only for unknown ids. */
+  attributes: featureValues.optional(),
 });
 
 /** An item id, or `{item, category?}` where the category is a hint used for unknown ids. */
@@ -38,6 +52,17 @@ export const scoreRequestSchema = z
     user: z.string().min(1).max(SCORE_LIMITS.maxIdLength).optional().meta({ description: 'Unit id for sticky A/B assignment (else the x-unit-id header, else a generated one).' }),
     /** Add the top behaviours by attention weight to every returned item. */
     explain: z.boolean().optional().meta({ description: 'Add `because`: the 3 history behaviours with the largest attention weight, per item.' }),
+    /** The DIN paper's user-profile group: values of the model's `user` features. */
+    profile: featureValues.optional().meta({ description: 'User-profile values by feature name (e.g. {"gender": "F", "age": 31}); names the model does not use are ignored and counted in `unknown.profile`.' }),
+    /** Context values; `tz` (an IANA zone) sets the zone of the derived hour/weekday. */
+    context: z
+      .record(z.string().min(1).max(SCORE_LIMITS.maxIdLength), featureValue)
+      .refine((r) => Object.keys(r).length <= SCORE_LIMITS.maxFeatureEntries, { error: `at most ${SCORE_LIMITS.maxFeatureEntries} entries` })
+      .optional()
+      .meta({
+        description:
+          'Context values by feature name (e.g. {"device": "mobile"}), and `tz`, the client\'s IANA time zone for the hour/weekday features (else the edge\'s, else UTC). The route name is the `pid` feature; hour and weekday come from the request time unless sent.',
+      }),
   });
 
 export type ScoreRequest = z.infer<typeof scoreRequestSchema>;
@@ -55,7 +80,12 @@ export const scoreResponseSchema = z
     variant: z.string(),
     model: z.object({ name: z.string(), version: z.string() }),
     scores: z.array(z.object({ item: z.string(), score: z.number().min(0).max(1), because: z.array(because).max(3).optional() })),
-    unknown: z.object({ history: z.int().nonnegative(), candidates: z.int().nonnegative() }),
+    unknown: z.object({
+      history: z.int().nonnegative(),
+      candidates: z.int().nonnegative(),
+      profile: z.int().nonnegative().optional().meta({ description: 'Present when the request has `profile`: entries the model does not use plus values its vocabularies do not know.' }),
+      context: z.int().nonnegative().optional().meta({ description: 'Present when the request has `context`: the same count for context entries (`tz` excluded).' }),
+    }),
     unitId: z.string().optional().meta({ description: 'Present when the worker generated the unit id: send it back (user or x-unit-id) to stay in the same variant.' }),
     explainUnavailable: z.string().optional(),
   });

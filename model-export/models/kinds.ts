@@ -1,0 +1,84 @@
+/**
+ * The model kinds, each registered once: how to create it, its default configuration, its ONNX
+ * builder, whether int8 export is implemented, whether the worker warms ORT up with a start graph
+ * of it, and what its training needs. A new kind is one entry here (and its name in
+ * contract/manifest.ts MODEL_TYPES, which the worker reads without tfjs); `satisfies` makes a
+ * missing entry a type error.
+ */
+import type { ModelType } from '../../contract/manifest.js';
+import type { GraphBuilder } from '../onnx/graphBuilder.js';
+import { buildBaseGraph } from '../onnx/exportBase.js';
+import { buildDienGraph } from '../onnx/exportDien.js';
+import { buildDinGraph } from '../onnx/exportDin.js';
+import { buildLrGraph } from '../onnx/exportLr.js';
+import type { WeightMap } from '../onnx/weights.js';
+import { BaseModel } from './base.js';
+import { DienModel } from './dien/dien.js';
+import { DinModel } from './din.js';
+import { LrModel } from './lr.js';
+import type { CtrModel, ModelConfig } from './model.js';
+
+export interface ModelKind {
+  /** One line for --help and docs. */
+  description: string;
+  create(config: ModelConfig, seed: number): CtrModel;
+  /** Settings beyond the shared defaults (embeddings 16 + 16, attention 80-40, MLP 200-80 with Dice). */
+  defaults: Partial<ModelConfig>;
+  /** The serving graph (onnx/); `quantize` only when `int8` is true. */
+  buildGraph(model: CtrModel, weights: WeightMap, options: { quantize?: 'int8' }): GraphBuilder;
+  /** int8 export implemented. */
+  int8: boolean;
+  /** Feature columns (user, candidate, context) supported. */
+  features: boolean;
+  /** The worker runs a tiny untrained graph of this kind at start (onnx/startGraphs.ts) to warm ORT's kernels up. */
+  startGraph?: Partial<ModelConfig>;
+  /** Training needs per-position negative sequences (DIEN's auxiliary loss). */
+  needsNegativeSequences(config: Pick<ModelConfig, 'auxWeight'>): boolean;
+}
+
+const never = () => false;
+
+export const MODEL_KINDS: Readonly<Record<ModelType, ModelKind>> = {
+  lr: {
+    description: 'logistic regression on the one-hot ids (the DIN paper’s first baseline)',
+    create: (config, seed) => new LrModel(config, seed),
+    defaults: {},
+    buildGraph: (model, w) => buildLrGraph(model as LrModel, w),
+    int8: false,
+    features: false,
+    needsNegativeSequences: never,
+  },
+  base: {
+    description: 'BaseModel (Embedding & MLP, sum-pooled history, PReLU)',
+    create: (config, seed) => new BaseModel(config, seed),
+    defaults: { mlpActivation: 'prelu' },
+    buildGraph: (model, w, o) => buildBaseGraph(model as BaseModel, w, o),
+    int8: true,
+    features: true,
+    needsNegativeSequences: never,
+  },
+  din: {
+    description: 'DIN (local activation unit, Dice)',
+    create: (config, seed) => new DinModel(config, seed),
+    defaults: {},
+    buildGraph: (model, w, o) => buildDinGraph(model as DinModel, w, o),
+    int8: true,
+    features: true,
+    startGraph: { embeddingDim: 8, mlpHidden: [64, 4], attentionHidden: [8, 4] },
+    needsNegativeSequences: never,
+  },
+  dien: {
+    description: 'DIEN (GRU interest extractor with auxiliary loss, AUGRU)',
+    create: (config, seed) => new DienModel(config, seed),
+    defaults: { gruHidden: 32, auxWeight: 1, auxHidden: [100, 50] },
+    buildGraph: (model, w, o) => buildDienGraph(model as DienModel, w, { augru: 'scan', ...o }),
+    int8: true,
+    features: true,
+    startGraph: { embeddingDim: 8, mlpHidden: [64, 4], attentionHidden: [8, 4], gruHidden: 8, auxHidden: [4, 2] },
+    needsNegativeSequences: (config) => (config.auxWeight ?? 1) > 0,
+  },
+};
+
+export function kindOf(type: ModelType): ModelKind {
+  return MODEL_KINDS[type];
+}
