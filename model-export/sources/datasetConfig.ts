@@ -131,7 +131,7 @@ export function featureName(f: FeatureDeclaration): string {
   if (f.name !== undefined) return f.name;
   if (f.derive === 'route') return 'pid';
   if (f.derive !== undefined) return f.derive;
-  const n = f.column!.toLowerCase().replace(/[^a-z0-9_]+/g, '_').replace(/^[^a-z]+/, '').slice(0, 32);
+  const n = (f.column ?? '').toLowerCase().replace(/[^a-z0-9_]+/g, '_').replace(/^[^a-z]+/, '').slice(0, 32);
   return n === '' ? 'feature' : n;
 }
 

@@ -6,7 +6,7 @@
  */
 import type * as Ort from 'onnxruntime-node';
 import { SERVING_INPUTS, SERVING_OUTPUTS } from '../../contract/manifest.js';
-import type { EncodedDataset } from './dataset.js';
+import type { BatchFeature, EncodedDataset } from './dataset.js';
 import { auc, gauc } from './metrics.js';
 
 /** Probabilities of every sample of `data` from the ONNX graph `session`. */
@@ -26,11 +26,31 @@ export async function onnxPredictions(ort: typeof Ort, session: Ort.InferenceSes
           [SERVING_INPUTS.historyCategories]: new ort.Tensor('int32', b.historyCategories.slice(i * H, i * H + T), [T]),
           [SERVING_INPUTS.candidateItems]: new ort.Tensor('int32', b.candidateItems.slice(i, i + 1), [1]),
           [SERVING_INPUTS.candidateCategories]: new ort.Tensor('int32', b.candidateCategories.slice(i, i + 1), [1]),
+          ...featureFeeds(ort, b.features, i, H, T),
         },
         [SERVING_OUTPUTS.scores],
       );
       out[start + i] = (res[SERVING_OUTPUTS.scores].data as Float32Array)[0];
     }
+  }
+  return out;
+}
+
+/**
+ * Sample i's feature inputs in the serving shape: `hist_*` its first T rows [T(, M)], the others
+ * (`cand_*`, `user_*`, `ctx_*`) its one row [1(, M)]; `neg_*` are training-only.
+ */
+function featureFeeds(ort: typeof Ort, features: Record<string, BatchFeature>, i: number, H: number, T: number): Record<string, Ort.Tensor> {
+  const out: Record<string, Ort.Tensor> = {};
+  for (const [name, f] of Object.entries(features)) {
+    if (name.startsWith('neg_')) continue;
+    const history = name.startsWith('hist_');
+    const width = f.dims.length > (history ? 2 : 1) ? f.dims[f.dims.length - 1] : 1; // M for multi
+    const rows = history ? T : 1;
+    const start = (history ? i * H : i) * width;
+    const data = f.data.slice(start, start + rows * width);
+    const dims = width > 1 || f.dims.length > (history ? 2 : 1) ? [rows, width] : [rows];
+    out[name] = data instanceof Float32Array ? new ort.Tensor('float32', data, dims) : new ort.Tensor('int32', data as Int32Array, dims);
   }
   return out;
 }

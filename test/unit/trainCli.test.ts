@@ -13,6 +13,7 @@ import * as ort from 'onnxruntime-node';
 import { afterAll, describe, expect, it } from 'vitest';
 import { contractOf, modelManifestSchema } from '../../contract/manifest.js';
 import { generatePersonalize } from '../../bench/data/generatePersonalize.js';
+import { generatePlanted } from '../../bench/data/generatePlanted.js';
 import { scoreWithOrtNode } from '../parity/ortNode.js';
 
 const run = promisify(execFile);
@@ -46,6 +47,40 @@ describe('npm run train -- --data DIR', () => {
     const scores = await scoreWithOrtNode(session, history, candidates);
     expect(scores).toHaveLength(2);
     for (const s of scores) expect(s).toBeGreaterThan(0), expect(s).toBeLessThan(1);
+    await session.release();
+  });
+
+  it('with users.csv, context columns and a dataset.json of feature columns: trains, exports, scores with profile and context', async () => {
+    const data = join(tmp, 'planted');
+    await generatePlanted({ dir: data, interactions: 6000, users: 400, items: 120, categories: 8, seed: 3 });
+    writeFileSync(
+      join(data, 'dataset.json'),
+      JSON.stringify({
+        features: [
+          { group: 'user', column: 'SEGMENT' },
+          { group: 'user', column: 'AGE' },
+          { group: 'candidate', column: 'PRICE' },
+          { group: 'context', column: 'DEVICE' },
+          { group: 'context', derive: 'weekday' },
+        ],
+      }),
+    );
+    const out = join(tmp, 'models', 'din-planted');
+    const { stdout } = await train('--data', data, '--model', 'din', '--epochs', '1', '--batch-size', '64', '--embedding-dim', '8', '--max-history', '20', '--out', out);
+    const metrics = JSON.parse(stdout.trim().split('\n').pop()!) as { auc: number };
+    const manifest = modelManifestSchema.parse(JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')));
+    // The artifact's own test metrics (one request per sample through onnxruntime-node, feature inputs included) equal tfjs's.
+    expect(Math.abs(manifest.metrics.onnxAuc - metrics.auc)).toBeLessThan(2e-3);
+    expect(manifest.featureContract.formatVersion).toBe(2);
+    expect(manifest.featureContract.features?.map((f) => `${f.group}:${f.name}:${f.kind}`)).toEqual(['user:segment:sparse', 'user:age:dense', 'candidate:price:dense', 'context:device:sparse', 'context:weekday:sparse']);
+    const contract = contractOf(manifest);
+    const session = await ort.InferenceSession.create(join(out, manifest.onnx.file));
+    const history = contract.encodeHistory(manifest.featureContract.items.slice(0, 8));
+    const candidates = contract.encodeCandidates(manifest.featureContract.items.slice(10, 40));
+    const request = (segment: string, device: string) => contract.encodeRequestFeatures({ profile: { segment, age: 30 }, context: { device }, time: 1_790_000_000, timeZone: 'UTC', route: 'home' });
+    const a = await scoreWithOrtNode(session, history, candidates, request('a', 'mobile'));
+    const b = await scoreWithOrtNode(session, history, candidates, request('b', 'desktop'));
+    expect(Math.max(...a.map((v, i) => Math.abs(v - b[i])))).toBeGreaterThan(1e-4); // profile and context reach the scores
     await session.release();
   });
 
