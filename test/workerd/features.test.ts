@@ -56,7 +56,8 @@ describe.runIf(withFeatures !== undefined)('feature columns (model %s)', () => {
     for (const [body, path] of cases) {
       const error = await errorOf(await post(body));
       expect(error.status).toBe(400);
-      expect(error.issues.map((i) => i.path)).toContain(path);
+      // The schema may name the exact element (`…genres.0`): the issue is at the field or below it.
+      expect(error.issues.some((i) => i.path === path || i.path.startsWith(`${path}.`)), JSON.stringify(error.issues)).toBe(true);
     }
   });
 
@@ -70,10 +71,11 @@ describe.runIf(withFeatures !== undefined)('feature columns (model %s)', () => {
   it("an unknown item's attribute hints change its score; a known item's are ignored", async () => {
     const values = candidate.kind === 'dense' ? [1950, 2015] : [[candidate.values![0]], [candidate.values![candidate.values!.length - 1]]];
     const context = { hour: '12', weekday: 'Mon' };
-    const [a, b] = await Promise.all(
-      values.map(async (v) => scoresOf(await ok({ history: base.history, candidates: [{ item: 'brand-new', attributes: { [candidate.name]: v } }, { item: items[100], attributes: { [candidate.name]: v } }], context }))),
-    );
-    expect(Math.abs(a['brand-new'] - b['brand-new'])).toBeGreaterThan(1e-6);
-    expect(a[items[100]]).toBe(b[items[100]]);
+    // One candidate per request: an int8 model quantises the candidates together, so a candidate's
+    // score may move by ~1e-4 with the others in the same request (docs/models.md, int8 exports).
+    const score = async (item: string, v: unknown) => (await ok({ history: base.history, candidates: [{ item, attributes: { [candidate.name]: v } }], context })).scores[0].score;
+    const [newA, newB, knownA, knownB] = await Promise.all([score('brand-new', values[0]), score('brand-new', values[1]), score(items[100], values[0]), score(items[100], values[1])]);
+    expect(Math.abs(newA - newB)).toBeGreaterThan(1e-6);
+    expect(knownA).toBe(knownB);
   });
 });
