@@ -21,8 +21,16 @@ export const SERVING_INPUTS = {
  */
 export const SERVING_OUTPUTS = { scores: 'score', attention: 'attention' } as const;
 export const REQUIRED_OUTPUTS: readonly string[] = [SERVING_OUTPUTS.scores];
+/**
+ * Multi-task models' named outputs, each [C]: pCTR, pCVR (conversion given click) and their product
+ * pCTCVR (ESMM). `score` is pCTR in such models, so single-task clients keep working.
+ */
+export const TASK_OUTPUTS = ['ctr', 'cvr', 'ctcvr'] as const;
+export type TaskOutput = (typeof TASK_OUTPUTS)[number];
 
-export const MODEL_TYPES = ['lr', 'base', 'din', 'dien'] as const;
+/** Multi-task kinds: a PLE/CGC/MMoE/shared-bottom head over a DIN (or DIEN) interest model. */
+export const MULTI_TASK_TYPES = ['shared-bottom', 'mmoe', 'cgc', 'ple'] as const;
+export const MODEL_TYPES = ['lr', 'base', 'din', 'dien', ...MULTI_TASK_TYPES] as const;
 export type ModelType = (typeof MODEL_TYPES)[number];
 
 const tensorInfo = z.object({

@@ -11,7 +11,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, relative } from 'node:path';
 import { parseArgs } from 'node:util';
-import { MODEL_TYPES, type ModelType } from '../contract/manifest.js';
+import { MODEL_TYPES, MULTI_TASK_TYPES, type ModelType } from '../contract/manifest.js';
 import { MODEL_KINDS } from '../model-export/models/kinds.js';
 import { PROTOCOLS, type Protocol } from '../model-export/samples/protocols.js';
 import { SOURCE_NAMES } from '../model-export/sources/datasetConfig.js';
@@ -41,6 +41,9 @@ const { values: a } = (() => {
         activation: { type: 'string' },
         'aux-weight': { type: 'string' },
         l2: { type: 'string' },
+        label: { type: 'string' },
+        'task-weights': { type: 'string' },
+        backbone: { type: 'string' },
         quantize: { type: 'string' },
         backend: { type: 'string' },
         data: { type: 'string' },
@@ -60,6 +63,7 @@ if (a.help) {
   console.log(`usage: npm run train -- [--model ${MODEL_TYPES.join('|')}] [--seed N] [--epochs N]
   data: [--source ${SOURCE_NAMES.join('|')}] [--data dir|file] [--config dataset.json] [--protocol ${PROTOCOLS.join('|')}] [--category COLUMN] [--dataset-name NAME]
 ${Object.values(SOURCES).map((src) => `    ${src.name}: ${src.dataHelp}; protocols ${src.protocols.join(', ')} (default ${src.defaultProtocol})`).join('\n')}
+  multi-task (${MULTI_TASK_TYPES.join(', ')}; click + conversion, ESMM): [--backbone din|dien] [--task-weights w_ctr,w_ctcvr (default 1,1)]; single-task: [--label click|conversion]
   [--batch-size N] [--lr X] [--max-history H] [--min-item-count N] [--embedding-dim D] [--activation dice|prelu] [--aux-weight α (dien)] [--l2 λ (mini-batch aware L2, paper: 0.01)] [--quantize int8 (int8 weights in the export; DIN also int8 attention products)]
   [--backend ${BACKEND_PREFERENCE.join('|')}] [--out models/<name>] [--name <model name, default <model>-<dataset name>>] [--results file.json]`);
   process.exit(0);
@@ -79,6 +83,11 @@ function positive(name: string, v: string | undefined): number {
   const n = Number(v);
   if (!Number.isFinite(n) || n <= 0) fail(`--${name} must be a positive number, got "${v}"`);
   return n;
+}
+function taskWeights(v: string): [number, number] {
+  const w = v.split(',').map(Number);
+  if (w.length !== 2 || !w.every((x) => Number.isFinite(x) && x >= 0) || w[0] + w[1] === 0) fail(`--task-weights must be two non-negative numbers "w_ctr,w_ctcvr", got "${v}"`);
+  return [w[0], w[1]];
 }
 function oneOf<T extends string>(name: string, v: string | undefined, allowed: readonly T[]): T {
   if (!allowed.includes(v as T)) fail(`--${name} must be one of ${allowed.join(', ')}, got "${v}"`);
@@ -112,6 +121,9 @@ const config = {
   ...(a.activation ? { activation: oneOf('activation', a.activation, ['dice', 'prelu'] as const) } : {}),
   ...(a['aux-weight'] !== undefined ? { auxWeight: a['aux-weight'] === '0' ? 0 : positive('aux-weight', a['aux-weight']) } : {}),
   ...(a.l2 !== undefined ? { l2: positive('l2', a.l2) } : {}),
+  ...(a.label !== undefined ? { label: oneOf('label', a.label, ['click', 'conversion'] as const) } : {}),
+  ...(a.backbone !== undefined ? { backbone: oneOf('backbone', a.backbone, ['din', 'dien'] as const) } : {}),
+  ...(a['task-weights'] !== undefined ? { taskWeights: taskWeights(a['task-weights']) } : {}),
   ...(datasetId !== undefined ? { dataset: datasetId } : {}),
 };
 

@@ -17,6 +17,13 @@ export interface Behaviour {
    * negatives from the shown-but-not-clicked ones (the DIN paper's setting).
    */
   shown?: readonly string[];
+  /**
+   * A conversion followed this behaviour (multi-task models' second label): the source says what
+   * counts — MovieLens a rating ≥ 4, Taobao a later buy/cart/fav of the item, the Personalize
+   * layout an event matching the dataset config's `conversion` filter on the same item at or after
+   * this one. Undefined: the source has no conversion information.
+   */
+  converted?: boolean;
   /** The event's context columns (interactions.csv), UPPER-CASE name → CSV text; shared objects. */
   context?: RawAttributes;
 }

@@ -40,6 +40,8 @@ export interface PersonalizeReadOptions {
   progress?: boolean;
   /** Share of malformed rows tolerated per file; default 1 %. */
   maxMalformedFraction?: number;
+  /** Events that are conversions (multi-task): a behaviour is `converted` when one of its user and item follows it. */
+  conversion?: { eventTypes?: readonly string[]; minEventValue?: number };
   /** Metadata columns kept for feature columns (names case-insensitive; each must exist). */
   itemColumns?: readonly string[];
   userColumns?: readonly string[];
@@ -60,6 +62,8 @@ export interface PersonalizeReadStats {
     outOfOrder: number;
     /** Kept rows with a non-empty IMPRESSION. */
     withImpressions: number;
+    /** Rows matching the conversion filter (when one is configured). */
+    conversionRows?: number;
   };
   items?: MalformedReport & { categoryColumn?: string; categoryColumnGuessed: boolean };
   users?: MalformedReport;
@@ -155,6 +159,11 @@ async function readInteractions(
   if (o.eventTypes && typeAt === undefined) columns.require('EVENT_TYPE', `the dataset config keeps event types ${o.eventTypes.join(', ')}`);
   if (o.minEventValue !== undefined && valueAt === undefined) columns.require('EVENT_VALUE', `the dataset config sets minEventValue ${o.minEventValue}`);
   const keepTypes = o.eventTypes ? new Set(o.eventTypes) : undefined;
+  const conversionTypes = o.conversion?.eventTypes ? new Set(o.conversion.eventTypes) : undefined;
+  if (conversionTypes && typeAt === undefined) columns.require('EVENT_TYPE', `the dataset config's conversion names event types ${[...conversionTypes].join(', ')}`);
+  // Latest conversion time per (user, item), users and items as numbers.
+  const conversions = new Map<string, number>();
+  let conversionRows = 0;
   const width = header.length;
   const contextAt = (o.contextColumns ?? []).map((name) => ({ key: name.toUpperCase(), at: columns.require(name, 'a context feature column of the dataset config') }));
   // Few distinct contexts (devices × pages): one shared object per distinct combination.
@@ -210,6 +219,11 @@ async function readInteractions(
         }
       }
     }
+    if (o.conversion && (!conversionTypes || conversionTypes.has(fields[typeAt!].trim())) && (o.conversion.minEventValue === undefined || value >= o.conversion.minEventValue)) {
+      const key = `${users.number(user)},${items.number(item)}`;
+      conversions.set(key, Math.max(conversions.get(key) ?? -Infinity, time));
+      conversionRows++;
+    }
     if (typeAt !== undefined) {
       const type = fields[typeAt].trim();
       eventTypes[type] = (eventTypes[type] ?? 0) + 1;
@@ -223,6 +237,7 @@ async function readInteractions(
       continue;
     }
     const u = users.number(user);
+    while (lastTime.length < u) lastTime.push(-Infinity); // users first seen on a conversion-only row
     if (u === lastTime.length) lastTime.push(time);
     else {
       if (lastTime[u] > time) outOfOrder++;
@@ -262,8 +277,11 @@ async function readInteractions(
     users.ids,
     items.ids,
     contexts,
+    o.conversion ? conversions : undefined,
   );
-  return { timelines, report: { ...report, kept, eventTypes: { ...eventTypes }, filteredByType, filteredByValue, outOfOrder, withImpressions } };
+  // Users whose only rows were conversions (not behaviours) have no timeline.
+  for (const [user, timeline] of timelines) if (timeline.length === 0) timelines.delete(user);
+  return { timelines, report: { ...report, kept, eventTypes: { ...eventTypes }, filteredByType, filteredByValue, outOfOrder, withImpressions, ...(o.conversion ? { conversionRows } : {}) } };
 }
 
 /** Ids numbered in order of first appearance; the strings are interned (copied once). */
@@ -299,7 +317,13 @@ interface RowColumns {
  * Per user (in order of first appearance), the rows sorted by compareBehaviours' order — time,
  * then item id — with file order breaking exact ties, as Behaviour objects.
  */
-function toSortedTimelines(rows: RowColumns, userIds: readonly string[], itemIds: readonly string[], contexts: readonly RawAttributes[]): Map<string, Behaviour[]> {
+function toSortedTimelines(
+  rows: RowColumns,
+  userIds: readonly string[],
+  itemIds: readonly string[],
+  contexts: readonly RawAttributes[],
+  conversions?: ReadonlyMap<string, number>,
+): Map<string, Behaviour[]> {
   // Counting sort by user keeps each user's rows in file order.
   const start = new Int32Array(userIds.length + 1);
   for (let r = 0; r < rows.user.length; r++) start[rows.user[r] + 1]++;
@@ -320,6 +344,7 @@ function toSortedTimelines(rows: RowColumns, userIds: readonly string[], itemIds
       const s = rows.shown[r];
       if (s >= 0) b.shown = Array.from(rows.shownItems.subarray(s + 1, s + 1 + rows.shownItems[s]), (i) => itemIds[i]);
       if (rows.context[r] >= 0) b.context = contexts[rows.context[r]];
+      if (conversions) b.converted = (conversions.get(`${u},${rows.item[r]}`) ?? -Infinity) >= b.time;
       timeline[t] = b;
     }
     timelines.set(userIds[u], timeline);

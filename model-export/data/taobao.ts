@@ -5,7 +5,9 @@
  *   user,item,category,behavior,timestamp      e.g. 1,2268318,2520377,pv,1511544070
  *
  * ids are integers, behavior ∈ pv (page view = click), fav, cart, buy, timestamp in seconds.
- * Clicks only: pv events become the behaviours; the other types are counted, not kept. An item's
+ * Clicks only: pv events become the behaviours; the other types are counted, and a pv is marked
+ * `converted` when the same user later (or at once) favs, carts or buys the item (`conversionTypes`,
+ * default all three: multi-task models' second label). An item's
  * category is the one on its first pv line (later disagreements are counted). Malformed lines —
  * not 5 fields, a non-integer id or timestamp, an unknown behavior — are counted and skipped;
  * more than `maxMalformedFraction` of them (default 1 %) throws.
@@ -26,6 +28,8 @@ export interface TaobaoReadOptions {
   progress?: boolean;
   /** Fraction of malformed lines tolerated (default 1 %). */
   maxMalformedFraction?: number;
+  /** Behaviour types that are conversions (default fav, cart, buy). */
+  conversionTypes?: readonly TaobaoBehaviour[];
 }
 
 export interface TaobaoReadStats extends MalformedReport {
@@ -47,6 +51,8 @@ export async function readTaobao(path: string, options: TaobaoReadOptions = {}):
   const timelines = new Map<string, Behaviour[]>();
   const itemCategory = new Map<string, string>();
   let categoryConflicts = 0;
+  const conversionTypes = new Set<TaobaoBehaviour>(options.conversionTypes ?? ['fav', 'cart', 'buy']);
+  const conversions = new Map<string, number>(); // "user,item" → latest conversion time
   for await (const { text: line, number: lineNumber } of recordLines(path, malformed, { progress: options.progress })) {
     const fields = line.split(',');
     if (fields.length !== 5) {
@@ -67,6 +73,10 @@ export async function readTaobao(path: string, options: TaobaoReadOptions = {}):
       continue;
     }
     behaviours[behaviour as TaobaoBehaviour]++;
+    if (behaviour !== 'pv' && conversionTypes.has(behaviour as TaobaoBehaviour)) {
+      const key = `${user},${item}`;
+      conversions.set(key, Math.max(conversions.get(key) ?? -Infinity, Number(timestamp)));
+    }
     if (behaviour !== 'pv' || (options.keepUser && !options.keepUser(user))) continue;
     const known = itemCategory.get(item);
     if (known === undefined) itemCategory.set(intern(item), intern(category));
@@ -77,7 +87,10 @@ export async function readTaobao(path: string, options: TaobaoReadOptions = {}):
     timeline.push({ item: intern(item), time: Number(timestamp) });
   }
   const report = malformed.finish();
-  for (const timeline of timelines.values()) timeline.sort(compareBehaviours);
+  for (const [user, timeline] of timelines) {
+    timeline.sort(compareBehaviours);
+    for (const b of timeline) b.converted = (conversions.get(`${user},${b.item}`) ?? -Infinity) >= b.time;
+  }
   return {
     log: { timelines, itemCategory, source: options.source ?? 'taobao-userbehavior' },
     stats: { ...report, behaviours, categoryConflicts, users: timelines.size, items: itemCategory.size },

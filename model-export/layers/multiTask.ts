@@ -25,6 +25,25 @@ import type { ParamStore } from './params.js';
 export const MULTI_TASK_KINDS = ['shared-bottom', 'mmoe', 'cgc', 'ple'] as const;
 export type MultiTaskKind = (typeof MULTI_TASK_KINDS)[number];
 
+/** ModelConfig.multiTask: the head's shape and the tasks' loss weights. */
+export interface MultiTaskConfig {
+  kind: MultiTaskKind;
+  levels: number;
+  taskExperts: number;
+  sharedExperts: number;
+  expertUnits: number;
+  towerHidden: number[];
+  /** Loss weights of the two tasks: w_ctr·L(click, pCTR) + w_ctcvr·L(click ∧ conversion, pCTR·pCVR) (ESMM). */
+  taskWeights: [number, number];
+}
+
+/** The tasks' names, in head order; the serving graph's outputs add their product `ctcvr`. */
+export const TASKS = ['ctr', 'cvr'] as const;
+
+export function multiTaskSpecOf(c: MultiTaskConfig, inputs: number): MultiTaskSpec {
+  return { name: 'mt', kind: c.kind, inputs, tasks: TASKS.length, levels: c.levels, taskExperts: c.taskExperts, sharedExperts: c.sharedExperts, expertUnits: c.expertUnits, towerHidden: c.towerHidden };
+}
+
 export interface MultiTaskSpec {
   name: string;
   kind: MultiTaskKind;

@@ -11,10 +11,13 @@ import { ParamStore } from '../layers/params.js';
 import { attributeVectors, attributeWidth, createFeatureTables, requestVector, requestWidth } from '../layers/featureEmbedding.js';
 import { attentionWeights, createTargetAttention, weightedSumPool, type AttentionSpec } from '../layers/targetAttention.js';
 import type { BatchTensors, CtrModel, ForwardResult, ModelConfig } from './model.js';
+import { applyMultiTask, createMultiTask, multiTaskSpecOf, type MultiTaskSpec } from '../layers/multiTask.js';
 
 export class DinModel implements CtrModel {
   readonly params: ParamStore;
-  readonly mlp: MlpSpec;
+  /** The output MLP, or (multi-task kinds) the multi-task head in its place. */
+  readonly mlp?: MlpSpec;
+  readonly multiTask?: MultiTaskSpec;
   readonly attention: AttentionSpec;
 
   constructor(readonly config: ModelConfig, seed: number) {
@@ -23,8 +26,9 @@ export class DinModel implements CtrModel {
     createBehaviourEmbedding(this.params, { itemCount: config.itemCount, categoryCount: config.categoryCount, dim: config.embeddingDim });
     this.attention = { name: 'att', dim: D, hidden: config.attentionHidden };
     createTargetAttention(this.params, this.attention);
-    this.mlp = { name: 'mlp', inputs: 2 * D + requestWidth(config.features), hidden: config.mlpHidden, activation: config.mlpActivation, outputs: 1 };
-    createMlp(this.params, this.mlp);
+    const inputs = 2 * D + requestWidth(config.features);
+    if (config.multiTask) createMultiTask(this.params, (this.multiTask = multiTaskSpecOf(config.multiTask, inputs)));
+    else createMlp(this.params, (this.mlp = { name: 'mlp', inputs, hidden: config.mlpHidden, activation: config.mlpActivation, outputs: 1 }));
     createFeatureTables(this.params, config.features ?? []); // last: models without features keep their initial weights
   }
 
@@ -45,11 +49,11 @@ export class DinModel implements CtrModel {
     });
   }
 
-  forward(batch: BatchTensors, training: boolean, updates?: StateUpdates): ForwardResult {
-    return { logits: this.logits(batch, training, updates) };
+  logits(batch: BatchTensors, training: boolean, updates?: StateUpdates): tf.Tensor1D {
+    return this.forward(batch, training, updates).logits;
   }
 
-  logits(batch: BatchTensors, training: boolean, updates?: StateUpdates): tf.Tensor1D {
+  forward(batch: BatchTensors, training: boolean, updates?: StateUpdates): ForwardResult {
     return tf.tidy(() => {
       const { k, q } = this.embed(batch); // [B, H, D], [B, D]
       const mask = historyMask(batch.historyItems) as tf.Tensor2D; // [B, H]
@@ -57,7 +61,11 @@ export class DinModel implements CtrModel {
       const pooled = weightedSumPool(w, k); // [B, D]
       const r = requestVector(this.params, this.config.features ?? [], batch.features); // user + context [B, U]
       const x = tf.concat(r ? [pooled, q, r] : [pooled, q], 1) as tf.Tensor2D; // [B, 2D (+ U)]
-      return applyMlp(this.params, this.mlp, x, training, updates).reshape([-1]) as tf.Tensor1D;
+      if (this.multiTask) {
+        const taskLogits = applyMultiTask(this.params, this.multiTask, x);
+        return { logits: taskLogits[0], taskLogits };
+      }
+      return { logits: applyMlp(this.params, this.mlp!, x, training, updates).reshape([-1]) as tf.Tensor1D };
     });
   }
 }

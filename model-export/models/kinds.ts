@@ -17,6 +17,7 @@ import { DienModel } from './dien/dien.js';
 import { DinModel } from './din.js';
 import { LrModel } from './lr.js';
 import type { CtrModel, ModelConfig } from './model.js';
+import type { MultiTaskConfig, MultiTaskKind } from '../layers/multiTask.js';
 
 export interface ModelKind {
   /** One line for --help and docs. */
@@ -33,7 +34,7 @@ export interface ModelKind {
   /** The worker runs a tiny untrained graph of this kind at start (onnx/startGraphs.ts) to warm ORT's kernels up. */
   startGraph?: Partial<ModelConfig>;
   /** Training needs per-position negative sequences (DIEN's auxiliary loss). */
-  needsNegativeSequences(config: Pick<ModelConfig, 'auxWeight'>): boolean;
+  needsNegativeSequences(config: Pick<ModelConfig, 'auxWeight' | 'backbone'>): boolean;
 }
 
 const never = () => false;
@@ -77,7 +78,29 @@ export const MODEL_KINDS: Readonly<Record<ModelType, ModelKind>> = {
     startGraph: { embeddingDim: 8, mlpHidden: [64, 4], attentionHidden: [8, 4], gruHidden: 8, auxHidden: [4, 2] },
     needsNegativeSequences: (config) => (config.auxWeight ?? 1) > 0,
   },
+  'shared-bottom': multiTaskKind('shared-bottom', 'shared-bottom multi-task baseline: one shared expert, a tower per task (CTR, CVR; ESMM)', { sharedExperts: 1 }),
+  mmoe: multiTaskKind('mmoe', 'MMoE (Ma et al., KDD 2018): 4 shared experts, a softmax gate per task', { sharedExperts: 4 }),
+  cgc: multiTaskKind('cgc', 'CGC (PLE paper, one level): 2 experts per task + 2 shared, gates over own + shared', { levels: 1 }),
+  ple: multiTaskKind('ple', 'PLE (Tang et al., RecSys 2020): 2 CGC levels with a shared gate between them', { levels: 2 }),
 };
+
+/**
+ * A multi-task kind: its head over the backbone's interest vector (`backbone`, default DIN), the
+ * backbone's graph builder with the head in place of the MLP. Defaults: experts of 128 ReLU units,
+ * towers 64-1, equal loss weights (ESMM: click and click ∧ conversion).
+ */
+function multiTaskKind(kind: MultiTaskKind, description: string, head: Partial<MultiTaskConfig>): ModelKind {
+  const multiTask: MultiTaskConfig = { kind, levels: 1, taskExperts: 2, sharedExperts: 2, expertUnits: 128, towerHidden: [64], taskWeights: [1, 1], ...head };
+  return {
+    description,
+    create: (config, seed) => (config.backbone === 'dien' ? new DienModel(config, seed) : new DinModel(config, seed)),
+    defaults: { multiTask, backbone: 'din', gruHidden: 32, auxWeight: 1, auxHidden: [100, 50] },
+    buildGraph: (model, w, o) => (model instanceof DienModel ? buildDienGraph(model, w, { augru: 'scan', ...o }) : buildDinGraph(model as DinModel, w, o)),
+    int8: true,
+    features: true,
+    needsNegativeSequences: (config) => (config as ModelConfig).backbone === 'dien' && (config.auxWeight ?? 1) > 0,
+  };
+}
 
 export function kindOf(type: ModelType): ModelKind {
   return MODEL_KINDS[type];

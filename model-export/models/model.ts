@@ -4,6 +4,7 @@ import type { ModelType } from '../../contract/manifest.js';
 import type { Activation, StateUpdates } from '../layers/activations.js';
 import type { ParamStore } from '../layers/params.js';
 import type { FeatureTensors, ModelFeature } from '../layers/featureEmbedding.js';
+import type { MultiTaskConfig } from '../layers/multiTask.js';
 
 export interface ModelConfig {
   type: ModelType;
@@ -23,6 +24,10 @@ export interface ModelConfig {
   auxHidden?: [number, number];
   /** Feature columns (user, candidate, context) beyond item + category; none when absent. */
   features?: ModelFeature[];
+  /** Multi-task kinds (ple, cgc, mmoe, shared-bottom): the head replacing the MLP (layers/multiTask.ts). */
+  multiTask?: MultiTaskConfig;
+  /** Multi-task kinds: the interest model under the head (default din). */
+  backbone?: 'din' | 'dien';
 }
 
 export interface BatchTensors {
@@ -40,8 +45,10 @@ export interface BatchTensors {
 }
 
 export interface ForwardResult {
-  /** [B] */
+  /** [B] (multi-task models: the click task's) */
   logits: tf.Tensor1D;
+  /** Multi-task models: per task (TASKS order: ctr, cvr) logits [B]. */
+  taskLogits?: tf.Tensor1D[];
   /** Already weighted auxiliary loss, added to the target loss in training. */
   auxLoss?: tf.Scalar;
 }

@@ -12,7 +12,8 @@ import { MASKED_SCORE } from '../models/dien/dien.js';
 import type { GruSpec } from '../layers/gru.js';
 import { GraphBuilder } from './graphBuilder.js';
 import { embed, embeddingTables, historyMask, mlpHead } from './servingLayers.js';
-import { attentionOutput, servingInputs, servingOutput } from './servingSignature.js';
+import { attentionOutput, servingInputs, servingOutput, taskOutputs } from './servingSignature.js';
+import { multiTaskHead } from './multiTaskHead.js';
 import { weightOf, type WeightMap } from './weights.js';
 import { attributeParts, requestPart, servingFeatures } from './servingFeatures.js';
 import { behaviourWidth } from '../layers/featureEmbedding.js';
@@ -144,16 +145,15 @@ export function buildDienGraph(model: DienModel, w: WeightMap, options: DienExpo
   const pooled = g.op('MatMul', [g.op('Unsqueeze', [mask, g.int64('axis0', [0])]), e], {}, 'sum_pool'); // [1, D]
   const product = g.op('Mul', [q, pooled], {}, 'cand_x_pool'); // [C, D]
   const request = requestPart(g, sf); // user + context [1, U], once per request
-  servingOutput(
-    g,
-    mlpHead(g, w, model.mlp, [
-      { tensor: evolved, width: H },
-      { tensor: q, width: D },
-      { tensor: pooled, width: D },
-      { tensor: product, width: D },
-      ...(request ? [request] : []),
-    ]),
-  );
+  const parts = [
+    { tensor: evolved, width: H },
+    { tensor: q, width: D },
+    { tensor: pooled, width: D },
+    { tensor: product, width: D },
+    ...(request ? [request] : []),
+  ];
+  if (model.multiTask) taskOutputs(g, multiTaskHead(g, w, model.multiTask, parts));
+  else servingOutput(g, mlpHead(g, w, model.mlp!, parts));
   attentionOutput(g, attention);
   return g;
 }

@@ -16,7 +16,8 @@
 import type { DinModel } from '../models/din.js';
 import { GraphBuilder } from './graphBuilder.js';
 import { embed, embeddingTables, historyMask, mlpHead } from './servingLayers.js';
-import { attentionOutput, servingInputs, servingOutput } from './servingSignature.js';
+import { attentionOutput, servingInputs, servingOutput, taskOutputs } from './servingSignature.js';
+import { multiTaskHead } from './multiTaskHead.js';
 import { int8MatMulConst, int8MatMulDynamic } from './quantizedMatMul.js';
 import { combine, weightOf, type WeightMap } from './weights.js';
 import { attributeParts, requestPart, servingFeatures } from './servingFeatures.js';
@@ -63,7 +64,9 @@ export function buildDinGraph(model: DinModel, w: WeightMap, options: DinExportO
   const weights = g.op('Mul', [g.op('Squeeze', [logits, g.int64('axis2b', [2])]), mask], {}, 'att_weights'); // [C, T]
   const pooled = g.op('MatMul', [weights, k], {}, 'att_pool'); // [C, 2D]
   const request = requestPart(g, sf); // user + context [1, U], once per request
-  servingOutput(g, mlpHead(g, w, model.mlp, [{ tensor: pooled, width: D }, { tensor: q, width: D }, ...(request ? [request] : [])]));
+  const parts = [{ tensor: pooled, width: D }, { tensor: q, width: D }, ...(request ? [request] : [])];
+  if (model.multiTask) taskOutputs(g, multiTaskHead(g, w, model.multiTask, parts));
+  else servingOutput(g, mlpHead(g, w, model.mlp!, parts));
   attentionOutput(g, weights);
   return g;
 }

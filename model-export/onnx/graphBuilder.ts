@@ -128,9 +128,11 @@ export class GraphBuilder {
     return this.addInitializer(name, 'float32', new Uint8Array(data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength)), dims, data.length);
   }
 
-  /** An int64 constant (shapes and axes). */
+  /** An int64 constant (shapes and axes); asking again for the same name and values returns the existing one. */
   int64(name: string, values: number[]): string {
     const data = BigInt64Array.from(values.map(BigInt));
+    const existing = this.initializers.get(name);
+    if (existing && existing.dataType === TensorProto_DataType.INT64 && Buffer.from(existing.rawData).equals(Buffer.from(data.buffer))) return name;
     return this.addInitializer(name, 'int64', new Uint8Array(data.buffer), [values.length], values.length);
   }
 

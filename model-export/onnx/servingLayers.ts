@@ -61,6 +61,11 @@ export function historyMask(g: GraphBuilder, historyItems: string): string {
  * [1, width] is multiplied once and broadcast over the candidates instead of tiled.
  */
 export function mlpHead(g: GraphBuilder, w: WeightMap, spec: MlpSpec, parts: Array<{ tensor: string; width: number }>): string {
+  return g.op('Sigmoid', [mlpLogit(g, w, spec, parts)], {}, 'prob'); // [C]
+}
+
+/** mlpHead without the final sigmoid: logits [C]. */
+export function mlpLogit(g: GraphBuilder, w: WeightMap, spec: MlpSpec, parts: Array<{ tensor: string; width: number }>): string {
   let h = '';
   spec.hidden.forEach((units, i) => {
     const prefix = `${spec.name}.${i}`;
@@ -85,7 +90,7 @@ export function mlpHead(g: GraphBuilder, w: WeightMap, spec: MlpSpec, parts: Arr
   const k = weightOf(w, `${spec.name}.out.kernel`);
   const b = weightOf(w, `${spec.name}.out.bias`);
   const logit = g.op('Add', [g.op('MatMul', [h, g.weight(`${spec.name}.out.kernel`, k.data, k.shape)]), g.weight(`${spec.name}.out.bias`, b.data, b.shape)], {}, 'logit'); // [C, 1]
-  return g.op('Sigmoid', [g.op('Reshape', [logit, g.int64('flat_shape', [-1])], {}, 'logit_flat')], {}, 'prob'); // [C]
+  return g.op('Reshape', [logit, g.int64('flat_shape', [-1])], {}, 'logit_flat'); // [C]
 }
 
 /** layers/activations.ts at inference. */

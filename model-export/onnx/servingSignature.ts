@@ -1,5 +1,5 @@
 /** The serving signature every exported model follows (names from contract/manifest.ts). */
-import { SERVING_INPUTS, SERVING_OUTPUTS, type ModelManifest } from '../../contract/manifest.js';
+import { SERVING_INPUTS, SERVING_OUTPUTS, TASK_OUTPUTS, type ModelManifest } from '../../contract/manifest.js';
 import type { GraphBuilder } from './graphBuilder.js';
 
 export interface ServingInputs {
@@ -26,7 +26,17 @@ const ATTENTION_OUTPUT = { name: SERVING_OUTPUTS.attention, dtype: 'float32', sh
 export function signatureOf(g: GraphBuilder): Pick<ModelManifest, 'inputs' | 'outputs'> {
   const hasAttention = g.outputNames().includes(SERVING_OUTPUTS.attention);
   const features = g.inputList().slice(SIGNATURE.inputs.length).map((i) => ({ name: i.name, dtype: i.dtype as 'int32' | 'float32', shape: [...i.shape] }));
-  return { inputs: [...SIGNATURE.inputs, ...features], outputs: hasAttention ? [...SIGNATURE.outputs, { ...ATTENTION_OUTPUT, shape: [...ATTENTION_OUTPUT.shape] }] : SIGNATURE.outputs };
+  const tasks = TASK_OUTPUTS.filter((t) => g.outputNames().includes(t)).map((name) => ({ name, dtype: 'float32' as const, shape: ['C'] }));
+  return {
+    inputs: [...SIGNATURE.inputs, ...features],
+    outputs: [...SIGNATURE.outputs, ...(hasAttention ? [{ ...ATTENTION_OUTPUT, shape: [...ATTENTION_OUTPUT.shape] }] : []), ...tasks],
+  };
+}
+
+/** Multi-task models: `score` = pCTR, and every task's probability as a named output [C]. */
+export function taskOutputs(g: GraphBuilder, p: Record<(typeof TASK_OUTPUTS)[number], string>): void {
+  servingOutput(g, p.ctr);
+  for (const name of TASK_OUTPUTS) g.output(p[name], name, 'float32', ['C']);
 }
 
 export function servingInputs(g: GraphBuilder): ServingInputs {

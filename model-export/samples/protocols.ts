@@ -77,9 +77,11 @@ function* nextSampleStream(log: BehaviourLog, o: ProtocolOptions): Generator<Sam
     for (let t = 1; t < timeline.length; t++) {
       const b = timeline[t];
       if (o.includePosition && !o.includePosition(b)) continue;
-      yield { user, position: t, candidate: b.item, label: 1 };
-      if (b.shown) yield* impressionNegatives(user, timeline, t, maxShown);
-      else yield { user, position: t, candidate: draw(seen, user), label: 0 };
+      const conversion = b.converted === undefined ? {} : { conversion: b.converted ? (1 as const) : (0 as const) };
+      yield { user, position: t, candidate: b.item, label: 1, ...conversion };
+      const negative = b.converted === undefined ? {} : { conversion: 0 as const };
+      if (b.shown) for (const s of impressionNegatives(user, timeline, t, maxShown)) yield { ...s, ...negative };
+      else yield { user, position: t, candidate: draw(seen, user), label: 0, ...negative };
     }
   }
 }

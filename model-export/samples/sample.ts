@@ -11,6 +11,8 @@ export interface Sample {
   position: number;
   candidate: string;
   label: 0 | 1;
+  /** Multi-task second label: the click converted (0 for negatives); absent when the source has no conversions. */
+  conversion?: 0 | 1;
 }
 
 /** Which users go to the test split. */

@@ -19,6 +19,9 @@ export const movielensSource: DataSource = {
   },
   async read(data, config) {
     const log = readMovieLens(data);
+    // Multi-task models' conversion: the rating reaches the threshold (rated ≥ 4 given rated).
+    const threshold = config.conversion?.minEventValue ?? 4;
+    for (const timeline of log.timelines.values()) for (const b of timeline) b.converted = b.value !== undefined && b.value >= threshold;
     return { log, name: 'movielens', stats: { users: log.timelines.size }, positiveRating: config.positive?.minEventValue ?? 4 };
   },
 };

@@ -36,6 +36,7 @@ export const personalizeSource: DataSource = {
       progress,
       maxMalformedFraction: config.maxMalformedFraction,
       ...featureColumnsOf(config.features ?? []),
+      ...(config.conversion ? { conversion: config.conversion } : {}),
     });
     return { log, name: slug(basename(resolve(dir))), stats, positiveRating: config.positive?.minEventValue };
   },

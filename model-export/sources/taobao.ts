@@ -12,7 +12,10 @@ export const taobaoSource: DataSource = {
   defaultSplit: { by: 'user', testFraction: 0.2, assign: 'modulo' },
   async read(data, config, { progress }) {
     const file = findFile(data, /^UserBehavior\.csv(\.gz)?$/i, 'UserBehavior.csv');
-    const { log, stats } = await readTaobao(file, { progress, maxMalformedFraction: config.maxMalformedFraction });
+    const types = config.conversion?.eventTypes;
+    const bad = types?.filter((t) => !['fav', 'cart', 'buy'].includes(t));
+    if (bad?.length) throw new Error(`conversion.eventTypes for taobao: fav, cart or buy, not ${bad.join(', ')}`);
+    const { log, stats } = await readTaobao(file, { progress, maxMalformedFraction: config.maxMalformedFraction, ...(types ? { conversionTypes: types as Array<'fav' | 'cart' | 'buy'> } : {}) });
     return { log, name: 'taobao', stats };
   },
 };

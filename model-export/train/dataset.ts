@@ -23,6 +23,8 @@ export interface Batch {
   candidateItems: Int32Array;
   candidateCategories: Int32Array;
   labels: Float32Array;
+  /** [B] the second label (conversion; 0 for negatives); all 0 when the data has none. */
+  conversions: Float32Array;
   /** [B] dense user number, for GAUC. */
   users: Int32Array;
   /** [B, H] the sampled non-clicked behaviour aligned with each history position (0 on padding). */
@@ -103,6 +105,9 @@ export class EncodedDataset {
   readonly candidateItems: Int32Array;
   readonly candidateCategories: Int32Array;
   readonly labels: Float32Array;
+  readonly conversions: Float32Array;
+  /** Whether the samples carry conversion labels (multi-task training needs them). */
+  readonly hasConversions: boolean;
   readonly userIds: string[];
   // Feature columns: candidate attributes per distinct item ("slot"), user values per user,
   // context values per timeline position (the event a sample's candidate belongs to).
@@ -158,6 +163,8 @@ export class EncodedDataset {
     const candidateItems = new Int32Column();
     const candidateCategories = new Int32Column();
     const labels = new Int32Column();
+    const conversions = new Int32Column();
+    let hasConversions = false;
     const addUser = (user: string): number => {
       const timeline = log.timelines.get(user);
       if (!timeline) throw new Error(`a sample names user ${user}, who has no timeline in the log`);
@@ -196,7 +203,11 @@ export class EncodedDataset {
       candidateCategories.push(e.category);
       if (withFeatures) candidateSlot.push(e.slot);
       labels.push(s.label);
+      conversions.push(s.conversion ?? 0);
+      if (s.conversion !== undefined) hasConversions = true;
     }
+    this.conversions = Float32Array.from(conversions.done());
+    this.hasConversions = hasConversions;
     this.seqSlot = seqSlot.done();
     this.seqNegSlot = seqNegSlot.done();
     this.candidateSlot = candidateSlot.done();
@@ -223,6 +234,7 @@ export class EncodedDataset {
     const candidateItems = new Int32Array(B);
     const candidateCategories = new Int32Array(B);
     const labels = new Float32Array(B);
+    const conversions = new Float32Array(B);
     const users = new Int32Array(B);
     const hasNegatives = this.seqNegItems.length > 0;
     const negativeItems = new Int32Array(hasNegatives ? B * H : 0);
@@ -241,9 +253,10 @@ export class EncodedDataset {
       candidateItems[b] = this.candidateItems[i];
       candidateCategories[b] = this.candidateCategories[i];
       labels[b] = this.labels[i];
+      conversions[b] = this.conversions[i];
       users[b] = u;
     }
-    const batch = { size: B, historyItems, historyCategories, candidateItems, candidateCategories, labels, users, negativeItems, negativeCategories, features: {} as Record<string, BatchFeature> };
+    const batch = { size: B, historyItems, historyCategories, candidateItems, candidateCategories, labels, conversions, users, negativeItems, negativeCategories, features: {} as Record<string, BatchFeature> };
     if (this.seqSlot.length > 0) this.batchFeatures(indices, batch.features, hasNegatives);
     return batch;
   }

@@ -18,12 +18,19 @@ export interface FitOptions {
   onEpoch?: (info: EpochReport) => void;
   /** Mini-batch aware L2 (DIN eq. 6) with weight λ on these tables; off when absent or λ = 0. */
   l2?: { lambda: number; targets: MbaTarget[] };
+  /** Single-task models: train on clicks (default) or on click ∧ conversion over all samples. */
+  label?: 'click' | 'conversion';
 }
 
 export interface EvalReport {
   auc: number;
   gauc: number;
   logloss: number;
+  /**
+   * Multi-task models, per task: `ctr` (click labels, all samples), `cvr` (conversion labels of the
+   * clicked samples only: the space CVR is defined on), `ctcvr` (click ∧ conversion, all samples).
+   */
+  tasks?: Record<'ctr' | 'cvr' | 'ctcvr', { auc: number; gauc: number }>;
 }
 
 export interface EpochReport extends EvalReport {
@@ -68,7 +75,28 @@ function shuffled(n: number, rng: seedrandom.PRNG): Int32Array {
   return order;
 }
 
+/**
+ * ESMM (Ma et al., SIGIR 2018) over the entire space: pCTR = σ(l_ctr) is supervised by the click,
+ * pCTCVR = pCTR · σ(l_cvr) by click ∧ conversion, both on every sample, so the CVR tower is never
+ * trained on the clicked subset alone (sample-selection bias) and conversions' sparsity is shared
+ * with the click task. L = w_ctr · BCE(click, pCTR) + w_ctcvr · BCE(click ∧ conv, pCTCVR).
+ */
+function esmmLoss(taskLogits: tf.Tensor1D[], clicks: tf.Tensor1D, conversions: tf.Tensor1D, weights: readonly [number, number]): tf.Scalar {
+  const ctr = tf.losses.sigmoidCrossEntropy(clicks, taskLogits[0]) as tf.Scalar;
+  // log pCTCVR = log σ(l_ctr) + log σ(l_cvr), computed from the logits (no log of a product underflowing).
+  // log σ(l) = −softplus(−l) (tf.logSigmoid's custom gradient fails inside minimize on the wasm backend).
+  const logSigmoid = (l: tf.Tensor1D) => tf.neg(tf.softplus(tf.neg(l)));
+  const logP = tf.add(logSigmoid(taskLogits[0]), logSigmoid(taskLogits[1]));
+  const log1mP = tf.log(tf.maximum(tf.sub(1, tf.exp(logP)), 1e-7));
+  const ctcvr = tf.neg(tf.mean(tf.add(tf.mul(conversions, logP), tf.mul(tf.sub(1, conversions), log1mP)))) as tf.Scalar;
+  return tf.add(tf.mul(ctr, weights[0]), tf.mul(ctcvr, weights[1])) as tf.Scalar;
+}
+
 export async function fit(model: CtrModel, train: EncodedDataset, test: EncodedDataset, options: FitOptions): Promise<EpochReport[]> {
+  const multiTask = model.config.multiTask;
+  if ((multiTask || options.label === 'conversion') && !train.hasConversions) {
+    throw new Error(`${model.config.type} is multi-task (click and conversion): the data has no conversion labels — use protocol next on a source with conversions (MovieLens ratings ≥ 4, Taobao buy/cart/fav, Personalize with "conversion" in the dataset config)`);
+  }
   const optimizer = tf.train.adam(options.learningRate);
   const rng = seedrandom(`shuffle:${options.seed}`);
   const variables = model.params.trainable();
@@ -85,14 +113,15 @@ export async function fit(model: CtrModel, train: EncodedDataset, test: EncodedD
     for (let step = 0; step < steps; step++) {
       const batch = train.batch(order.subarray(step * options.batchSize, (step + 1) * options.batchSize));
       const inputs = toTensors(batch, train.maxHistory);
-      const labels = tf.tensor1d(batch.labels);
+      const labels = tf.tensor1d(options.label === 'conversion' && !multiTask ? batch.conversions : batch.labels);
+      const conversions = multiTask ? tf.tensor1d(batch.conversions) : undefined;
       let aux: tf.Scalar | undefined;
       let reg: tf.Scalar | undefined;
       const regIds = l2?.targets.map((t) => distinctIds(...t.idsOf(batch)));
       const total = optimizer.minimize(
         () => {
           const out = model.forward(inputs, true, updates);
-          let loss = tf.losses.sigmoidCrossEntropy(labels, out.logits) as tf.Scalar;
+          let loss = multiTask && out.taskLogits ? esmmLoss(out.taskLogits, labels, conversions!, multiTask.taskWeights) : (tf.losses.sigmoidCrossEntropy(labels, out.logits) as tf.Scalar);
           if (out.auxLoss) {
             aux = tf.keep(out.auxLoss);
             loss = tf.add(loss, out.auxLoss) as tf.Scalar;
@@ -113,12 +142,12 @@ export async function fit(model: CtrModel, train: EncodedDataset, test: EncodedD
       lossSum += (await total.data())[0] - auxValue - regValue;
       auxSum += auxValue;
       l2Sum += regValue;
-      tf.dispose([total, labels, ...(aux ? [aux] : []), ...(reg ? [reg] : [])]);
+      tf.dispose([total, labels, ...(conversions ? [conversions] : []), ...(aux ? [aux] : []), ...(reg ? [reg] : [])]);
       disposeBatch(inputs);
       options.onStep?.({ epoch, step: step + 1, steps, loss: lossSum / (step + 1), samples: Math.min((step + 1) * options.batchSize, train.size) });
     }
     const seconds = (performance.now() - started) / 1000;
-    const report: EpochReport = { epoch, trainLoss: lossSum / steps, auxLoss: auxSum / steps, l2Loss: l2Sum / steps, samplesPerSecond: train.size / seconds, ...(await evaluate(model, test)) };
+    const report: EpochReport = { epoch, trainLoss: lossSum / steps, auxLoss: auxSum / steps, l2Loss: l2Sum / steps, samplesPerSecond: train.size / seconds, ...(await evaluate(model, test, options.label)) };
     reports.push(report);
     options.onEpoch?.(report);
   }
@@ -140,8 +169,53 @@ export async function predict(model: CtrModel, data: EncodedDataset, batchSize =
   return out;
 }
 
-export async function evaluate(model: CtrModel, data: EncodedDataset): Promise<EvalReport> {
-  const p = await predict(model, data);
-  const labels = data.labels.subarray(0, data.size);
-  return { auc: auc(p, labels), gauc: gauc(p, labels, data.sampleUser.subarray(0, data.size)), logloss: logloss(p, labels) };
+/**
+ * Test metrics of the trained label (click, or for `label: 'conversion'` click ∧ conversion), and
+ * when the data has conversions, every task's: a multi-task model's own heads (pCTR, pCVR,
+ * pCTCVR = pCTR·pCVR); a single-task model's one score stands in for all three, so the
+ * multi-task table compares like with like.
+ */
+export async function evaluate(model: CtrModel, data: EncodedDataset, label: 'click' | 'conversion' = 'click'): Promise<EvalReport> {
+  const n = data.size;
+  const clicks = data.labels.subarray(0, n);
+  const conversions = data.conversions.subarray(0, n);
+  const users = data.sampleUser.subarray(0, n);
+  let ctr: Float32Array;
+  let cvr: Float32Array;
+  let ctcvr: Float32Array;
+  if (model.config.multiTask) {
+    ({ ctr, cvr } = await predictTasks(model, data));
+    ctcvr = ctr.map((p, i) => p * cvr[i]);
+  } else {
+    ctr = cvr = ctcvr = await predict(model, data);
+  }
+  const metric = (p: Float32Array, y: Float32Array, u: Int32Array) => ({ auc: auc(p, y), gauc: gauc(p, y, u) });
+  const main = label === 'conversion' ? { ...metric(ctcvr, conversions, users), logloss: logloss(ctcvr, conversions) } : { ...metric(ctr, clicks, users), logloss: logloss(ctr, clicks) };
+  if (!data.hasConversions) return main;
+  const clicked = Int32Array.from([...clicks.keys()].filter((i) => clicks[i] === 1));
+  const onClicked = (a: Float32Array) => Float32Array.from(clicked, (i) => a[i]);
+  return {
+    ...main,
+    tasks: {
+      ctr: metric(ctr, clicks, users),
+      cvr: metric(onClicked(cvr), onClicked(conversions), Int32Array.from(clicked, (i) => users[i])),
+      ctcvr: metric(ctcvr, conversions, users),
+    },
+  };
+}
+
+/** Multi-task models: pCTR and pCVR of every sample (inference mode). */
+export async function predictTasks(model: CtrModel, data: EncodedDataset, batchSize = 2048): Promise<{ ctr: Float32Array; cvr: Float32Array }> {
+  const ctr = new Float32Array(data.size);
+  const cvr = new Float32Array(data.size);
+  for (let start = 0; start < data.size; start += batchSize) {
+    const idx = Int32Array.from({ length: Math.min(batchSize, data.size - start) }, (_, i) => start + i);
+    const inputs = toTensors(data.batch(idx), data.maxHistory);
+    const [a, b] = tf.tidy(() => model.forward(inputs, false).taskLogits!.map((l) => tf.sigmoid(l)));
+    ctr.set((await a.data()) as Float32Array, start);
+    cvr.set((await b.data()) as Float32Array, start);
+    tf.dispose([a, b]);
+    disposeBatch(inputs);
+  }
+  return { ctr, cvr };
 }

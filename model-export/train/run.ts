@@ -34,6 +34,12 @@ export interface RunConfig {
   dataset?: string;
   /** Feature groups of the dataset config to use (ablations); default every declared one. */
   featureGroups?: FeatureGroup[];
+  /** Single-task models: train on clicks (default) or on click ∧ conversion ("single-task DIN for the conversion task"). */
+  label?: 'click' | 'conversion';
+  /** Multi-task kinds: loss weights [w_ctr, w_ctcvr] (default [1, 1]). */
+  taskWeights?: [number, number];
+  /** Multi-task kinds: the interest model under the head (default din). */
+  backbone?: 'din' | 'dien';
 }
 
 /** prepareData for a run: the dataset's options, then the run's (history length, seed, protocol). */
@@ -75,6 +81,7 @@ export async function trainRun(
 ): Promise<{ result: RunResult; model: CtrModel; data: PreparedData }> {
   const started = performance.now();
   const withAux = MODEL_KINDS[config.model].needsNegativeSequences(config);
+  const defaults = defaultConfig(config.model, 0, 0);
   const data = prepareRun(input, config, withAux);
   const modelConfig: ModelConfig = {
     ...defaultConfig(config.model, data.contract.itemCount, data.contract.categoryCount),
@@ -82,7 +89,11 @@ export async function trainRun(
     ...(config.activation ? { mlpActivation: config.activation } : {}),
     ...(config.auxWeight !== undefined ? { auxWeight: config.auxWeight } : {}),
     ...(data.contract.featureSpecs.length > 0 ? { features: modelFeaturesOf(data.contract.featureSpecs) } : {}),
+    ...(config.backbone ? { backbone: config.backbone } : {}),
+    ...(defaults.multiTask && config.taskWeights ? { multiTask: { ...defaults.multiTask, taskWeights: config.taskWeights } } : {}),
   };
+  if (!defaults.multiTask && (config.taskWeights || config.backbone)) throw new Error(`taskWeights and backbone apply to the multi-task kinds, not ${config.model}`);
+  if (defaults.multiTask && config.label === 'conversion') throw new Error('label "conversion" is for single-task models: multi-task kinds train both tasks');
   const model = createModel(modelConfig, config.seed);
   const label = `${config.model}/${config.protocol}/seed ${config.seed}`;
   const progress = trainingProgress(label, data.train.size, showProgressBar);
@@ -93,11 +104,12 @@ export async function trainRun(
     learningRate: config.learningRate,
     seed: config.seed,
     ...(config.l2 ? { l2: { lambda: config.l2, targets: mbaTargets(model, data.train) } } : {}),
+    ...(config.label ? { label: config.label } : {}),
     onStep: ({ samples, loss }) => progress.update(samples, loss),
     onEpoch: (r) => {
       progress.stopEpoch();
       console.error(
-        `${label} epoch ${r.epoch}: train loss ${r.trainLoss.toFixed(4)}${r.auxLoss ? ` (+ aux ${r.auxLoss.toFixed(4)})` : ''}${r.l2Loss ? ` (+ L2 ${r.l2Loss.toFixed(5)})` : ''}, test AUC ${r.auc.toFixed(4)}, GAUC ${r.gauc.toFixed(4)}, logloss ${r.logloss.toFixed(4)}, ${r.samplesPerSecond.toFixed(0)} samples/s`,
+        `${label} epoch ${r.epoch}: train loss ${r.trainLoss.toFixed(4)}${r.auxLoss ? ` (+ aux ${r.auxLoss.toFixed(4)})` : ''}${r.l2Loss ? ` (+ L2 ${r.l2Loss.toFixed(5)})` : ''}, test AUC ${r.auc.toFixed(4)}, GAUC ${r.gauc.toFixed(4)}, logloss ${r.logloss.toFixed(4)}${r.tasks && (modelConfig.multiTask || config.label) ? ` | AUC ctr ${r.tasks.ctr.auc.toFixed(4)}, cvr ${r.tasks.cvr.auc.toFixed(4)}, ctcvr ${r.tasks.ctcvr.auc.toFixed(4)}` : ''}, ${r.samplesPerSecond.toFixed(0)} samples/s`,
       );
       if (r.epoch < config.epochs) progress.startEpoch(r.epoch + 1);
     },

@@ -35,6 +35,8 @@ describe('Personalize layout ≡ movielens source', () => {
         // The shipped MovieLens split (user id mod 5); the personalize default would hash ids.
         split: { by: 'user', testFraction: 0.2, assign: 'modulo' },
         ...(protocol === 'rating' ? { positive: { minEventValue: 4 } } : {}),
+        // MovieLens' conversion (multi-task second label) is "rated ≥ 4": the same rule as an event filter.
+        conversion: { minEventValue: 4 },
       });
       expect(personalize.stats).toMatchObject({ items: { categoryColumn: 'GENRES', categoryColumnGuessed: true }, interactions: { malformed: 0, kept: 100836 } });
       expect(personalize.name).toBe('movielens-export');

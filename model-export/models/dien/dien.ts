@@ -17,6 +17,7 @@ import { applyMlp, createMlp, type MlpSpec } from '../../layers/mlp.js';
 import { ParamStore } from '../../layers/params.js';
 import { attributeVectors, attributeWidth, createFeatureTables, requestVector, requestWidth, type FeatureTensors } from '../../layers/featureEmbedding.js';
 import type { BatchTensors, CtrModel, ForwardResult, ModelConfig } from '../model.js';
+import { applyMultiTask, createMultiTask, multiTaskSpecOf, type MultiTaskSpec } from '../../layers/multiTask.js';
 import { runAugru } from './augru.js';
 
 /** Added to masked attention scores before the softmax: exp underflows to exactly 0. */
@@ -27,7 +28,9 @@ export class DienModel implements CtrModel {
   readonly extractor: GruSpec;
   readonly evolution: GruSpec;
   readonly aux: MlpSpec;
-  readonly mlp: MlpSpec;
+  /** The output MLP, or (multi-task kinds) the multi-task head in its place. */
+  readonly mlp?: MlpSpec;
+  readonly multiTask?: MultiTaskSpec;
   readonly auxWeight: number;
 
   constructor(readonly config: ModelConfig, seed: number) {
@@ -43,8 +46,9 @@ export class DienModel implements CtrModel {
     this.params.dense('att.W', H, D);
     this.evolution = { name: 'augru', inputs: H, hidden: H };
     createGru(this.params, this.evolution);
-    this.mlp = { name: 'mlp', inputs: H + 3 * D + requestWidth(config.features), hidden: config.mlpHidden, activation: config.mlpActivation, outputs: 1 };
-    createMlp(this.params, this.mlp);
+    const inputs = H + 3 * D + requestWidth(config.features);
+    if (config.multiTask) createMultiTask(this.params, (this.multiTask = multiTaskSpecOf(config.multiTask, inputs)));
+    else createMlp(this.params, (this.mlp = { name: 'mlp', inputs, hidden: config.mlpHidden, activation: config.mlpActivation, outputs: 1 }));
     createFeatureTables(this.params, config.features ?? []); // last: models without features keep their initial weights
   }
 
@@ -108,15 +112,17 @@ export class DienModel implements CtrModel {
       const pooled = tf.sum(tf.mul(e, mask.expandDims(2)), 1) as tf.Tensor2D; // [B, D]
       const r = requestVector(this.params, this.config.features ?? [], batch.features); // user + context [B, U]
       const x = tf.concat([evolved, q, pooled, tf.mul(q, pooled), ...(r ? [r] : [])], 1) as tf.Tensor2D; // [B, H + 3D (+ U)]
-      const logits = applyMlp(this.params, this.mlp, x, training, updates).reshape([-1]) as tf.Tensor1D;
-      if (!training || this.auxWeight === 0 || T < 2 || !batch.negativeItems || !batch.negativeCategories) return { logits };
+      const taskLogits = this.multiTask ? applyMultiTask(this.params, this.multiTask, x) : undefined;
+      const logits = taskLogits ? taskLogits[0] : (applyMlp(this.params, this.mlp!, x, training, updates).reshape([-1]) as tf.Tensor1D);
+      const tasks = taskLogits ? { taskLogits } : {};
+      if (!training || this.auxWeight === 0 || T < 2 || !batch.negativeItems || !batch.negativeCategories) return { logits, ...tasks };
       // Pairs (h_t, e_{t+1}) for t = 1..T−1: the "next" behaviours come from shifted index tensors.
       const next = <X extends tf.Tensor>(x: X) => tf.slice(x, [0, 1], [B, T - 1]) as X; // [B, T−1(, M)]
       const hPrev = tf.stack(interests.slice(0, T - 1), 1) as tf.Tensor3D; // [B, T−1, H]
       const clicked = this.embedAs(next(batch.historyItems), next(batch.historyCategories), this.attributeInputs(batch.features, 'hist', next), 'hist') as tf.Tensor3D; // [B, T−1, D]
       const sampled = this.embedAs(next(batch.negativeItems), next(batch.negativeCategories), this.attributeInputs(batch.features, 'neg', next), 'hist') as tf.Tensor3D; // [B, T−1, D]
       const aux = this.auxiliaryLoss(hPrev, clicked, sampled, next(mask) as tf.Tensor2D);
-      return { logits, auxLoss: tf.mul(aux, this.auxWeight) as tf.Scalar };
+      return { logits, ...tasks, auxLoss: tf.mul(aux, this.auxWeight) as tf.Scalar };
     });
   }
 
