@@ -81,7 +81,8 @@ export const MODEL_KINDS: Readonly<Record<ModelType, ModelKind>> = {
   'shared-bottom': multiTaskKind('shared-bottom', 'shared-bottom multi-task baseline: one shared expert, a tower per task (CTR, CVR; ESMM)', { sharedExperts: 1 }),
   mmoe: multiTaskKind('mmoe', 'MMoE (Ma et al., KDD 2018): 4 shared experts, a softmax gate per task', { sharedExperts: 4 }),
   cgc: multiTaskKind('cgc', 'CGC (PLE paper, one level): 2 experts per task + 2 shared, gates over own + shared', { levels: 1 }),
-  ple: multiTaskKind('ple', 'PLE (Tang et al., RecSys 2020): 2 CGC levels with a shared gate between them', { levels: 2 }),
+  // The start graph of the multi-task head (over DIN): its operators cover every head kind's.
+  ple: { ...multiTaskKind('ple', 'PLE (Tang et al., RecSys 2020): 2 CGC levels with a shared gate between them', { levels: 2 }), startGraph: { embeddingDim: 8, mlpHidden: [64, 4], attentionHidden: [8, 4], multiTask: { kind: 'ple', levels: 2, taskExperts: 1, sharedExperts: 1, expertUnits: 4, towerHidden: [4], taskWeights: [1, 1] } } },
 };
 
 /**

@@ -26,7 +26,7 @@ import * as ort from 'onnxruntime-web/wasm';
 import ortWasm from 'onnxruntime-web/ort-wasm-simd-threaded.wasm';
 import { REQUIRED_OUTPUTS, SERVING_INPUTS, SERVING_OUTPUTS } from '../../contract/manifest.js';
 import type { ScoringResult, ScoringSession, ServingFeeds } from './scoringSession.js';
-import { START_GRAPHS_BASE64 } from './startGraphs.js';
+import { START_GRAPH_FEEDS, START_GRAPHS_BASE64 } from './startGraphs.js';
 
 /** Stands in for the wasm bytes; only its identity matters. */
 const PLACEHOLDER_WASM = new ArrayBuffer(8);
@@ -73,13 +73,20 @@ let runtimeStart: Promise<{ started: true } | { started: false; error: string }>
 export function startOrtRuntime(): Promise<{ started: true } | { started: false; error: string }> {
   runtimeStart ??= (async () => {
     try {
+      // Every start graph carries the same feature columns (one of each kind), fed with small valid values.
+      const features = START_GRAPH_FEEDS.map((f) => {
+        const rows = f.rows === 1 ? 1 : 8;
+        const data = f.dtype === 'float32' ? new Float32Array(rows * f.width).fill(0.5) : new Int32Array(rows * f.width).fill(2);
+        return { input: f.input, dtype: f.dtype, data, dims: f.width > 1 ? [rows, f.width] : [rows] };
+      });
+      const inputs = [...Object.values(SERVING_INPUTS), ...features.map((f) => f.input)];
       for (const base64 of Object.values(START_GRAPHS_BASE64)) {
-        const session = await createOrtScoringSession(Uint8Array.from(atob(base64), (ch) => ch.charCodeAt(0)));
+        const session = await createOrtScoringSession(Uint8Array.from(atob(base64), (ch) => ch.charCodeAt(0)), inputs);
         try {
           // 8 behaviours, 8 candidates, inside the graphs' 128-item, 4-category vocabularies.
           const items = (first: number) => Int32Array.from({ length: 8 }, (_, i) => first + i);
           const category = (c: number) => new Int32Array(8).fill(c);
-          await session.score({ historyItems: items(2), historyCategories: category(1), candidateItems: items(20), candidateCategories: category(2) }, { attention: true });
+          await session.score({ historyItems: items(2), historyCategories: category(1), candidateItems: items(20), candidateCategories: category(2), features }, { attention: true });
         } finally {
           await session.release();
         }
