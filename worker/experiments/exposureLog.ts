@@ -24,6 +24,8 @@ export interface ExposureRecord {
   bucket: number;
   candidates: number;
   latencyMs: number;
+  /** What the request was ranked by (variants may differ by objective alone). */
+  objective: string;
 }
 
 /** A shadow model's scores compared with the served ones on the same request. */
@@ -58,7 +60,7 @@ export function consoleSink(): ExposureSink {
 
 /**
  * Analytics Engine layout (query with SQL over blob1…, double1…):
- * exposure: index = unitHash; blobs = [kind, route, variant, assignedVariant, model, modelVersion, unitSource, forced];
+ * exposure: index = unitHash; blobs = [kind, route, variant, assignedVariant, model, modelVersion, unitSource, forced, objective];
  *           doubles = [candidates, latencyMs, bucket]
  * shadow:   index = unitHash; blobs = [kind, route, variant, servedModel, shadowModel, shadowVersion];
  *           doubles = [candidates, spearman (NaN if null), shadowLatencyMs]
@@ -69,7 +71,7 @@ export function analyticsEngineSink(dataset: DataPointWriter): ExposureSink {
       if (r.kind === 'exposure') {
         dataset.writeDataPoint({
           indexes: [r.unitHash],
-          blobs: [r.kind, r.route, r.variant, r.assignedVariant, r.model, r.modelVersion, r.unitSource, String(r.forced)],
+          blobs: [r.kind, r.route, r.variant, r.assignedVariant, r.model, r.modelVersion, r.unitSource, String(r.forced), r.objective],
           doubles: [r.candidates, r.latencyMs, r.bucket],
         });
       } else {

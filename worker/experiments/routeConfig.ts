@@ -10,6 +10,7 @@
  * reshuffles everyone (start of a new experiment).
  */
 import * as z from '../zod.js';
+import { RANK_BY, type RankBy } from '../scoring/objectives.js';
 
 export const BUCKETS = 10_000;
 
@@ -22,6 +23,8 @@ const variantSchema = z.strictObject({
   model: name,
   /** Relative traffic weight, ≥ 0. */
   weight: z.number().nonnegative().finite(),
+  /** What this variant ranks by (default the route's): variants may differ by objective alone. */
+  rankBy: z.enum(RANK_BY).optional(),
 });
 
 const routeSchema = z
@@ -32,6 +35,8 @@ const routeSchema = z
     variants: z.array(variantSchema).min(1).max(32),
     /** A model that scores the same requests after the response, for comparison only. */
     shadow: name.optional(),
+    /** What the route ranks by (default `ctr`); a variant's `rankBy` and the request's override it. */
+    rankBy: z.enum(RANK_BY).optional(),
   })
   .superRefine((route, ctx) => {
     const seen = new Set<string>();
@@ -62,6 +67,8 @@ export interface Variant {
   name: string;
   model: string;
   weight: number;
+  /** The variant's objective (its own, else the route's, else ctr). */
+  rankBy: RankBy;
   /** Bucket range [start, end) of 0 … 10,000; empty when the weight is 0. */
   buckets: { start: number; end: number };
 }
@@ -93,7 +100,7 @@ export function parseRouteConfig(raw: unknown): RouteConfig {
     const variants = route.variants.map((v, i) => {
       const buckets = { start, end: start + sizes[i] };
       start = buckets.end;
-      return { ...v, buckets };
+      return { ...v, rankBy: v.rankBy ?? route.rankBy ?? 'ctr', buckets };
     });
     routes.set(routeName, { name: routeName, salt: route.salt ?? routeName, variants, ...(route.shadow ? { shadow: route.shadow } : {}) });
   }

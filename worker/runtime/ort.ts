@@ -24,7 +24,7 @@
  */
 import * as ort from 'onnxruntime-web/wasm';
 import ortWasm from 'onnxruntime-web/ort-wasm-simd-threaded.wasm';
-import { REQUIRED_OUTPUTS, SERVING_INPUTS, SERVING_OUTPUTS } from '../../contract/manifest.js';
+import { REQUIRED_OUTPUTS, SERVING_INPUTS, SERVING_OUTPUTS, TASK_OUTPUTS, type TaskOutput } from '../../contract/manifest.js';
 import type { ScoringResult, ScoringSession, ServingFeeds } from './scoringSession.js';
 import { START_GRAPH_FEEDS, START_GRAPHS_BASE64 } from './startGraphs.js';
 
@@ -106,12 +106,14 @@ class OrtScoringSession implements ScoringSession {
   private queue: Promise<unknown> = Promise.resolve();
 
   readonly hasAttention: boolean;
+  readonly tasks: readonly TaskOutput[];
 
   constructor(
     private readonly session: ort.InferenceSession,
     readonly executionProviders: readonly string[],
   ) {
     this.hasAttention = session.outputNames.includes(SERVING_OUTPUTS.attention);
+    this.tasks = TASK_OUTPUTS.filter((t) => session.outputNames.includes(t));
   }
 
   memoryBytes(): number | undefined {
@@ -123,14 +125,15 @@ class OrtScoringSession implements ScoringSession {
     return this.session.release();
   }
 
-  score(feeds: ServingFeeds, options: { attention?: boolean } = {}): Promise<ScoringResult> {
+  score(feeds: ServingFeeds, options: { attention?: boolean; tasks?: boolean } = {}): Promise<ScoringResult> {
     const attention = options.attention === true && this.hasAttention;
-    const run = this.queue.then(() => this.run(feeds, attention));
+    const tasks = options.tasks === true ? this.tasks : [];
+    const run = this.queue.then(() => this.run(feeds, attention, tasks));
     this.queue = run.catch(() => undefined);
     return run;
   }
 
-  private async run(feeds: ServingFeeds, withAttention: boolean): Promise<ScoringResult> {
+  private async run(feeds: ServingFeeds, withAttention: boolean, tasks: readonly TaskOutput[]): Promise<ScoringResult> {
     const T = feeds.historyItems.length;
     const C = feeds.candidateItems.length;
     if (T < 1 || feeds.historyCategories.length !== T) {
@@ -140,7 +143,7 @@ class OrtScoringSession implements ScoringSession {
       throw new Error(`candidate feeds must be non-empty and equally long, got items ${C}, categories ${feeds.candidateCategories.length}`);
     }
     // Fetching only `score` leaves the attention tensor inside ORT: explanations cost nothing unless asked for.
-    const fetches = withAttention ? [SERVING_OUTPUTS.scores, SERVING_OUTPUTS.attention] : [SERVING_OUTPUTS.scores];
+    const fetches = [SERVING_OUTPUTS.scores, ...(withAttention ? [SERVING_OUTPUTS.attention] : []), ...tasks];
     const results = await this.session.run(
       {
         [SERVING_INPUTS.historyItems]: new ort.Tensor('int32', feeds.historyItems, [T]), // [T]
@@ -157,14 +160,21 @@ class OrtScoringSession implements ScoringSession {
         `output "${SERVING_OUTPUTS.scores}" must be float32 [${C}], got ${output ? `${output.type} [${output.dims.join(', ')}]` : 'nothing'}`,
       );
     }
-    if (!withAttention) return { scores: output.data as Float32Array }; // [C]
+    const taskResults: Partial<Record<TaskOutput, Float32Array>> = {};
+    for (const t of tasks) {
+      const r = results[t];
+      if (r === undefined || r.type !== 'float32' || r.data.length !== C) throw new Error(`output "${t}" must be float32 [${C}]`);
+      taskResults[t] = r.data as Float32Array;
+    }
+    const withTasks = tasks.length > 0 ? { tasks: taskResults } : {};
+    if (!withAttention) return { scores: output.data as Float32Array, ...withTasks }; // [C]
     const attention = results[SERVING_OUTPUTS.attention];
     if (attention === undefined || attention.type !== 'float32' || attention.data.length !== C * T) {
       throw new Error(
         `output "${SERVING_OUTPUTS.attention}" must be float32 [${C}, ${T}], got ${attention ? `${attention.type} [${attention.dims.join(', ')}]` : 'nothing'}`,
       );
     }
-    return { scores: output.data as Float32Array, attention: attention.data as Float32Array }; // [C], [C, T]
+    return { scores: output.data as Float32Array, attention: attention.data as Float32Array, ...withTasks }; // [C], [C, T]
   }
 }
 

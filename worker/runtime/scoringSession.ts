@@ -20,6 +20,8 @@ export interface ServingFeeds {
 export interface ScoringResult {
   /** Click probabilities, one per candidate, in candidate order: [C]. */
   scores: Float32Array;
+  /** Multi-task models with `tasks: true`: each task's probabilities [C] (`ctr`, `cvr`, `ctcvr`). */
+  tasks?: Partial<Record<'ctr' | 'cvr' | 'ctcvr', Float32Array>>;
   /** With `attention: true` on a model that exports it: [C, T] row-major, T = the history feed's length. */
   attention?: Float32Array;
 }
@@ -29,10 +31,12 @@ export interface ScoringSession {
   readonly executionProviders: readonly string[];
   /** Whether the graph has the optional `attention` output (DIN, DIEN). */
   readonly hasAttention: boolean;
+  /** The task outputs the graph has (multi-task models: `ctr`, `cvr`, `ctcvr`); empty otherwise. */
+  readonly tasks: ReadonlyArray<'ctr' | 'cvr' | 'ctcvr'>;
   /** Bytes of the runtime's (WebAssembly) memory, if known; it counts toward the isolate's memory. */
   memoryBytes(): number | undefined;
   /** Runs the graph; only the outputs asked for are fetched. */
-  score(feeds: ServingFeeds, options?: { attention?: boolean }): Promise<ScoringResult>;
+  score(feeds: ServingFeeds, options?: { attention?: boolean; tasks?: boolean }): Promise<ScoringResult>;
 }
 
 /**

@@ -3,16 +3,22 @@ import { ApiError } from '../errors.js';
 import type { LoadedModel } from '../models/registry.js';
 import { topBehaviours, type Because } from './explain.js';
 import { rankScores } from './rankScores.js';
+import { missingBids, objectiveValues, unsupportedBy, type RankBy } from './objectives.js';
 
 export interface RankedItem {
   item: string;
   score: number;
+  /** Multi-task models: every task's probability. */
+  tasks?: { ctr: number; cvr: number; ctcvr: number };
+  /** The ranked value when ranking by something other than the click probability. */
+  value?: number;
   /** With `explain: true`: the history behaviours that weighed most for this item. */
   because?: Because[];
 }
 
 export interface ScoredRequest {
   model: { name: string; version: string };
+  rankBy: RankBy;
   scores: RankedItem[];
   unknown: { history: number; candidates: number; profile?: number; context?: number };
   /** `explain: true` on a model without attention (e.g. Base): why there is no `because`. */
@@ -25,26 +31,44 @@ export interface ScoredRequest {
  * Check the feature values against this model (a wrong type is a 400 naming the field) → encode →
  * run → rank (→ explain).
  */
-export async function scoreRequest(model: LoadedModel, request: ScoreInputs & { topK?: number; explain?: boolean }, circumstances?: RequestCircumstances): Promise<ScoredRequest> {
-  const issues = model.contract.checkRequest(request);
+export async function scoreRequest(
+  model: LoadedModel,
+  request: ScoreInputs & { topK?: number; explain?: boolean },
+  circumstances?: RequestCircumstances,
+  ranking: { rankBy: RankBy; from: 'request' | 'route' } = { rankBy: 'ctr', from: 'route' },
+): Promise<ScoredRequest> {
+  const { rankBy } = ranking;
+  const unsupported = unsupportedBy(rankBy, model.session.tasks);
+  if (unsupported) {
+    // Asked by the client: its request is wrong for this model. Set by the route config: ours.
+    if (ranking.from === 'request') throw new ApiError('invalid_request', unsupported, { issues: [{ path: 'rankBy', message: unsupported }] });
+    throw new ApiError('internal_error', `route config: ${unsupported} (model "${model.manifest.name}")`);
+  }
+  const issues = [...missingBids(rankBy, request.candidates), ...model.contract.checkRequest(request)];
   if (issues.length > 0) {
-    throw new ApiError('invalid_request', `request values do not fit the feature columns of model "${model.manifest.name}"`, { issues });
+    throw new ApiError('invalid_request', `request values do not fit model "${model.manifest.name}" or rankBy "${rankBy}"`, { issues });
   }
   const encoded = encodeScoreRequest(model.contract, request, circumstances);
   const explain = request.explain === true && model.session.hasAttention;
-  const result = await model.session.score(encoded.feeds, { attention: explain });
+  const withTasks = model.session.tasks.length > 0;
+  const result = await model.session.score(encoded.feeds, { attention: explain, tasks: withTasks });
   const C = encoded.candidateIds.length;
-  let scores: RankedItem[];
-  if (explain && result.attention) {
-    const because = topBehaviours(request.history, encoded.historyStart, encoded.historyKept, result.attention, C);
-    const withReasons = rankScores(encoded.candidateIds, result.scores).map((s) => ({ ...s, because: because[s.index] }));
-    scores = request.topK === undefined ? withReasons : withReasons.slice(0, request.topK);
-  } else {
-    scores = rankScores(encoded.candidateIds, result.scores, request.topK);
-  }
+  const values = rankBy === 'ctr' ? undefined : objectiveValues(rankBy, result.scores, result.tasks, request.candidates);
+  const ranked = rankScores(encoded.candidateIds, result.scores, explain ? undefined : request.topK, values);
+  const because = explain && result.attention ? topBehaviours(request.history, encoded.historyStart, encoded.historyKept, result.attention, C) : undefined;
+  const kept = explain && request.topK !== undefined ? ranked.slice(0, request.topK) : ranked;
+  const t = result.tasks;
+  const scores: RankedItem[] = kept.map((s) => ({
+    item: s.item,
+    score: s.score,
+    ...(withTasks && t?.ctr && t.cvr && t.ctcvr ? { tasks: { ctr: t.ctr[s.index], cvr: t.cvr[s.index], ctcvr: t.ctcvr[s.index] } } : {}),
+    ...(s.value !== undefined ? { value: s.value } : {}),
+    ...(because ? { because: because[s.index] } : {}),
+  }));
   return {
     model: { name: model.manifest.name, version: model.manifest.version },
-    scores: scores.map(({ item, score, because }) => (because ? { item, score, because } : { item, score })),
+    rankBy,
+    scores,
     unknown: encoded.unknown,
     ...(request.explain === true && !model.session.hasAttention
       ? { explainUnavailable: `model type "${model.manifest.type}" has no attention output` }

@@ -41,12 +41,14 @@ export function scoreRoutes(services: Services) {
     const assigned = forced ?? hashed;
     const { variant, model } = await loadServingVariant(services.registry, route, assigned, config.assets);
     const circumstances = { time: started / 1000, route: route.name, edgeTimeZone: edgeTimeZone(c.req.raw) };
-    const scored = await scoreRequest(model, request, circumstances);
+    const ranking = request.rankBy ? { rankBy: request.rankBy, from: 'request' as const } : { rankBy: variant.rankBy, from: 'route' as const };
+    const scored = await scoreRequest(model, request, circumstances, ranking);
 
     const body: ScoreResponse = {
       route: route.name,
       variant: variant.name,
       model: scored.model,
+      rankBy: scored.rankBy,
       scores: scored.scores,
       unknown: scored.unknown,
       ...(unit.source === 'generated' ? { unitId: unit.id } : {}),
@@ -71,6 +73,7 @@ export function scoreRoutes(services: Services) {
         bucket,
         candidates: request.candidates.length,
         latencyMs,
+        objective: scored.rankBy,
       });
       if (route.shadow) await runShadow(services, config.assets, route, variant.name, model.manifest.name, request, servedScores, unitHash, sink, circumstances);
     });

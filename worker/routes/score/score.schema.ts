@@ -3,6 +3,7 @@
  */
 import type { ErrorIssue } from '../../errors.js';
 import * as z from '../../zod.js';
+import { RANK_BY } from '../../scoring/objectives.js';
 
 export const SCORE_LIMITS = {
   /** Request body, bytes. */
@@ -34,6 +35,8 @@ const itemRef = z.strictObject({
   category: z.string().min(1).max(SCORE_LIMITS.maxIdLength).optional(),
   /** Candidate-attribute hints (e.g. {"genres": ["Drama"], "year": 1999}) used, like `category`, only for unknown ids. */
   attributes: featureValues.optional(),
+  /** The advertiser's bid for this candidate (CPC under `ecpm`, CPA under `ecpa`): finite, ≥ 0. */
+  bid: z.number().min(0, { error: 'a bid is a finite number ≥ 0' }).optional(),
 });
 
 /** An item id, or `{item, category?}` where the category is a hint used for unknown ids. */
@@ -52,6 +55,8 @@ export const scoreRequestSchema = z
     user: z.string().min(1).max(SCORE_LIMITS.maxIdLength).optional().meta({ description: 'Unit id for sticky A/B assignment (else the x-unit-id header, else a generated one).' }),
     /** Add the top behaviours by attention weight to every returned item. */
     explain: z.boolean().optional().meta({ description: 'Add `because`: the 3 history behaviours with the largest attention weight, per item.' }),
+    /** What to rank by; default the variant's, else the route's, else `ctr`. */
+    rankBy: z.enum(RANK_BY).optional().meta({ description: 'Rank by a task (ctr, cvr, ctcvr) or an objective: ecpm = bid × pCTR × 1000, ecpa = bid × pCTCVR × 1000 (every candidate then needs a bid). Default: the route variant\'s, else ctr.' }),
     /** The DIN paper's user-profile group: values of the model's `user` features. */
     profile: featureValues.optional().meta({ description: 'User-profile values by feature name (e.g. {"gender": "F", "age": 31}); names the model does not use are ignored and counted in `unknown.profile`.' }),
     /** Context values; `tz` (an IANA zone) sets the zone of the derived hour/weekday. */
@@ -79,7 +84,16 @@ export const scoreResponseSchema = z
     route: z.string(),
     variant: z.string(),
     model: z.object({ name: z.string(), version: z.string() }),
-    scores: z.array(z.object({ item: z.string(), score: z.number().min(0).max(1), because: z.array(because).max(3).optional() })),
+    rankBy: z.enum(RANK_BY).meta({ description: 'What the scores are sorted by.' }),
+    scores: z.array(
+      z.object({
+        item: z.string(),
+        score: z.number().min(0).max(1).meta({ description: 'pCTR: the click probability (multi-task models: their ctr task).' }),
+        tasks: z.object({ ctr: z.number(), cvr: z.number(), ctcvr: z.number() }).optional().meta({ description: 'Multi-task models: every task\'s probability.' }),
+        value: z.number().optional().meta({ description: 'The ranked value when rankBy is not ctr (a probability, or eCPM / eCPA per thousand impressions).' }),
+        because: z.array(because).max(3).optional(),
+      }),
+    ),
     unknown: z.object({
       history: z.int().nonnegative(),
       candidates: z.int().nonnegative(),
