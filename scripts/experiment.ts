@@ -20,7 +20,7 @@ import { parseArgs } from 'node:util';
 import { slug } from '../model-export/data/personalize.js';
 import { datasetIdentity, loadDataset } from '../model-export/sources/registry.js';
 import { selectBackend } from '../model-export/train/backend.js';
-import { experimentDataset, experimentRows, markdownTable, readExperiment, runConfigOf, runFile, storedRun } from '../model-export/train/experiments.js';
+import { experimentDataset, experimentRows, markdownTable, readExperiment, runConfigOf, runFile, storedRun, taskTable } from '../model-export/train/experiments.js';
 import { meanStd } from '../model-export/train/metrics.js';
 import { popularityBaseline } from '../model-export/train/popularity.js';
 import { DEFAULT_RUN, prepareRun, trainRun } from '../model-export/train/run.js';
@@ -87,12 +87,14 @@ const table = markdownTable(
   ],
   exp.baseline,
 );
+const tasks = taskTable(rows, exp.baseline, exp.conversionBaseline ?? exp.baseline);
 const report =
   `## ${exp.name}\n\n${exp.description ?? ''}\n\n` +
   `Data \`${dataset.source}\` (${dataset.log.source}), protocol \`${protocol}\`, ${exp.epochs} epochs, seeds ${exp.seeds.join(', ')}; test-split metrics after the last epoch, ` +
   `mean ± sample std over seeds; RelaImpr (DIN eq. 10) against \`${exp.baseline}\`. Throughput is per process and ` +
   `depends on what else ran on the machine. Re-run: \`npm run experiment -- ${positionals[0]}\`.\n\n` +
   table +
+  (tasks ? `\n\n### Per task\n\nA single-task model's one score stands in for every task. RelaImpr (GAUC) of ctr against \`${exp.baseline}\`, of cvr and ctcvr against \`${exp.conversionBaseline ?? exp.baseline}\`.\n\n${tasks}` : '') +
   (missing.length ? `\n\nNot yet run for every seed: ${missing.join(', ')}.` : '') +
   '\n';
 console.log(report);

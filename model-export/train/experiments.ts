@@ -27,6 +27,8 @@ export const experimentSchema = z.object({
   epochs: z.number().int().positive(),
   /** Model id RelaImpr is measured against. */
   baseline: z.string(),
+  /** Multi-task tables: the model RelaImpr of the conversion tasks (cvr, ctcvr) is measured against (default `baseline`). */
+  conversionBaseline: z.string().optional(),
   models: z
     .array(
       z.object({
@@ -42,6 +44,12 @@ export const experimentSchema = z.object({
         l2: z.number().positive().optional(),
         /** Feature groups of the dataset's `features` this model uses (default all; [] = item + category only). */
         featureGroups: z.array(z.enum(FEATURE_GROUPS)).optional(),
+        /** Single-task models: train on click ∧ conversion instead of the click. */
+        trainLabel: z.enum(['click', 'conversion']).optional(),
+        /** Multi-task kinds: loss weights [w_ctr, w_ctcvr]. */
+        taskWeights: z.tuple([z.number().nonnegative(), z.number().nonnegative()]).optional(),
+        /** Multi-task kinds: the interest model under the head. */
+        backbone: z.enum(['din', 'dien']).optional(),
       }),
     )
     .min(1),
@@ -87,6 +95,9 @@ export function runConfigOf(exp: Experiment, m: ExperimentModel, seed: number, d
     ...(m.l2 !== undefined ? { l2: m.l2 } : {}),
     ...(m.learningRate !== undefined ? { learningRate: m.learningRate } : {}),
     ...(m.featureGroups !== undefined ? { featureGroups: m.featureGroups } : {}),
+    ...(m.trainLabel !== undefined ? { label: m.trainLabel } : {}),
+    ...(m.taskWeights !== undefined ? { taskWeights: m.taskWeights } : {}),
+    ...(m.backbone !== undefined ? { backbone: m.backbone } : {}),
   };
 }
 
@@ -159,5 +170,29 @@ export function markdownTable(rows: ReadonlyArray<Omit<TableRow, 'runs'>>, basel
     `| ${[...TABLE_HEADER, 'train samples/s'].join(' | ')} |`,
     `| --- | --- | --- | --- | --- | --- |`,
     ...rows.map((r, i) => `| ${[...cells[i], Number.isNaN(r.samplesPerSecond) ? '-' : `${r.samplesPerSecond.toFixed(0)} (${r.backend})`].join(' | ')} |`),
+  ].join('\n');
+}
+
+/**
+ * Multi-task table: AUC and GAUC per task (ctr on all samples, cvr on the clicked ones, ctcvr on
+ * all), mean ± std over seeds, RelaImpr of ctr against `baseline` and of cvr/ctcvr against
+ * `conversionBaseline`. Undefined when the runs carry no per-task metrics.
+ */
+export function taskTable(rows: readonly TableRow[], baselineId: string, conversionBaselineId: string): string | undefined {
+  const tasks = ['ctr', 'cvr', 'ctcvr'] as const;
+  const withTasks = rows.filter((r) => r.runs.every((run) => run.epochs[run.epochs.length - 1].tasks));
+  if (withTasks.length === 0) return undefined;
+  const stat = (r: TableRow, t: (typeof tasks)[number], m: 'auc' | 'gauc') => meanStd(r.runs.map((run) => run.epochs[run.epochs.length - 1].tasks![t][m]));
+  const fmt = (x: { mean: number; std: number }) => `${x.mean.toFixed(4)} ± ${x.std.toFixed(4)}`;
+  const pct = (x: number) => `${x >= 0 ? '+' : ''}${x.toFixed(2)} %`;
+  const base = { ctr: withTasks.find((r) => r.id === baselineId), conv: withTasks.find((r) => r.id === conversionBaselineId) };
+  const rel = (r: TableRow, t: (typeof tasks)[number]) => {
+    const b = t === 'ctr' ? base.ctr : base.conv;
+    return b ? pct(relaImpr(stat(r, t, 'gauc').mean, stat(b, t, 'gauc').mean)) : '-';
+  };
+  return [
+    '| model | ctr AUC | ctr GAUC | cvr AUC (clicked) | cvr GAUC | ctcvr AUC | ctcvr GAUC | RelaImpr GAUC ctr | cvr | ctcvr |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    ...withTasks.map((r) => `| ${[r.label, ...tasks.flatMap((t) => [fmt(stat(r, t, 'auc')), fmt(stat(r, t, 'gauc'))]), ...tasks.map((t) => rel(r, t))].join(' | ')} |`),
   ].join('\n');
 }

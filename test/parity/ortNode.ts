@@ -25,3 +25,9 @@ export async function attentionWithOrtNode(session: ort.InferenceSession, h: Enc
   const out = await session.run(feeds(h, c, r), [SERVING_OUTPUTS.attention]);
   return out[SERVING_OUTPUTS.attention].data as Float32Array;
 }
+
+/** Named task outputs (multi-task models), each [C], as plain arrays. */
+export async function tasksWithOrtNode(session: ort.InferenceSession, h: EncodedHistory, c: EncodedCandidates, r: EncodedRequestFeatures | undefined, names: readonly string[]): Promise<Record<string, number[]>> {
+  const out = await session.run(feeds(h, c, r), [...names]);
+  return Object.fromEntries(names.map((n) => [n, Array.from(out[n].data as Float32Array)]));
+}

@@ -22,7 +22,7 @@ describe.each(Object.keys(fixtures))('model %s', (name) => {
     expect(res.status).toBe(200);
     const body = (await res.json()) as { models: Array<{ name: string; type: string; version: string }> };
     expect(body.models[0]).toMatchObject({ name, version: servedModel.version });
-    expect(['base', 'din', 'dien']).toContain(body.models[0].type);
+    expect(['base', 'din', 'dien', 'ple', 'cgc', 'mmoe', 'shared-bottom']).toContain(body.models[0].type);
   });
 
   it.each(parityCases)('$name: same scores as onnxruntime-node', async (c) => {
@@ -33,5 +33,11 @@ describe.each(Object.keys(fixtures))('model %s', (name) => {
     expect(body.unknown).toEqual(c.unknown);
     const expected = new Map(c.candidateIds.map((item, i) => [item, c.expected[i]]));
     for (const { item, score } of body.scores) expect(Math.abs(score - expected.get(item)!), `score of ${item}`).toBeLessThanOrEqual(TOLERANCE);
+    if (c.tasks) {
+      for (const s of body.scores) {
+        const i = c.candidateIds.indexOf(s.item);
+        for (const t of ['ctr', 'cvr', 'ctcvr'] as const) expect(Math.abs(s.tasks![t] - c.tasks[t][i]), `${t} of ${s.item}`).toBeLessThanOrEqual(TOLERANCE);
+      }
+    } else expect(body.scores.every((s) => s.tasks === undefined)).toBe(true);
   });
 });

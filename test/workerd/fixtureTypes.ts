@@ -6,6 +6,8 @@ export interface ParityCase {
   body: { history: unknown[]; candidates: unknown[]; topK?: number; profile?: Record<string, unknown>; context?: Record<string, unknown> };
   /** onnxruntime-node scores of the contract-encoded inputs, candidate (request) order. */
   expected: number[];
+  /** Multi-task models: onnxruntime-node's task outputs (`ctr`, `cvr`, `ctcvr`), request order. */
+  tasks?: Record<string, number[]>;
   /**
    * onnxruntime-node's `attention` output [C, T] (row-major) for models that export it; history feed
    * position t is the request's history[start + t], real for t < kept.
@@ -23,6 +25,8 @@ export interface ServedModel {
   maxHistory: number;
   /** A deterministic sample of the vocabulary (known ids), for generated requests. */
   vocabularySample: string[];
+  /** The task outputs of multi-task models (`ctr`, `cvr`, `ctcvr`); empty for single-task ones. */
+  tasks: string[];
   /** Feature columns (format-2 contracts), with a few vocabulary values of sparse/multi ones. */
   features: Array<{ name: string; group: string; kind: string; derived?: string; values?: string[] }>;
 }

@@ -10,9 +10,9 @@ import * as ort from 'onnxruntime-node';
 import type { TestProject } from 'vitest/node';
 import { unstable_readConfig } from 'wrangler';
 import { OOV_INDEX, type BehaviourRef, type RawId } from '../../contract/featureContract.js';
-import { contractOf, modelManifestSchema, SERVING_OUTPUTS } from '../../contract/manifest.js';
+import { contractOf, modelManifestSchema, SERVING_OUTPUTS, TASK_OUTPUTS } from '../../contract/manifest.js';
 import type { FeatureSpec } from '../../contract/features.js';
-import { attentionWithOrtNode, scoreWithOrtNode } from '../parity/ortNode.js';
+import { attentionWithOrtNode, scoreWithOrtNode, tasksWithOrtNode } from '../parity/ortNode.js';
 import type { ModelFixture, ParityCase, ServedModel } from './fixtureTypes.js';
 
 export default async function setup(project: TestProject): Promise<void> {
@@ -129,12 +129,16 @@ async function modelFixture(modelDir: string): Promise<ModelFixture> {
     const context = body.context as Record<string, unknown> | undefined;
     const r = features.length > 0 ? contract.encodeRequestFeatures({ profile: body.profile as Record<string, unknown> | undefined, context, time: 0, timeZone: typeof context?.tz === 'string' ? context.tz : 'UTC', route: 'only' }) : undefined;
     const scores = await scoreWithOrtNode(session, h, c, r);
+    // Multi-task models: every task output, for the response's `tasks`.
+    const taskNames = TASK_OUTPUTS.filter((t) => session.outputNames.includes(t));
+    const tasks = taskNames.length ? await tasksWithOrtNode(session, h, c, r, taskNames) : undefined;
     // The attention output (equal to tfjs's attentionWeights, test/parity/exportParity.test.ts).
     const attention = session.outputNames.includes(SERVING_OUTPUTS.attention) ? await attentionWithOrtNode(session, h, c, r) : undefined;
     parityCases.push({
       name,
       body,
       expected: Array.from(scores),
+      ...(tasks ? { tasks } : {}),
       ...(attention ? { attention: { values: Array.from(attention), T: h.items.length, kept: h.length, start: history.length - h.length } } : {}),
       candidateIds: candidates.map((r) => String(typeof r === 'object' ? r.item : r)),
       unknown: { history: h.unknown, candidates: c.unknown, ...(body.profile ? { profile: r!.unknown.profile } : {}), ...(body.context ? { context: r!.unknown.context } : {}) },
@@ -148,6 +152,7 @@ async function modelFixture(modelDir: string): Promise<ModelFixture> {
     sha256: manifest.onnx.sha256,
     maxHistory: H,
     vocabularySample: pick(500, 3),
+    tasks: TASK_OUTPUTS.filter((t) => manifest.outputs.some((o) => o.name === t)),
     features: features.map((f) => ({
       name: f.name,
       group: f.group,
