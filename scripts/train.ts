@@ -144,7 +144,7 @@ if (a.out) {
   const manifest = await exportModel(model, data.contract, {
     dir: a.out,
     name,
-    metrics: { auc: last.auc, gauc: last.gauc, logloss: last.logloss },
+    metrics: { auc: last.auc, gauc: last.gauc, logloss: last.logloss, ...(last.tasks ? Object.fromEntries(Object.entries(last.tasks).flatMap(([t, m]) => [[`${t}Auc`, m.auc], [`${t}Gauc`, m.gauc]])) : {}) },
     training: { ...config, backend, source: dataset.log.source, dataset: { ...dataset.config, data: relative(process.cwd(), dataset.config.data) || '.' }, trainSamples: result.trainSamples, testSamples: result.testSamples, samplesPerSecond: last.samplesPerSecond },
     ...(quantize ? { quantize } : {}),
     // The artifact's own test-split metrics (onnxruntime-node); for an int8 export also the float32
