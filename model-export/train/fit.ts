@@ -81,7 +81,7 @@ function shuffled(n: number, rng: seedrandom.PRNG): Int32Array {
  * trained on the clicked subset alone (sample-selection bias) and conversions' sparsity is shared
  * with the click task. L = w_ctr · BCE(click, pCTR) + w_ctcvr · BCE(click ∧ conv, pCTCVR).
  */
-function esmmLoss(taskLogits: tf.Tensor1D[], clicks: tf.Tensor1D, conversions: tf.Tensor1D, weights: readonly [number, number]): tf.Scalar {
+export function esmmLoss(taskLogits: tf.Tensor1D[], clicks: tf.Tensor1D, conversions: tf.Tensor1D, weights: readonly [number, number]): tf.Scalar {
   const ctr = tf.losses.sigmoidCrossEntropy(clicks, taskLogits[0]) as tf.Scalar;
   // log pCTCVR = log σ(l_ctr) + log σ(l_cvr), computed from the logits (no log of a product underflowing).
   // log σ(l) = −softplus(−l) (tf.logSigmoid's custom gradient fails inside minimize on the wasm backend).
