@@ -5,6 +5,7 @@ import { DEFAULT_ROUTES } from './experiments/defaultRoutes.js';
 import type { ExposureSink } from './experiments/exposureLog.js';
 import { parseRouteConfig, type RouteConfig } from './experiments/routeConfig.js';
 import { corsFromConfig } from './middleware/corsFromConfig.js';
+import { securityHeaders } from './middleware/securityHeaders.js';
 import { createModelRegistry, type ModelRegistryOptions } from './models/registry.js';
 import { healthRoutes } from './routes/health/health.routes.js';
 import { modelsRoutes } from './routes/models/models.routes.js';
@@ -37,6 +38,7 @@ export function createApp(options: AppOptions = {}) {
     ...(exposureSink ? { exposureSink } : {}),
   };
   return new Hono<{ Bindings: WorkerBindings }>()
+    .use(securityHeaders())
     .use(corsFromConfig())
     .route('/', healthRoutes(services))
     .route('/', modelsRoutes(services))

@@ -26,7 +26,19 @@ export interface ErrorIssue {
 }
 
 export interface ErrorBody {
-  error: { code: ErrorCode; message: string; issues: ErrorIssue[] };
+  error: { code: ErrorCode; message: string; issues: ErrorIssue[]; issuesOmitted?: number };
+}
+
+/**
+ * An error body is never much larger than what caused it: a message is cut at 300 characters, an
+ * issue's path and message at 200, and at most 20 issues are listed (`issuesOmitted` says how many
+ * more there were). Values a client sent (a content type, an unknown key) are echoed only inside
+ * these bounds.
+ */
+export const ERROR_LIMITS = { message: 300, path: 200, issueMessage: 200, issues: 20 } as const;
+
+function clip(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }
 
 export class ApiError extends Error {
@@ -48,8 +60,11 @@ export class ApiError extends Error {
 }
 
 export function errorResponse(c: Context, error: ApiError): Response {
-  const body: ErrorBody = { error: { code: error.code, message: error.message, issues: error.issues } };
-  return c.json(body, error.status, error.headers);
+  const issues = error.issues.slice(0, ERROR_LIMITS.issues).map((i) => ({ path: clip(i.path, ERROR_LIMITS.path), message: clip(i.message, ERROR_LIMITS.issueMessage) }));
+  const omitted = error.issues.length - issues.length;
+  const body: ErrorBody = { error: { code: error.code, message: clip(error.message, ERROR_LIMITS.message), issues, ...(omitted > 0 ? { issuesOmitted: omitted } : {}) } };
+  // Errors are never cached; security headers as on every response (middleware/securityHeaders.ts).
+  return c.json(body, error.status, { ...error.headers, 'cache-control': 'no-store' });
 }
 
 /** `app.onError`: known errors keep their code; anything else is logged and becomes a JSON 500. */

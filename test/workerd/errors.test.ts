@@ -108,4 +108,31 @@ describe('error responses', () => {
       expect(await errorOf(await call(path))).toMatchObject({ status: 404, code: 'not_found' });
     }
   });
+
+  it('error bodies stay small whatever the request echoes: clipped values, at most 20 issues, the rest counted', async () => {
+    const longType = `application/x-${'a'.repeat(8 * 1024)}`;
+    const r415 = await call('/v1/score', { method: 'POST', headers: { 'content-type': longType }, body: '{}' });
+    expect(r415.status).toBe(415);
+    expect((await r415.text()).length).toBeLessThan(1024);
+
+    const longKey = 'k'.repeat(250_000);
+    const r400 = await postScore(`{"candidates":["1"],"${longKey}":1}`);
+    expect(r400.status).toBe(400);
+    expect((await r400.clone().text()).length).toBeLessThan(2048);
+
+    const many = await errorOf(await postScore({ candidates: Array.from({ length: 1000 }, () => true) }));
+    expect(many.issues).toHaveLength(20);
+    expect((many as unknown as { issuesOmitted: number }).issuesOmitted).toBe(980);
+  });
+
+  it('security headers on every response; errors are never cached', async () => {
+    const ok = await postScore({ candidates: ids(2) });
+    const bad = await postScore('nope');
+    const missing = await call('/nowhere');
+    for (const res of [ok, bad, missing]) {
+      expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+      expect(res.headers.get('referrer-policy')).toBe('no-referrer');
+      expect(res.headers.get('cache-control')).toBe('no-store');
+    }
+  });
 });

@@ -15,7 +15,8 @@ export const errorBodySchema = z.object({
   error: z.object({
     code: z.enum(Object.keys(ERROR_STATUS) as [keyof typeof ERROR_STATUS, ...Array<keyof typeof ERROR_STATUS>]),
     message: z.string(),
-    issues: z.array(z.object({ path: z.string(), message: z.string() })),
+    issues: z.array(z.object({ path: z.string(), message: z.string() })).max(20),
+    issuesOmitted: z.int().positive().optional().meta({ description: 'Issues beyond the 20 listed.' }),
   }),
 });
 
