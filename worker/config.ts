@@ -22,6 +22,8 @@ export interface WorkerBindings {
   VARIANT_OVERRIDE_TOKEN?: string;
   /** Secret: HMAC key for the unit id hash in exposure logs. Unset: plain SHA-256. */
   UNIT_HASH_KEY?: string;
+  /** Milliseconds a client has to send the whole request body (default 10000); then a 408. */
+  BODY_READ_TIMEOUT_MS?: string;
 }
 
 export interface WorkerConfig {
@@ -32,6 +34,7 @@ export interface WorkerConfig {
   exposures?: AnalyticsEngineDataset;
   variantOverrideToken?: string;
   unitHashKey?: string;
+  bodyReadTimeoutMs: number;
 }
 
 /** When ORT starts: read at module scope by worker/index.ts, validated here with the other vars. */
@@ -55,6 +58,7 @@ const bindingsSchema = z.object({
   ORT_START: z.enum(ORT_START_MODES).default('first-request'),
   VARIANT_OVERRIDE_TOKEN: optionalSecret,
   UNIT_HASH_KEY: optionalSecret,
+  BODY_READ_TIMEOUT_MS: z.coerce.number().int().min(10).max(120_000).default(10_000),
 });
 
 const parsed = new WeakMap<object, WorkerConfig>();
@@ -76,6 +80,7 @@ export function workerConfig(env: WorkerBindings): WorkerConfig {
     ...(d.EXPOSURES ? { exposures: d.EXPOSURES } : {}),
     ...(d.VARIANT_OVERRIDE_TOKEN ? { variantOverrideToken: d.VARIANT_OVERRIDE_TOKEN } : {}),
     ...(d.UNIT_HASH_KEY ? { unitHashKey: d.UNIT_HASH_KEY } : {}),
+    bodyReadTimeoutMs: d.BODY_READ_TIMEOUT_MS,
   };
   parsed.set(env, config);
   return config;

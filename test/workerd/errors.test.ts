@@ -135,4 +135,27 @@ describe('error responses', () => {
       expect(res.headers.get('cache-control')).toBe('no-store');
     }
   });
+
+  it('408 request_timeout for a body that stalls, and the isolate serves the next request', async () => {
+    const app = createApp();
+    let cancelled = false;
+    const stalled = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(new TextEncoder().encode('{"candidates": ["1"'));
+      },
+      cancel() {
+        cancelled = true;
+      },
+    });
+    const started = Date.now();
+    const res = await app.fetch(
+      new Request(`${BASE}/v1/score`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: stalled, duplex: 'half' } as RequestInit),
+      { ...env, BODY_READ_TIMEOUT_MS: '300' },
+    );
+    const e = await errorOf(res);
+    expect(e).toMatchObject({ status: 408, code: 'request_timeout' });
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(cancelled).toBe(true);
+    expect((await scoreOk({ candidates: ids(3) })).scores).toHaveLength(3);
+  });
 });

@@ -1,9 +1,11 @@
-import type { MiddlewareHandler } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
 import { ApiError } from '../errors.js';
 
 export interface JsonBodyOptions {
   /** Largest accepted body in bytes; larger bodies get 413 without being read to the end. */
   maxBytes: number;
+  /** Milliseconds the whole body may take to arrive (a stalled client gets a 408); default 10 s. */
+  timeoutMs?: number | ((c: Context) => number);
 }
 
 export type JsonBodyEnv = { Variables: { jsonBody: unknown } };
@@ -24,7 +26,8 @@ export function jsonBody(options: JsonBodyOptions): MiddlewareHandler<JsonBodyEn
         `Content-Type must be application/json, got ${contentType ? JSON.stringify(contentType) : 'none'}`,
       );
     }
-    const text = await readText(c.req.raw, options.maxBytes);
+    const timeoutMs = typeof options.timeoutMs === 'function' ? options.timeoutMs(c) : (options.timeoutMs ?? 10_000);
+    const text = await readText(c.req.raw, options.maxBytes, timeoutMs);
     let value: unknown;
     try {
       value = JSON.parse(text);
@@ -40,8 +43,8 @@ function isJsonMediaType(header: string | undefined): boolean {
   return header?.split(';', 1)[0].trim().toLowerCase() === 'application/json';
 }
 
-/** Reads the body as UTF-8, stopping as soon as it exceeds `maxBytes`. */
-async function readText(request: Request, maxBytes: number): Promise<string> {
+/** Reads the body as UTF-8, stopping as soon as it exceeds `maxBytes` or `timeoutMs` has passed. */
+async function readText(request: Request, maxBytes: number, timeoutMs: number): Promise<string> {
   const tooLarge = () => new ApiError('payload_too_large', `request body exceeds the limit of ${maxBytes} bytes`);
   const declared = Number(request.headers.get('content-length') ?? NaN);
   if (declared > maxBytes) throw tooLarge();
@@ -49,8 +52,9 @@ async function readText(request: Request, maxBytes: number): Promise<string> {
   const reader = request.body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
+  const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const { done, value } = await reader.read();
+    const { done, value } = await readBefore(reader, deadline, timeoutMs);
     if (done) break;
     size += value.byteLength;
     if (size > maxBytes) {
@@ -69,5 +73,21 @@ async function readText(request: Request, maxBytes: number): Promise<string> {
     return new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes);
   } catch {
     throw new ApiError('invalid_json', 'request body is not valid UTF-8');
+  }
+}
+
+/** One `reader.read()`, or a 408 when the deadline passes first (the reader is cancelled). */
+async function readBefore(reader: ReadableStreamDefaultReader<Uint8Array>, deadline: number, timeoutMs: number): Promise<ReadableStreamReadResult<Uint8Array>> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new ApiError('request_timeout', `the request body did not arrive within ${timeoutMs} ms`)), Math.max(0, deadline - Date.now()));
+  });
+  try {
+    return await Promise.race([reader.read(), timeout]);
+  } catch (err) {
+    if (err instanceof ApiError) await reader.cancel().catch(() => undefined);
+    throw err;
+  } finally {
+    if (timer !== undefined) clearTimeout(timer);
   }
 }

@@ -87,9 +87,10 @@ export function scoreRoutes(services: Services) {
     return c.json(body, 200, headers);
   };
 
+  const bodyOptions = { maxBytes: SCORE_LIMITS.maxBodyBytes, timeoutMs: (c: Context) => workerConfig(c.env as WorkerBindings).bodyReadTimeoutMs };
   return new Hono<ScoreEnv>()
-    .post('/v1/score', jsonBody({ maxBytes: SCORE_LIMITS.maxBodyBytes }), (c) => handle(c, services.routes.defaultRoute))
-    .post('/v1/score/:route', jsonBody({ maxBytes: SCORE_LIMITS.maxBodyBytes }), (c) => handle(c, c.req.param('route')))
+    .post('/v1/score', jsonBody(bodyOptions), (c) => handle(c, services.routes.defaultRoute))
+    .post('/v1/score/:route', jsonBody(bodyOptions), (c) => handle(c, c.req.param('route')))
     .all('/v1/score', methodNotAllowed(['POST', 'OPTIONS']))
     .all('/v1/score/:route', methodNotAllowed(['POST', 'OPTIONS']));
 }
