@@ -4,6 +4,7 @@
  */
 import type { LoadedModel, ModelRegistry } from '../models/registry.js';
 import type { Route, Variant } from './routeConfig.js';
+import { throttledWarn } from '../log/throttledWarn.js';
 
 export interface ServingVariant {
   variant: Variant;
@@ -17,7 +18,7 @@ export async function loadServingVariant(registry: ModelRegistry, route: Route, 
     try {
       const model = await registry.get(variant.model, assets);
       if (variant !== assigned) {
-        console.warn(`[experiments] route "${route.name}": variant "${assigned.name}" (model "${assigned.model}") is unavailable; served by "${variant.name}"`);
+        throttledWarn(`fallback:${route.name}:${assigned.name}`, `[experiments] route "${route.name}": variant "${assigned.name}" (model "${assigned.model}") is unavailable; served by "${variant.name}"`);
       }
       return { variant, model };
     } catch (err) {

@@ -37,6 +37,11 @@ interface Entry {
 export interface ModelRegistry {
   /** The loaded model, loading it on first use; throws `ApiError('model_unavailable')`. */
   get(name: string, assets: Fetcher): Promise<LoadedModel>;
+  /**
+   * A loaded model misbehaved at request time (a non-finite output): treat it as a failed load —
+   * refused for `retryAfterMs`, then loaded again (and probed again).
+   */
+  markFailed(name: string, reason: string): void;
   status(name: string): ModelStatus;
 }
 
@@ -61,6 +66,8 @@ export function createModelRegistry(options: ModelRegistryOptions): ModelRegistr
     } catch (err) {
       throw new ModelLoadError(`cannot create a session for ${name}: ${err instanceof Error ? err.message : String(err)}`);
     }
+    const problem = await probe(contract, session);
+    if (problem) throw new ModelLoadError(`${name} loads but misbehaves: ${problem}`);
     const done = Date.now();
     const loadMs = done - started;
     const loadBreakdownMs = { assets: read - started, contract: built - read, session: done - built };
@@ -101,5 +108,35 @@ export function createModelRegistry(options: ModelRegistryOptions): ModelRegistr
     status(name) {
       return entries.get(name)?.status ?? 'not_loaded';
     },
+    markFailed(name, reason) {
+      const error = new ModelLoadError(reason);
+      const promise = Promise.reject(error);
+      promise.catch(() => undefined); // read by the next get(); never an unhandled rejection
+      entries.set(name, { promise, status: 'failed', failedAt: Date.now() });
+      console.error(`[model-registry] model "${name}" marked failed: ${reason}`);
+    },
   };
+}
+
+/**
+ * One request through a freshly loaded model before it serves: a few vocabulary items as history
+ * and candidates, feature values missing (their defaults). Every output must be a probability — a
+ * NaN weight or a broken graph is refused at load, like a bad sha256, and the route falls back.
+ */
+async function probe(contract: FeatureContract, session: ScoringSession): Promise<string | undefined> {
+  const items = contract.spec.items.slice(0, 8);
+  const history = contract.encodeHistory(items.slice(0, 5));
+  const candidates = contract.encodeCandidates(items.length ? items.slice(0, 4) : ['probe']);
+  const request = contract.encodeRequestFeatures({ time: 0, timeZone: 'UTC', route: 'probe' });
+  const features = [...history.features, ...candidates.features, ...request.features];
+  const result = await session.score(
+    { historyItems: history.items, historyCategories: history.categories, candidateItems: candidates.items, candidateCategories: candidates.categories, ...(features.length ? { features } : {}) },
+    { tasks: true },
+  );
+  const outputs: Array<[string, Float32Array]> = [['score', result.scores], ...(Object.entries(result.tasks ?? {}) as Array<[string, Float32Array]>)];
+  for (const [name, values] of outputs) {
+    const bad = Array.from(values).find((v) => !(v >= 0 && v <= 1));
+    if (bad !== undefined) return `probe request: output "${name}" gave ${bad}, not a probability`;
+  }
+  return undefined;
 }

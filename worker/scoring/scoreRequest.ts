@@ -27,6 +27,14 @@ export interface ScoredRequest {
   raw: Float32Array;
 }
 
+/** A loaded model returned a non-probability: the caller marks it failed and falls back. */
+export class ModelOutputError extends Error {
+  constructor(readonly model: string, message: string) {
+    super(message);
+    this.name = 'ModelOutputError';
+  }
+}
+
 /**
  * Check the feature values against this model (a wrong type is a 400 naming the field) → encode →
  * run → rank (→ explain).
@@ -53,6 +61,10 @@ export async function scoreRequest(
   const withTasks = model.session.tasks.length > 0;
   const result = await model.session.score(encoded.feeds, { attention: explain, tasks: withTasks });
   const C = encoded.candidateIds.length;
+  for (const [name, out] of [['score', result.scores], ...Object.entries(result.tasks ?? {})] as Array<[string, Float32Array]>) {
+    const i = out.findIndex((v) => !(v >= 0 && v <= 1));
+    if (i >= 0) throw new ModelOutputError(model.manifest.name, `model "${model.manifest.name}" output "${name}" gave ${out[i]} for candidate ${i}`);
+  }
   const values = rankBy === 'ctr' ? undefined : objectiveValues(rankBy, result.scores, result.tasks, request.candidates);
   const ranked = rankScores(encoded.candidateIds, result.scores, explain ? undefined : request.topK, values);
   const because = explain && result.attention ? topBehaviours(request.history, encoded.historyStart, encoded.historyKept, result.attention, C) : undefined;

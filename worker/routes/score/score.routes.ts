@@ -15,7 +15,7 @@ import type { Route } from '../../experiments/routeConfig.js';
 import { loadServingVariant } from '../../experiments/servingVariant.js';
 import { jsonBody, type JsonBodyEnv } from '../../middleware/jsonBody.js';
 import { isTimeZone } from '../../../contract/timeContext.js';
-import { scoreRequest } from '../../scoring/scoreRequest.js';
+import { ModelOutputError, scoreRequest } from '../../scoring/scoreRequest.js';
 import { exposureSinkOf, type Services } from '../../services.js';
 import { SCORE_LIMITS, scoreRequestSchema, toErrorIssues, type ScoreRequest, type ScoreResponse } from './score.schema.js';
 
@@ -39,10 +39,23 @@ export function scoreRoutes(services: Services) {
     const { bucket, variant: hashed } = await assign(route, unit.id);
     const forced = await forcedVariant(c, route, config.variantOverrideToken);
     const assigned = forced ?? hashed;
-    const { variant, model } = await loadServingVariant(services.registry, route, assigned, config.assets);
     const circumstances = { time: started / 1000, route: route.name, edgeTimeZone: edgeTimeZone(c.req.raw) };
-    const ranking = request.rankBy ? { rankBy: request.rankBy, from: 'request' as const } : { rankBy: variant.rankBy, from: 'route' as const };
-    const scored = await scoreRequest(model, request, circumstances, ranking);
+    const serve = async () => {
+      const served = await loadServingVariant(services.registry, route, assigned, config.assets);
+      const ranking = request.rankBy ? { rankBy: request.rankBy, from: 'request' as const } : { rankBy: served.variant.rankBy, from: 'route' as const };
+      return { ...served, scored: await scoreRequest(served.model, request, circumstances, ranking) };
+    };
+    let served: Awaited<ReturnType<typeof serve>>;
+    try {
+      served = await serve();
+    } catch (err) {
+      // A model that loaded but answers with non-probabilities is failed like a load failure: the
+      // request (and the next ones) fall back to another variant.
+      if (!(err instanceof ModelOutputError)) throw err;
+      services.registry.markFailed(err.model, err.message);
+      served = await serve();
+    }
+    const { variant, model, scored } = served;
 
     const body: ScoreResponse = {
       route: route.name,

@@ -1,0 +1,81 @@
+/**
+ * Models that load but misbehave (issue 16, item 2), with real corrupted exports: the shipped DIN
+ * with one weight set to NaN and its manifest re-signed, served through an ASSETS binding that
+ * hands out the altered files.
+ * - a NaN output bias: refused at load by the probe request → the route falls back to its control;
+ * - one item's embedding row NaN (not an item the probe uses): loads, then the first request with
+ *   that item gives NaN → the model is marked failed, the request and the next ones fall back.
+ */
+import { fromBinary, toBinary } from '@bufbuild/protobuf';
+import { ModelProtoSchema } from 'onnx-buf';
+import { describe, expect, it } from 'vitest';
+import { FIRST_INDEX } from '../../contract/featureContract.js';
+import { createApp } from '../../worker/app.js';
+import type { ScoreResponse } from '../../worker/routes/score/score.schema.js';
+import { BASE, env } from './helpers.js';
+
+const DIN = 'din-movielens';
+const CONTROL = 'dien-movielens';
+
+async function asset(path: string): Promise<Uint8Array> {
+  return new Uint8Array(await (await env.ASSETS.fetch(`https://assets.invalid/${path}`)).arrayBuffer());
+}
+
+/** The DIN export with `initializer[name]` rows set to NaN (row = one value of a [rows, 1] tensor), manifest re-signed. */
+async function corrupted(initializer: string, rows: number[] | 'all') {
+  const manifest = JSON.parse(new TextDecoder().decode(await asset(`${DIN}/manifest.json`)));
+  const model = fromBinary(ModelProtoSchema, await asset(`${DIN}/${manifest.onnx.file}`));
+  const tensor = model.graph!.initializer.find((t) => t.name === initializer);
+  if (!tensor) throw new Error(`no initializer ${initializer}`);
+  const values = new Float32Array(tensor.rawData.slice().buffer);
+  for (const i of rows === 'all' ? values.keys() : rows) values[i] = Number.NaN;
+  tensor.rawData = new Uint8Array(values.buffer);
+  const bytes = toBinary(ModelProtoSchema, model);
+  const digest = Array.from(new Uint8Array(await crypto.subtle.digest('SHA-256', bytes)), (b) => b.toString(16).padStart(2, '0')).join('');
+  const signed = { ...manifest, onnx: { ...manifest.onnx, sha256: digest, bytes: bytes.length } };
+  const files = new Map<string, Uint8Array>([
+    [`/${DIN}/manifest.json`, new TextEncoder().encode(JSON.stringify(signed))],
+    [`/${DIN}/${manifest.onnx.file}`, bytes],
+  ]);
+  const assets = { fetch: async (input: RequestInfo | URL) => {
+    const url = new URL(typeof input === 'string' || input instanceof URL ? input : input.url);
+    const file = files.get(url.pathname);
+    return file ? new Response(file) : env.ASSETS.fetch(input as Request);
+  } } as unknown as Fetcher;
+  return { assets, items: manifest.featureContract.items as string[] };
+}
+
+function app() {
+  return createApp({ routes: { defaultRoute: 'r', routes: { r: { variants: [{ name: 'control', model: CONTROL, weight: 0 }, { name: 'din', model: DIN, weight: 1 }] } } } });
+}
+
+describe('models that load but misbehave', () => {
+  it('a NaN bias is refused at load (probe request): the route falls back to the control, /v1/models says why', async () => {
+    const { assets, items } = await corrupted('mlp.out.bias', 'all');
+    const a = app();
+    const res = await a.fetch(new Request(`${BASE}/v1/score`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ history: items.slice(10, 20), candidates: items.slice(0, 5), user: 'u1' }) }), { ...env, ASSETS: assets });
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as ScoreResponse;
+    expect(body.variant).toBe('control');
+    expect(body.model.name).toBe(CONTROL);
+    const models = (await (await a.fetch(new Request(`${BASE}/v1/models`), { ...env, ASSETS: assets })).json()) as { models: Array<{ name: string; status: string; error?: string }> };
+    expect(models.models.find((m) => m.name === DIN)).toMatchObject({ status: 'unavailable' });
+  });
+
+  it('a NaN at request time marks the model failed and falls back, for that request and the next ones', async () => {
+    const poisoned = 50; // vocabulary position: not among the probe's first 8 items
+    const { assets, items } = await corrupted('emb.item.rowScale', [poisoned + FIRST_INDEX]);
+    const a = app();
+    const post = (candidates: string[]) =>
+      a.fetch(new Request(`${BASE}/v1/score`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ history: items.slice(10, 20), candidates, user: 'u1' }) }), { ...env, ASSETS: assets });
+    const healthy = (await (await post(items.slice(0, 5))).json()) as ScoreResponse;
+    expect(healthy.model.name).toBe(DIN); // loaded: the probe did not touch the bad row
+    const hit = await post([items[poisoned], items[1]]);
+    expect(hit.status).toBe(200);
+    const fallback = (await hit.json()) as ScoreResponse;
+    expect(fallback.model.name).toBe(CONTROL);
+    expect(fallback.scores.every((s) => Number.isFinite(s.score))).toBe(true);
+    const after = (await (await post(items.slice(0, 5))).json()) as ScoreResponse;
+    expect(after.model.name).toBe(CONTROL); // failed models stay out for the retry window
+  });
+});
