@@ -57,4 +57,12 @@ describe('request isolation over HTTP (wrangler dev)', () => {
       expect(next.headers.get('content-type')).toMatch(/^application\/json/);
     }
   });
+
+  it('an over-limit body with Content-Length does too', async () => {
+    for (let i = 0; i < 3; i++) {
+      const big = await fetch(`${dev.origin}/v1/score`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: `{"candidates":["1"],"pad":"${'x'.repeat(300_000)}"}` });
+      expect(big.status).toBe(413);
+      expect((await valid()).status).toBe(200);
+    }
+  });
 });
