@@ -22,6 +22,8 @@ export interface WorkerBindings {
   VARIANT_OVERRIDE_TOKEN?: string;
   /** Secret: HMAC key for the unit id hash in exposure logs. Unset: plain SHA-256. */
   UNIT_HASH_KEY?: string;
+  /** Secret: HMAC key of keyed variant assignment (routes with `"assignment": "keyed"`). */
+  ASSIGNMENT_KEY?: string;
   /** Milliseconds a client has to send the whole request body (default 10000); then a 408. */
   BODY_READ_TIMEOUT_MS?: string;
 }
@@ -34,6 +36,7 @@ export interface WorkerConfig {
   exposures?: AnalyticsEngineDataset;
   variantOverrideToken?: string;
   unitHashKey?: string;
+  assignmentKey?: string;
   bodyReadTimeoutMs: number;
 }
 
@@ -58,6 +61,7 @@ const bindingsSchema = z.object({
   ORT_START: z.enum(ORT_START_MODES).default('first-request'),
   VARIANT_OVERRIDE_TOKEN: optionalSecret,
   UNIT_HASH_KEY: optionalSecret,
+  ASSIGNMENT_KEY: optionalSecret,
   BODY_READ_TIMEOUT_MS: z.coerce.number().int().min(10).max(120_000).default(10_000),
 });
 
@@ -80,6 +84,7 @@ export function workerConfig(env: WorkerBindings): WorkerConfig {
     ...(d.EXPOSURES ? { exposures: d.EXPOSURES } : {}),
     ...(d.VARIANT_OVERRIDE_TOKEN ? { variantOverrideToken: d.VARIANT_OVERRIDE_TOKEN } : {}),
     ...(d.UNIT_HASH_KEY ? { unitHashKey: d.UNIT_HASH_KEY } : {}),
+    ...(d.ASSIGNMENT_KEY ? { assignmentKey: d.ASSIGNMENT_KEY } : {}),
     bodyReadTimeoutMs: d.BODY_READ_TIMEOUT_MS,
   };
   parsed.set(env, config);

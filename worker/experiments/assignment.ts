@@ -6,7 +6,14 @@
  * uses) of `<salt>:<unit id>`, the first 8 bytes read as an unsigned big-endian integer, modulo
  * 10,000 (the modulo bias of a 64-bit value is < 1e-15). The bucket picks the variant through the
  * route's bucket ranges (routeConfig.ts).
+ *
+ * Salts are public (config/routes.json ships with the worker), so anyone can compute which unit ids
+ * land in which variant, and a client that chooses its own unit id can choose its variant. For
+ * experiments whose validity depends on users not choosing (incentives, pricing), a route sets
+ * `"assignment": "keyed"`: the bucket then comes from HMAC-SHA-256 keyed by the ASSIGNMENT_KEY
+ * secret, which clients cannot compute (docs/experiments.md).
  */
+import { ApiError } from '../errors.js';
 import { BUCKETS, variantOfBucket, type Route, type Variant } from './routeConfig.js';
 
 export const UNIT_ID_HEADER = 'x-unit-id';
@@ -41,7 +48,19 @@ export interface Assignment {
   variant: Variant;
 }
 
-export async function assign(route: Route, unitId: string): Promise<Assignment> {
-  const bucket = await bucketOf(unitId, route.salt);
+/** HMAC-SHA-256(key, `<salt>:<unitId>`) → bucket in 0 … 9,999 (keyed assignment). */
+export async function keyedBucketOf(unitId: string, salt: string, key: string): Promise<number> {
+  const hmacKey = await crypto.subtle.importKey('raw', encoder.encode(key), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
+  const digest = new DataView(await crypto.subtle.sign('HMAC', hmacKey, encoder.encode(`${salt}:${unitId}`)));
+  return Number(digest.getBigUint64(0, false) % BigInt(BUCKETS));
+}
+
+/** `assignmentKey`: the ASSIGNMENT_KEY secret, required by routes with `"assignment": "keyed"`. */
+export async function assign(route: Route, unitId: string, assignmentKey?: string): Promise<Assignment> {
+  let bucket: number;
+  if (route.assignment === 'keyed') {
+    if (!assignmentKey) throw new ApiError('internal_error', `route "${route.name}" uses keyed assignment but the ASSIGNMENT_KEY secret is not set`);
+    bucket = await keyedBucketOf(unitId, route.salt, assignmentKey);
+  } else bucket = await bucketOf(unitId, route.salt);
   return { bucket, variant: variantOfBucket(route, bucket) };
 }

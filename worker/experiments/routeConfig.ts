@@ -37,6 +37,8 @@ const routeSchema = z
     shadow: name.optional(),
     /** What the route ranks by (default `ctr`); a variant's `rankBy` and the request's override it. */
     rankBy: z.enum(RANK_BY).optional(),
+    /** `public` (default): SHA-256 of salt and unit id; `keyed`: HMAC with the ASSIGNMENT_KEY secret, so clients cannot pick their variant. */
+    assignment: z.enum(['public', 'keyed']).optional(),
   })
   .superRefine((route, ctx) => {
     const seen = new Set<string>();
@@ -76,6 +78,7 @@ export interface Variant {
 export interface Route {
   name: string;
   salt: string;
+  assignment?: 'public' | 'keyed';
   /** Config order; `variants[0]` is the control. */
   variants: Variant[];
   shadow?: string;
@@ -102,7 +105,7 @@ export function parseRouteConfig(raw: unknown): RouteConfig {
       start = buckets.end;
       return { ...v, rankBy: v.rankBy ?? route.rankBy ?? 'ctr', buckets };
     });
-    routes.set(routeName, { name: routeName, salt: route.salt ?? routeName, variants, ...(route.shadow ? { shadow: route.shadow } : {}) });
+    routes.set(routeName, { name: routeName, salt: route.salt ?? routeName, variants, ...(route.shadow ? { shadow: route.shadow } : {}), ...(route.assignment === 'keyed' ? { assignment: 'keyed' as const } : {}) });
   }
   return { defaultRoute: parsed.data.defaultRoute, routes };
 }

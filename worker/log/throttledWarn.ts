@@ -18,3 +18,8 @@ export function throttledWarn(key: string, message: string, intervalMs = 60_000,
   console.warn(suppressed > 0 ? `${message} (${suppressed} more like this in the last ${Math.round((now - seen!.at) / 1000)} s)` : message);
   return true;
 }
+
+/** Forget what was printed (tests that assert on the first warning). */
+export function resetThrottledWarnings(): void {
+  last.clear();
+}

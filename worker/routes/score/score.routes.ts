@@ -15,6 +15,7 @@ import type { Route } from '../../experiments/routeConfig.js';
 import { loadServingVariant } from '../../experiments/servingVariant.js';
 import { jsonBody, type JsonBodyEnv } from '../../middleware/jsonBody.js';
 import { isTimeZone } from '../../../contract/timeContext.js';
+import { throttledWarn } from '../../log/throttledWarn.js';
 import { ModelOutputError, scoreRequest } from '../../scoring/scoreRequest.js';
 import { exposureSinkOf, type Services } from '../../services.js';
 import { SCORE_LIMITS, scoreRequestSchema, toErrorIssues, type ScoreRequest, type ScoreResponse } from './score.schema.js';
@@ -36,7 +37,7 @@ export function scoreRoutes(services: Services) {
     const config = workerConfig(c.env);
 
     const unit = unitOf(request.user, c.req.header(UNIT_ID_HEADER));
-    const { bucket, variant: hashed } = await assign(route, unit.id);
+    const { bucket, variant: hashed } = await assign(route, unit.id, config.assignmentKey);
     const forced = await forcedVariant(c, route, config.variantOverrideToken);
     const assigned = forced ?? hashed;
     const circumstances = { time: started / 1000, route: route.name, edgeTimeZone: edgeTimeZone(c.req.raw) };
@@ -72,6 +73,10 @@ export function scoreRoutes(services: Services) {
 
     const sink = exposureSinkOf(services, config);
     afterResponse(c, 'exposure logging', async () => {
+      if (!config.unitHashKey && config.exposureLog === 'analytics-engine') {
+        // Under `npm start` exposures go to the console; in production the unkeyed hash is reversible.
+        throttledWarn('unit-hash-key', '[experiments] UNIT_HASH_KEY is not set: exposure unitHash is plain SHA-256 of "unit:<id>", which anyone with a list of likely ids can reverse; set it with `wrangler secret put UNIT_HASH_KEY`', 10 * 60_000);
+      }
       const unitHash = await hashUnitId(unit.id, config.unitHashKey);
       sink.write({
         kind: 'exposure',
