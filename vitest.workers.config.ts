@@ -18,7 +18,7 @@ export default defineConfig({
     cloudflareTest({
       wrangler: { configPath: wranglerConfig },
       // Test-only secret for the QA override (a real deployment sets it with `wrangler secret put`).
-      miniflare: { bindings: { VARIANT_OVERRIDE_TOKEN: 'test-override-token' } },
+      miniflare: { bindings: { VARIANT_OVERRIDE_TOKEN: 'test-override-token', ADMIN_TOKEN: 'test-admin-token' } },
     }),
   ],
   test: {

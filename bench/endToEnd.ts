@@ -21,6 +21,9 @@ import { mulberry32, percentile, summarise, type Timing } from './stats.js';
 import { profileWhile, type ProfileBreakdown } from './cpuProfile.js';
 import { isolateHeap, openInspector, startWranglerDev, workerdRssBytes, type WranglerDev } from './wranglerDev.js';
 
+/** `GET /v1/models` shows runtime memory only to operators: the bench starts its worker with this token. */
+const BENCH_ADMIN_TOKEN = 'bench-admin-token';
+
 export interface EndToEndSettings {
   config: string;
   /** Route of config/routes.json to load (its first variant's model); default: the default route. */
@@ -115,7 +118,7 @@ export async function runEndToEnd(settings: EndToEndSettings, log: (line: string
   }
 
   log('e2e: starting wrangler dev');
-  const dev = await startWranglerDev(settings.config);
+  const dev = await startWranglerDev(settings.config, { ADMIN_TOKEN: BENCH_ADMIN_TOKEN });
   try {
     const rssBeforeFirstBytes = workerdRssBytes(dev.pid);
     log('e2e: cold request');
@@ -134,7 +137,7 @@ export async function runEndToEnd(settings: EndToEndSettings, log: (line: string
     log(`e2e: CPU profile of the isolate, 1 connection, ${settings.profileSeconds} s`);
     const profile = await profileRun(dev, path, bodies, settings).catch((err: unknown) => `unavailable (${String(err)})`);
     const heap = await isolateHeap(dev.inspectorPort).catch((err: unknown) => `unavailable (${String(err)})`);
-    const models = (await (await fetch(`${dev.origin}/v1/models`)).json()) as {
+    const models = (await (await fetch(`${dev.origin}/v1/models`, { headers: { 'x-admin-token': BENCH_ADMIN_TOKEN } })).json()) as {
       models: Array<{ name: string; runtime?: { wasmMemoryBytes?: number | null; loadMs?: number } }>;
     };
     const served = models.models.find((m) => m.name === model)?.runtime;

@@ -22,6 +22,8 @@ export interface WorkerBindings {
   VARIANT_OVERRIDE_TOKEN?: string;
   /** Secret: HMAC key for the unit id hash in exposure logs. Unset: plain SHA-256. */
   UNIT_HASH_KEY?: string;
+  /** Secret: the token (`x-admin-token`) that shows `GET /v1/models`' runtime and metrics. */
+  ADMIN_TOKEN?: string;
   /** Secret: HMAC key of keyed variant assignment (routes with `"assignment": "keyed"`). */
   ASSIGNMENT_KEY?: string;
   /** Milliseconds a client has to send the whole request body (default 10000); then a 408. */

@@ -52,8 +52,15 @@ describe('GET /healthz', () => {
 });
 
 describe('GET /v1/models', () => {
+  it('shows runtime and metrics only with the admin token', async () => {
+    const pub = ((await (await call('/v1/models')).json()) as { models: Array<Record<string, unknown>> }).models;
+    expect(pub.every((m) => m.runtime === undefined && m.metrics === undefined)).toBe(true);
+    const wrong = ((await (await call('/v1/models', { headers: { 'x-admin-token': 'nope' } })).json()) as { models: Array<Record<string, unknown>> }).models;
+    expect(wrong.every((m) => m.runtime === undefined)).toBe(true);
+  });
+
   it('summarises every model of the route config', async () => {
-    const res = await call('/v1/models');
+    const res = await call('/v1/models', { headers: { 'x-admin-token': 'test-admin-token' } });
     expect(res.status).toBe(200);
     const { models } = (await res.json()) as { models: Array<Record<string, unknown>> };
     expect(models.map((m) => m.name).sort()).toEqual(Object.keys(inject('modelFixtures')).sort());

@@ -2,6 +2,7 @@ import { Hono } from 'hono';
 import { MODEL_TYPES } from '../../../contract/manifest.js';
 import { workerConfig, type WorkerBindings } from '../../config.js';
 import { ApiError, methodNotAllowed } from '../../errors.js';
+import { tokenMatches } from '../../experiments/forcedVariant.js';
 import { modelsOf } from '../../experiments/routeConfig.js';
 import type { LoadedModel } from '../../models/registry.js';
 import type { Services } from '../../services.js';
@@ -17,16 +18,19 @@ const modelSummarySchema = z.object({
   bytes: z.int(),
   opset: z.int(),
   explain: z.boolean().meta({ description: 'Whether the model exports attention weights (explain: true).' }),
-  runtime: z.object({
-    executionProviders: z.array(z.string()),
-    wasmMemoryBytes: z.int().nullable(),
-    loadMs: z.number(),
-    loadBreakdownMs: z.object({ assets: z.number(), contract: z.number(), session: z.number() }),
-  }),
+  runtime: z
+    .object({
+      executionProviders: z.array(z.string()),
+      wasmMemoryBytes: z.int().nullable(),
+      loadMs: z.number(),
+      loadBreakdownMs: z.object({ assets: z.number(), contract: z.number(), session: z.number() }),
+    })
+    .optional()
+    .meta({ description: 'Operators only (x-admin-token = the ADMIN_TOKEN secret): memory and load times.' }),
   inputs: z.array(z.object({ name: z.string(), dtype: z.string(), shape: z.array(z.union([z.int(), z.string()])) })),
   outputs: z.array(z.object({ name: z.string(), dtype: z.string(), shape: z.array(z.union([z.int(), z.string()])) })),
   featureContract: z.record(z.string(), z.unknown()),
-  metrics: z.record(z.string(), z.number()),
+  metrics: z.record(z.string(), z.number()).optional().meta({ description: 'Operators only (x-admin-token): the manifest\'s test metrics.' }),
 });
 
 const unavailableModelSchema = z.object({
@@ -61,10 +65,20 @@ export function modelsRoutes(services: Services) {
       if (models.every((m) => m.status === 'unavailable')) {
         throw new ApiError('model_unavailable', `no model can be loaded (${names.join(', ')}); see the worker log`);
       }
-      const body: ModelsResponse = { models };
-      return c.json(body);
+      // Public view: what a client needs to call the model. Memory, load times and offline metrics
+      // describe our deployment and training data: only with the admin token.
+      const admin = await tokenMatches(c.req.header(ADMIN_TOKEN_HEADER), c.env.ADMIN_TOKEN || undefined);
+      const body: ModelsResponse = { models: admin ? models : models.map((m) => ('runtime' in m ? withoutPrivate(m) : m)) };
+      return c.json(body, 200, { 'cache-control': 'no-store' });
     })
     .all('/v1/models', methodNotAllowed(['GET', 'HEAD', 'OPTIONS']));
+}
+
+export const ADMIN_TOKEN_HEADER = 'x-admin-token';
+
+function withoutPrivate<T extends { runtime?: unknown; metrics?: unknown }>(m: T): Omit<T, 'runtime' | 'metrics'> {
+  const { runtime: _runtime, metrics: _metrics, ...rest } = m;
+  return rest;
 }
 
 export function modelSummary({ manifest, contract, session, loadMs, loadBreakdownMs }: LoadedModel) {
