@@ -6,6 +6,7 @@
 import * as z from 'zod';
 import { FeatureContract, type FeatureContractSpec } from './featureContract.js';
 import { inputNamesOf, type FeatureSpec } from './features.js';
+import { goldenSchema } from './goldenRequests.js';
 
 /** Graph input and output names: the serving signature every exported model follows. */
 export const SERVING_INPUTS = {
@@ -100,6 +101,8 @@ export const modelManifestSchema = z.object({
   metrics: z.record(z.string(), z.number()),
   /** Training configuration, for reproduction; free-form. */
   training: z.record(z.string(), z.unknown()),
+  /** Requests with their expected outputs, replayed by the worker at load (contract/goldenRequests.ts). */
+  golden: goldenSchema.optional(),
 });
 
 export type ModelManifest = z.infer<typeof modelManifestSchema>;

@@ -11,6 +11,7 @@ import { modelManifestSchema, type ModelManifest } from '../../contract/manifest
 import { MODEL_KINDS } from '../models/kinds.js';
 import type { CtrModel } from '../models/model.js';
 import { IR_VERSION, OPSET, type GraphBuilder } from './graphBuilder.js';
+import { goldenFor } from './goldenScores.js';
 import { signatureOf } from './servingSignature.js';
 
 export const ONNX_FILE = 'model.onnx';
@@ -51,6 +52,7 @@ export async function exportModel(model: CtrModel, contract: FeatureContract, o:
     featureContract: contract.spec,
     metrics,
     training: { ...o.training, ...(o.quantize ? { quantize: o.quantize } : {}), modelConfig: model.config, graphNodes: graph.size },
+    golden: await goldenFor(bytes, contract),
   });
   mkdirSync(o.dir, { recursive: true });
   writeFileSync(join(o.dir, ONNX_FILE), bytes);

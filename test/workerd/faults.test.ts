@@ -2,7 +2,9 @@
  * Models that load but misbehave (issue 16, item 2), with real corrupted exports: the shipped DIN
  * with one weight set to NaN and its manifest re-signed, served through an ASSETS binding that
  * hands out the altered files.
- * - a NaN output bias: refused at load by the probe request → the route falls back to its control;
+ * - a NaN output bias: refused at load by the golden requests → the route falls back to its control;
+ * - an output bias shifted by a finite amount (scores stay probabilities): refused by the golden
+ *   requests all the same;
  * - one item's embedding row NaN (not an item the probe uses): loads, then the first request with
  *   that item gives NaN → the model is marked failed, the request and the next ones fall back.
  */
@@ -21,14 +23,14 @@ async function asset(path: string): Promise<Uint8Array> {
   return new Uint8Array(await (await env.ASSETS.fetch(`https://assets.invalid/${path}`)).arrayBuffer());
 }
 
-/** The DIN export with `initializer[name]` rows set to NaN (row = one value of a [rows, 1] tensor), manifest re-signed. */
-async function corrupted(initializer: string, rows: number[] | 'all') {
+/** The DIN export with `initializer[name]` rows set to `value` (NaN by default; row = one value of a [rows, 1] tensor), manifest re-signed. */
+async function corrupted(initializer: string, rows: number[] | 'all', value: (old: number) => number = () => Number.NaN) {
   const manifest = JSON.parse(new TextDecoder().decode(await asset(`${DIN}/manifest.json`)));
   const model = fromBinary(ModelProtoSchema, await asset(`${DIN}/${manifest.onnx.file}`));
   const tensor = model.graph!.initializer.find((t) => t.name === initializer);
   if (!tensor) throw new Error(`no initializer ${initializer}`);
   const values = new Float32Array(tensor.rawData.slice().buffer);
-  for (const i of rows === 'all' ? values.keys() : rows) values[i] = Number.NaN;
+  for (const i of rows === 'all' ? values.keys() : rows) values[i] = value(values[i]);
   tensor.rawData = new Uint8Array(values.buffer);
   const bytes = toBinary(ModelProtoSchema, model);
   const digest = Array.from(new Uint8Array(await crypto.subtle.digest('SHA-256', bytes)), (b) => b.toString(16).padStart(2, '0')).join('');
@@ -50,7 +52,31 @@ function app() {
 }
 
 describe('models that load but misbehave', () => {
-  it('a NaN bias is refused at load (probe request): the route falls back to the control, /v1/models says why', async () => {
+  it('a finite but wrong weight is refused at load: the golden requests catch what a probability check cannot', async () => {
+    const { assets, items } = await corrupted('mlp.out.bias', 'all', (old) => old + 0.05);
+    const a = app();
+    const logged: string[] = [];
+    const original = console.error;
+    console.error = (...args: unknown[]) => void logged.push(args.join(' '));
+    try {
+      const res = await a.fetch(new Request(`${BASE}/v1/score`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ history: items.slice(10, 20), candidates: items.slice(0, 5), user: 'u1' }) }), { ...env, ASSETS: assets });
+      expect(res.status).toBe(200);
+      const body = (await res.json()) as ScoreResponse;
+      expect(body.model.name).toBe(CONTROL);
+      expect(body.scores.every((s) => s.score >= 0 && s.score <= 1)).toBe(true);
+    } finally {
+      console.error = original;
+    }
+    expect(logged.join('\n')).toMatch(/refusing model "din-movielens": .*golden request 0: output "score" candidate 0 is .*expected .*onnxruntime-node/);
+  });
+
+  it('the untouched export passes its golden requests and serves', async () => {
+    const { assets, items } = await corrupted('mlp.out.bias', [], (old) => old);
+    const res = await app().fetch(new Request(`${BASE}/v1/score`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ history: items.slice(10, 20), candidates: items.slice(0, 5), user: 'u1' }) }), { ...env, ASSETS: assets });
+    expect(((await res.json()) as ScoreResponse).model.name).toBe(DIN);
+  });
+
+  it('a NaN bias is refused at load (golden requests): the route falls back to the control, /v1/models says why', async () => {
     const { assets, items } = await corrupted('mlp.out.bias', 'all');
     const a = app();
     const res = await a.fetch(new Request(`${BASE}/v1/score`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ history: items.slice(10, 20), candidates: items.slice(0, 5), user: 'u1' }) }), { ...env, ASSETS: assets });

@@ -6,6 +6,8 @@
  */
 import { contractOf, servingInputNames, type ModelManifest } from '../../contract/manifest.js';
 import type { FeatureContract } from '../../contract/featureContract.js';
+import { goldenMismatch, type Golden } from '../../contract/goldenRequests.js';
+import { encodeScoreRequest } from '../encode/requestEncoder.js';
 import { ApiError } from '../errors.js';
 import type { CreateScoringSession, ScoringSession } from '../runtime/scoringSession.js';
 import { ModelLoadError, readVerifiedModel } from './modelAssets.js';
@@ -66,14 +68,14 @@ export function createModelRegistry(options: ModelRegistryOptions): ModelRegistr
     } catch (err) {
       throw new ModelLoadError(`cannot create a session for ${name}: ${err instanceof Error ? err.message : String(err)}`);
     }
-    const problem = await probe(contract, session);
+    const problem = manifest.golden ? await replayGolden(manifest.golden, contract, session) : await probe(contract, session);
     if (problem) throw new ModelLoadError(`${name} loads but misbehaves: ${problem}`);
     const done = Date.now();
     const loadMs = done - started;
     const loadBreakdownMs = { assets: read - started, contract: built - read, session: done - built };
     console.log(
       `[model-registry] loaded model "${name}" version ${manifest.version} sha256 ${manifest.onnx.sha256} ` +
-        `(${manifest.onnx.bytes} bytes, ${session.executionProviders.join('/')}) in ${loadMs} ms ` +
+        `(${manifest.onnx.bytes} bytes, ${session.executionProviders.join('/')}; ${manifest.golden ? `${manifest.golden.requests.length} golden requests reproduced` : 'probe request passed'}) in ${loadMs} ms ` +
         `(assets + verify ${loadBreakdownMs.assets}, contract ${loadBreakdownMs.contract}, session ${loadBreakdownMs.session})`,
     );
     return { manifest, contract, session, loadMs, loadBreakdownMs };
@@ -116,6 +118,21 @@ export function createModelRegistry(options: ModelRegistryOptions): ModelRegistr
       console.error(`[model-registry] model "${name}" marked failed: ${reason}`);
     },
   };
+}
+
+/**
+ * The manifest's golden requests (contract/goldenRequests.ts) through the worker's own encoder and
+ * this runtime: every output must match what the exporter recorded. Exports made before golden
+ * requests existed get the probe below instead.
+ */
+async function replayGolden(golden: Golden, contract: FeatureContract, session: ScoringSession): Promise<string | undefined> {
+  for (const [i, request] of golden.requests.entries()) {
+    const { feeds } = encodeScoreRequest(contract, request, { time: request.time, route: request.route });
+    const result = await session.score(feeds, { tasks: true });
+    const mismatch = goldenMismatch(request, i, { score: result.scores, ...result.tasks }, golden.tolerance);
+    if (mismatch) return `${mismatch}; expected values from ${golden.reference}`;
+  }
+  return undefined;
 }
 
 /**

@@ -1,0 +1,35 @@
+/**
+ * Golden requests of an export (contract/goldenRequests.ts): encoded by the worker's own request
+ * encoder, scored by onnxruntime-node on the exported bytes, stored in the manifest.
+ */
+import { createRequire } from 'node:module';
+import type { FeatureContract } from '../../contract/featureContract.js';
+import { GOLDEN_TOLERANCE, goldenRequestsFor, type Golden, type GoldenOutput } from '../../contract/goldenRequests.js';
+import { SERVING_INPUTS, SERVING_OUTPUTS, TASK_OUTPUTS } from '../../contract/manifest.js';
+import { encodeScoreRequest } from '../../worker/encode/requestEncoder.js';
+
+export async function goldenFor(onnx: Uint8Array, contract: FeatureContract): Promise<Golden> {
+  const ort = await import('onnxruntime-node');
+  const version = (createRequire(import.meta.url)('onnxruntime-node/package.json') as { version: string }).version;
+  const session = await ort.InferenceSession.create(onnx, { intraOpNumThreads: 1 });
+  try {
+    const outputs = [SERVING_OUTPUTS.scores, ...TASK_OUTPUTS.filter((t) => session.outputNames.includes(t))] as GoldenOutput[];
+    const requests = [];
+    for (const input of goldenRequestsFor(contract)) {
+      const { feeds } = encodeScoreRequest(contract, input, { time: input.time, route: input.route });
+      const tensors: Record<string, InstanceType<typeof ort.Tensor>> = {
+        [SERVING_INPUTS.historyItems]: new ort.Tensor('int32', feeds.historyItems, [feeds.historyItems.length]),
+        [SERVING_INPUTS.historyCategories]: new ort.Tensor('int32', feeds.historyCategories, [feeds.historyCategories.length]),
+        [SERVING_INPUTS.candidateItems]: new ort.Tensor('int32', feeds.candidateItems, [feeds.candidateItems.length]),
+        [SERVING_INPUTS.candidateCategories]: new ort.Tensor('int32', feeds.candidateCategories, [feeds.candidateCategories.length]),
+      };
+      for (const f of feeds.features ?? []) tensors[f.input] = new ort.Tensor(f.dtype, f.data, f.dims);
+      const result = await session.run(tensors, outputs);
+      const expected = Object.fromEntries(outputs.map((name) => [name, Array.from(result[name].data as Float32Array)]));
+      requests.push({ ...input, expected });
+    }
+    return { tolerance: GOLDEN_TOLERANCE, reference: `onnxruntime-node ${version}`, requests };
+  } finally {
+    await session.release();
+  }
+}
