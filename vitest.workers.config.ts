@@ -18,7 +18,11 @@ export default defineConfig({
     cloudflareTest({
       wrangler: { configPath: wranglerConfig },
       // Test-only secret for the QA override (a real deployment sets it with `wrangler secret put`).
-      miniflare: { bindings: { VARIANT_OVERRIDE_TOKEN: 'test-override-token', ADMIN_TOKEN: 'test-admin-token' } },
+      // TEST_RATE_LIMIT: a small per-client budget for test/workerd/rateLimit.test.ts (wrangler.toml's is 600 units a minute).
+      miniflare: {
+        bindings: { VARIANT_OVERRIDE_TOKEN: 'test-override-token', ADMIN_TOKEN: 'test-admin-token' },
+        ratelimits: { TEST_RATE_LIMIT: { simple: { limit: 12, period: 60 } } },
+      },
     }),
   ],
   test: {

@@ -4,6 +4,7 @@
  * Which models serve which route is not here: see config/routes.json (experiments/routeConfig.ts).
  */
 import { ApiError } from './errors.js';
+import { parseClientKeySetting, type ClientKeySetting } from './middleware/clientRateLimit.js';
 import * as z from './zod.js';
 
 /** The bindings wrangler.toml declares (vars arrive as strings). */
@@ -28,6 +29,12 @@ export interface WorkerBindings {
   ASSIGNMENT_KEY?: string;
   /** Milliseconds a client has to send the whole request body (default 10000); then a 408. */
   BODY_READ_TIMEOUT_MS?: string;
+  /** Workers rate limiting binding: each client's budget of cost units (middleware/clientRateLimit.ts). Unbound: no per-client limit. */
+  CLIENT_RATE_LIMIT?: RateLimit;
+  /** Whose budget a request spends: `ip` (default, CF-Connecting-IP), `header:<name>` (e.g. an API key header; the address when absent), `off`. */
+  RATE_LIMIT_KEY?: string;
+  /** The binding's period in seconds (wrangler.toml `simple.period`), for `Retry-After`; default 60. */
+  RATE_LIMIT_PERIOD?: string;
 }
 
 export interface WorkerConfig {
@@ -40,6 +47,9 @@ export interface WorkerConfig {
   unitHashKey?: string;
   assignmentKey?: string;
   bodyReadTimeoutMs: number;
+  clientRateLimit?: RateLimit;
+  rateLimitKey: ClientKeySetting;
+  rateLimitPeriodSeconds: number;
 }
 
 /** When ORT starts: read at module scope by worker/index.ts, validated here with the other vars. */
@@ -65,6 +75,17 @@ const bindingsSchema = z.object({
   UNIT_HASH_KEY: optionalSecret,
   ASSIGNMENT_KEY: optionalSecret,
   BODY_READ_TIMEOUT_MS: z.coerce.number().int().min(10).max(120_000).default(10_000),
+  CLIENT_RATE_LIMIT: z
+    .custom<RateLimit>(
+      (v) => typeof v === 'object' && v !== null && typeof (v as { limit?: unknown }).limit === 'function',
+      'must be a rate limiting binding ([[ratelimits]] name = "CLIENT_RATE_LIMIT")',
+    )
+    .optional(),
+  RATE_LIMIT_KEY: z
+    .string()
+    .default('ip')
+    .transform((v, ctx) => parseClientKeySetting(v) ?? (ctx.addIssue({ code: 'custom', message: 'expected "ip", "off" or "header:<name>"' }), z.NEVER)),
+  RATE_LIMIT_PERIOD: z.coerce.number().int().min(1).max(3600).default(60),
 });
 
 const parsed = new WeakMap<object, WorkerConfig>();
@@ -88,6 +109,9 @@ export function workerConfig(env: WorkerBindings): WorkerConfig {
     ...(d.UNIT_HASH_KEY ? { unitHashKey: d.UNIT_HASH_KEY } : {}),
     ...(d.ASSIGNMENT_KEY ? { assignmentKey: d.ASSIGNMENT_KEY } : {}),
     bodyReadTimeoutMs: d.BODY_READ_TIMEOUT_MS,
+    ...(d.CLIENT_RATE_LIMIT ? { clientRateLimit: d.CLIENT_RATE_LIMIT } : {}),
+    rateLimitKey: d.RATE_LIMIT_KEY,
+    rateLimitPeriodSeconds: d.RATE_LIMIT_PERIOD,
   };
   parsed.set(env, config);
   return config;

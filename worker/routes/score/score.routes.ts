@@ -13,6 +13,7 @@ import { FORCED_VARIANT_HEADER, tokenMatches, VARIANT_TOKEN_HEADER } from '../..
 import { spearman } from '../../experiments/rankCorrelation.js';
 import type { Route } from '../../experiments/routeConfig.js';
 import { loadServingVariant } from '../../experiments/servingVariant.js';
+import { clientRateLimit, unitsOf, type ClientRateLimitEnv } from '../../middleware/clientRateLimit.js';
 import { jsonBody, type JsonBodyEnv } from '../../middleware/jsonBody.js';
 import { isTimeZone } from '../../../contract/timeContext.js';
 import { throttledWarn } from '../../log/throttledWarn.js';
@@ -20,7 +21,7 @@ import { ModelOutputError, scoreRequest } from '../../scoring/scoreRequest.js';
 import { exposureSinkOf, type Services } from '../../services.js';
 import { SCORE_LIMITS, scoreRequestSchema, toErrorIssues, type ScoreRequest, type ScoreResponse } from './score.schema.js';
 
-type ScoreEnv = { Bindings: WorkerBindings } & JsonBodyEnv;
+type ScoreEnv = { Bindings: WorkerBindings } & JsonBodyEnv & ClientRateLimitEnv;
 
 export function scoreRoutes(services: Services) {
   const handle = async (c: Context<ScoreEnv>, routeName: string) => {
@@ -41,8 +42,15 @@ export function scoreRoutes(services: Services) {
     const forced = await forcedVariant(c, route, config.variantOverrideToken);
     const assigned = forced ?? hashed;
     const circumstances = { time: started / 1000, route: route.name, edgeTimeZone: edgeTimeZone(c.req.raw) };
+    let charged = false;
     const serve = async () => {
       const served = await loadServingVariant(services.registry, route, assigned, config.assets);
+      if (!charged && c.var.clientBudget) {
+        // The rest of this request's cost units (one was charged on arrival); a fallback re-serve is not charged again.
+        charged = true;
+        const kept = Math.max(1, Math.min(request.history.length, served.model.contract.spec.maxHistory));
+        await c.var.clientBudget.charge(unitsOf(request.candidates.length * kept) - 1);
+      }
       const ranking = request.rankBy ? { rankBy: request.rankBy, from: 'request' as const } : { rankBy: served.variant.rankBy, from: 'route' as const };
       return { ...served, scored: await scoreRequest(served.model, request, circumstances, ranking) };
     };
@@ -106,9 +114,14 @@ export function scoreRoutes(services: Services) {
   };
 
   const bodyOptions = { maxBytes: SCORE_LIMITS.maxBodyBytes, timeoutMs: (c: Context) => workerConfig(c.env as WorkerBindings).bodyReadTimeoutMs };
+  const limit = clientRateLimit({
+    limiter: (c) => workerConfig(c.env as WorkerBindings).clientRateLimit,
+    key: (c) => workerConfig(c.env as WorkerBindings).rateLimitKey,
+    periodSeconds: (c) => workerConfig(c.env as WorkerBindings).rateLimitPeriodSeconds,
+  });
   return new Hono<ScoreEnv>()
-    .post('/v1/score', jsonBody(bodyOptions), (c) => handle(c, services.routes.defaultRoute))
-    .post('/v1/score/:route', jsonBody(bodyOptions), (c) => handle(c, c.req.param('route')))
+    .post('/v1/score', limit, jsonBody(bodyOptions), (c) => handle(c, services.routes.defaultRoute))
+    .post('/v1/score/:route', limit, jsonBody(bodyOptions), (c) => handle(c, c.req.param('route')))
     .all('/v1/score', methodNotAllowed(['POST', 'OPTIONS']))
     .all('/v1/score/:route', methodNotAllowed(['POST', 'OPTIONS']));
 }
