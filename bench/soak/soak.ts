@@ -1,0 +1,394 @@
+/**
+ * The reliability soak (issue 16): against real `wrangler dev` instances on 127.0.0.1 only, bounded
+ * in request count and wall time. Phases:
+ *
+ * 1. baseline: fixed requests whose scores are kept;
+ * 2. load: valid requests on every route, random users;
+ * 3. fuzz: hostile bodies (fuzzBodies.ts), a valid request interleaved every `probeEvery`;
+ * 4. transport: over-limit chunked bodies and a stalled body, each followed by a valid request;
+ * 5. after: the baseline again (scores must be bit-identical: hostile input never touches a loaded
+ *    model) and the isolate's heap after a forced GC;
+ * 6. faults: for each model fault (corruptModels.ts), a fresh deployment serving the damaged model
+ *    on the `home` route: every request must be answered by the control, with probabilities.
+ *
+ * workerd's RSS is sampled throughout, tagged with the phase.
+ */
+import { connect } from 'node:net';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import seedrandom from 'seedrandom';
+import defaultRoutes from '../../config/routes.json' with { type: 'json' };
+import { assign } from '../../worker/experiments/assignment.js';
+import { parseRouteConfig } from '../../worker/experiments/routeConfig.js';
+import { loadShippedModel, REPO_ROOT } from '../servingModels.js';
+import { openInspector, startWranglerDev, workerdRssBytes, type WranglerDev } from '../wranglerDev.js';
+import { FAULTS, POISONED_POSITION, writeFaultyDeployment, type FaultName } from './corruptModels.js';
+import { fuzzCases } from './fuzzBodies.js';
+
+export interface SoakSettings {
+  validRequests: number;
+  fuzzRequests: number;
+  /** Concurrent connections of the load and fuzz phases. */
+  concurrency: number;
+  /** A valid request after every this many fuzz cases. */
+  probeEvery: number;
+  faults: FaultName[];
+  /** Users per fault scenario. */
+  faultUsers: number;
+  /** Wall-time cap of the whole soak; phases stop early when it is reached (and say so). */
+  maxSeconds: number;
+  rssSampleMs: number;
+  seed: string;
+}
+
+export const FULL_SOAK: SoakSettings = { validRequests: 20_000, fuzzRequests: 100_000, concurrency: 8, probeEvery: 500, faults: Object.keys(FAULTS) as FaultName[], faultUsers: 200, maxSeconds: 30 * 60, rssSampleMs: 1000, seed: 'soak-1' };
+export const QUICK_SOAK: SoakSettings = { validRequests: 300, fuzzRequests: 1500, concurrency: 4, probeEvery: 250, faults: ['shifted-bias', 'poisoned-row'], faultUsers: 40, maxSeconds: 240, rssSampleMs: 500, seed: 'soak-quick' };
+
+export interface Tally {
+  sent: number;
+  byStatus: Record<string, number>;
+  serverErrors: number;
+  /** Error responses (≥ 400) whose body is not our JSON error shape. */
+  nonJsonErrors: number;
+  /** Examples of whatever went wrong (bounded). */
+  problems: string[];
+}
+
+export interface FaultResult {
+  fault: FaultName;
+  what: string;
+  requests: number;
+  serverErrors: number;
+  nonProbabilities: number;
+  /** Users the route assigned to the damaged model's variant. */
+  assignedToDamaged: number;
+  /** Of those, requests answered by the control (fallbacks). */
+  fallbacks: number;
+  /** Requests the damaged model itself answered (only 'poisoned-row', before its bad input arrives). */
+  servedByDamaged: number;
+  healthz: string;
+  passed: boolean;
+}
+
+export interface SoakResult {
+  settings: SoakSettings;
+  startedAt: string;
+  seconds: number;
+  stoppedAtTimeLimit: boolean;
+  load: Tally & { p50Ms: number; p99Ms: number };
+  fuzz: Tally & { probes: number; probeFailures: number; largestErrorBytes: number };
+  transport: Array<{ case: string; status: string; nextStatus: number; passed: boolean }>;
+  after: { baselineRequests: number; maxScoreDelta: number; heapUsedMiB: number; heapTotalMiB: number };
+  faults: FaultResult[];
+  /** workerd RSS over time, and every fifth sample the isolate's used V8 heap (main deployment only). */
+  rss: Array<{ t: number; phase: string; mib: number; heapMiB?: number }>;
+  rssByPhase: Record<string, { minMiB: number; maxMiB: number; lastMiB: number }>;
+  passed: boolean;
+}
+
+type Log = (line: string) => void;
+
+const MODEL = 'din-movielens';
+const FAULTY_MODEL = 'dien-movielens';
+const FAULT_ROUTE = 'home';
+
+export async function runSoak(settings: SoakSettings, log: Log = () => {}): Promise<SoakResult> {
+  const started = performance.now();
+  const deadline = started + settings.maxSeconds * 1000;
+  const timeLeft = () => performance.now() < deadline;
+  let stoppedAtTimeLimit = false;
+  const rng = seedrandom(settings.seed);
+  const items = loadShippedModel(MODEL).manifest.featureContract.items;
+  const draw = (n: number) => Array.from({ length: n }, () => items[Math.floor(rng() * items.length)]);
+
+  const rss: SoakResult['rss'] = [];
+  let phase = 'start';
+  let sampled: WranglerDev | undefined;
+  // The isolate's V8 heap beside the process RSS: live JS memory vs what the process holds.
+  let heapOf: (() => Promise<number>) | undefined;
+  let samples = 0;
+  const sampler = setInterval(() => {
+    if (!sampled) return;
+    const bytes = workerdRssBytes(sampled.pid);
+    if (bytes === 0) return; // between processes
+    const sample: SoakResult['rss'][number] = { t: Math.round((performance.now() - started) / 100) / 10, phase, mib: mib(bytes) };
+    rss.push(sample);
+    if (heapOf && samples++ % 5 === 0) heapOf().then((h) => (sample.heapMiB = mib(h)), () => undefined);
+  }, settings.rssSampleMs);
+
+  const result: Partial<SoakResult> = { settings, startedAt: new Date().toISOString() };
+  try {
+    const dev = await startWranglerDev('wrangler.toml', { RATE_LIMIT_KEY: 'off', BODY_READ_TIMEOUT_MS: '2000' });
+    sampled = dev;
+    // Needs Node's WebSocket (npm run soak passes --experimental-websocket; the test's short form does without heap figures).
+    const inspector = await openInspector(dev.inspectorPort).catch(() => undefined);
+    if (inspector) heapOf = async () => (await inspector.send<{ usedSize: number }>('Runtime.getHeapUsage')).usedSize;
+    try {
+      const post = (path: string, body: string | Uint8Array, contentType = 'application/json') =>
+        fetch(`${dev.origin}${path}`, { method: 'POST', headers: { 'content-type': contentType }, body });
+
+      // 1. baseline
+      phase = 'baseline';
+      const baseline = Array.from({ length: 20 }, (_, i) => ({ user: `base-${i}`, history: draw(50), candidates: draw(20) }));
+      const baselineScores: number[][] = [];
+      for (const body of baseline) baselineScores.push(await scoresOf(await post('/v1/score', JSON.stringify(body))));
+      log(`baseline: ${baseline.length} requests`);
+
+      // 2. load
+      phase = 'load';
+      const routes = Object.keys(defaultRoutes.routes);
+      const load = newTally();
+      const latencies: number[] = [];
+      await pool(settings.validRequests, settings.concurrency, timeLeft, async (i) => {
+        const route = routes[i % routes.length];
+        // The ads route ranks by eCPM/eCPA: every candidate carries its bid.
+        const candidates = route === 'ads' ? draw(100).map((item) => ({ item, bid: Math.round(rng() * 300) / 100 })) : draw(100);
+        const body = JSON.stringify({ user: `u${Math.floor(rng() * 5000)}`, history: draw(50), candidates });
+        const t0 = performance.now();
+        const res = await post(`/v1/score/${route}`, body);
+        latencies.push(performance.now() - t0);
+        await tally(load, res, `load ${route}`, (status) => status === 200);
+      });
+      if (!timeLeft()) stoppedAtTimeLimit = true;
+      latencies.sort((a, b) => a - b);
+      result.load = { ...load, p50Ms: round(quantile(latencies, 0.5)), p99Ms: round(quantile(latencies, 0.99)) };
+      log(`load: ${load.sent} requests, ${load.serverErrors} 5xx, p50 ${result.load.p50Ms} ms, p99 ${result.load.p99Ms} ms, RSS ${lastRss(rss)} MiB`);
+
+      // 3. fuzz
+      phase = 'fuzz';
+      const fuzz = { ...newTally(), probes: 0, probeFailures: 0, largestErrorBytes: 0 };
+      const valid = { user: 'fuzz', history: draw(10), candidates: draw(5) };
+      const cases = fuzzCases(settings.fuzzRequests, settings.seed, valid);
+      await pool(settings.fuzzRequests, settings.concurrency, timeLeft, async (i) => {
+        const c = cases.next().value;
+        if (!c) return;
+        const res = await post('/v1/score', c.body, c.contentType);
+        const text = await res.clone().text();
+        if (res.status >= 400) fuzz.largestErrorBytes = Math.max(fuzz.largestErrorBytes, text.length);
+        await tally(fuzz, res, `fuzz ${c.label}`, (status) => status === 200 || (status >= 400 && status < 500));
+        if (i % settings.probeEvery === 0) {
+          fuzz.probes++;
+          const probe = await post('/v1/score', JSON.stringify(valid));
+          if (probe.status !== 200) {
+            fuzz.probeFailures++;
+            remember(fuzz, `valid request after fuzz case ${i}: ${probe.status} ${(await probe.text()).slice(0, 200)}`);
+          } else await probe.arrayBuffer();
+        }
+      });
+      if (!timeLeft()) stoppedAtTimeLimit = true;
+      result.fuzz = fuzz;
+      log(`fuzz: ${fuzz.sent} bodies, ${fuzz.serverErrors} 5xx, ${fuzz.nonJsonErrors} non-JSON errors, ${fuzz.probeFailures}/${fuzz.probes} probe failures, statuses ${JSON.stringify(fuzz.byStatus)}, RSS ${lastRss(rss)} MiB`);
+
+      // 4. transport
+      phase = 'transport';
+      const next = async () => {
+        const res = await post('/v1/score', JSON.stringify(valid));
+        await res.arrayBuffer();
+        return res.status;
+      };
+      const transport: SoakResult['transport'] = [];
+      for (const bytes of [300_000, 2_000_000, 8_000_000]) {
+        const status = await rawPost(dev.origin, bytes, 'chunked');
+        const nextStatus = await next();
+        transport.push({ case: `chunked body of ${bytes} bytes`, status, nextStatus, passed: status.startsWith('413') && nextStatus === 200 });
+      }
+      const stalled = await rawPost(dev.origin, 1000, 'stall');
+      const afterStall = await next();
+      transport.push({ case: 'body stalled after 1000 bytes (BODY_READ_TIMEOUT_MS = 2000)', status: stalled, nextStatus: afterStall, passed: stalled.startsWith('408') && afterStall === 200 });
+      result.transport = transport;
+      log(`transport: ${transport.map((t) => `${t.case} → ${t.status}, next ${t.nextStatus}`).join('; ')}`);
+
+      // 5. after
+      phase = 'after';
+      let maxScoreDelta = 0;
+      for (const [i, body] of baseline.entries()) {
+        const again = await scoresOf(await post('/v1/score', JSON.stringify(body)));
+        for (let c = 0; c < again.length; c++) maxScoreDelta = Math.max(maxScoreDelta, Math.abs(again[c] - baselineScores[i][c]));
+      }
+      const usage = await inspector?.send<{ usedSize: number; totalSize: number }>('Runtime.getHeapUsage');
+      const heap = { usedBytes: usage?.usedSize ?? Number.NaN, totalBytes: usage?.totalSize ?? Number.NaN };
+      result.after = { baselineRequests: baseline.length, maxScoreDelta, heapUsedMiB: mib(heap.usedBytes), heapTotalMiB: mib(heap.totalBytes) };
+      log(`after: baseline max |Δ| ${maxScoreDelta}, isolate V8 heap ${result.after.heapUsedMiB} MiB used of ${result.after.heapTotalMiB} MiB, RSS ${lastRss(rss)} MiB`);
+    } finally {
+      sampled = undefined;
+      heapOf = undefined;
+      inspector?.close();
+      await dev.stop();
+    }
+
+    // 6. faults
+    result.faults = [];
+    for (const fault of settings.faults) {
+      if (!timeLeft()) {
+        stoppedAtTimeLimit = true;
+        break;
+      }
+      phase = `fault ${fault}`;
+      result.faults.push(await runFault(fault, settings, draw, (d) => (sampled = d)));
+      sampled = undefined;
+      const f = result.faults.at(-1)!;
+      log(`fault ${fault}: ${f.requests} requests, ${f.serverErrors} 5xx, ${f.fallbacks} fallbacks of ${f.assignedToDamaged} assigned, ${f.servedByDamaged} served by the damaged model, healthz ${f.healthz} → ${f.passed ? 'passed' : 'FAILED'}`);
+    }
+  } finally {
+    clearInterval(sampler);
+  }
+
+  const r = result as SoakResult;
+  r.seconds = Math.round((performance.now() - started) / 1000);
+  r.stoppedAtTimeLimit = stoppedAtTimeLimit;
+  r.rss = rss;
+  r.rssByPhase = {};
+  for (const s of rss) {
+    const p = (r.rssByPhase[s.phase] ??= { minMiB: s.mib, maxMiB: s.mib, lastMiB: s.mib });
+    p.minMiB = Math.min(p.minMiB, s.mib);
+    p.maxMiB = Math.max(p.maxMiB, s.mib);
+    p.lastMiB = s.mib;
+  }
+  r.passed =
+    r.load.serverErrors === 0 &&
+    r.load.nonJsonErrors === 0 &&
+    r.load.byStatus['200'] === r.load.sent &&
+    r.fuzz.serverErrors === 0 &&
+    r.fuzz.nonJsonErrors === 0 &&
+    r.fuzz.probeFailures === 0 &&
+    r.fuzz.problems.length === 0 &&
+    r.transport.every((t) => t.passed) &&
+    r.after.maxScoreDelta === 0 &&
+    r.faults.every((f) => f.passed);
+  return r;
+}
+
+async function runFault(fault: FaultName, settings: SoakSettings, draw: (n: number) => string[], track: (dev: WranglerDev) => void): Promise<FaultResult> {
+  const config = writeFaultyDeployment(join(REPO_ROOT, '.cache/soak', fault), FAULTY_MODEL, fault);
+  const dev = await startWranglerDev(config, { RATE_LIMIT_KEY: 'off' });
+  track(dev);
+  const route = parseRouteConfig(defaultRoutes).routes.get(FAULT_ROUTE)!;
+  const damagedVariant = route.variants.find((v) => v.model === FAULTY_MODEL)!.name;
+  const poisoned = loadShippedModel(FAULTY_MODEL).manifest.featureContract.items[POISONED_POSITION];
+  const r: FaultResult = { fault, what: describeFault(fault), requests: 0, serverErrors: 0, nonProbabilities: 0, assignedToDamaged: 0, fallbacks: 0, servedByDamaged: 0, healthz: '', passed: false };
+  try {
+    for (let u = 0; u < settings.faultUsers; u++) {
+      const user = `fault-${u}`;
+      const assigned = (await assign(route, user)).variant.name;
+      if (assigned === damagedVariant) r.assignedToDamaged++;
+      // 'poisoned-row': the bad item appears from the middle of the run on, so the model first serves, then fails.
+      const candidates = fault === 'poisoned-row' && u >= settings.faultUsers / 2 ? [...draw(9), poisoned] : draw(10);
+      const res = await fetch(`${dev.origin}/v1/score/${FAULT_ROUTE}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ user, history: draw(30), candidates }) });
+      r.requests++;
+      if (res.status >= 500) {
+        r.serverErrors++;
+        await res.arrayBuffer();
+        continue;
+      }
+      const body = (await res.json()) as { variant: string; model: { name: string }; scores: Array<{ score: number }> };
+      r.nonProbabilities += body.scores.filter((s) => !(s.score >= 0 && s.score <= 1)).length;
+      if (body.model.name === FAULTY_MODEL) r.servedByDamaged++;
+      else if (assigned === damagedVariant) r.fallbacks++;
+    }
+    const health = (await (await fetch(`${dev.origin}/healthz`)).json()) as { models: Array<{ name: string; status: string }> };
+    r.healthz = `${FAULTY_MODEL}: ${health.models.find((m) => m.name === FAULTY_MODEL)?.status}`;
+  } finally {
+    await dev.stop();
+  }
+  const everyDamagedUserFellBack = fault === 'poisoned-row' ? r.servedByDamaged > 0 && r.fallbacks > 0 && r.fallbacks + r.servedByDamaged === r.assignedToDamaged : r.servedByDamaged === 0 && r.fallbacks === r.assignedToDamaged;
+  r.passed = r.serverErrors === 0 && r.nonProbabilities === 0 && r.assignedToDamaged > 0 && everyDamagedUserFellBack && r.healthz.endsWith('failed');
+  return r;
+}
+
+function describeFault(fault: FaultName): string {
+  return {
+    'nan-bias': 'output bias NaN, manifest re-signed',
+    'shifted-bias': 'output bias + 0.05, manifest re-signed (scores stay probabilities)',
+    'sha-mismatch': 'one weight changed, manifest not re-signed',
+    'poisoned-row': `one item's embedding row NaN (vocabulary position ${POISONED_POSITION}), manifest re-signed`,
+  }[fault];
+}
+
+/** Runs `task(i)` for i < count with `concurrency` in flight, while `more()`. */
+async function pool(count: number, concurrency: number, more: () => boolean, task: (i: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < count && more()) await task(next++);
+    }),
+  );
+}
+
+function newTally(): Tally {
+  return { sent: 0, byStatus: {}, serverErrors: 0, nonJsonErrors: 0, problems: [] };
+}
+
+function remember(t: Tally, problem: string): void {
+  if (t.problems.length < 20) t.problems.push(problem);
+}
+
+/** Counts a response; errors must be our JSON shape (`{error: {code, message, issues}}`). */
+async function tally(t: Tally, res: Response, label: string, expected: (status: number) => boolean): Promise<void> {
+  t.sent++;
+  t.byStatus[res.status] = (t.byStatus[res.status] ?? 0) + 1;
+  const text = await res.text();
+  if (res.status >= 500) t.serverErrors++;
+  if (res.status >= 400) {
+    let ok = false;
+    try {
+      const body = JSON.parse(text) as { error?: { code?: unknown; message?: unknown; issues?: unknown } };
+      ok = res.headers.get('content-type')?.startsWith('application/json') === true && typeof body.error?.code === 'string' && typeof body.error.message === 'string' && Array.isArray(body.error.issues);
+    } catch {
+      ok = false;
+    }
+    if (!ok) {
+      t.nonJsonErrors++;
+      remember(t, `${label}: ${res.status} ${res.headers.get('content-type')} ${text.slice(0, 200)}`);
+    }
+  }
+  if (!expected(res.status)) remember(t, `${label}: unexpected ${res.status} ${text.slice(0, 200)}`);
+}
+
+async function scoresOf(res: Response): Promise<number[]> {
+  if (res.status !== 200) throw new Error(`baseline request: ${res.status} ${await res.text()}`);
+  const body = (await res.json()) as { scores: Array<{ id: string; score: number }> };
+  return body.scores.sort((a, b) => (a.id < b.id ? -1 : 1)).map((s) => s.score);
+}
+
+/** A raw HTTP/1.1 POST: `chunked` sends `bytes` in 64 KiB chunks; `stall` sends `bytes` of a declared 10× larger body, then nothing. Resolves to the status line (minus the protocol). */
+function rawPost(origin: string, bytes: number, mode: 'chunked' | 'stall'): Promise<string> {
+  const { hostname, port } = new URL(origin);
+  return new Promise((resolve, reject) => {
+    const body = Buffer.from(`{"candidates":["1"],"pad":"${'x'.repeat(bytes)}"}`);
+    const socket = connect(Number(port), hostname, () => {
+      if (mode === 'chunked') {
+        socket.write('POST /v1/score HTTP/1.1\r\nHost: worker\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n');
+        for (let i = 0; i < body.length; i += 65536) {
+          const chunk = body.subarray(i, i + 65536);
+          socket.write(`${chunk.length.toString(16)}\r\n`);
+          socket.write(chunk);
+          socket.write('\r\n');
+        }
+        socket.write('0\r\n\r\n');
+      } else {
+        socket.write(`POST /v1/score HTTP/1.1\r\nHost: worker\r\nContent-Type: application/json\r\nContent-Length: ${body.length * 10}\r\nConnection: close\r\n\r\n`);
+        socket.write(body);
+      }
+    });
+    let reply = '';
+    socket.on('data', (d) => {
+      reply += d.toString();
+      if (reply.includes('\r\n')) {
+        resolve(reply.split('\r\n')[0].replace(/^HTTP\/1\.1 /, ''));
+        socket.destroy();
+      }
+    });
+    socket.on('error', reject);
+    socket.setTimeout(30_000, () => {
+      socket.destroy();
+      resolve('no reply in 30 s');
+    });
+  });
+}
+
+function quantile(sorted: number[], q: number): number {
+  return sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] : Number.NaN;
+}
+const round = (x: number) => Math.round(x * 10) / 10;
+const mib = (bytes: number) => Math.round((bytes / 2 ** 20) * 10) / 10;
+const lastRss = (rss: SoakResult['rss']) => rss.at(-1)?.mib ?? 0;
