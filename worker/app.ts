@@ -7,9 +7,12 @@ import { parseRouteConfig, type RouteConfig } from './experiments/routeConfig.js
 import { corsFromConfig } from './middleware/corsFromConfig.js';
 import { securityHeaders } from './middleware/securityHeaders.js';
 import { createModelRegistry, type ModelRegistryOptions } from './models/registry.js';
+import { browserRoutes } from './routes/browser/browser.routes.js';
+import { exposureRoutes } from './routes/exposures/exposures.routes.js';
 import { healthRoutes } from './routes/health/health.routes.js';
 import { modelsRoutes } from './routes/models/models.routes.js';
 import { openApiRoutes } from './routes/openapi/openapi.routes.js';
+import { publicModelRoutes } from './routes/public/public.routes.js';
 import { routesRoutes } from './routes/routes/routes.routes.js';
 import { scoreRoutes } from './routes/score/score.routes.js';
 import { createOrtScoringSession } from './runtime/ort.js';
@@ -44,6 +47,9 @@ export function createApp(options: AppOptions = {}) {
     .route('/', modelsRoutes(services))
     .route('/', routesRoutes(services.routes))
     .route('/', scoreRoutes(services))
+    .route('/', exposureRoutes(services))
+    .route('/', publicModelRoutes(services.routes))
+    .route('/', browserRoutes())
     .route('/', openApiRoutes())
     .notFound(handleNotFound)
     .onError(handleError);

@@ -19,13 +19,16 @@ export interface ExposureRecord {
   model: string;
   modelVersion: string;
   unitHash: string;
-  unitSource: 'user' | 'header' | 'generated';
+  /** `browser`: scored in the page and reported by `POST /v1/exposures/:route` (unitHash derived from the page's SHA-256 of the unit). */
+  unitSource: 'user' | 'header' | 'generated' | 'browser';
   forced: boolean;
   bucket: number;
   candidates: number;
   latencyMs: number;
   /** What the request was ranked by (variants may differ by objective alone). */
   objective: string;
+  /** Browser exposures: the execution provider that scored (`webgpu` or `wasm`). */
+  executionProvider?: string;
 }
 
 /** A shadow model's scores compared with the served ones on the same request. */
@@ -60,7 +63,7 @@ export function consoleSink(): ExposureSink {
 
 /**
  * Analytics Engine layout (query with SQL over blob1…, double1…):
- * exposure: index = unitHash; blobs = [kind, route, variant, assignedVariant, model, modelVersion, unitSource, forced, objective];
+ * exposure: index = unitHash; blobs = [kind, route, variant, assignedVariant, model, modelVersion, unitSource, forced, objective, executionProvider];
  *           doubles = [candidates, latencyMs, bucket]
  * shadow:   index = unitHash; blobs = [kind, route, variant, servedModel, shadowModel, shadowVersion];
  *           doubles = [candidates, spearman (NaN if null), shadowLatencyMs]
@@ -71,7 +74,7 @@ export function analyticsEngineSink(dataset: DataPointWriter): ExposureSink {
       if (r.kind === 'exposure') {
         dataset.writeDataPoint({
           indexes: [r.unitHash],
-          blobs: [r.kind, r.route, r.variant, r.assignedVariant, r.model, r.modelVersion, r.unitSource, String(r.forced), r.objective],
+          blobs: [r.kind, r.route, r.variant, r.assignedVariant, r.model, r.modelVersion, r.unitSource, String(r.forced), r.objective, r.executionProvider ?? ''],
           doubles: [r.candidates, r.latencyMs, r.bucket],
         });
       } else {

@@ -39,8 +39,16 @@ const routeSchema = z
     rankBy: z.enum(RANK_BY).optional(),
     /** `public` (default): SHA-256 of salt and unit id; `keyed`: HMAC with the ASSIGNMENT_KEY secret, so clients cannot pick their variant. */
     assignment: z.enum(['public', 'keyed']).optional(),
+    /**
+     * Publish this route to browsers: its variants' models are served at immutable public URLs
+     * (`GET /v1/public/models/...`), and browsers may report exposures (`POST /v1/exposures/:route`).
+     */
+    browser: z.boolean().optional(),
   })
   .superRefine((route, ctx) => {
+    if (route.browser && route.assignment === 'keyed') {
+      ctx.addIssue({ code: 'custom', path: ['browser'], message: 'a keyed route cannot run in browsers: its assignment key is a secret' });
+    }
     const seen = new Set<string>();
     route.variants.forEach((v, i) => {
       if (seen.has(v.name)) ctx.addIssue({ code: 'custom', path: ['variants', i, 'name'], message: `duplicate variant name "${v.name}"` });
@@ -82,6 +90,8 @@ export interface Route {
   /** Config order; `variants[0]` is the control. */
   variants: Variant[];
   shadow?: string;
+  /** Published to browsers (public model URLs, browser exposures). */
+  browser?: boolean;
 }
 
 export interface RouteConfig {
@@ -105,7 +115,7 @@ export function parseRouteConfig(raw: unknown): RouteConfig {
       start = buckets.end;
       return { ...v, rankBy: v.rankBy ?? route.rankBy ?? 'ctr', buckets };
     });
-    routes.set(routeName, { name: routeName, salt: route.salt ?? routeName, variants, ...(route.shadow ? { shadow: route.shadow } : {}), ...(route.assignment === 'keyed' ? { assignment: 'keyed' as const } : {}) });
+    routes.set(routeName, { name: routeName, salt: route.salt ?? routeName, variants, ...(route.shadow ? { shadow: route.shadow } : {}), ...(route.assignment === 'keyed' ? { assignment: 'keyed' as const } : {}), ...(route.browser ? { browser: true } : {}) });
   }
   return { defaultRoute: parsed.data.defaultRoute, routes };
 }
@@ -134,6 +144,11 @@ export function bucketCounts(weights: readonly number[]): number[] {
 export function variantOfBucket(route: Route, bucket: number): Variant {
   for (const v of route.variants) if (bucket >= v.buckets.start && bucket < v.buckets.end) return v;
   throw new Error(`bucket ${bucket} is outside 0…${BUCKETS - 1}`);
+}
+
+/** Models browsers may fetch: every variant's model of every route with `"browser": true`, each once. */
+export function browserModelsOf(config: RouteConfig): Set<string> {
+  return new Set([...config.routes.values()].filter((r) => r.browser).flatMap((r) => r.variants.map((v) => v.model)));
 }
 
 /** Every model a config names (variants and shadows), each once, in config order. */

@@ -6,21 +6,13 @@
  */
 import { contractOf, servingInputNames, type ModelManifest } from '../../contract/manifest.js';
 import type { FeatureContract } from '../../contract/featureContract.js';
-import { goldenMismatch, type Golden } from '../../contract/goldenRequests.js';
-import { encodeScoreRequest } from '../encode/requestEncoder.js';
+import { replayGolden } from './goldenReplay.js';
 import { ApiError } from '../errors.js';
 import type { CreateScoringSession, ScoringSession } from '../runtime/scoringSession.js';
+import type { LoadedModel } from './loadedModel.js';
 import { ModelLoadError, readVerifiedModel } from './modelAssets.js';
 
-export interface LoadedModel {
-  manifest: ModelManifest;
-  contract: FeatureContract;
-  session: ScoringSession;
-  /** Milliseconds from the first request to a usable session. */
-  loadMs: number;
-  /** Where `loadMs` went: assets read + manifest parsed + sha256 verified, contract built, ORT session created. */
-  loadBreakdownMs: { assets: number; contract: number; session: number };
-}
+export type { LoadedModel } from './loadedModel.js';
 
 export type ModelStatus = 'not_loaded' | 'loading' | 'ready' | 'failed';
 
@@ -118,21 +110,6 @@ export function createModelRegistry(options: ModelRegistryOptions): ModelRegistr
       console.error(`[model-registry] model "${name}" marked failed: ${reason}`);
     },
   };
-}
-
-/**
- * The manifest's golden requests (contract/goldenRequests.ts) through the worker's own encoder and
- * this runtime: every output must match what the exporter recorded. Exports made before golden
- * requests existed get the probe below instead.
- */
-async function replayGolden(golden: Golden, contract: FeatureContract, session: ScoringSession): Promise<string | undefined> {
-  for (const [i, request] of golden.requests.entries()) {
-    const { feeds } = encodeScoreRequest(contract, request, { time: request.time, route: request.route });
-    const result = await session.score(feeds, { tasks: true });
-    const mismatch = goldenMismatch(request, i, { score: result.scores, ...result.tasks }, golden.tolerance);
-    if (mismatch) return `${mismatch}; expected values from ${golden.reference}`;
-  }
-  return undefined;
 }
 
 /**

@@ -1,6 +1,6 @@
 import { encodeScoreRequest, type RequestCircumstances, type ScoreInputs } from '../encode/requestEncoder.js';
 import { ApiError } from '../errors.js';
-import type { LoadedModel } from '../models/registry.js';
+import type { LoadedModel } from '../models/loadedModel.js';
 import { topBehaviours, type Because } from './explain.js';
 import { rankScores } from './rankScores.js';
 import { missingBids, objectiveValues, unsupportedBy, type RankBy } from './objectives.js';
@@ -14,6 +14,8 @@ export interface RankedItem {
   value?: number;
   /** With `explain: true`: the history behaviours that weighed most for this item. */
   because?: Because[];
+  /** With the `attentionRows` option (browser library): the weight of every kept history behaviour, in history order. */
+  attention?: number[];
 }
 
 export interface ScoredRequest {
@@ -44,6 +46,7 @@ export async function scoreRequest(
   request: ScoreInputs & { topK?: number; explain?: boolean },
   circumstances?: RequestCircumstances,
   ranking: { rankBy: RankBy; from: 'request' | 'route' } = { rankBy: 'ctr', from: 'route' },
+  options: { attentionRows?: boolean } = {},
 ): Promise<ScoredRequest> {
   const { rankBy } = ranking;
   const unsupported = unsupportedBy(rankBy, model.session.tasks);
@@ -57,7 +60,8 @@ export async function scoreRequest(
     throw new ApiError('invalid_request', `request values do not fit model "${model.manifest.name}" or rankBy "${rankBy}"`, { issues });
   }
   const encoded = encodeScoreRequest(model.contract, request, circumstances);
-  const explain = request.explain === true && model.session.hasAttention;
+  const rows = options.attentionRows === true && model.session.hasAttention;
+  const explain = (request.explain === true || rows) && model.session.hasAttention;
   const withTasks = model.session.tasks.length > 0;
   const result = await model.session.score(encoded.feeds, { attention: explain, tasks: withTasks });
   const C = encoded.candidateIds.length;
@@ -67,7 +71,8 @@ export async function scoreRequest(
   }
   const values = rankBy === 'ctr' ? undefined : objectiveValues(rankBy, result.scores, result.tasks, request.candidates);
   const ranked = rankScores(encoded.candidateIds, result.scores, explain ? undefined : request.topK, values);
-  const because = explain && result.attention ? topBehaviours(request.history, encoded.historyStart, encoded.historyKept, result.attention, C) : undefined;
+  const because = request.explain === true && result.attention ? topBehaviours(request.history, encoded.historyStart, encoded.historyKept, result.attention, C) : undefined;
+  const T = result.attention ? result.attention.length / C : 0;
   const kept = explain && request.topK !== undefined ? ranked.slice(0, request.topK) : ranked;
   const t = result.tasks;
   const scores: RankedItem[] = kept.map((s) => ({
@@ -76,6 +81,7 @@ export async function scoreRequest(
     ...(withTasks && t?.ctr && t.cvr && t.ctcvr ? { tasks: { ctr: t.ctr[s.index], cvr: t.cvr[s.index], ctcvr: t.ctcvr[s.index] } } : {}),
     ...(s.value !== undefined ? { value: s.value } : {}),
     ...(because ? { because: because[s.index] } : {}),
+    ...(rows && result.attention ? { attention: Array.from(result.attention.subarray(s.index * T, s.index * T + encoded.historyKept)) } : {}),
   }));
   return {
     model: { name: model.manifest.name, version: model.manifest.version },

@@ -13,7 +13,8 @@ import { FORCED_VARIANT_HEADER, tokenMatches, VARIANT_TOKEN_HEADER } from '../..
 import { spearman } from '../../experiments/rankCorrelation.js';
 import type { Route } from '../../experiments/routeConfig.js';
 import { loadServingVariant } from '../../experiments/servingVariant.js';
-import { clientRateLimit, unitsOf, type ClientRateLimitEnv } from '../../middleware/clientRateLimit.js';
+import { unitsOf, type ClientRateLimitEnv } from '../../middleware/clientRateLimit.js';
+import { configuredClientRateLimit } from '../../middleware/clientRateLimitFromConfig.js';
 import { jsonBody, type JsonBodyEnv } from '../../middleware/jsonBody.js';
 import { isTimeZone } from '../../../contract/timeContext.js';
 import { throttledWarn } from '../../log/throttledWarn.js';
@@ -114,11 +115,7 @@ export function scoreRoutes(services: Services) {
   };
 
   const bodyOptions = { maxBytes: SCORE_LIMITS.maxBodyBytes, timeoutMs: (c: Context) => workerConfig(c.env as WorkerBindings).bodyReadTimeoutMs };
-  const limit = clientRateLimit({
-    limiter: (c) => workerConfig(c.env as WorkerBindings).clientRateLimit,
-    key: (c) => workerConfig(c.env as WorkerBindings).rateLimitKey,
-    periodSeconds: (c) => workerConfig(c.env as WorkerBindings).rateLimitPeriodSeconds,
-  });
+  const limit = configuredClientRateLimit();
   return new Hono<ScoreEnv>()
     .post('/v1/score', limit, jsonBody(bodyOptions), (c) => handle(c, services.routes.defaultRoute))
     .post('/v1/score/:route', limit, jsonBody(bodyOptions), (c) => handle(c, c.req.param('route')))

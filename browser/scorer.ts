@@ -1,0 +1,236 @@
+/**
+ * `Scorer`: the worker's scoring, in the page. It fetches a published model (manifest + ONNX from
+ * `GET /v1/public/models/...`), checks the sha256, creates an onnxruntime-web session on WebGPU
+ * where the browser has it (WASM SIMD otherwise), and answers `score(request)` with the response
+ * of `POST /v1/score` — computed by the same code: the request schema, the feature contract
+ * (ids → indices, truncation, padding, OOV), the ranking and the explanations are the worker's own
+ * modules, imported, not copied. The user's clicks never leave the page.
+ *
+ * A session counts as working only once it reproduces the manifest's golden requests (the check
+ * the worker makes at load): a WebGPU session that cannot be created, throws, or computes something
+ * else falls back to WASM, and `fallbackReason` says why.
+ */
+import '../worker/zod.js';
+import type { FeatureContract } from '../contract/featureContract.js';
+import { contractOf, modelManifestSchema, servingInputNames, type ModelManifest } from '../contract/manifest.js';
+import { ApiError, type ErrorIssue } from '../worker/errors.js';
+import { replayGolden } from '../worker/models/goldenReplay.js';
+import type { LoadedModel } from '../worker/models/loadedModel.js';
+import { scoreRequestSchema, toErrorIssues, type ScoreResponse } from '../worker/routes/score/score.schema.js';
+import { checkSignature, OrtScoringSession } from '../worker/runtime/ortSession.js';
+import type { RankBy } from '../worker/scoring/objectives.js';
+import { scoreRequest, type RankedItem } from '../worker/scoring/scoreRequest.js';
+import { createSession, importOrt, webGpuAdapter, type OrtBuild, type OrtModule } from './ortRuntime.js';
+
+export type ExecutionProviderChoice = 'auto' | OrtBuild;
+
+export interface ScorerOptions {
+  /** The worker's origin (or any base URL it is served under), e.g. `https://edge.example.com`. */
+  baseUrl: string;
+  /** A model published to browsers (a variant of a route with `"browser": true`). */
+  model: string;
+  /** `auto` (default): WebGPU when the browser gives an adapter, else WASM. */
+  executionProvider?: ExecutionProviderChoice;
+  /** Where ORT fetches its `.wasm`/`.mjs` files (a URL prefix ending in `/`); default the worker's `/browser/ort/<ORT version>/`. */
+  ortWasmPaths?: string;
+  /** Defaults to the global `fetch`. */
+  fetch?: typeof fetch;
+}
+
+/** A request as `POST /v1/score` takes it (worker/routes/score/score.schema.ts). */
+export type ScoreInput = Record<string, unknown>;
+
+export interface ScoreOptions {
+  /** Every kept history behaviour's attention weight per candidate (`scores[i].attention`), for heat maps. */
+  attention?: boolean;
+  /** Request time (Unix seconds) for the hour/weekday features; default now. */
+  time?: number;
+}
+
+/** What `POST /v1/score` answers, plus how the page computed it. */
+export type BrowserScoreResponse = Omit<ScoreResponse, 'route' | 'variant' | 'scores' | 'unitId'> & {
+  route?: string;
+  variant?: string;
+  scores: RankedItem[];
+  executionProvider: OrtBuild;
+  /** Milliseconds of this call (encode, run, rank). */
+  ms: number;
+};
+
+/** The worker's 400, thrown: `code`, `message` and `issues` (`path` names the field) as in its error body. */
+export class ScoreRequestError extends Error {
+  override name = 'ScoreRequestError';
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly issues: ErrorIssue[],
+  ) {
+    super(message);
+  }
+}
+
+export interface LoadReport {
+  executionProvider: OrtBuild;
+  /** Why WebGPU was not used when it was tried (no adapter is not a fallback: then it is not tried). */
+  fallbackReason?: string;
+  /** The WebGPU adapter, when there was one. */
+  adapter?: { vendor: string; architecture: string };
+  ortVersion: string;
+  /** Milliseconds: fetch (manifest + model), verify (sha256), runtime (ORT import + session), golden (replay). */
+  ms: { total: number; fetch: number; verify: number; runtime: number; golden: number };
+  bytes: { manifest: number; onnx: number };
+}
+
+export class Scorer {
+  private constructor(
+    private readonly model: LoadedModel,
+    readonly report: LoadReport,
+    private readonly route?: { name: string; variant: string; rankBy: RankBy },
+  ) {}
+
+  get manifest(): ModelManifest {
+    return this.model.manifest;
+  }
+  get contract(): FeatureContract {
+    return this.model.contract;
+  }
+  /** `webgpu` or `wasm`: what scores. */
+  get executionProvider(): OrtBuild {
+    return this.report.executionProvider;
+  }
+
+  /** Fetches, verifies and starts a published model. */
+  static async load(options: ScorerOptions, route?: { name: string; variant: string; rankBy: RankBy }): Promise<Scorer> {
+    const http = options.fetch ?? globalThis.fetch.bind(globalThis);
+    const base = options.baseUrl.replace(/\/+$/, '');
+    const t0 = performance.now();
+    const pointer = await getJson<{ version: string; manifest: string; onnx: string; sha256: string }>(http, `${base}/v1/public/models/${encodeURIComponent(options.model)}`);
+    const [manifestText, onnx] = await Promise.all([
+      getOk(http, absolute(base, pointer.manifest)).then((r) => r.text()),
+      getOk(http, absolute(base, pointer.onnx)).then(async (r) => new Uint8Array(await r.arrayBuffer())),
+    ]);
+    const t1 = performance.now();
+    // The browser form of the manifest has no `training` section.
+    const parsed = modelManifestSchema.partial({ training: true }).safeParse(JSON.parse(manifestText));
+    if (!parsed.success) throw new Error(`${options.model}: invalid manifest: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    const manifest = { training: {}, ...parsed.data } as ModelManifest;
+    const digest = await sha256Hex(onnx);
+    if (digest !== manifest.onnx.sha256) throw new Error(`${options.model}: model bytes fail verification: sha256 ${digest}, manifest says ${manifest.onnx.sha256}`);
+    const contract = contractOf(manifest);
+    const t2 = performance.now();
+
+    const inputs = servingInputNames(contract.featureSpecs);
+    const choice = options.executionProvider ?? 'auto';
+    const adapter = choice === 'wasm' ? undefined : await webGpuAdapter();
+    let session: OrtScoringSession | undefined;
+    let provider: OrtBuild = 'wasm';
+    let fallbackReason: string | undefined;
+    let ort: OrtModule | undefined;
+    let goldenMs = 0;
+    const start = async (module: OrtModule, ep: OrtBuild) => {
+      const raw = await createSession(module, onnx, ep);
+      const s = new OrtScoringSession(module.Tensor, raw, [ep]);
+      try {
+        checkSignature(raw, inputs);
+        const g0 = performance.now();
+        const problem = manifest.golden ? await replayGolden(manifest.golden, contract, s) : undefined;
+        goldenMs += performance.now() - g0;
+        if (problem) throw new Error(`${ep} session does not reproduce the golden requests: ${problem}`);
+        return s;
+      } catch (err) {
+        await s.release().catch(() => undefined);
+        throw err;
+      }
+    };
+    if (choice === 'webgpu' || (choice === 'auto' && adapter)) {
+      try {
+        if (!adapter) throw new Error('no WebGPU adapter (navigator.gpu is missing or gave none)');
+        ort = await importOrt('webgpu', options.ortWasmPaths ?? ((version) => `${base}/browser/ort/${version}/`));
+        session = await start(ort, 'webgpu');
+        provider = 'webgpu';
+      } catch (err) {
+        fallbackReason = err instanceof Error ? err.message : String(err);
+        console.warn(`[interest-edge] WebGPU unavailable for ${options.model}, scoring with WASM: ${fallbackReason}`);
+      }
+    }
+    if (!session) {
+      // The WebGPU build runs WASM too: after a WebGPU failure, no second download.
+      ort ??= await importOrt('wasm', options.ortWasmPaths ?? ((version) => `${base}/browser/ort/${version}/`));
+      session = await start(ort, 'wasm');
+    }
+    const t3 = performance.now();
+    const model: LoadedModel = { manifest, contract, session, loadMs: t3 - t0, loadBreakdownMs: { assets: t2 - t0, contract: 0, session: t3 - t2 } };
+    const report: LoadReport = {
+      executionProvider: provider,
+      ...(fallbackReason ? { fallbackReason } : {}),
+      ...(adapter ? { adapter } : {}),
+      ortVersion: ort?.env.versions.web ?? 'unknown',
+      ms: { total: t3 - t0, fetch: t1 - t0, verify: t2 - t1, runtime: t3 - t2 - goldenMs, golden: goldenMs },
+      bytes: { manifest: manifestText.length, onnx: onnx.byteLength },
+    };
+    return new Scorer(model, report, route);
+  }
+
+  /**
+   * Scores a request as `POST /v1/score` does (same schema, same errors as `ScoreRequestError`,
+   * same response). With `attention: true`, each score carries its weights over the kept history.
+   */
+  async score(input: ScoreInput, options: ScoreOptions = {}): Promise<BrowserScoreResponse> {
+    const t0 = performance.now();
+    const parsed = scoreRequestSchema.safeParse(input);
+    if (!parsed.success) throw new ScoreRequestError('invalid_request', 'request does not match the schema of POST /v1/score', toErrorIssues(parsed.error.issues));
+    const request = parsed.data;
+    const ranking = request.rankBy ? { rankBy: request.rankBy, from: 'request' as const } : { rankBy: this.route?.rankBy ?? 'ctr', from: 'route' as const };
+    const circumstances = { time: options.time ?? Date.now() / 1000, route: this.route?.name ?? 'default', edgeTimeZone: Intl.DateTimeFormat().resolvedOptions().timeZone };
+    let scored;
+    try {
+      scored = await scoreRequest(this.model, request, circumstances, ranking, { attentionRows: options.attention === true });
+    } catch (err) {
+      if (err instanceof ApiError) throw new ScoreRequestError(err.code, err.message, err.issues);
+      throw err;
+    }
+    return {
+      ...(this.route ? { route: this.route.name, variant: this.route.variant } : {}),
+      model: scored.model,
+      rankBy: scored.rankBy,
+      scores: scored.scores,
+      unknown: scored.unknown,
+      ...(scored.explainUnavailable ? { explainUnavailable: scored.explainUnavailable } : {}),
+      executionProvider: this.executionProvider,
+      ms: performance.now() - t0,
+    };
+  }
+
+  /** Frees the ORT session. */
+  release(): Promise<void> {
+    return (this.model.session as OrtScoringSession).release();
+  }
+}
+
+async function getOk(http: typeof fetch, url: string): Promise<Response> {
+  const res = await http(url);
+  if (!res.ok) {
+    let detail = '';
+    try {
+      detail = ((await res.json()) as { error?: { message?: string } }).error?.message ?? '';
+    } catch {
+      // not our JSON error
+    }
+    throw new Error(`GET ${url}: HTTP ${res.status}${detail ? `: ${detail}` : ''}`);
+  }
+  return res;
+}
+
+async function getJson<T>(http: typeof fetch, url: string): Promise<T> {
+  return (await (await getOk(http, url)).json()) as T;
+}
+
+function absolute(base: string, path: string): string {
+  return /^https?:\/\//.test(path) ? path : `${base}${path}`;
+}
+
+export async function sha256Hex(bytes: Uint8Array | string): Promise<string> {
+  const data = typeof bytes === 'string' ? new TextEncoder().encode(bytes) : bytes;
+  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', data as Uint8Array<ArrayBuffer>));
+  return Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('');
+}

@@ -1,0 +1,88 @@
+/**
+ * Models published to browsers (routes with `"browser": true`; docs/browser.md):
+ *
+ * - `GET /v1/public/models/:name` → where its current version lives: `{name, version, sha256,
+ *   manifest, onnx}` (URLs), cacheable for a minute — the only mutable URL;
+ * - `GET /v1/public/models/:name/:version/manifest.json` → the manifest, compact (no `training`),
+ *   and `GET /v1/public/models/:name/:version/<onnx file>` → the model: both immutable
+ *   (`Cache-Control: public, max-age=31536000, immutable`), `ETag` = the model's sha256, 304 on
+ *   `If-None-Match`. An old version is a 404 that names the current one.
+ *
+ * Every other model stays private: `run_worker_first` keeps `models/` off the public asset path,
+ * and a name that no browser route serves is a 404 here like a name that does not exist.
+ */
+import { Hono, type Context } from 'hono';
+import type { WorkerBindings } from '../../config.js';
+import { workerConfig } from '../../config.js';
+import { ApiError, methodNotAllowed } from '../../errors.js';
+import { browserModelsOf, type RouteConfig } from '../../experiments/routeConfig.js';
+import { readVerifiedModel, sha256Hex, type VerifiedModelFiles } from '../../models/modelAssets.js';
+
+const IMMUTABLE = 'public, max-age=31536000, immutable';
+const POINTER = 'public, max-age=60';
+
+interface Published {
+  files: VerifiedModelFiles;
+  /** The manifest as served: compact JSON without `training`. */
+  manifestBody: string;
+  manifestEtag: string;
+}
+
+export function publicModelRoutes(routes: RouteConfig) {
+  const published = browserModelsOf(routes);
+  const cache = new Map<string, Promise<Published>>();
+
+  const load = (c: Context<{ Bindings: WorkerBindings }>, name: string): Promise<Published> => {
+    if (!published.has(name)) throw new ApiError('not_found', `model "${name}" is not published to browsers (no route with "browser": true serves it)`);
+    let entry = cache.get(name);
+    if (!entry) {
+      entry = (async () => {
+        const files = await readVerifiedModel(workerConfig(c.env).assets, name);
+        const { training: _training, ...compact } = files.manifest;
+        const manifestBody = JSON.stringify(compact);
+        return { files, manifestBody, manifestEtag: `"${(await sha256Hex(new TextEncoder().encode(manifestBody))).slice(0, 32)}"` };
+      })();
+      cache.set(name, entry);
+      entry.catch(() => cache.delete(name)); // a broken deployment is retried, not remembered
+    }
+    return entry.catch((err: unknown) => {
+      throw new ApiError('model_unavailable', `model "${name}" is unavailable; see the worker log`, { headers: { 'Retry-After': '30' }, cause: err });
+    });
+  };
+
+  const current = async (c: Context<{ Bindings: WorkerBindings }>, name: string, version: string): Promise<Published> => {
+    const p = await load(c, name);
+    if (version !== p.files.manifest.version) {
+      throw new ApiError('not_found', `model "${name}" version "${version}" is not served; the current version is "${p.files.manifest.version}" (GET /v1/public/models/${name})`);
+    }
+    return p;
+  };
+
+  const cached = (c: Context, etag: string, body: () => Response): Response => {
+    if (c.req.header('if-none-match')?.split(',').some((t) => t.trim() === etag || t.trim() === '*')) {
+      return new Response(null, { status: 304, headers: { etag, 'cache-control': IMMUTABLE } });
+    }
+    return body();
+  };
+
+  return new Hono<{ Bindings: WorkerBindings }>()
+    .get('/v1/public/models/:name', async (c) => {
+      const name = c.req.param('name');
+      const { manifest } = (await load(c, name)).files;
+      const base = `/v1/public/models/${name}/${manifest.version}`;
+      return c.json({ name, version: manifest.version, type: manifest.type, sha256: manifest.onnx.sha256, bytes: manifest.onnx.bytes, manifest: `${base}/manifest.json`, onnx: `${base}/${manifest.onnx.file}` }, 200, { 'cache-control': POINTER });
+    })
+    .get('/v1/public/models/:name/:version/:file', async (c) => {
+      const { name, version, file } = c.req.param();
+      const p = await current(c, name, version);
+      if (file === 'manifest.json') {
+        return cached(c, p.manifestEtag, () => new Response(p.manifestBody, { headers: { 'content-type': 'application/json; charset=utf-8', etag: p.manifestEtag, 'cache-control': IMMUTABLE } }));
+      }
+      if (file === p.files.manifest.onnx.file) {
+        const etag = `"${p.files.manifest.onnx.sha256}"`;
+        return cached(c, etag, () => new Response(p.files.onnx, { headers: { 'content-type': 'application/octet-stream', etag, 'cache-control': IMMUTABLE } }));
+      }
+      throw new ApiError('not_found', `model "${name}" has no file "${file}"; its files are manifest.json and ${p.files.manifest.onnx.file}`);
+    })
+    .on(['POST', 'PUT', 'PATCH', 'DELETE'], ['/v1/public/models/:name', '/v1/public/models/:name/:version/:file'], methodNotAllowed(['GET', 'HEAD', 'OPTIONS']));
+}
