@@ -4,7 +4,7 @@ import { defineConfig } from 'vitest/config';
 // Worker tests run inside workerd with vitest.workers.config.ts.
 export default defineConfig({
   test: {
-    include: ['test/unit/**/*.test.ts', 'test/parity/**/*.test.ts'],
+    include: ['test/unit/**/*.test.ts', 'test/parity/**/*.test.ts', 'test/browser/**/*.test.ts'],
     testTimeout: 120_000,
     hookTimeout: 300_000,
     pool: 'forks',

@@ -125,7 +125,7 @@ export async function runSoak(settings: SoakSettings, log: Log = () => {}): Prom
     if (inspector) heapOf = async () => (await inspector.send<{ usedSize: number }>('Runtime.getHeapUsage')).usedSize;
     try {
       const post = (path: string, body: string | Uint8Array, contentType = 'application/json') =>
-        fetch(`${dev.origin}${path}`, { method: 'POST', headers: { 'content-type': contentType }, body });
+        fetch(`${dev.origin}${path}`, { method: 'POST', headers: { 'content-type': contentType }, body: body as BodyInit });
 
       // 1. baseline
       phase = 'baseline';
