@@ -17,10 +17,10 @@ export function soakMarkdown(r: SoakResult): string {
       `faults ${s.faults.join(', ')} (${s.faultUsers} users each), seed \`${s.seed}\`, cap ${s.maxSeconds} s.`,
     '## Requests',
     table(
-      ['phase', 'sent', 'statuses', '5xx', 'non-JSON errors', 'other'],
+      ['phase', 'sent', 'statuses', '5xx', 'non-JSON errors', 'no answer', 'other'],
       [
-        ['load (H = 50, C = 100, every route)', r.load.sent, statuses(r.load.byStatus), r.load.serverErrors, r.load.nonJsonErrors, `p50 ${r.load.p50Ms} ms, p99 ${r.load.p99Ms} ms`],
-        ['fuzz', r.fuzz.sent, statuses(r.fuzz.byStatus), r.fuzz.serverErrors, r.fuzz.nonJsonErrors, `valid probes failed: ${r.fuzz.probeFailures}/${r.fuzz.probes}; largest error body ${r.fuzz.largestErrorBytes} B`],
+        ['load (H = 50, C = 100, every route)', r.load.sent, statuses(r.load.byStatus), r.load.serverErrors, r.load.nonJsonErrors, r.load.noAnswer, `p50 ${r.load.p50Ms} ms, p99 ${r.load.p99Ms} ms`],
+        ['fuzz', r.fuzz.sent, statuses(r.fuzz.byStatus), r.fuzz.serverErrors, r.fuzz.nonJsonErrors, r.fuzz.noAnswer, `valid probes failed: ${r.fuzz.probeFailures}/${r.fuzz.probes}; largest error body ${r.fuzz.largestErrorBytes} B`],
       ],
     ),
     ...(r.load.problems.length + r.fuzz.problems.length > 0 ? ['Problems:', [...r.load.problems, ...r.fuzz.problems].map((p) => `- ${p}`).join('\n')] : []),

@@ -50,6 +50,8 @@ export interface Tally {
   serverErrors: number;
   /** Error responses (≥ 400) whose body is not our JSON error shape. */
   nonJsonErrors: number;
+  /** Requests that got no answer (connection error, or none within 30 s). */
+  noAnswer: number;
   /** Examples of whatever went wrong (bounded). */
   problems: string[];
 }
@@ -91,6 +93,8 @@ type Log = (line: string) => void;
 const MODEL = 'din-movielens';
 const FAULTY_MODEL = 'dien-movielens';
 const FAULT_ROUTE = 'home';
+/** A request that takes longer fails the soak (a hung worker must not hang the soak). */
+const REQUEST_TIMEOUT_MS = 30_000;
 
 export async function runSoak(settings: SoakSettings, log: Log = () => {}): Promise<SoakResult> {
   const started = performance.now();
@@ -125,7 +129,7 @@ export async function runSoak(settings: SoakSettings, log: Log = () => {}): Prom
     if (inspector) heapOf = async () => (await inspector.send<{ usedSize: number }>('Runtime.getHeapUsage')).usedSize;
     try {
       const post = (path: string, body: string | Uint8Array, contentType = 'application/json') =>
-        fetch(`${dev.origin}${path}`, { method: 'POST', headers: { 'content-type': contentType }, body: body as BodyInit });
+        fetch(`${dev.origin}${path}`, { method: 'POST', headers: { 'content-type': contentType }, body: body as BodyInit, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
 
       // 1. baseline
       phase = 'baseline';
@@ -139,7 +143,7 @@ export async function runSoak(settings: SoakSettings, log: Log = () => {}): Prom
       const routes = Object.keys(defaultRoutes.routes);
       const load = newTally();
       const latencies: number[] = [];
-      await pool(settings.validRequests, settings.concurrency, timeLeft, async (i) => {
+      await pool(settings.validRequests, settings.concurrency, timeLeft, load, async (i) => {
         const route = routes[i % routes.length];
         // The ads route ranks by eCPM/eCPA: every candidate carries its bid.
         const candidates = route === 'ads' ? draw(100).map((item) => ({ item, bid: Math.round(rng() * 300) / 100 })) : draw(100);
@@ -159,7 +163,7 @@ export async function runSoak(settings: SoakSettings, log: Log = () => {}): Prom
       const fuzz = { ...newTally(), probes: 0, probeFailures: 0, largestErrorBytes: 0 };
       const valid = { user: 'fuzz', history: draw(10), candidates: draw(5) };
       const cases = fuzzCases(settings.fuzzRequests, settings.seed, valid);
-      await pool(settings.fuzzRequests, settings.concurrency, timeLeft, async (i) => {
+      await pool(settings.fuzzRequests, settings.concurrency, timeLeft, fuzz, async (i) => {
         const c = cases.next().value;
         if (!c) return;
         const res = await post('/v1/score', c.body, c.contentType);
@@ -252,6 +256,8 @@ export async function runSoak(settings: SoakSettings, log: Log = () => {}): Prom
     r.fuzz.nonJsonErrors === 0 &&
     r.fuzz.probeFailures === 0 &&
     r.fuzz.problems.length === 0 &&
+    r.load.problems.length === 0 &&
+    r.load.noAnswer + r.fuzz.noAnswer === 0 &&
     r.transport.every((t) => t.passed) &&
     r.after.maxScoreDelta === 0 &&
     r.faults.every((f) => f.passed);
@@ -273,7 +279,7 @@ async function runFault(fault: FaultName, settings: SoakSettings, draw: (n: numb
       if (assigned === damagedVariant) r.assignedToDamaged++;
       // 'poisoned-row': the bad item appears from the middle of the run on, so the model first serves, then fails.
       const candidates = fault === 'poisoned-row' && u >= settings.faultUsers / 2 ? [...draw(9), poisoned] : draw(10);
-      const res = await fetch(`${dev.origin}/v1/score/${FAULT_ROUTE}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ user, history: draw(30), candidates }) });
+      const res = await fetch(`${dev.origin}/v1/score/${FAULT_ROUTE}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ user, history: draw(30), candidates }), signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
       r.requests++;
       if (res.status >= 500) {
         r.serverErrors++;
@@ -304,18 +310,26 @@ function describeFault(fault: FaultName): string {
   }[fault];
 }
 
-/** Runs `task(i)` for i < count with `concurrency` in flight, while `more()`. */
-async function pool(count: number, concurrency: number, more: () => boolean, task: (i: number) => Promise<void>): Promise<void> {
+/** Runs `task(i)` for i < count with `concurrency` in flight, while `more()`; a task that throws (no answer, a timeout) is counted in `t` and the run goes on. */
+async function pool(count: number, concurrency: number, more: () => boolean, t: Tally, task: (i: number) => Promise<void>): Promise<void> {
   let next = 0;
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
-      while (next < count && more()) await task(next++);
+      while (next < count && more()) {
+        const i = next++;
+        try {
+          await task(i);
+        } catch (err) {
+          t.noAnswer++;
+          remember(t, `request ${i}: no answer: ${err instanceof Error ? err.message : String(err)}`);
+        }
+      }
     }),
   );
 }
 
 function newTally(): Tally {
-  return { sent: 0, byStatus: {}, serverErrors: 0, nonJsonErrors: 0, problems: [] };
+  return { sent: 0, byStatus: {}, serverErrors: 0, nonJsonErrors: 0, noAnswer: 0, problems: [] };
 }
 
 function remember(t: Tally, problem: string): void {

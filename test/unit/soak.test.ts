@@ -11,8 +11,8 @@ describe('soak (short form)', () => {
   it('no 5xx, only JSON errors, every probe served, scores unchanged, every model fault falls back', async () => {
     const r = await runSoak(QUICK_SOAK);
     expect(r.stoppedAtTimeLimit).toBe(false);
-    expect(r.load).toMatchObject({ sent: QUICK_SOAK.validRequests, serverErrors: 0, nonJsonErrors: 0, problems: [] });
-    expect(r.fuzz).toMatchObject({ sent: QUICK_SOAK.fuzzRequests, serverErrors: 0, nonJsonErrors: 0, probeFailures: 0, problems: [] });
+    expect(r.load).toMatchObject({ sent: QUICK_SOAK.validRequests, serverErrors: 0, nonJsonErrors: 0, noAnswer: 0, problems: [] });
+    expect(r.fuzz).toMatchObject({ sent: QUICK_SOAK.fuzzRequests, serverErrors: 0, nonJsonErrors: 0, noAnswer: 0, probeFailures: 0, problems: [] });
     expect(r.fuzz.probes).toBeGreaterThan(0);
     expect(Object.keys(r.fuzz.byStatus).sort()).toEqual(expect.arrayContaining(['400', '413', '415']));
     expect(r.transport.filter((t) => !t.passed)).toEqual([]);
