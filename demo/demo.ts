@@ -108,12 +108,16 @@ async function rank(): Promise<void> {
 
 function drawRanking(scores: BrowserScoreResponse['scores']): void {
   const list = $('ranking');
+  const shown = scores.slice(0, SHOWN);
+  // Bars span the shown scores' range: popular candidates all score high, the order is what matters.
+  const lo = Math.min(...shown.map((s) => s.score));
+  const hi = Math.max(...shown.map((s) => s.score));
   list.replaceChildren(
-    ...scores.slice(0, SHOWN).map((s) => {
+    ...shown.map((s) => {
       const li = document.createElement('li');
       const bar = document.createElement('span');
       bar.className = 'bar';
-      bar.style.width = `${Math.max(2, Math.round(s.score * 120))}px`;
+      bar.style.width = `${Math.round(8 + 112 * (hi > lo ? (s.score - lo) / (hi - lo) : 1))}px`;
       bar.setAttribute('aria-hidden', 'true');
       const score = document.createElement('span');
       score.className = 'score';

@@ -1,0 +1,126 @@
+/// <reference lib="dom" />
+/**
+ * `npm run bench:browser`: what a first visit costs in the browser (issue 15), in headless Debian
+ * Chromium against wrangler dev on 127.0.0.1, fresh profile each time (no HTTP cache):
+ *
+ * - bytes on the wire per file of a first visit to /demo (ORT's wasm, the model, the manifest, the
+ *   library, the catalogue), as Chromium counts them (encoded body + headers);
+ * - time to first score: navigation start → the demo's first ranking drawn, and the library's own
+ *   breakdown (fetch, verify, runtime start, golden replay);
+ * - warm `score()` latency at H = 50, C = 100 per model and execution provider.
+ *
+ * WebGPU here is SwiftShader (a CPU implementation): its rows show that the path works and what it
+ * downloads, not how fast a GPU is. Writes bench/results/<date>-browser.{md,json}.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { chromiumAvailable, launchChromium } from './browserHarness.js';
+import { kib, table } from './markdown.js';
+import { loadShippedModel, REPO_ROOT } from './servingModels.js';
+import { startWranglerDev } from './wranglerDev.js';
+
+if (!chromiumAvailable()) {
+  console.error('bench:browser needs Chromium (apt-get install chromium)');
+  process.exit(1);
+}
+const log = (line: string) => console.error(`[bench:browser] ${line}`);
+execFileSync(join(REPO_ROOT, 'node_modules/.bin/tsx'), [join(REPO_ROOT, 'scripts/build-browser.ts')], { stdio: 'inherit' });
+const dev = await startWranglerDev('wrangler.toml');
+
+interface Visit {
+  provider: string;
+  firstScoreMs: number;
+  files: Array<{ url: string; bytes: number }>;
+}
+interface ModelRun {
+  model: string;
+  provider: string;
+  load: { total: number; fetch: number; verify: number; runtime: number; golden: number };
+  warmP50Ms: number;
+  firstScoreMs: number;
+}
+
+const visits: Visit[] = [];
+const models: ModelRun[] = [];
+try {
+  for (const webgpu of [false, true]) {
+    // 1. a first visit to the demo
+    const browser = await launchChromium({ webgpu });
+    try {
+      const page = await browser.context.newPage();
+      const files: Visit['files'] = [];
+      page.on('requestfinished', (req) => {
+        void req.sizes().then((s) => files.push({ url: new URL(req.url()).pathname, bytes: s.responseBodySize + s.responseHeadersSize }));
+      });
+      await page.goto(`${dev.origin}/demo`);
+      await page.waitForFunction(() => document.body.dataset.ready === 'true' || document.body.dataset.error !== undefined, null, { timeout: 180_000 });
+      const firstScoreMs = await page.evaluate(() => performance.now());
+      const provider = (await page.evaluate(() => document.body.dataset.provider)) ?? 'failed';
+      await page.waitForTimeout(500);
+      visits.push({ provider, firstScoreMs, files: files.sort((a, b) => b.bytes - a.bytes) });
+      log(`first visit (${provider}): ${Math.round(firstScoreMs)} ms to first score, ${files.reduce((a, f) => a + f.bytes, 0)} bytes`);
+
+      // 2. each model: load breakdown and warm latency at H = 50, C = 100
+      for (const model of ['din-movielens', 'dien-movielens']) {
+        const items = loadShippedModel(model).manifest.featureContract.items;
+        const p = await browser.context.newPage();
+        await p.goto(`${dev.origin}/healthz`);
+        await p.addScriptTag({ type: 'module', content: `import * as lib from '/browser/interest-edge.js'; window.__interestEdge = lib;` });
+        await p.waitForFunction(() => (window as unknown as { __interestEdge?: unknown }).__interestEdge !== undefined);
+        const run = await p.evaluate(
+          async ({ model, items }) => {
+            const lib = (window as unknown as { __interestEdge: any }).__interestEdge; // eslint-disable-line @typescript-eslint/no-explicit-any
+            const t0 = performance.now();
+            const scorer = await lib.Scorer.load({ baseUrl: location.origin, model });
+            const request = { history: items.slice(100, 150), candidates: items.slice(200, 300) };
+            await scorer.score(request);
+            const firstScoreMs = performance.now() - t0;
+            const times: number[] = [];
+            for (let i = 0; i < 30; i++) {
+              const s = performance.now();
+              await scorer.score(request);
+              times.push(performance.now() - s);
+            }
+            times.sort((a, b) => a - b);
+            return { provider: scorer.executionProvider, load: scorer.report.ms, warmP50Ms: times[15], firstScoreMs };
+          },
+          { model, items },
+        );
+        models.push({ model, ...run });
+        log(`${model} on ${run.provider}: load ${Math.round(run.load.total)} ms, warm p50 ${run.warmP50Ms.toFixed(1)} ms`);
+        await p.close();
+      }
+    } finally {
+      await browser.close();
+    }
+  }
+} finally {
+  await dev.stop();
+}
+
+const manifestRaw = JSON.stringify(loadShippedModel('din-movielens').manifest);
+const date = new Date().toISOString().slice(0, 10);
+const total = (v: Visit) => v.files.reduce((a, f) => a + f.bytes, 0);
+const markdown = [
+  `# Browser ${date}`,
+  '`npm run bench:browser` (bench/browser.ts): headless Debian Chromium, fresh profile, wrangler dev on 127.0.0.1; 2 loaded cores. WebGPU = SwiftShader (CPU): correctness and bytes, not GPU speed.',
+  '## First visit to /demo',
+  table(
+    ['provider', 'time to first score', 'bytes on the wire', 'largest files'],
+    visits.map((v) => [v.provider, `${(v.firstScoreMs / 1000).toFixed(2)} s`, kib(total(v)), v.files.slice(0, 4).map((f) => `${f.url.split('/').pop()} ${kib(f.bytes)}`).join(', ')]),
+  ),
+  `The manifest the browser fetches is compact JSON without \`training\`: ${kib(manifestRaw.length)} raw, ${kib(gzipSync(manifestRaw).length)} gzip for the ${loadShippedModel('din-movielens').manifest.featureContract.items.length}-item vocabulary — small beside ORT's wasm, so it gets no further compaction.`,
+  '## Per model (H = 50, C = 100)',
+  table(
+    ['model', 'provider', 'load (ms)', 'fetch', 'verify', 'runtime start', 'golden replay', 'first score incl. load (ms)', 'warm score p50 (ms)'],
+    models.map((m) => [m.model, m.provider, Math.round(m.load.total), Math.round(m.load.fetch), Math.round(m.load.verify), Math.round(m.load.runtime), Math.round(m.load.golden), Math.round(m.firstScoreMs), m.warmP50Ms.toFixed(1)]),
+  ),
+].join('\n\n');
+console.log(markdown);
+const dir = join(REPO_ROOT, 'bench/results');
+mkdirSync(dir, { recursive: true });
+writeFileSync(join(dir, `${date}-browser.json`), JSON.stringify({ date, visits, models }, null, 1) + '\n');
+writeFileSync(join(dir, `${date}-browser.md`), markdown + '\n');
+log(`written bench/results/${date}-browser.{md,json}`);
