@@ -33,6 +33,8 @@ export type TaskOutput = (typeof TASK_OUTPUTS)[number];
 export const MULTI_TASK_TYPES = ['shared-bottom', 'mmoe', 'cgc', 'ple'] as const;
 export const MODEL_TYPES = ['lr', 'base', 'din', 'dien', ...MULTI_TASK_TYPES] as const;
 export type ModelType = (typeof MODEL_TYPES)[number];
+/** What a manifest may declare: the trainable kinds, and `dot`, a cascade's first stage derived from one (model-export/onnx/exportDot.ts). */
+export const SERVED_MODEL_TYPES = [...MODEL_TYPES, 'dot'] as const;
 
 const tensorInfo = z.object({
   name: z.string().min(1),
@@ -82,9 +84,22 @@ const featureContractSpec = z.object({
   features: z.array(featureSpec).optional(),
 });
 
+export const costModelSchema = z
+  .object({
+    fixedUs: z.number().nonnegative(),
+    perCandidateUs: z.number().nonnegative(),
+    perHistoryUs: z.number().nonnegative(),
+    perPairUs: z.number().nonnegative(),
+    /** Where it was measured, e.g. `onnxruntime-web 1.30.0 wasm, Node 20.20.2, 1 thread`. */
+    runtime: z.string(),
+    measured: z.string(),
+  })
+  .strict();
+export type CostModel = z.infer<typeof costModelSchema>;
+
 export const modelManifestSchema = z.object({
   name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'lowercase letters, digits and dashes'),
-  type: z.enum(MODEL_TYPES),
+  type: z.enum(SERVED_MODEL_TYPES),
   version: z.string().min(1),
   created: z.string(),
   onnx: z.object({
@@ -103,6 +118,12 @@ export const modelManifestSchema = z.object({
   training: z.record(z.string(), z.unknown()),
   /** Requests with their expected outputs, replayed by the worker at load (contract/goldenRequests.ts). */
   golden: goldenSchema.optional(),
+  /**
+   * Measured CPU cost of one request in the worker's runtime at steady state, as
+   * fixed + perCandidate·C + perHistory·T + perPair·C·T microseconds (`npm run model-cost`): what the
+   * worker's per-request CPU budget estimates with (worker/scoring/requestCost.ts).
+   */
+  cost: costModelSchema.optional(),
 });
 
 export type ModelManifest = z.infer<typeof modelManifestSchema>;

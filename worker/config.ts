@@ -35,6 +35,10 @@ export interface WorkerBindings {
   RATE_LIMIT_KEY?: string;
   /** The binding's period in seconds (wrangler.toml `simple.period`), for `Retry-After`; default 60. */
   RATE_LIMIT_PERIOD?: string;
+  /** Model CPU per request, ms, estimated from the manifest's cost model (default 8: the free plan allows 10 ms per request, JS included). */
+  CPU_BUDGET_MS?: string;
+  /** Synthetic runs after a model loads, before it serves, to tier ORT's wasm up (docs/worker.md, "Cold isolates"); default 0. */
+  MODEL_WARMUP_RUNS?: string;
 }
 
 export interface WorkerConfig {
@@ -50,6 +54,8 @@ export interface WorkerConfig {
   clientRateLimit?: RateLimit;
   rateLimitKey: ClientKeySetting;
   rateLimitPeriodSeconds: number;
+  cpuBudgetMs: number;
+  modelWarmupRuns: number;
 }
 
 /** When ORT starts: read at module scope by worker/index.ts, validated here with the other vars. */
@@ -86,6 +92,8 @@ const bindingsSchema = z.object({
     .default('ip')
     .transform((v, ctx) => parseClientKeySetting(v) ?? (ctx.addIssue({ code: 'custom', message: 'expected "ip", "off" or "header:<name>"' }), z.NEVER)),
   RATE_LIMIT_PERIOD: z.coerce.number().int().min(1).max(3600).default(60),
+  CPU_BUDGET_MS: z.coerce.number().positive().max(10_000).default(8),
+  MODEL_WARMUP_RUNS: z.coerce.number().int().min(0).max(1000).default(0),
 });
 
 const parsed = new WeakMap<object, WorkerConfig>();
@@ -112,6 +120,8 @@ export function workerConfig(env: WorkerBindings): WorkerConfig {
     ...(d.CLIENT_RATE_LIMIT ? { clientRateLimit: d.CLIENT_RATE_LIMIT } : {}),
     rateLimitKey: d.RATE_LIMIT_KEY,
     rateLimitPeriodSeconds: d.RATE_LIMIT_PERIOD,
+    cpuBudgetMs: d.CPU_BUDGET_MS,
+    modelWarmupRuns: d.MODEL_WARMUP_RUNS,
   };
   parsed.set(env, config);
   return config;

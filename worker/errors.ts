@@ -14,6 +14,7 @@ export const ERROR_STATUS = {
   request_timeout: 408,
   payload_too_large: 413,
   unsupported_media_type: 415,
+  over_budget: 422,
   rate_limited: 429,
   internal_error: 500,
   model_unavailable: 503,

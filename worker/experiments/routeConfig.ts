@@ -10,6 +10,7 @@
  * reshuffles everyone (start of a new experiment).
  */
 import * as z from '../zod.js';
+import type { OverBudget } from '../scoring/cascade.js';
 import { RANK_BY, type RankBy } from '../scoring/objectives.js';
 
 export const BUCKETS = 10_000;
@@ -44,6 +45,14 @@ const routeSchema = z
      * (`GET /v1/public/models/...`), and browsers may report exposures (`POST /v1/exposures/:route`).
      */
     browser: z.boolean().optional(),
+    /** Model CPU per request this route allows, ms (default: the CPU_BUDGET_MS var). */
+    budgetMs: z.number().positive().max(10_000).optional(),
+    /**
+     * Over the budget: `"refuse"` (default, a 422 stating the limit) or a cascade — `firstStage`
+     * (a model, e.g. a `dot` first stage) scores every candidate and the variant's model re-ranks
+     * its top `keep` (default: as many as fit the budget). worker/scoring/cascade.ts.
+     */
+    overBudget: z.union([z.literal('refuse'), z.strictObject({ cascade: z.strictObject({ firstStage: name, keep: z.int().positive().max(1000).optional() }) })]).optional(),
   })
   .superRefine((route, ctx) => {
     if (route.browser && route.assignment === 'keyed') {
@@ -92,6 +101,8 @@ export interface Route {
   shadow?: string;
   /** Published to browsers (public model URLs, browser exposures). */
   browser?: boolean;
+  budgetMs?: number;
+  overBudget: OverBudget;
 }
 
 export interface RouteConfig {
@@ -115,7 +126,7 @@ export function parseRouteConfig(raw: unknown): RouteConfig {
       start = buckets.end;
       return { ...v, rankBy: v.rankBy ?? route.rankBy ?? 'ctr', buckets };
     });
-    routes.set(routeName, { name: routeName, salt: route.salt ?? routeName, variants, ...(route.shadow ? { shadow: route.shadow } : {}), ...(route.assignment === 'keyed' ? { assignment: 'keyed' as const } : {}), ...(route.browser ? { browser: true } : {}) });
+    routes.set(routeName, { name: routeName, salt: route.salt ?? routeName, variants, ...(route.shadow ? { shadow: route.shadow } : {}), ...(route.assignment === 'keyed' ? { assignment: 'keyed' as const } : {}), ...(route.browser ? { browser: true } : {}), ...(route.budgetMs ? { budgetMs: route.budgetMs } : {}), overBudget: route.overBudget ?? 'refuse' });
   }
   return { defaultRoute: parsed.data.defaultRoute, routes };
 }
@@ -157,6 +168,7 @@ export function modelsOf(config: RouteConfig): string[] {
   for (const route of config.routes.values()) {
     for (const v of route.variants) names.add(v.model);
     if (route.shadow) names.add(route.shadow);
+    if (route.overBudget !== 'refuse') names.add(route.overBudget.cascade.firstStage);
   }
   return [...names];
 }

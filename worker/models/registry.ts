@@ -6,6 +6,7 @@
  */
 import { contractOf, servingInputNames, type ModelManifest } from '../../contract/manifest.js';
 import type { FeatureContract } from '../../contract/featureContract.js';
+import { encodeScoreRequest } from '../encode/requestEncoder.js';
 import { replayGolden } from './goldenReplay.js';
 import { ApiError } from '../errors.js';
 import type { CreateScoringSession, ScoringSession } from '../runtime/scoringSession.js';
@@ -13,6 +14,16 @@ import type { LoadedModel } from './loadedModel.js';
 import { ModelLoadError, readVerifiedModel } from './modelAssets.js';
 
 export type { LoadedModel } from './loadedModel.js';
+
+/** How a model is loaded when this request is the one that loads it. */
+export interface LoadOptions {
+  /**
+   * Synthetic requests (H = the model's, C = 100) run after the golden check and before the model
+   * serves, so V8 has tiered ORT's hot wasm kernels up before real requests arrive (MODEL_WARMUP_RUNS;
+   * docs/worker.md, "Cold isolates").
+   */
+  warmupRuns?: number;
+}
 
 export type ModelStatus = 'not_loaded' | 'loading' | 'ready' | 'failed';
 
@@ -30,7 +41,7 @@ interface Entry {
 
 export interface ModelRegistry {
   /** The loaded model, loading it on first use; throws `ApiError('model_unavailable')`. */
-  get(name: string, assets: Fetcher): Promise<LoadedModel>;
+  get(name: string, assets: Fetcher, load?: LoadOptions): Promise<LoadedModel>;
   /**
    * A loaded model misbehaved at request time (a non-finite output): treat it as a failed load —
    * refused for `retryAfterMs`, then loaded again (and probed again).
@@ -43,7 +54,7 @@ export function createModelRegistry(options: ModelRegistryOptions): ModelRegistr
   const retryAfterMs = options.retryAfterMs ?? 30_000;
   const entries = new Map<string, Entry>();
 
-  const load = async (name: string, assets: Fetcher): Promise<LoadedModel> => {
+  const load = async (name: string, assets: Fetcher, loadOptions: LoadOptions): Promise<LoadedModel> => {
     const started = Date.now();
     const { manifest, onnx } = await readVerifiedModel(assets, name);
     const read = Date.now();
@@ -62,22 +73,25 @@ export function createModelRegistry(options: ModelRegistryOptions): ModelRegistr
     }
     const problem = manifest.golden ? await replayGolden(manifest.golden, contract, session) : await probe(contract, session);
     if (problem) throw new ModelLoadError(`${name} loads but misbehaves: ${problem}`);
+    const warmed = Date.now();
+    if (loadOptions.warmupRuns) await warmUp(contract, session, loadOptions.warmupRuns);
     const done = Date.now();
     const loadMs = done - started;
     const loadBreakdownMs = { assets: read - started, contract: built - read, session: done - built };
     console.log(
       `[model-registry] loaded model "${name}" version ${manifest.version} sha256 ${manifest.onnx.sha256} ` +
         `(${manifest.onnx.bytes} bytes, ${session.executionProviders.join('/')}; ${manifest.golden ? `${manifest.golden.requests.length} golden requests reproduced` : 'probe request passed'}) in ${loadMs} ms ` +
-        `(assets + verify ${loadBreakdownMs.assets}, contract ${loadBreakdownMs.contract}, session ${loadBreakdownMs.session})`,
+        `(assets + verify ${loadBreakdownMs.assets}, contract ${loadBreakdownMs.contract}, session ${loadBreakdownMs.session}` +
+        `${loadOptions.warmupRuns ? `, of which ${loadOptions.warmupRuns} warm-up runs ${done - warmed}` : ''})`,
     );
     return { manifest, contract, session, loadMs, loadBreakdownMs };
   };
 
   return {
-    get(name, assets) {
+    get(name, assets, loadOptions = {}) {
       let entry = entries.get(name);
       if (!entry || (entry.status === 'failed' && Date.now() - (entry.failedAt ?? 0) >= retryAfterMs)) {
-        const promise = load(name, assets);
+        const promise = load(name, assets, loadOptions);
         const created: Entry = { promise, status: 'loading' };
         entry = created;
         entries.set(name, created);
@@ -133,4 +147,14 @@ async function probe(contract: FeatureContract, session: ScoringSession): Promis
     if (bad !== undefined) return `probe request: output "${name}" gave ${bad}, not a probability`;
   }
   return undefined;
+}
+
+/** `runs` requests of random vocabulary items at H = the model's, C = 100 (LoadOptions.warmupRuns). */
+async function warmUp(contract: FeatureContract, session: ScoringSession, runs: number): Promise<void> {
+  const items = contract.spec.items;
+  let seed = 1;
+  const next = () => items[(seed = (seed * 48271) % 2147483647) % items.length];
+  const request = { history: Array.from({ length: contract.spec.maxHistory }, next), candidates: Array.from({ length: 100 }, next) };
+  const { feeds } = encodeScoreRequest(contract, request, { time: 0, route: 'warmup' });
+  for (let i = 0; i < runs; i++) await session.score(feeds, { tasks: session.tasks.length > 0 });
 }

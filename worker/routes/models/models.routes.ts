@@ -1,5 +1,5 @@
 import { Hono } from 'hono';
-import { MODEL_TYPES } from '../../../contract/manifest.js';
+import { SERVED_MODEL_TYPES } from '../../../contract/manifest.js';
 import { workerConfig, type WorkerBindings } from '../../config.js';
 import { ApiError, methodNotAllowed } from '../../errors.js';
 import { tokenMatches } from '../../experiments/forcedVariant.js';
@@ -11,7 +11,7 @@ import * as z from '../../zod.js';
 const modelSummarySchema = z.object({
   name: z.string(),
   status: z.literal('ready'),
-  type: z.enum(MODEL_TYPES),
+  type: z.enum(SERVED_MODEL_TYPES),
   version: z.string(),
   created: z.string(),
   sha256: z.string(),

@@ -57,7 +57,7 @@ function scoreOperation(withRoute: boolean) {
           [UNIT_ID_HEADER]: { schema: { type: 'string' }, description: 'Only when the worker generated the unit id.' },
         },
       },
-      ...errors(400, 404, 408, 413, 415, 429, 500, 503),
+      ...errors(400, 404, 408, 413, 415, 422, 429, 500, 503),
     },
   };
 }

@@ -18,6 +18,8 @@ import { configuredClientRateLimit } from '../../middleware/clientRateLimitFromC
 import { jsonBody, type JsonBodyEnv } from '../../middleware/jsonBody.js';
 import { isTimeZone } from '../../../contract/timeContext.js';
 import { throttledWarn } from '../../log/throttledWarn.js';
+import { cascadeScore, keptHistory, planBudget } from '../../scoring/cascade.js';
+import { estimateUs } from '../../scoring/requestCost.js';
 import { ModelOutputError, scoreRequest } from '../../scoring/scoreRequest.js';
 import { exposureSinkOf, type Services } from '../../services.js';
 import { SCORE_LIMITS, scoreRequestSchema, toErrorIssues, type ScoreRequest, type ScoreResponse } from './score.schema.js';
@@ -45,7 +47,7 @@ export function scoreRoutes(services: Services) {
     const circumstances = { time: started / 1000, route: route.name, edgeTimeZone: edgeTimeZone(c.req.raw) };
     let charged = false;
     const serve = async () => {
-      const served = await loadServingVariant(services.registry, route, assigned, config.assets);
+      const served = await loadServingVariant(services.registry, route, assigned, config.assets, { warmupRuns: config.modelWarmupRuns });
       if (!charged && c.var.clientBudget) {
         // The rest of this request's cost units (one was charged on arrival); a fallback re-serve is not charged again.
         charged = true;
@@ -53,7 +55,12 @@ export function scoreRoutes(services: Services) {
         await c.var.clientBudget.charge(unitsOf(request.candidates.length * kept) - 1);
       }
       const ranking = request.rankBy ? { rankBy: request.rankBy, from: 'request' as const } : { rankBy: served.variant.rankBy, from: 'route' as const };
-      return { ...served, scored: await scoreRequest(served.model, request, circumstances, ranking) };
+      const budgetMs = route.budgetMs ?? config.cpuBudgetMs;
+      const plan = planBudget(served.model, request, budgetMs, route.overBudget, route.name);
+      if (plan.kind === 'full') return { ...served, scored: await scoreRequest(served.model, request, circumstances, ranking) };
+      const firstStage = await services.registry.get(plan.firstStage, config.assets, { warmupRuns: config.modelWarmupRuns });
+      const cascaded = await cascadeScore(firstStage, served.model, request, budgetMs, circumstances, ranking, plan.keep);
+      return { ...served, scored: cascaded.scored, cascade: { firstStage: cascaded.firstStage, kept: cascaded.kept, candidates: cascaded.candidates } };
     };
     let served: Awaited<ReturnType<typeof serve>>;
     try {
@@ -66,6 +73,7 @@ export function scoreRoutes(services: Services) {
       served = await serve();
     }
     const { variant, model, scored } = served;
+    const cascade = 'cascade' in served ? served.cascade : undefined;
 
     const body: ScoreResponse = {
       route: route.name,
@@ -76,6 +84,7 @@ export function scoreRoutes(services: Services) {
       unknown: scored.unknown,
       ...(unit.source === 'generated' ? { unitId: unit.id } : {}),
       ...(scored.explainUnavailable ? { explainUnavailable: scored.explainUnavailable } : {}),
+      ...(cascade ? { cascade } : {}),
     };
     const latencyMs = Date.now() - started;
     const servedScores = route.shadow ? scored.raw.slice() : scored.raw; // [C], request order
@@ -102,7 +111,8 @@ export function scoreRoutes(services: Services) {
         latencyMs,
         objective: scored.rankBy,
       });
-      if (route.shadow) await runShadow(services, config.assets, route, variant.name, model.manifest.name, request, servedScores, unitHash, sink, circumstances);
+      // A shadow over the budget would spend the CPU the budget exists to bound: it is skipped.
+      if (route.shadow && !cascade) await runShadow(services, config.assets, route, variant.name, model.manifest.name, request, servedScores, unitHash, sink, circumstances, route.budgetMs ?? config.cpuBudgetMs);
     });
 
     const headers: Record<string, string> = {
@@ -154,10 +164,14 @@ async function runShadow(
   unitHash: string,
   sink: ReturnType<typeof exposureSinkOf>,
   circumstances: Parameters<typeof scoreRequest>[2],
+  budgetMs: number,
 ): Promise<void> {
   const shadowName = route.shadow!;
   const started = Date.now();
   const shadow = await services.registry.get(shadowName, assets);
+  const cost = shadow.manifest.cost;
+  // The shadow's CPU is billed like the served model's: over the budget, it is skipped.
+  if (cost && estimateUs(cost, request.candidates.length, keptHistory(shadow, request)) > budgetMs * 1000) return;
   const scored = await scoreRequest(shadow, { history: request.history, candidates: request.candidates, profile: request.profile, context: request.context }, circumstances);
   sink.write({
     kind: 'shadow',

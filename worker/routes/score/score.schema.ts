@@ -102,6 +102,10 @@ export const scoreResponseSchema = z
     }),
     unitId: z.string().optional().meta({ description: 'Present when the worker generated the unit id: send it back (user or x-unit-id) to stay in the same variant.' }),
     explainUnavailable: z.string().optional(),
+    cascade: z
+      .object({ firstStage: z.object({ name: z.string(), version: z.string() }), kept: z.int().positive(), candidates: z.int().positive() })
+      .optional()
+      .meta({ description: 'Present when the request was over the route\'s CPU budget and its cascade answered: the first stage scored all `candidates`, the model re-ranked the `kept` best; the others are dropped.' }),
   });
 
 export type ScoreResponse = z.infer<typeof scoreResponseSchema>;

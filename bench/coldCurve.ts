@@ -1,0 +1,70 @@
+/**
+ * `npm run bench:cold [-- --warmups 0,30,100] [--instances 3] [--requests 300]`: latency by request
+ * index after a cold start (issue 17, item 1). Each instance is a fresh `wrangler dev` (a fresh
+ * workerd isolate); the requests go one at a time, H = 50, C = 100 on the default route (DIN), from
+ * the moment wrangler reports ready. Buckets: request 1, 2–10, 11–50, 51–200, and steady state
+ * (201 on). Each setting of MODEL_WARMUP_RUNS (synthetic runs at model load, before the first
+ * answer) is one row; settings alternate instance by instance so drift hits them alike. Writes
+ * bench/results/<date>-cold.{md,json}.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import seedrandom from 'seedrandom';
+import { table } from './markdown.js';
+import { loadShippedModel, REPO_ROOT } from './servingModels.js';
+import { percentile } from './stats.js';
+import { startWranglerDev } from './wranglerDev.js';
+
+const { values: args } = parseArgs({ options: { warmups: { type: 'string', default: '0,30,100' }, instances: { type: 'string', default: '3' }, requests: { type: 'string', default: '300' } } });
+const warmups = args.warmups.split(',').map(Number);
+const instances = Number(args.instances);
+const count = Number(args.requests);
+const BUCKETS: Array<[string, number, number]> = [['1', 1, 1], ['2–10', 2, 10], ['11–50', 11, 50], ['51–200', 51, 200], ['steady (201+)', 201, Number.MAX_SAFE_INTEGER]];
+const log = (line: string) => console.error(`[bench:cold] ${line}`);
+
+const items = loadShippedModel('din-movielens').manifest.featureContract.items;
+const byIndex = new Map<number, number[][]>(warmups.map((w) => [w, Array.from({ length: count }, () => [])]));
+for (let i = 0; i < instances; i++) {
+  for (const w of warmups) {
+    const rng = seedrandom(`cold-${i}`);
+    const draw = (n: number) => Array.from({ length: n }, () => items[Math.floor(rng() * items.length)]);
+    const bodies = Array.from({ length: count }, () => JSON.stringify({ history: draw(50), candidates: draw(100) }));
+    const dev = await startWranglerDev('wrangler.toml', { MODEL_WARMUP_RUNS: String(w) });
+    try {
+      for (let r = 0; r < count; r++) {
+        const t0 = performance.now();
+        const res = await fetch(`${dev.origin}/v1/score`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: bodies[r] });
+        await res.arrayBuffer();
+        if (res.status !== 200) throw new Error(`request ${r + 1}: HTTP ${res.status}`);
+        byIndex.get(w)![r].push(performance.now() - t0);
+      }
+    } finally {
+      await dev.stop();
+    }
+    const first = byIndex.get(w)!.map((xs) => xs.at(-1)!);
+    log(`instance ${i + 1}, warm-up ${w}: first ${first[0].toFixed(0)} ms, p50 2–50 ${percentile(first.slice(1, 50), 0.5).toFixed(1)} ms, steady ${percentile(first.slice(200), 0.5).toFixed(1)} ms`);
+  }
+}
+
+const rows = warmups.map((w) => {
+  const all = byIndex.get(w)!;
+  const bucket = (lo: number, hi: number) => all.slice(lo - 1, Math.min(hi, count)).flat();
+  const steady = percentile(bucket(201, count), 0.5);
+  const early = percentile(bucket(2, 50), 0.5);
+  return { warmupRuns: w, buckets: Object.fromEntries(BUCKETS.map(([name, lo, hi]) => [name, percentile(bucket(lo, hi), 0.5)])), early, steady, ratio: early / steady };
+});
+const date = new Date().toISOString().slice(0, 10);
+const markdown = [
+  `# Cold isolates ${date}`,
+  `\`npm run bench:cold\` (bench/coldCurve.ts): ${instances} fresh wrangler dev instances per setting (alternating), ${count} sequential requests each from the moment wrangler is ready, H = 50, C = 100, DIN on the default route; p50 per bucket of request indexes over all instances (ms, HTTP through wrangler dev's proxy). 2 loaded cores: compare within a table.`,
+  table(
+    ['MODEL_WARMUP_RUNS', ...BUCKETS.map(([name]) => name), 'p50(2–50) / steady'],
+    rows.map((r) => [r.warmupRuns, ...BUCKETS.map(([name]) => r.buckets[name].toFixed(1)), `${r.ratio.toFixed(2)}×`]),
+  ),
+].join('\n\n');
+console.log(markdown);
+const dir = join(REPO_ROOT, 'bench/results');
+mkdirSync(dir, { recursive: true });
+writeFileSync(join(dir, `${date}-cold.json`), JSON.stringify({ date, instances, count, rows }, null, 1) + '\n');
+writeFileSync(join(dir, `${date}-cold.md`), markdown + '\n');

@@ -1,0 +1,112 @@
+/**
+ * `npm run model-cost [-- models/<name> ...]`: measures each model's CPU per request in the
+ * worker's runtime (onnxruntime-web's wasm, one thread, in Node: the same V8 and wasm as workerd)
+ * at steady state, fits
+ *
+ *   µs = fixed + perCandidate·C + perHistory·T + perPair·C·T
+ *
+ * by least squares over a grid of (C, T), and stores it as the manifest's `cost` (the ONNX file and
+ * the version are unchanged). The worker's per-request budget estimates with it
+ * (worker/scoring/requestCost.ts). Also prints the grid with the fit's error per cell.
+ */
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import seedrandom from 'seedrandom';
+import { table } from './markdown.js';
+import { contractOf, modelManifestSchema, type CostModel } from '../contract/manifest.js';
+import { encodeScoreRequest } from '../worker/encode/requestEncoder.js';
+import { createSession, type Feeds } from './ortRuntimes.js';
+import { loadShippedModel } from './servingModels.js';
+import { percentile } from './stats.js';
+
+const GRID_C = [1, 30, 100, 300, 1000];
+const GRID_T = [1, 10, 30, 50];
+/** V8 tiers ORT's wasm up lazily: these runs first, untimed, so the fit describes steady state. */
+const WARMUP_RUNS = 300;
+
+const { positionals } = parseArgs({ allowPositionals: true });
+const dirs = positionals.length ? positionals : readdirSync('models', { withFileTypes: true }).filter((d) => d.isDirectory() && d.name !== 'browser').map((d) => join('models', d.name));
+
+/** Ordinary least squares for y ≈ X·β (normal equations; 4 unknowns). */
+function leastSquares(X: number[][], y: number[]): number[] {
+  const n = X[0].length;
+  const A = Array.from({ length: n }, (_, i) => Array.from({ length: n + 1 }, (_, j) => (j < n ? X.reduce((s, row) => s + row[i] * row[j], 0) : X.reduce((s, row, k) => s + row[i] * y[k], 0))));
+  for (let c = 0; c < n; c++) {
+    const p = A.slice(c).reduce((best, row, i) => (Math.abs(row[c]) > Math.abs(A[best][c]) ? c + i : best), c);
+    [A[c], A[p]] = [A[p], A[c]];
+    for (let r = 0; r < n; r++) {
+      if (r === c) continue;
+      const f = A[r][c] / A[c][c];
+      for (let k = c; k <= n; k++) A[r][k] -= f * A[c][k];
+    }
+  }
+  return A.map((row, i) => row[n] / row[i]);
+}
+
+const ortVersion = (JSON.parse(readFileSync('node_modules/onnxruntime-web/package.json', 'utf8')) as { version: string }).version;
+for (const dir of dirs) {
+  const name = dir.split('/').pop()!;
+  const { manifest, onnx } = loadShippedModel(name);
+  const session = await createSession('wasm', onnx);
+  const random = seedrandom(`cost-${name}`);
+  const contract = contractOf(manifest);
+  const items = manifest.featureContract.items;
+  // Requests of random vocabulary items, encoded by the worker's encoder (feature inputs included).
+  const feeds = (T: number, C: number): Feeds => {
+    const draw = (n: number) => Array.from({ length: n }, () => items[Math.floor(random() * items.length)]);
+    const { feeds: f } = encodeScoreRequest(contract, { history: draw(T), candidates: draw(C) }, { time: 1_767_268_800, route: 'cost' });
+    return {
+      hist_item: { type: 'int32', data: f.historyItems, dims: [f.historyItems.length] },
+      hist_cat: { type: 'int32', data: f.historyCategories, dims: [f.historyCategories.length] },
+      cand_item: { type: 'int32', data: f.candidateItems, dims: [f.candidateItems.length] },
+      cand_cat: { type: 'int32', data: f.candidateCategories, dims: [f.candidateCategories.length] },
+      ...Object.fromEntries((f.features ?? []).map((x) => [x.input, x.dtype === 'float32' ? { type: 'float32', data: x.data as Float32Array, dims: [...x.dims] } : { type: 'int32', data: x.data as Int32Array, dims: [...x.dims] }])),
+    };
+  };
+  const warm = session.runner(feeds(50, 100), ['score']);
+  for (let i = 0; i < WARMUP_RUNS; i++) await warm();
+  const X: number[][] = [];
+  const y: number[] = [];
+  const cells: Array<{ C: number; T: number; us: number }> = [];
+  for (const C of GRID_C) {
+    for (const T of GRID_T) {
+      const run = session.runner(feeds(T, C), ['score']);
+      const reps = C * T > 20_000 ? 15 : 40;
+      for (let i = 0; i < 3; i++) await run();
+      const times: number[] = [];
+      for (let i = 0; i < reps; i++) {
+        const t0 = performance.now();
+        await run();
+        times.push((performance.now() - t0) * 1000);
+      }
+      const us = percentile(times, 0.5);
+      X.push([1, C, T, C * T]);
+      y.push(us);
+      cells.push({ C, T, us });
+    }
+  }
+  await session.release();
+  const [fixedUs, perCandidateUs, perHistoryUs, perPairUs] = leastSquares(X, y).map((v) => Math.max(0, v));
+  const cost: CostModel = {
+    fixedUs: round(fixedUs),
+    perCandidateUs: round(perCandidateUs),
+    perHistoryUs: round(perHistoryUs),
+    perPairUs: round(perPairUs, 4),
+    runtime: `onnxruntime-web ${ortVersion} wasm, Node ${process.versions.node}, 1 thread, ${cpus()[0]?.model.trim() ?? 'unknown CPU'}`,
+    measured: new Date().toISOString().slice(0, 10),
+  };
+  const estimate = (C: number, T: number) => cost.fixedUs + cost.perCandidateUs * C + cost.perHistoryUs * T + cost.perPairUs * C * T;
+  console.log(`\n## ${name}\n\n${table(['C', 'T', 'measured (µs)', 'fit (µs)', 'error'], cells.map((c) => [c.C, c.T, Math.round(c.us), Math.round(estimate(c.C, c.T)), `${(((estimate(c.C, c.T) - c.us) / c.us) * 100).toFixed(0)} %`]))}`);
+  console.log(`\ncost: ${JSON.stringify(cost)}`);
+  const path = join(dir, 'manifest.json');
+  const raw = JSON.parse(readFileSync(path, 'utf8'));
+  modelManifestSchema.parse({ ...raw, cost });
+  writeFileSync(path, JSON.stringify({ ...raw, cost }, null, 1) + '\n');
+}
+
+function round(x: number, digits = 2): number {
+  const f = 10 ** digits;
+  return Math.round(x * f) / f;
+}
