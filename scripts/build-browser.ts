@@ -67,17 +67,30 @@ for (const f of ORT_WASM) {
   log(`ort/${ORT_VERSION}/${f}: ${raw.length} bytes → ${gz.length} gzip`);
 }
 
+/**
+ * Writes only what changed: `wrangler dev` reloads when its assets directory changes, so a rebuild
+ * with nothing new must not touch `models/browser/` (tests build while other tests' wrangler runs).
+ */
+function writeIfChanged(path: string, bytes: Uint8Array): void {
+  if (existsSync(path) && Buffer.compare(readFileSync(path), bytes) === 0) return;
+  writeFileSync(path, bytes);
+}
+
 // 2. the library and the demo, for the worker to serve
 const common = { bundle: true, format: 'esm', platform: 'browser', target: 'es2022', minify: true, sourcemap: true, legalComments: 'none', logLevel: 'warning' } as const;
-await build({ ...common, entryPoints: { 'interest-edge': join(ROOT, 'browser/index.ts') }, outdir: OUT, plugins: [ortFromWorker] });
-// The demo imports the library by URL, so the page loads it once.
-await build({
-  ...common,
-  entryPoints: { demo: join(ROOT, 'demo/demo.ts') },
-  outdir: OUT,
-  plugins: [{ name: 'library-by-url', setup: (b) => b.onResolve({ filter: /^interest-edge\/browser$/ }, () => ({ path: './interest-edge.js', external: true })) }],
-});
-for (const f of ['demo.html', 'demo.css']) copyFileSync(join(ROOT, 'demo', f), join(OUT, f));
+const bundles = [
+  await build({ ...common, entryPoints: { 'interest-edge': join(ROOT, 'browser/index.ts') }, outdir: OUT, write: false, plugins: [ortFromWorker] }),
+  // The demo imports the library by URL, so the page loads it once.
+  await build({
+    ...common,
+    entryPoints: { demo: join(ROOT, 'demo/demo.ts') },
+    outdir: OUT,
+    write: false,
+    plugins: [{ name: 'library-by-url', setup: (b) => b.onResolve({ filter: /^interest-edge\/browser$/ }, () => ({ path: './interest-edge.js', external: true })) }],
+  }),
+];
+for (const file of bundles.flatMap((b) => b.outputFiles)) writeIfChanged(file.path, file.contents);
+for (const f of ['demo.html', 'demo.css']) writeIfChanged(join(OUT, f), readFileSync(join(ROOT, 'demo', f)));
 
 // 3. the catalogue
 const catalogue = join(OUT, 'catalogue.json');
@@ -104,7 +117,7 @@ if (!fresh(catalogue, moviesCsv, ...manifests)) {
     const m = /^(.*?)\s*\((\d{4})\)\s*$/.exec(title);
     return [id, m ? m[1] : title, m ? Number(m[2]) : null, genres];
   });
-  writeFileSync(catalogue, JSON.stringify({ models: DEMO_MODELS, items: rows }));
+  writeIfChanged(catalogue, Buffer.from(JSON.stringify({ models: DEMO_MODELS, items: rows })));
   log(`catalogue.json: ${rows.length} movies`);
 }
 

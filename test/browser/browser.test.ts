@@ -14,7 +14,7 @@
  * Skipped, with a message, where Chromium is not installed (`.ci/run` installs it with apt).
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import seedrandom from 'seedrandom';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -64,7 +64,8 @@ interface InPage {
 describe.skipIf(!available)('browser scoring in Chromium', () => {
   let dev: WranglerDev;
   beforeAll(async () => {
-    execFileSync(join(REPO_ROOT, 'node_modules/.bin/tsx'), [join(REPO_ROOT, 'scripts/build-browser.ts')], { stdio: 'inherit' });
+    // `npm run test:node` builds first; building here (standalone runs) writes only what changed.
+    if (!existsSync(join(REPO_ROOT, 'models/browser/interest-edge.js'))) execFileSync(join(REPO_ROOT, 'node_modules/.bin/tsx'), [join(REPO_ROOT, 'scripts/build-browser.ts')], { stdio: 'inherit' });
     dev = await startWranglerDev('wrangler.toml', { EXPOSURE_LOG: 'console' });
   }, 180_000);
   afterAll(async () => {
