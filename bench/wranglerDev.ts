@@ -107,6 +107,17 @@ function freePort(): Promise<number> {
   });
 }
 
+/** The workerd processes below `pid` (wrangler dev runs a proxy and the runtime; a new runtime pid means it restarted). */
+export function workerdPids(pid: number): number[] {
+  return descendants(pid).filter((p) => {
+    try {
+      return readFileSync(`/proc/${p}/cmdline`, 'utf8').includes('workerd');
+    } catch {
+      return false;
+    }
+  });
+}
+
 /** Total RSS (bytes) of the workerd processes below `pid`. */
 export function workerdRssBytes(pid: number): number {
   let total = 0;

@@ -34,6 +34,7 @@ export function soakMarkdown(r: SoakResult): string {
       ['fault', 'requests', '5xx', 'non-probabilities', 'users on the damaged variant', 'fallbacks', 'served by the damaged model', '/healthz', 'passed'],
       r.faults.map((f) => [f.what, f.requests, f.serverErrors, f.nonProbabilities, f.assignedToDamaged, f.fallbacks, f.servedByDamaged, f.healthz, f.passed ? 'yes' : 'NO']),
     ),
+    `workerd runtime restarts during the main deployment's phases: ${r.workerdRestarts}.`,
     '## workerd RSS (MiB)',
     table(['phase', 'min', 'max', 'last'], rssRows),
     table(['t (s)', 'phase', 'workerd RSS (MiB)', 'isolate V8 heap used (MiB)'], curve),

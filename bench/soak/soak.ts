@@ -21,7 +21,7 @@ import defaultRoutes from '../../config/routes.json' with { type: 'json' };
 import { assign } from '../../worker/experiments/assignment.js';
 import { parseRouteConfig } from '../../worker/experiments/routeConfig.js';
 import { loadShippedModel, REPO_ROOT } from '../servingModels.js';
-import { openInspector, startWranglerDev, workerdRssBytes, type WranglerDev } from '../wranglerDev.js';
+import { openInspector, startWranglerDev, workerdPids, workerdRssBytes, type WranglerDev } from '../wranglerDev.js';
 import { FAULTS, POISONED_POSITION, writeFaultyDeployment, type FaultName } from './corruptModels.js';
 import { fuzzCases } from './fuzzBodies.js';
 
@@ -85,6 +85,8 @@ export interface SoakResult {
   /** workerd RSS over time, and every fifth sample the isolate's used V8 heap (main deployment only). */
   rss: Array<{ t: number; phase: string; mib: number; heapMiB?: number }>;
   rssByPhase: Record<string, { minMiB: number; maxMiB: number; lastMiB: number }>;
+  /** workerd processes of the main deployment that appeared after its start (a runtime restart each). */
+  workerdRestarts: number;
   passed: boolean;
 }
 
@@ -111,11 +113,14 @@ export async function runSoak(settings: SoakSettings, log: Log = () => {}): Prom
   // The isolate's V8 heap beside the process RSS: live JS memory vs what the process holds.
   let heapOf: (() => Promise<number>) | undefined;
   let samples = 0;
+  /** Every workerd pid seen, with the phase it appeared in: more than the first two means a restart. */
+  const seenPids = new Map<number, string>();
   const sampler = setInterval(() => {
     if (!sampled) return;
     const bytes = workerdRssBytes(sampled.pid);
     if (bytes === 0) return; // between processes
     const sample: SoakResult['rss'][number] = { t: Math.round((performance.now() - started) / 100) / 10, phase, mib: mib(bytes) };
+    for (const p of workerdPids(sampled.pid)) if (!seenPids.has(p)) seenPids.set(p, phase);
     rss.push(sample);
     if (heapOf && samples++ % 5 === 0) heapOf().then((h) => (sample.heapMiB = mib(h)), () => undefined);
   }, settings.rssSampleMs);
@@ -241,6 +246,8 @@ export async function runSoak(settings: SoakSettings, log: Log = () => {}): Prom
   r.seconds = Math.round((performance.now() - started) / 1000);
   r.stoppedAtTimeLimit = stoppedAtTimeLimit;
   r.rss = rss;
+  // The main deployment's processes appear in 'baseline' (or 'start'); later new pids there are restarts.
+  r.workerdRestarts = [...seenPids.values()].filter((p) => ['load', 'fuzz', 'transport', 'after'].includes(p)).length;
   r.rssByPhase = {};
   for (const s of rss) {
     const p = (r.rssByPhase[s.phase] ??= { minMiB: s.mib, maxMiB: s.mib, lastMiB: s.mib });
@@ -260,6 +267,7 @@ export async function runSoak(settings: SoakSettings, log: Log = () => {}): Prom
     r.load.noAnswer + r.fuzz.noAnswer === 0 &&
     r.transport.every((t) => t.passed) &&
     r.after.maxScoreDelta === 0 &&
+    r.workerdRestarts === 0 &&
     r.faults.every((f) => f.passed);
   return r;
 }

@@ -17,6 +17,7 @@ describe('soak (short form)', () => {
     expect(Object.keys(r.fuzz.byStatus).sort()).toEqual(expect.arrayContaining(['400', '413', '415']));
     expect(r.transport.filter((t) => !t.passed)).toEqual([]);
     expect(r.after.maxScoreDelta).toBe(0);
+    expect(r.workerdRestarts).toBe(0);
     expect(r.faults.map((f) => [f.fault, f.passed])).toEqual(QUICK_SOAK.faults.map((f) => [f, true]));
     expect(r.passed).toBe(true);
   }, 600_000);
