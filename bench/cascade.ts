@@ -77,7 +77,7 @@ const dotSession = await createSession('wasm', dot.onnx);
 // Steady state: V8 tiers ORT's wasm up over the first runs.
 for (const s of [dinSession, dotSession]) {
   const warm = s.runner(feedsOf(requests[0].history, requests[0].candidates), ['score']);
-  for (let i = 0; i < 60; i++) await warm();
+  for (let i = 0; i < 300; i++) await warm();
 }
 
 async function timed(session: typeof dinSession, history: string[], candidates: string[]): Promise<{ scores: Float32Array; ms: number }> {
@@ -127,7 +127,7 @@ const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 const date = new Date().toISOString().slice(0, 10);
 const markdown = [
   `# Cascade ${date}`,
-  `\`npm run bench:cascade\` (bench/cascade.ts): ${requests.length} MovieLens test users (id % 5 = 0), one request each: the 50 behaviours before the user's last one as history, that last item + 999 never-rated vocabulary items as the C = ${C} candidates. First stage: \`din-movielens-dot\` (dot product on DIN's own embeddings, no training); re-ranker: \`din-movielens\`. CPU: onnxruntime-web wasm, 1 thread, Node ${process.versions.node}, steady state (after 60 warm-up runs), 2 loaded cores: compare within this table.`,
+  `\`npm run bench:cascade\` (bench/cascade.ts): ${requests.length} MovieLens test users (id % 5 = 0), one request each: the 50 behaviours before the user's last one as history, that last item + 999 never-rated vocabulary items as the C = ${C} candidates. First stage: \`din-movielens-dot\` (dot product on DIN's own embeddings, no training); re-ranker: \`din-movielens\`. CPU: onnxruntime-web wasm, 1 thread, Node ${process.versions.node}, steady state (after 300 warm-up runs, as npm run model-cost), 2 loaded cores: compare within this table.`,
   table(
     ['ranking', 'recall of full DIN\'s top 10 in its top 10', 'AUC of the held-out item (GAUC, 1 request per user)', 'hit rate @ 10', 'model CPU p50 (ms)', 'p90 (ms)', 'estimated by the cost models (ms)'],
     rows.map((r) => [r.name, mean(r.recall10).toFixed(3), mean(r.auc).toFixed(4), mean(r.hit10).toFixed(3), percentile(r.ms, 0.5).toFixed(2), percentile(r.ms, 0.9).toFixed(2), mean(r.estimateMs).toFixed(2)]),

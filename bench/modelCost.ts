@@ -5,7 +5,7 @@
  *
  *   µs = fixed + perCandidate·C + perHistory·T + perPair·C·T
  *
- * by least squares over a grid of (C, T), and stores it as the manifest's `cost` (the ONNX file and
+ * by relative least squares over a grid of (C, T), and stores it as the manifest's `cost` (the ONNX file and
  * the version are unchanged). The worker's per-request budget estimates with it
  * (worker/scoring/requestCost.ts). Also prints the grid with the fit's error per cell.
  */
@@ -70,25 +70,26 @@ for (const dir of dirs) {
   const X: number[][] = [];
   const y: number[] = [];
   const cells: Array<{ C: number; T: number; us: number }> = [];
-  for (const C of GRID_C) {
-    for (const T of GRID_T) {
-      const run = session.runner(feeds(T, C), ['score']);
-      const reps = C * T > 20_000 ? 15 : 40;
-      for (let i = 0; i < 3; i++) await run();
-      const times: number[] = [];
-      for (let i = 0; i < reps; i++) {
-        const t0 = performance.now();
-        await run();
-        times.push((performance.now() - t0) * 1000);
-      }
-      const us = percentile(times, 0.5);
-      X.push([1, C, T, C * T]);
-      y.push(us);
-      cells.push({ C, T, us });
+  // Cells interleaved, one run each per round: the shape changes at every call, as it does from
+  // request to request in the worker (same-shape repetition is ≈ 1.3–4× faster: ORT replans).
+  const grid = GRID_C.flatMap((C) => GRID_T.map((T) => ({ C, T, run: session.runner(feeds(T, C), ['score']), times: [] as number[] })));
+  for (let round = 0; round < 25; round++) {
+    for (const cell of grid) {
+      const t0 = performance.now();
+      await cell.run();
+      cell.times.push((performance.now() - t0) * 1000);
     }
   }
+  for (const cell of grid) {
+    const us = percentile(cell.times.slice(3), 0.5);
+    X.push([1, cell.C, cell.T, cell.C * cell.T]);
+    y.push(us);
+    cells.push({ C: cell.C, T: cell.T, us });
+  }
   await session.release();
-  const [fixedUs, perCandidateUs, perHistoryUs, perPairUs] = leastSquares(X, y).map((v) => Math.max(0, v));
+  // Relative least squares (each cell weighted 1/measured): a budget cares about proportional error
+  // at every size, not only at the largest cells.
+  const [fixedUs, perCandidateUs, perHistoryUs, perPairUs] = leastSquares(X.map((row, i) => row.map((v) => v / y[i])), y.map(() => 1)).map((v) => Math.max(0, v));
   const cost: CostModel = {
     fixedUs: round(fixedUs),
     perCandidateUs: round(perCandidateUs),
