@@ -50,9 +50,10 @@ describe('error responses', () => {
     expect(paths(e.issues)).toEqual(['history.0', 'candidates.0.item', 'candidates.2', 'topK']);
   });
 
-  it('accepts exactly the limits: 1000 history entries and 1000 candidates', async () => {
-    const res = await scoreOk({ history: ids(1000), candidates: ids(1000), topK: 1000 });
-    expect(res.scores).toHaveLength(1000);
+  it('accepts exactly the limits: 1000 history entries and 1000 candidates (over the CPU budget: the route\'s cascade answers)', async () => {
+    const res = (await scoreOk({ history: ids(1000), candidates: ids(1000), topK: 1000 })) as Awaited<ReturnType<typeof scoreOk>> & { cascade?: { kept: number; candidates: number } };
+    expect(res.cascade).toMatchObject({ candidates: 1000 });
+    expect(res.scores).toHaveLength(res.cascade!.kept);
   });
 
   it('413 payload_too_large above 256 KiB (declared length)', async () => {

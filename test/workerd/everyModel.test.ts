@@ -22,7 +22,7 @@ describe.each(Object.keys(fixtures))('model %s', (name) => {
     expect(res.status).toBe(200);
     const body = (await res.json()) as { models: Array<{ name: string; type: string; version: string }> };
     expect(body.models[0]).toMatchObject({ name, version: servedModel.version });
-    expect(['base', 'din', 'dien', 'ple', 'cgc', 'mmoe', 'shared-bottom']).toContain(body.models[0].type);
+    expect(['base', 'din', 'dien', 'ple', 'cgc', 'mmoe', 'shared-bottom', 'dot']).toContain(body.models[0].type);
   });
 
   it.each(parityCases)('$name: same scores as onnxruntime-node', async (c) => {

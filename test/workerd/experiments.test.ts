@@ -281,7 +281,7 @@ describe('exposure records', () => {
     const points: unknown[] = [];
     const sink = analyticsEngineSink({ writeDataPoint: (p) => void points.push(p) });
     sink.write({ kind: 'exposure', route: 'home', variant: 'dien', assignedVariant: 'dien', model: DIEN, modelVersion: 'v1', unitHash: 'abcd', unitSource: 'header', forced: false, bucket: 7, candidates: 100, latencyMs: 12, objective: 'ecpm' });
-    expect(points).toEqual([{ indexes: ['abcd'], blobs: ['exposure', 'home', 'dien', 'dien', DIEN, 'v1', 'header', 'false', 'ecpm'], doubles: [100, 12, 7] }]);
+    expect(points).toEqual([{ indexes: ['abcd'], blobs: ['exposure', 'home', 'dien', 'dien', DIEN, 'v1', 'header', 'false', 'ecpm', ''], doubles: [100, 12, 7] }]);
   });
 
   it('print as JSON lines with EXPOSURE_LOG=console (wrangler dev)', async () => {

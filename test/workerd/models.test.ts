@@ -74,7 +74,7 @@ describe('GET /v1/models', () => {
       featureContract: { maxHistory: served.maxHistory },
     });
     expect(mine.metrics).toBeTypeOf('object');
-    for (const m of models) expect(m).toMatchObject({ status: 'ready', type: expect.stringMatching(/^(base|din|dien|ple|cgc|mmoe|shared-bottom)$/), sha256: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    for (const m of models) expect(m).toMatchObject({ status: 'ready', type: expect.stringMatching(/^(base|din|dien|ple|cgc|mmoe|shared-bottom|dot)$/), sha256: expect.stringMatching(/^[0-9a-f]{64}$/) });
     const health = (await (await call('/healthz')).json()) as { models: Array<{ name: string; status: string }> };
     expect(health.models.every((m) => m.status === 'ready')).toBe(true);
   });
