@@ -35,6 +35,11 @@ export function soakMarkdown(r: SoakResult): string {
       r.faults.map((f) => [f.what, f.requests, f.serverErrors, f.nonProbabilities, f.assignedToDamaged, f.fallbacks, f.servedByDamaged, f.healthz, f.passed ? 'yes' : 'NO']),
     ),
     `workerd runtime restarts during the main deployment's phases: ${r.workerdRestarts}.`,
+    '## Memory',
+    table(
+      ['after valid load', 'after the fuzz', `after ${s.idleSeconds} s idle`, `after ${r.memory.reloadRequests} more valid requests`, 'isolate V8 heap at the end'],
+      [[`${r.memory.rssAfterLoadMiB} MiB`, `${r.memory.rssAfterFuzzMiB} MiB`, `${r.memory.rssAfterIdleMiB} MiB`, `${r.memory.rssAfterReloadMiB} MiB`, `${r.after.heapUsedMiB} MiB used of ${r.after.heapTotalMiB}`]],
+    ),
     '## workerd RSS (MiB)',
     table(['phase', 'min', 'max', 'last'], rssRows),
     table(['t (s)', 'phase', 'workerd RSS (MiB)', 'isolate V8 heap used (MiB)'], curve),

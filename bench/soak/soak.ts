@@ -39,10 +39,13 @@ export interface SoakSettings {
   maxSeconds: number;
   rssSampleMs: number;
   seed: string;
+  /** Seconds of no traffic after the fuzz, then `reloadRequests` valid requests (the memory phases). */
+  idleSeconds: number;
+  reloadRequests: number;
 }
 
-export const FULL_SOAK: SoakSettings = { validRequests: 20_000, fuzzRequests: 100_000, concurrency: 8, probeEvery: 500, faults: Object.keys(FAULTS) as FaultName[], faultUsers: 200, maxSeconds: 30 * 60, rssSampleMs: 1000, seed: 'soak-1' };
-export const QUICK_SOAK: SoakSettings = { validRequests: 300, fuzzRequests: 1500, concurrency: 4, probeEvery: 250, faults: ['shifted-bias', 'poisoned-row'], faultUsers: 40, maxSeconds: 240, rssSampleMs: 500, seed: 'soak-quick' };
+export const FULL_SOAK: SoakSettings = { validRequests: 10_000, fuzzRequests: 30_000, concurrency: 8, probeEvery: 500, faults: Object.keys(FAULTS) as FaultName[], faultUsers: 200, maxSeconds: 30 * 60, rssSampleMs: 1000, seed: 'soak-1', idleSeconds: 30, reloadRequests: 3000 };
+export const QUICK_SOAK: SoakSettings = { validRequests: 300, fuzzRequests: 1500, concurrency: 4, probeEvery: 250, faults: ['shifted-bias', 'poisoned-row'], faultUsers: 40, maxSeconds: 300, rssSampleMs: 500, seed: 'soak-quick', idleSeconds: 2, reloadRequests: 50 };
 
 export interface Tally {
   sent: number;
@@ -77,7 +80,9 @@ export interface SoakResult {
   startedAt: string;
   seconds: number;
   stoppedAtTimeLimit: boolean;
-  load: Tally & { p50Ms: number; p99Ms: number };
+  load: Tally & { p50Ms: number; p99Ms: number; rssMiB: number };
+  /** workerd RSS (MiB) at the end of the load, after the fuzz, after idling, after valid load again. */
+  memory: { rssAfterLoadMiB: number; rssAfterFuzzMiB: number; rssAfterIdleMiB: number; rssAfterReloadMiB: number; reloadRequests: number; reloadFailures: number };
   fuzz: Tally & { probes: number; probeFailures: number; largestErrorBytes: number };
   transport: Array<{ case: string; status: string; nextStatus: number; passed: boolean }>;
   after: { baselineRequests: number; maxScoreDelta: number; heapUsedMiB: number; heapTotalMiB: number };
@@ -102,6 +107,9 @@ export async function runSoak(settings: SoakSettings, log: Log = () => {}): Prom
   const started = performance.now();
   const deadline = started + settings.maxSeconds * 1000;
   const timeLeft = () => performance.now() < deadline;
+  // Load and fuzz stop early enough for the idle/reload phases and every fault scenario to run.
+  const mainDeadline = deadline - (settings.idleSeconds + 60 + settings.faults.length * 45) * 1000;
+  const mainTimeLeft = () => performance.now() < mainDeadline;
   let stoppedAtTimeLimit = false;
   const rng = seedrandom(settings.seed);
   const items = loadShippedModel(MODEL).manifest.featureContract.items;
@@ -148,7 +156,7 @@ export async function runSoak(settings: SoakSettings, log: Log = () => {}): Prom
       const routes = Object.keys(defaultRoutes.routes);
       const load = newTally();
       const latencies: number[] = [];
-      await pool(settings.validRequests, settings.concurrency, timeLeft, load, async (i) => {
+      await pool(settings.validRequests, settings.concurrency, mainTimeLeft, load, async (i) => {
         const route = routes[i % routes.length];
         // The ads route ranks by eCPM/eCPA: every candidate carries its bid.
         const candidates = route === 'ads' ? draw(100).map((item) => ({ item, bid: Math.round(rng() * 300) / 100 })) : draw(100);
@@ -158,9 +166,9 @@ export async function runSoak(settings: SoakSettings, log: Log = () => {}): Prom
         latencies.push(performance.now() - t0);
         await tally(load, res, `load ${route}`, (status) => status === 200);
       });
-      if (!timeLeft()) stoppedAtTimeLimit = true;
+      if (load.sent + load.noAnswer < settings.validRequests) stoppedAtTimeLimit = true;
       latencies.sort((a, b) => a - b);
-      result.load = { ...load, p50Ms: round(quantile(latencies, 0.5)), p99Ms: round(quantile(latencies, 0.99)) };
+      result.load = { ...load, p50Ms: round(quantile(latencies, 0.5)), p99Ms: round(quantile(latencies, 0.99)), rssMiB: mib(workerdRssBytes(dev.pid)) };
       log(`load: ${load.sent} requests, ${load.serverErrors} 5xx, p50 ${result.load.p50Ms} ms, p99 ${result.load.p99Ms} ms, RSS ${lastRss(rss)} MiB`);
 
       // 3. fuzz
@@ -168,7 +176,7 @@ export async function runSoak(settings: SoakSettings, log: Log = () => {}): Prom
       const fuzz = { ...newTally(), probes: 0, probeFailures: 0, largestErrorBytes: 0 };
       const valid = { user: 'fuzz', history: draw(10), candidates: draw(5) };
       const cases = fuzzCases(settings.fuzzRequests, settings.seed, valid);
-      await pool(settings.fuzzRequests, settings.concurrency, timeLeft, fuzz, async (i) => {
+      await pool(settings.fuzzRequests, settings.concurrency, mainTimeLeft, fuzz, async (i) => {
         const c = cases.next().value;
         if (!c) return;
         const res = await post('/v1/score', c.body, c.contentType);
@@ -184,7 +192,7 @@ export async function runSoak(settings: SoakSettings, log: Log = () => {}): Prom
           } else await probe.arrayBuffer();
         }
       });
-      if (!timeLeft()) stoppedAtTimeLimit = true;
+      if (fuzz.sent + fuzz.noAnswer < settings.fuzzRequests) stoppedAtTimeLimit = true;
       result.fuzz = fuzz;
       log(`fuzz: ${fuzz.sent} bodies, ${fuzz.serverErrors} 5xx, ${fuzz.nonJsonErrors} non-JSON errors, ${fuzz.probeFailures}/${fuzz.probes} probe failures, statuses ${JSON.stringify(fuzz.byStatus)}, RSS ${lastRss(rss)} MiB`);
 
@@ -207,7 +215,23 @@ export async function runSoak(settings: SoakSettings, log: Log = () => {}): Prom
       result.transport = transport;
       log(`transport: ${transport.map((t) => `${t.case} → ${t.status}, next ${t.nextStatus}`).join('; ')}`);
 
-      // 5. after
+      // 5. memory: idle, then valid load again. RSS that stays flat while serving again is memory
+      // the process keeps and reuses (allocator caches), not a leak that grows with traffic.
+      phase = 'idle';
+      const rssAfterFuzz = mib(workerdRssBytes(dev.pid));
+      await new Promise((r) => setTimeout(r, settings.idleSeconds * 1000));
+      const rssAfterIdle = mib(workerdRssBytes(dev.pid));
+      phase = 'reload';
+      const reload = newTally();
+      await pool(settings.reloadRequests, settings.concurrency, () => true, reload, async () => {
+        const res = await post('/v1/score', JSON.stringify({ user: `r${Math.floor(rng() * 5000)}`, history: draw(50), candidates: draw(100) }));
+        await tally(reload, res, 'reload', (status) => status === 200);
+      });
+      const rssAfterReload = mib(workerdRssBytes(dev.pid));
+      result.memory = { rssAfterLoadMiB: result.load.rssMiB, rssAfterFuzzMiB: rssAfterFuzz, rssAfterIdleMiB: rssAfterIdle, rssAfterReloadMiB: rssAfterReload, reloadRequests: reload.sent, reloadFailures: reload.sent - (reload.byStatus['200'] ?? 0) + reload.noAnswer };
+      log(`memory: RSS ${rssAfterFuzz} MiB after fuzz, ${rssAfterIdle} after ${settings.idleSeconds} s idle, ${rssAfterReload} after ${reload.sent} more valid requests`);
+
+      // 6. after
       phase = 'after';
       let maxScoreDelta = 0;
       for (const [i, body] of baseline.entries()) {
@@ -268,6 +292,7 @@ export async function runSoak(settings: SoakSettings, log: Log = () => {}): Prom
     r.transport.every((t) => t.passed) &&
     r.after.maxScoreDelta === 0 &&
     r.workerdRestarts === 0 &&
+    r.memory.reloadFailures === 0 &&
     r.faults.every((f) => f.passed);
   return r;
 }
