@@ -9,7 +9,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { MODELS_DIR, REPO_ROOT } from './servingModels.js';
+import { MODELS_DIR, REPO_ROOT, shippedModelNames } from './servingModels.js';
 import { WRANGLER, WRANGLER_ENV } from './wranglerDev.js';
 
 export interface FileSize {
@@ -38,9 +38,7 @@ export function runFootprint(log: (line: string) => void, config = join(REPO_ROO
     const files = listFiles(outdir)
       .filter((f) => !f.endsWith('README.md') && (uploadsMaps || !f.endsWith('.map')))
       .map((f) => sizeOf(f, outdir));
-    const models = readdirSync(MODELS_DIR)
-      .filter((name) => statSync(join(MODELS_DIR, name)).isDirectory())
-      .map((name) => {
+    const models = shippedModelNames().map((name) => {
         const modelFiles = ['model.onnx', 'manifest.json'].map((f) => sizeOf(join(MODELS_DIR, name, f), MODELS_DIR));
         return { name, files: modelFiles, ...sum(modelFiles) };
       });

@@ -9,7 +9,7 @@
  * the version are unchanged). The worker's per-request budget estimates with it
  * (worker/scoring/requestCost.ts). Also prints the grid with the fit's error per cell.
  */
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -18,7 +18,7 @@ import { table } from './markdown.js';
 import { contractOf, modelManifestSchema, type CostModel } from '../contract/manifest.js';
 import { encodeScoreRequest } from '../worker/encode/requestEncoder.js';
 import { createSession, type Feeds } from './ortRuntimes.js';
-import { loadShippedModel } from './servingModels.js';
+import { loadShippedModel, shippedModelNames } from './servingModels.js';
 import { percentile } from './stats.js';
 
 const GRID_C = [1, 30, 100, 300, 1000];
@@ -27,7 +27,7 @@ const GRID_T = [1, 10, 30, 50];
 const WARMUP_RUNS = 300;
 
 const { positionals } = parseArgs({ allowPositionals: true });
-const dirs = positionals.length ? positionals : readdirSync('models', { withFileTypes: true }).filter((d) => d.isDirectory() && d.name !== 'browser').map((d) => join('models', d.name));
+const dirs = positionals.length ? positionals : shippedModelNames().map((name) => join('models', name));
 
 /** Ordinary least squares for y ≈ X·β (normal equations; 4 unknowns). */
 function leastSquares(X: number[][], y: number[]): number[] {

@@ -1,5 +1,5 @@
 /** The shipped models (models/<name>/), their vocabularies, and random serving feeds for them. */
-import { readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FIRST_INDEX } from '../contract/featureContract.js';
 import { modelManifestSchema, SERVING_INPUTS, type ModelManifest } from '../contract/manifest.js';
@@ -7,6 +7,14 @@ import type { Feeds } from './ortRuntimes.js';
 
 export const REPO_ROOT = new URL('..', import.meta.url).pathname;
 export const MODELS_DIR = join(REPO_ROOT, 'models');
+
+/** Every exported model under models/ (directories with a manifest; `models/browser/` holds the browser files, not a model). */
+export function shippedModelNames(): string[] {
+  return readdirSync(MODELS_DIR, { withFileTypes: true })
+    .filter((d) => d.isDirectory() && existsSync(join(MODELS_DIR, d.name, 'manifest.json')))
+    .map((d) => d.name)
+    .sort();
+}
 
 export interface ShippedModel {
   name: string;

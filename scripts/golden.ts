@@ -5,14 +5,15 @@
  * sha256 are unchanged, so the model's version is too.
  */
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { shippedModelNames } from '../bench/servingModels.js';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { contractOf, modelManifestSchema } from '../contract/manifest.js';
 import { goldenFor } from '../model-export/onnx/goldenScores.js';
 
 const { positionals } = parseArgs({ allowPositionals: true });
-const dirs = positionals.length ? positionals : readdirSync('models', { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => join('models', d.name));
+const dirs = positionals.length ? positionals : shippedModelNames().map((name) => join('models', name));
 for (const dir of dirs) {
   const manifest = modelManifestSchema.parse(JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')));
   const onnx = readFileSync(join(dir, manifest.onnx.file));

@@ -4,14 +4,15 @@
  * them in workerd at every model load: test/workerd/faults.test.ts and everyModel.test.ts.)
  */
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { shippedModelNames } from '../../bench/servingModels.js';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { goldenMismatch, goldenRequestsFor, type GoldenRequest } from '../../contract/goldenRequests.js';
 import { contractOf, modelManifestSchema } from '../../contract/manifest.js';
 import { goldenFor } from '../../model-export/onnx/goldenScores.js';
 
-const shipped = readdirSync('models', { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => join('models', d.name));
+const shipped = shippedModelNames().map((name) => join('models', name));
 const load = (dir: string) => modelManifestSchema.parse(JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')));
 
 describe('golden requests', () => {
