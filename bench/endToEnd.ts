@@ -191,8 +191,8 @@ async function timedPost(url: string, body: string): Promise<number> {
   return ms;
 }
 
-/** One autocannon run: GET `path`, or POST cycling through `bodies` (each connection from its own offset). */
-function load(dev: WranglerDev, o: { path: string; bodies?: string[]; connections: number; seconds: number }): Promise<LoadRun> {
+/** One autocannon run against `dev` (wrangler dev, or any server with an origin): GET `path`, or POST cycling through `bodies` (each connection from its own offset). */
+export function load(dev: Pick<WranglerDev, 'origin' | 'log'>, o: { path: string; bodies?: string[]; connections: number; seconds: number }): Promise<LoadRun> {
   const latencies: number[] = [];
   const headers = { 'content-type': 'application/json' };
   const requests: autocannon.Request[] = o.bodies
