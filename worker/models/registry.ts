@@ -71,6 +71,7 @@ export function createModelRegistry(options: ModelRegistryOptions): ModelRegistr
     } catch (err) {
       throw new ModelLoadError(`cannot create a session for ${name}: ${err instanceof Error ? err.message : String(err)}`);
     }
+    const created = Date.now();
     const problem = manifest.golden ? await replayGolden(manifest.golden, contract, session) : await probe(contract, session);
     if (problem) throw new ModelLoadError(`${name} loads but misbehaves: ${problem}`);
     const warmed = Date.now();
@@ -82,7 +83,8 @@ export function createModelRegistry(options: ModelRegistryOptions): ModelRegistr
       `[model-registry] loaded model "${name}" version ${manifest.version} sha256 ${manifest.onnx.sha256} ` +
         `(${manifest.onnx.bytes} bytes, ${session.executionProviders.join('/')}; ${manifest.golden ? `${manifest.golden.requests.length} golden requests reproduced` : 'probe request passed'}) in ${loadMs} ms ` +
         `(assets + verify ${loadBreakdownMs.assets}, contract ${loadBreakdownMs.contract}, session ${loadBreakdownMs.session}` +
-        `${loadOptions.warmupRuns ? `, of which ${loadOptions.warmupRuns} warm-up runs ${done - warmed}` : ''})`,
+        `: create ${created - built}, ${manifest.golden ? 'golden requests' : 'probe'} ${warmed - created}` +
+        `${loadOptions.warmupRuns ? `, ${loadOptions.warmupRuns} warm-up runs ${done - warmed}` : ''})`,
     );
     return { manifest, contract, session, loadMs, loadBreakdownMs };
   };
