@@ -22,7 +22,7 @@ import { loadDataset } from '../model-export/sources/registry.js';
 import { encodeScoreRequest } from '../worker/encode/requestEncoder.js';
 import { estimateUs } from '../worker/scoring/requestCost.js';
 import { table } from './markdown.js';
-import { createSession, type Feeds } from './ortRuntimes.js';
+import { createSession, feedsFromServing, type Feeds } from './ortRuntimes.js';
 import { loadShippedModel, REPO_ROOT } from './servingModels.js';
 import { percentile } from './stats.js';
 
@@ -63,13 +63,7 @@ for (const [user, timeline] of dataset.log.timelines) {
 log(`${requests.length} test users`);
 
 function feedsOf(history: string[], candidates: string[]): Feeds {
-  const { feeds } = encodeScoreRequest(contract, { history, candidates });
-  return {
-    hist_item: { type: 'int32', data: feeds.historyItems, dims: [feeds.historyItems.length] },
-    hist_cat: { type: 'int32', data: feeds.historyCategories, dims: [feeds.historyCategories.length] },
-    cand_item: { type: 'int32', data: feeds.candidateItems, dims: [feeds.candidateItems.length] },
-    cand_cat: { type: 'int32', data: feeds.candidateCategories, dims: [feeds.candidateCategories.length] },
-  };
+  return feedsFromServing(encodeScoreRequest(contract, { history, candidates }).feeds);
 }
 
 const dinSession = await createSession('wasm', din.onnx);

@@ -17,7 +17,7 @@ import seedrandom from 'seedrandom';
 import { table } from './markdown.js';
 import { contractOf, modelManifestSchema, type CostModel } from '../contract/manifest.js';
 import { encodeScoreRequest } from '../worker/encode/requestEncoder.js';
-import { createSession, type Feeds } from './ortRuntimes.js';
+import { createSession, feedsFromServing, type Feeds } from './ortRuntimes.js';
 import { loadShippedModel, shippedModelNames } from './servingModels.js';
 import { percentile } from './stats.js';
 
@@ -56,14 +56,7 @@ for (const dir of dirs) {
   // Requests of random vocabulary items, encoded by the worker's encoder (feature inputs included).
   const feeds = (T: number, C: number): Feeds => {
     const draw = (n: number) => Array.from({ length: n }, () => items[Math.floor(random() * items.length)]);
-    const { feeds: f } = encodeScoreRequest(contract, { history: draw(T), candidates: draw(C) }, { time: 1_767_268_800, route: 'cost' });
-    return {
-      hist_item: { type: 'int32', data: f.historyItems, dims: [f.historyItems.length] },
-      hist_cat: { type: 'int32', data: f.historyCategories, dims: [f.historyCategories.length] },
-      cand_item: { type: 'int32', data: f.candidateItems, dims: [f.candidateItems.length] },
-      cand_cat: { type: 'int32', data: f.candidateCategories, dims: [f.candidateCategories.length] },
-      ...Object.fromEntries((f.features ?? []).map((x) => [x.input, x.dtype === 'float32' ? { type: 'float32', data: x.data as Float32Array, dims: [...x.dims] } : { type: 'int32', data: x.data as Int32Array, dims: [...x.dims] }])),
-    };
+    return feedsFromServing(encodeScoreRequest(contract, { history: draw(T), candidates: draw(C) }, { time: 1_767_268_800, route: 'cost' }).feeds);
   };
   const warm = session.runner(feeds(50, 100), ['score']);
   for (let i = 0; i < WARMUP_RUNS; i++) await warm();

@@ -7,6 +7,8 @@
  */
 import * as ortNode from 'onnxruntime-node';
 import * as ortWeb from 'onnxruntime-web';
+import { SERVING_INPUTS } from '../contract/manifest.js';
+import type { ServingFeeds } from '../worker/runtime/scoringSession.js';
 
 ortWeb.env.wasm.numThreads = 1;
 ortWeb.env.wasm.proxy = false;
@@ -20,6 +22,17 @@ export const RUNTIME_LABEL: Record<Runtime, string> = {
 
 export type Feed = { type: 'int32'; data: Int32Array; dims: number[] } | { type: 'float32'; data: Float32Array; dims: number[] };
 export type Feeds = Record<string, Feed>;
+
+/** The worker's encoded feeds (worker/encode/requestEncoder.ts) as bench feeds, feature inputs included. */
+export function feedsFromServing(f: ServingFeeds): Feeds {
+  return {
+    [SERVING_INPUTS.historyItems]: { type: 'int32', data: f.historyItems, dims: [f.historyItems.length] },
+    [SERVING_INPUTS.historyCategories]: { type: 'int32', data: f.historyCategories, dims: [f.historyCategories.length] },
+    [SERVING_INPUTS.candidateItems]: { type: 'int32', data: f.candidateItems, dims: [f.candidateItems.length] },
+    [SERVING_INPUTS.candidateCategories]: { type: 'int32', data: f.candidateCategories, dims: [f.candidateCategories.length] },
+    ...Object.fromEntries((f.features ?? []).map((x): [string, Feed] => [x.input, x.dtype === 'float32' ? { type: 'float32', data: x.data as Float32Array, dims: [...x.dims] } : { type: 'int32', data: x.data as Int32Array, dims: [...x.dims] }])),
+  };
+}
 
 export interface BenchSession {
   readonly runtime: Runtime;

@@ -7,7 +7,8 @@
 import { bucketOf } from '../worker/experiments/assignment.js';
 import type { RoutesResponse } from '../worker/routes/routes/routes.schema.js';
 import type { RankBy } from '../worker/scoring/objectives.js';
-import { Scorer, sha256Hex, type BrowserScoreResponse, type ScorerOptions } from './scorer.js';
+import { sha256Hex } from '../worker/models/sha256.js';
+import { Scorer, type BrowserScoreResponse, type ScorerOptions } from './scorer.js';
 
 export type BrowserRoute = RoutesResponse['routes'][number];
 

@@ -16,6 +16,7 @@ import { contractOf, modelManifestSchema, servingInputNames, type ModelManifest 
 import { ApiError, type ErrorIssue } from '../worker/errors.js';
 import { replayGolden } from '../worker/models/goldenReplay.js';
 import type { LoadedModel } from '../worker/models/loadedModel.js';
+import { sha256Hex } from '../worker/models/sha256.js';
 import { scoreRequestSchema, toErrorIssues, type ScoreResponse } from '../worker/routes/score/score.schema.js';
 import { checkSignature, OrtScoringSession } from '../worker/runtime/ortSession.js';
 import type { RankBy } from '../worker/scoring/objectives.js';
@@ -233,10 +234,4 @@ async function getJson<T>(http: typeof fetch, url: string): Promise<T> {
 
 function absolute(base: string, path: string): string {
   return /^https?:\/\//.test(path) ? path : `${base}${path}`;
-}
-
-export async function sha256Hex(bytes: Uint8Array | string): Promise<string> {
-  const data = typeof bytes === 'string' ? new TextEncoder().encode(bytes) : bytes;
-  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', data as Uint8Array<ArrayBuffer>));
-  return Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('');
 }

@@ -9,11 +9,12 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ModelProtoSchema, type TensorProto } from 'onnx-buf';
+import { ModelProtoSchema } from 'onnx-buf';
 import { contractOf, modelManifestSchema } from '../contract/manifest.js';
 import { buildDotGraph } from '../model-export/onnx/exportDot.js';
 import { goldenFor } from '../model-export/onnx/goldenScores.js';
 import { IR_VERSION, OPSET } from '../model-export/onnx/graphBuilder.js';
+import { embeddingTableOf } from '../model-export/onnx/initializers.js';
 import { signatureOf } from '../model-export/onnx/servingSignature.js';
 import type { WeightMap } from '../model-export/onnx/weights.js';
 
@@ -31,20 +32,7 @@ const out = args.out ?? join('models', name);
 
 // The behaviour embeddings, float32 (int8 exports store q [rows, D] with a scale per row).
 const initializers = new Map(fromBinary(ModelProtoSchema, new Uint8Array(onnx)).graph!.initializer.map((t) => [t.name, t]));
-const floats = (t: TensorProto): Float32Array => (t.rawData.length > 0 ? new Float32Array(new Uint8Array(t.rawData).buffer) : Float32Array.from(t.floatData));
-function table(prefix: string): { shape: number[]; data: Float32Array } {
-  const plain = initializers.get(prefix);
-  if (plain) return { shape: plain.dims.map(Number), data: floats(plain) };
-  const q = initializers.get(`${prefix}.q`);
-  const scale = initializers.get(`${prefix}.rowScale`);
-  if (!q || !scale) throw new Error(`${source} has no ${prefix} table`);
-  const [rows, width] = q.dims.map(Number);
-  const values = new Int8Array(new Uint8Array(q.rawData).buffer);
-  const scales = floats(scale);
-  const data = new Float32Array(rows * width);
-  for (let r = 0; r < rows; r++) for (let d = 0; d < width; d++) data[r * width + d] = values[r * width + d] * scales[r];
-  return { shape: [rows, width], data };
-}
+const table = (prefix: string) => embeddingTableOf(initializers, prefix);
 const weights: WeightMap = new Map([
   ['emb.item', table('emb.item')],
   ['emb.category', table('emb.category')],

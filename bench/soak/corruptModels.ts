@@ -10,6 +10,7 @@ import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join, relative } from 'node:path';
 import { ModelProtoSchema } from 'onnx-buf';
 import { FIRST_INDEX } from '../../contract/featureContract.js';
+import { initializerFloats } from '../../model-export/onnx/initializers.js';
 import { REPO_ROOT } from '../servingModels.js';
 
 export const FAULTS = {
@@ -43,9 +44,9 @@ export function writeFaultyDeployment(dir: string, model: string, fault: FaultNa
   if (!tensor) throw new Error(`${model} has no initializer ${f.initializer}`);
   // Weights are stored as raw bytes, small ones (a [1] bias) sometimes as float_data.
   const raw = tensor.rawData.length > 0;
-  const values = raw ? new Float32Array(new Uint8Array(tensor.rawData).buffer) : Float32Array.from(tensor.floatData);
+  const values = initializerFloats(tensor);
   for (const i of f.rows === 'all' ? values.keys() : f.rows) values[i] = f.value(values[i]);
-  if (raw) tensor.rawData = new Uint8Array(values.buffer);
+  if (raw) tensor.rawData = new Uint8Array(values.buffer as ArrayBuffer);
   else tensor.floatData = Array.from(values);
   const bytes = toBinary(ModelProtoSchema, proto);
   writeFileSync(onnxPath, bytes);

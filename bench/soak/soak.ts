@@ -13,13 +13,13 @@
  *
  * workerd's RSS is sampled throughout, tagged with the phase.
  */
-import { connect } from 'node:net';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import seedrandom from 'seedrandom';
 import defaultRoutes from '../../config/routes.json' with { type: 'json' };
 import { assign } from '../../worker/experiments/assignment.js';
 import { parseRouteConfig } from '../../worker/experiments/routeConfig.js';
+import { rawPost } from '../rawHttp.js';
 import { loadShippedModel, REPO_ROOT } from '../servingModels.js';
 import { openInspector, startWranglerDev, workerdPids, workerdRssBytes, type WranglerDev } from '../wranglerDev.js';
 import { FAULTS, POISONED_POSITION, writeFaultyDeployment, type FaultName } from './corruptModels.js';
@@ -205,11 +205,11 @@ export async function runSoak(settings: SoakSettings, log: Log = () => {}): Prom
       };
       const transport: SoakResult['transport'] = [];
       for (const bytes of [300_000, 2_000_000, 8_000_000]) {
-        const status = await rawPost(dev.origin, bytes, 'chunked');
+        const status = (await rawPost(dev.origin, bytes, 'chunked')).replace(/^HTTP\/1\.1 /, '');
         const nextStatus = await next();
         transport.push({ case: `chunked body of ${bytes} bytes`, status, nextStatus, passed: status.startsWith('413') && nextStatus === 200 });
       }
-      const stalled = await rawPost(dev.origin, 1000, 'stall');
+      const stalled = (await rawPost(dev.origin, 1000, 'stall')).replace(/^HTTP\/1\.1 /, '');
       const afterStall = await next();
       transport.push({ case: 'body stalled after 1000 bytes (BODY_READ_TIMEOUT_MS = 2000)', status: stalled, nextStatus: afterStall, passed: stalled.startsWith('408') && afterStall === 200 });
       result.transport = transport;
@@ -395,42 +395,6 @@ async function scoresOf(res: Response): Promise<number[]> {
   if (res.status !== 200) throw new Error(`baseline request: ${res.status} ${await res.text()}`);
   const body = (await res.json()) as { scores: Array<{ id: string; score: number }> };
   return body.scores.sort((a, b) => (a.id < b.id ? -1 : 1)).map((s) => s.score);
-}
-
-/** A raw HTTP/1.1 POST: `chunked` sends `bytes` in 64 KiB chunks; `stall` sends `bytes` of a declared 10× larger body, then nothing. Resolves to the status line (minus the protocol). */
-function rawPost(origin: string, bytes: number, mode: 'chunked' | 'stall'): Promise<string> {
-  const { hostname, port } = new URL(origin);
-  return new Promise((resolve, reject) => {
-    const body = Buffer.from(`{"candidates":["1"],"pad":"${'x'.repeat(bytes)}"}`);
-    const socket = connect(Number(port), hostname, () => {
-      if (mode === 'chunked') {
-        socket.write('POST /v1/score HTTP/1.1\r\nHost: worker\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n');
-        for (let i = 0; i < body.length; i += 65536) {
-          const chunk = body.subarray(i, i + 65536);
-          socket.write(`${chunk.length.toString(16)}\r\n`);
-          socket.write(chunk);
-          socket.write('\r\n');
-        }
-        socket.write('0\r\n\r\n');
-      } else {
-        socket.write(`POST /v1/score HTTP/1.1\r\nHost: worker\r\nContent-Type: application/json\r\nContent-Length: ${body.length * 10}\r\nConnection: close\r\n\r\n`);
-        socket.write(body);
-      }
-    });
-    let reply = '';
-    socket.on('data', (d) => {
-      reply += d.toString();
-      if (reply.includes('\r\n')) {
-        resolve(reply.split('\r\n')[0].replace(/^HTTP\/1\.1 /, ''));
-        socket.destroy();
-      }
-    });
-    socket.on('error', reject);
-    socket.setTimeout(30_000, () => {
-      socket.destroy();
-      resolve('no reply in 30 s');
-    });
-  });
 }
 
 function quantile(sorted: number[], q: number): number {

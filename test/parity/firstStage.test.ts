@@ -5,11 +5,12 @@
  */
 import { fromBinary } from '@bufbuild/protobuf';
 import { join } from 'node:path';
-import { ModelProtoSchema, type TensorProto } from 'onnx-buf';
+import { ModelProtoSchema } from 'onnx-buf';
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { contractOf } from '../../contract/manifest.js';
 import { loadShippedModel, MODELS_DIR } from '../../bench/servingModels.js';
+import { embeddingTableOf } from '../../model-export/onnx/initializers.js';
 import { encodeScoreRequest } from '../../worker/encode/requestEncoder.js';
 import { checkOnnx, ONNX_PYTHON } from './onnxChecker.js';
 
@@ -18,19 +19,9 @@ const dot = loadShippedModel('din-movielens-dot');
 
 /** A [rows, D] table of DIN's graph, float (int8 tables: q × per-row scale). */
 function table(prefix: string): { width: number; row: (i: number) => Float32Array } {
-  const init = new Map(fromBinary(ModelProtoSchema, din.onnx).graph!.initializer.map((t) => [t.name, t]));
-  const floats = (t: TensorProto) => (t.rawData.length ? new Float32Array(new Uint8Array(t.rawData).buffer) : Float32Array.from(t.floatData));
-  const plain = init.get(prefix);
-  if (plain) {
-    const width = Number(plain.dims[1]);
-    const data = floats(plain);
-    return { width, row: (i) => data.slice(i * width, (i + 1) * width) };
-  }
-  const q = init.get(`${prefix}.q`)!;
-  const width = Number(q.dims[1]);
-  const values = new Int8Array(new Uint8Array(q.rawData).buffer);
-  const scales = floats(init.get(`${prefix}.rowScale`)!);
-  return { width, row: (i) => Float32Array.from(values.subarray(i * width, (i + 1) * width), (v) => v * scales[i]) };
+  const { shape, data } = embeddingTableOf(new Map(fromBinary(ModelProtoSchema, din.onnx).graph!.initializer.map((t) => [t.name, t])), prefix);
+  const width = shape[1];
+  return { width, row: (i) => data.slice(i * width, (i + 1) * width) };
 }
 
 describe('dot-product first stage', () => {

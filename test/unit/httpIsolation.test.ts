@@ -5,8 +5,8 @@
  * (30 of 30): cancelling the body mid-stream dropped a pooled connection. The worker now reads and
  * discards the rest (worker/middleware/jsonBody.ts).
  */
-import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { rawPost } from '../../bench/rawHttp.js';
 import { startWranglerDev, type WranglerDev } from '../../bench/wranglerDev.js';
 
 let dev: WranglerDev;
@@ -18,32 +18,7 @@ afterAll(async () => {
 });
 
 /** POST /v1/score with a chunked body of about `bytes`; resolves to the status line. */
-function chunkedPost(origin: string, bytes: number): Promise<string> {
-  const { hostname, port } = new URL(origin);
-  return new Promise((resolve, reject) => {
-    const socket = connect(Number(port), hostname, () => {
-      socket.write('POST /v1/score HTTP/1.1\r\nHost: worker\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n');
-      const body = Buffer.from(`{"candidates":["1"],"pad":"${'x'.repeat(bytes)}"}`);
-      for (let i = 0; i < body.length; i += 65536) {
-        const chunk = body.subarray(i, i + 65536);
-        socket.write(`${chunk.length.toString(16)}\r\n`);
-        socket.write(chunk);
-        socket.write('\r\n');
-      }
-      socket.write('0\r\n\r\n');
-    });
-    let reply = '';
-    socket.on('data', (d) => {
-      reply += d.toString();
-      if (reply.includes('\r\n')) {
-        resolve(reply.split('\r\n')[0]);
-        socket.destroy();
-      }
-    });
-    socket.on('error', reject);
-    socket.setTimeout(20_000, () => reject(new Error('no reply')));
-  });
-}
+const chunkedPost = (origin: string, bytes: number) => rawPost(origin, bytes, 'chunked', 20_000);
 
 const valid = () => fetch(`${dev.origin}/v1/score`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ candidates: ['1', '2'] }) });
 

@@ -4,6 +4,7 @@
  */
 import { modelManifestSchema, type ModelManifest } from '../../contract/manifest.js';
 import '../zod.js';
+import { sha256Hex } from './sha256.js';
 
 /** Why a model cannot be served; the message is meant for the log. */
 export class ModelLoadError extends Error {
@@ -17,7 +18,7 @@ export interface VerifiedModelFiles {
 }
 
 /** The assets binding ignores the host; any absolute URL works. */
-const ASSET_ORIGIN = 'https://assets.invalid';
+export const ASSET_ORIGIN = 'https://assets.invalid';
 
 export async function readVerifiedModel(assets: Fetcher, name: string): Promise<VerifiedModelFiles> {
   const manifestPath = `${name}/manifest.json`;
@@ -65,9 +66,4 @@ async function fetchAsset(assets: Fetcher, path: string): Promise<Uint8Array> {
     throw new ModelLoadError(`asset ${path} not found (HTTP ${response.status})`);
   }
   return new Uint8Array(await response.arrayBuffer());
-}
-
-export async function sha256Hex(bytes: Uint8Array): Promise<string> {
-  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes));
-  return Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('');
 }

@@ -13,6 +13,7 @@
 import { Hono, type Context } from 'hono';
 import { workerConfig, type WorkerBindings } from '../../config.js';
 import { ApiError, methodNotAllowed } from '../../errors.js';
+import { ASSET_ORIGIN } from '../../models/modelAssets.js';
 
 export const DEMO_CSP = "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
@@ -27,8 +28,6 @@ const TYPES: Record<string, string> = {
   svg: 'image/svg+xml',
 };
 
-/** The assets binding ignores the host. */
-const ASSET_ORIGIN = 'https://assets.invalid';
 
 async function asset(c: Context<{ Bindings: WorkerBindings }>, path: string): Promise<Response | undefined> {
   const res = await workerConfig(c.env).assets.fetch(`${ASSET_ORIGIN}/browser/${path}`);

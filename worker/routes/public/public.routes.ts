@@ -16,7 +16,8 @@ import type { WorkerBindings } from '../../config.js';
 import { workerConfig } from '../../config.js';
 import { ApiError, methodNotAllowed } from '../../errors.js';
 import { browserModelsOf, type RouteConfig } from '../../experiments/routeConfig.js';
-import { readVerifiedModel, sha256Hex, type VerifiedModelFiles } from '../../models/modelAssets.js';
+import { readVerifiedModel, type VerifiedModelFiles } from '../../models/modelAssets.js';
+import { sha256Hex } from '../../models/sha256.js';
 
 const IMMUTABLE = 'public, max-age=31536000, immutable';
 const POINTER = 'public, max-age=60';

@@ -51,8 +51,7 @@ export function scoreRoutes(services: Services) {
       if (!charged && c.var.clientBudget) {
         // The rest of this request's cost units (one was charged on arrival); a fallback re-serve is not charged again.
         charged = true;
-        const kept = Math.max(1, Math.min(request.history.length, served.model.contract.spec.maxHistory));
-        await c.var.clientBudget.charge(unitsOf(request.candidates.length * kept) - 1);
+        await c.var.clientBudget.charge(unitsOf(request.candidates.length * Math.max(1, keptHistory(served.model, request))) - 1);
       }
       const ranking = request.rankBy ? { rankBy: request.rankBy, from: 'request' as const } : { rankBy: served.variant.rankBy, from: 'route' as const };
       const budgetMs = route.budgetMs ?? config.cpuBudgetMs;
