@@ -16,7 +16,7 @@ import { parseArgs } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { SERVING_INPUTS, SERVING_OUTPUTS } from '../contract/manifest.js';
 import { readMovieLens } from '../model-export/data/movielens.js';
-import { buildGraph } from '../model-export/onnx/exportModel.js';
+import { servingBytes } from '../model-export/onnx/exportModel.js';
 import { selectBackend } from '../model-export/train/backend.js';
 import { onnxTestMetrics } from '../model-export/train/onnxEvaluation.js';
 import { DEFAULT_RUN, trainRun } from '../model-export/train/run.js';
@@ -31,7 +31,7 @@ if (type !== 'din' && type !== 'dien' && type !== 'base') throw new Error(`--mod
 const backend = await selectBackend();
 const { result, model, data } = await trainRun(readMovieLens(), { ...DEFAULT_RUN, model: type, protocol: 'next', seed: 1, epochs: Number(values.epochs) }, backend);
 const tfjs = result.epochs[result.epochs.length - 1];
-const graphs = { float32: (await buildGraph(model)).toBytes(), int8: (await buildGraph(model, 'int8')).toBytes() };
+const graphs = { float32: (await servingBytes(model)).bytes, int8: (await servingBytes(model, 'int8')).bytes };
 
 const accuracy: Record<string, { auc: number; gauc: number }> = {};
 for (const [form, bytes] of Object.entries(graphs)) {

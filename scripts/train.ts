@@ -18,7 +18,7 @@ import { SOURCE_NAMES } from '../model-export/sources/datasetConfig.js';
 import { datasetIdentity, loadDataset, resolveDatasetConfig, SOURCES } from '../model-export/sources/registry.js';
 import { selectBackend, BACKEND_PREFERENCE, type BackendName } from '../model-export/train/backend.js';
 import { DEFAULT_RUN, trainRun } from '../model-export/train/run.js';
-import { buildGraph, exportModel } from '../model-export/onnx/exportModel.js';
+import { exportModel, servingBytes } from '../model-export/onnx/exportModel.js';
 import { onnxTestMetrics } from '../model-export/train/onnxEvaluation.js';
 
 const { values: a } = (() => {
@@ -151,7 +151,7 @@ if (a.out) {
     // graph's, so the manifest records what the int8 weights cost.
     evaluate: async (bytes) => {
       const shipped = await onnxTestMetrics(bytes, data.test);
-      const float32 = quantize ? await onnxTestMetrics((await buildGraph(model)).toBytes(), data.test) : undefined;
+      const float32 = quantize ? await onnxTestMetrics((await servingBytes(model)).bytes, data.test) : undefined;
       return { onnxAuc: shipped.auc, onnxGauc: shipped.gauc, ...(float32 ? { float32OnnxAuc: float32.auc, float32OnnxGauc: float32.gauc } : {}) };
     },
   });

@@ -22,6 +22,7 @@ import { int8MatMulConst, int8MatMulDynamic } from './quantizedMatMul.js';
 import { combine, weightOf, type WeightMap } from './weights.js';
 import { attributeParts, requestPart, servingFeatures } from './servingFeatures.js';
 import { behaviourWidth } from '../layers/featureEmbedding.js';
+import { ATTENTION_ACTIVATION_HINTS } from './attentionTanh.js';
 
 export interface DinExportOptions {
   /** 'factored' (served, default): history-only work once per request; 'tiled': history repeated per candidate. */
@@ -52,11 +53,13 @@ export function buildDinGraph(model: DinModel, w: WeightMap, options: DinExportO
 
   // DIN eq. (3), first layer of a(e_j, v_A): pre-activation [C, T, h1].
   const z1 = options.attention === 'tiled' ? tiledFirstLayer(g, w, att, q, k, D, h1) : factoredFirstLayer(g, w, att, q, k, D, h1, int8);
-  const a1 = g.op('Sigmoid', [z1], {}, 'att1'); // [C, T, h1]
+  // The two sigmoids become tanh in the served bytes (onnx/attentionTanh.ts finds them by these hints).
+  const [hint1, hint2] = ATTENTION_ACTIVATION_HINTS;
+  const a1 = g.op('Sigmoid', [z1], {}, hint1); // [C, T, h1]
   const w2 = weightOf(w, `${att}.1.kernel`);
   const b2 = weightOf(w, `${att}.1.bias`);
   const z2 = int8 ? int8MatMulConst(g, a1, w2.data, h1, h2, `${att}.1.kernel`) : g.op('MatMul', [a1, g.weight(`${att}.1.kernel`, w2.data, [h1, h2])]); // [C, T, h2]
-  const a2 = g.op('Sigmoid', [g.op('Add', [z2, g.weight(`${att}.1.bias`, b2.data, b2.shape)])], {}, 'att2'); // [C, T, h2]
+  const a2 = g.op('Sigmoid', [g.op('Add', [z2, g.weight(`${att}.1.bias`, b2.data, b2.shape)])], {}, hint2); // [C, T, h2]
   const w3 = weightOf(w, `${att}.out.kernel`);
   const b3 = weightOf(w, `${att}.out.bias`);
   const logits = g.op('Add', [g.op('MatMul', [a2, g.weight(`${att}.out.kernel`, w3.data, [h2, 1])]), g.weight(`${att}.out.bias`, b3.data, b3.shape)]); // [C, T, 1]

@@ -11,6 +11,7 @@ import { modelManifestSchema, type ModelManifest } from '../../contract/manifest
 import { MODEL_KINDS } from '../models/kinds.js';
 import type { CtrModel } from '../models/model.js';
 import { IR_VERSION, OPSET, type GraphBuilder } from './graphBuilder.js';
+import { attentionTanh, ATTENTION_TANH_PASS } from './attentionTanh.js';
 import { goldenFor } from './goldenScores.js';
 import { signatureOf } from './servingSignature.js';
 
@@ -21,6 +22,18 @@ export async function buildGraph(model: CtrModel, quantize?: 'int8'): Promise<Gr
   const kind = MODEL_KINDS[model.config.type];
   if (quantize && !kind.int8) throw new Error(`quantize: int8 is not implemented for ${model.config.type}`);
   return kind.buildGraph(model, await model.params.snapshot(), quantize ? { quantize } : {});
+}
+
+/**
+ * The served bytes of a model: its graph serialised, then the serving passes that rewrite it into
+ * a cheaper graph of the same function (onnx/attentionTanh.ts for DIN's activation unit). `passes`
+ * names those that applied, for the manifest.
+ */
+export async function servingBytes(model: CtrModel, quantize?: 'int8', docString = `${model.config.type} exported by interest-edge`): Promise<{ bytes: Uint8Array; passes: string[]; graph: GraphBuilder }> {
+  const graph = await buildGraph(model, quantize);
+  const built = graph.toBytes(docString);
+  const tanh = attentionTanh(built);
+  return { bytes: tanh ?? built, passes: tanh ? [ATTENTION_TANH_PASS] : [], graph };
 }
 
 export interface ExportOptions {
@@ -37,8 +50,7 @@ export interface ExportOptions {
 }
 
 export async function exportModel(model: CtrModel, contract: FeatureContract, o: ExportOptions): Promise<ModelManifest> {
-  const graph = await buildGraph(model, o.quantize);
-  const bytes = graph.toBytes(`${model.config.type} exported by interest-edge`);
+  const { bytes, passes, graph } = await servingBytes(model, o.quantize);
   const sha256 = createHash('sha256').update(bytes).digest('hex');
   const metrics = { ...o.metrics, ...(o.evaluate ? await o.evaluate(bytes) : {}) };
   const created = o.created ?? new Date();
@@ -51,7 +63,7 @@ export async function exportModel(model: CtrModel, contract: FeatureContract, o:
     ...signatureOf(graph),
     featureContract: contract.spec,
     metrics,
-    training: { ...o.training, ...(o.quantize ? { quantize: o.quantize } : {}), modelConfig: model.config, graphNodes: graph.size },
+    training: { ...o.training, ...(o.quantize ? { quantize: o.quantize } : {}), modelConfig: model.config, graphNodes: graph.size, ...(passes.length ? { graphPasses: passes } : {}) },
     golden: await goldenFor(bytes, contract),
   });
   mkdirSync(o.dir, { recursive: true });

@@ -13,7 +13,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { ModelType } from '../../contract/manifest.js';
 import { createModel, defaultConfig } from '../models/index.js';
 import { MODEL_KINDS } from '../models/kinds.js';
-import { buildGraph } from './exportModel.js';
+import { servingBytes } from './exportModel.js';
 import type { ModelFeature } from '../layers/featureEmbedding.js';
 
 /**
@@ -62,5 +62,5 @@ export async function buildStartGraph(type: StartGraphType): Promise<Uint8Array>
     const v = model.params.get(name);
     v.assign(tf.tensor(Float32Array.from({ length: v.size }, (_, i) => (1 + (i % 5)) / 64), v.shape));
   }
-  return (await buildGraph(model, 'int8')).toBytes(`${type} start graph (untrained, no model): model-export/onnx/startGraphs.ts`);
+  return (await servingBytes(model, 'int8', `${type} start graph (untrained, no model): model-export/onnx/startGraphs.ts`)).bytes;
 }

@@ -7,7 +7,7 @@ import * as ort from 'onnxruntime-node';
 import * as ortWeb from 'onnxruntime-web';
 import seedrandom from 'seedrandom';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { buildGraph } from '../../model-export/onnx/exportModel.js';
+import { servingBytes } from '../../model-export/onnx/exportModel.js';
 import { selectBackend } from '../../model-export/train/backend.js';
 import { spearman } from '../../worker/experiments/rankCorrelation.js';
 import { scoreWithOrtNode } from './ortNode.js';
@@ -22,8 +22,8 @@ const TYPES = ['din', 'dien', 'base'] as const;
 describe.each(TYPES)('int8 %s export', (type) => {
   it('scores within 5e-3 of float32 and ranks alike, in onnxruntime-node and -web', async () => {
     const { model, contract } = await trainedFixture(type);
-    const fp32Bytes = (await buildGraph(model)).toBytes();
-    const int8Bytes = (await buildGraph(model, 'int8')).toBytes();
+    const fp32Bytes = (await servingBytes(model)).bytes;
+    const int8Bytes = (await servingBytes(model, 'int8')).bytes;
     // The storage really is int8: at least 2.5× smaller (biases and small weights stay float32).
     expect(int8Bytes.length * 2.5).toBeLessThan(fp32Bytes.length);
     const fp32 = await ort.InferenceSession.create(fp32Bytes, { intraOpNumThreads: 1 });
