@@ -18,7 +18,7 @@ import { table } from './markdown.js';
 import { contractOf, modelManifestSchema, type CostModel } from '../contract/manifest.js';
 import { encodeScoreRequest } from '../worker/encode/requestEncoder.js';
 import { createSession, feedsFromServing, type Feeds } from './ortRuntimes.js';
-import { loadShippedModel, shippedModelNames } from './servingModels.js';
+import { loadShippedModel, REPO_ROOT, shippedModelNames } from './servingModels.js';
 import { percentile } from './stats.js';
 
 const GRID_C = [1, 30, 100, 300, 1000];
@@ -45,6 +45,7 @@ function leastSquares(X: number[][], y: number[]): number[] {
   return A.map((row, i) => row[n] / row[i]);
 }
 
+const sections: string[] = [];
 const ortVersion = (JSON.parse(readFileSync('node_modules/onnxruntime-web/package.json', 'utf8')) as { version: string }).version;
 for (const dir of dirs) {
   const name = dir.split('/').pop()!;
@@ -92,13 +93,22 @@ for (const dir of dirs) {
     measured: new Date().toISOString().slice(0, 10),
   };
   const estimate = (C: number, T: number) => cost.fixedUs + cost.perCandidateUs * C + cost.perHistoryUs * T + cost.perPairUs * C * T;
-  console.log(`\n## ${name}\n\n${table(['C', 'T', 'measured (µs)', 'fit (µs)', 'error'], cells.map((c) => [c.C, c.T, Math.round(c.us), Math.round(estimate(c.C, c.T)), `${(((estimate(c.C, c.T) - c.us) / c.us) * 100).toFixed(0)} %`]))}`);
-  console.log(`\ncost: ${JSON.stringify(cost)}`);
+  const section = `## ${name}\n\n${table(['C', 'T', 'measured (µs)', 'fit (µs)', 'error'], cells.map((c) => [c.C, c.T, Math.round(c.us), Math.round(estimate(c.C, c.T)), `${(((estimate(c.C, c.T) - c.us) / c.us) * 100).toFixed(0)} %`]))}\n\ncost: \`${JSON.stringify(cost)}\``;
+  console.log(`\n${section}`);
+  sections.push(section);
   const path = join(dir, 'manifest.json');
   const raw = JSON.parse(readFileSync(path, 'utf8'));
   modelManifestSchema.parse({ ...raw, cost });
   writeFileSync(path, JSON.stringify({ ...raw, cost }, null, 1) + '\n');
 }
+
+const date = new Date().toISOString().slice(0, 10);
+const results = join(REPO_ROOT, 'bench/results', `${date}-model-cost.md`);
+writeFileSync(
+  results,
+  `# Model cost models ${date}\n\n\`npm run model-cost\` (bench/modelCost.ts): µs per request in onnxruntime-web wasm (1 thread, Node, after ${WARMUP_RUNS} warm-up runs), the grid cells interleaved so the input shape changes at every run as it does between requests; relative least-squares fit of fixed + perCandidate·C + perHistory·T + perPair·C·T, stored in each manifest as \`cost\` (what the worker's CPU budget estimates with). CPU: ${cpus()[0]?.model.trim() ?? 'unknown'}, ${cpus().length} cores; compare within a table.\n\n${sections.join('\n\n')}\n`,
+);
+console.error(`wrote ${results}`);
 
 function round(x: number, digits = 2): number {
   const f = 10 ** digits;
