@@ -1,11 +1,13 @@
 /**
- * `npm run bench:cold [-- --warmups 0,30,100] [--instances 3] [--requests 300]`: latency by request
- * index after a cold start (issue 17, item 1). Each instance is a fresh `wrangler dev` (a fresh
- * workerd isolate); the requests go one at a time, H = 50, C = 100 on the default route (DIN), from
- * the moment wrangler reports ready. Buckets: request 1, 2–10, 11–50, 51–200, and steady state
- * (201 on). Each setting of MODEL_WARMUP_RUNS (synthetic runs at model load, before the first
- * answer) is one row; settings alternate instance by instance so drift hits them alike. Writes
- * bench/results/<date>-cold.{md,json}.
+ * `npm run bench:cold [-- --warmups 0,60,idle:60] [--instances 3] [--requests 300] [--gap-ms 0]`:
+ * latency by request index after a cold start (issue 17, item 1). Each instance is a fresh
+ * `wrangler dev` (a fresh workerd isolate); the requests go one at a time, H = 50, C = 100 on the
+ * default route (DIN), from the moment wrangler reports ready, each `--gap-ms` after the previous
+ * answer (0: back to back, the worst case for work done between requests). Buckets: request 1,
+ * 2–10, 11–50, 51–200, and steady state (201 on). Each warm-up setting is one row: `N` =
+ * MODEL_WARMUP_RUNS N before the model serves, `idle:N` = N runs between requests
+ * (MODEL_WARMUP_WHEN = idle); settings alternate instance by instance so drift hits them alike.
+ * Writes bench/results/<date>-cold[-gap<ms>].{md,json}.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -16,23 +18,33 @@ import { loadShippedModel, REPO_ROOT } from './servingModels.js';
 import { percentile } from './stats.js';
 import { startWranglerDev } from './wranglerDev.js';
 
-const { values: args } = parseArgs({ options: { warmups: { type: 'string', default: '0,30,100' }, instances: { type: 'string', default: '3' }, requests: { type: 'string', default: '300' } } });
-const warmups = args.warmups.split(',').map(Number);
+const { values: args } = parseArgs({
+  options: { warmups: { type: 'string', default: '0,60,idle:60' }, instances: { type: 'string', default: '3' }, requests: { type: 'string', default: '300' }, 'gap-ms': { type: 'string', default: '0' } },
+});
+const warmups = args.warmups.split(',');
+const gapMs = Number(args['gap-ms']);
+/** `60` → 60 runs before serving; `idle:60` → 60 runs between requests. */
+function warmupVars(setting: string): Record<string, string> {
+  const [when, runs] = setting.startsWith('idle:') ? ['idle', setting.slice(5)] : ['before-serving', setting];
+  if (!/^\d+$/.test(runs)) throw new Error(`--warmups: "${setting}" is not N or idle:N`);
+  return { MODEL_WARMUP_RUNS: runs, MODEL_WARMUP_WHEN: when };
+}
 const instances = Number(args.instances);
 const count = Number(args.requests);
 const BUCKETS: Array<[string, number, number]> = [['1', 1, 1], ['2–10', 2, 10], ['11–50', 11, 50], ['51–200', 51, 200], ['steady (201+)', 201, Number.MAX_SAFE_INTEGER]];
 const log = (line: string) => console.error(`[bench:cold] ${line}`);
 
 const items = loadShippedModel('din-movielens').manifest.featureContract.items;
-const byIndex = new Map<number, number[][]>(warmups.map((w) => [w, Array.from({ length: count }, () => [])]));
+const byIndex = new Map<string, number[][]>(warmups.map((w) => [w, Array.from({ length: count }, () => [])]));
 for (let i = 0; i < instances; i++) {
   for (const w of warmups) {
     const rng = seedrandom(`cold-${i}`);
     const draw = (n: number) => Array.from({ length: n }, () => items[Math.floor(rng() * items.length)]);
     const bodies = Array.from({ length: count }, () => JSON.stringify({ history: draw(50), candidates: draw(100) }));
-    const dev = await startWranglerDev('wrangler.toml', { MODEL_WARMUP_RUNS: String(w) });
+    const dev = await startWranglerDev('wrangler.toml', warmupVars(w));
     try {
       for (let r = 0; r < count; r++) {
+        if (r > 0 && gapMs > 0) await new Promise((resolve) => setTimeout(resolve, gapMs));
         const t0 = performance.now();
         const res = await fetch(`${dev.origin}/v1/score`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: bodies[r] });
         await res.arrayBuffer();
@@ -52,19 +64,20 @@ const rows = warmups.map((w) => {
   const bucket = (lo: number, hi: number) => all.slice(lo - 1, Math.min(hi, count)).flat();
   const steady = percentile(bucket(201, count), 0.5);
   const early = percentile(bucket(2, 50), 0.5);
-  return { warmupRuns: w, buckets: Object.fromEntries(BUCKETS.map(([name, lo, hi]) => [name, percentile(bucket(lo, hi), 0.5)])), early, steady, ratio: early / steady };
+  return { warmup: w, buckets: Object.fromEntries(BUCKETS.map(([name, lo, hi]) => [name, percentile(bucket(lo, hi), 0.5)])), early, steady, ratio: early / steady };
 });
 const date = new Date().toISOString().slice(0, 10);
 const markdown = [
   `# Cold isolates ${date}`,
-  `\`npm run bench:cold\` (bench/coldCurve.ts): ${instances} fresh wrangler dev instances per setting (alternating), ${count} sequential requests each from the moment wrangler is ready, H = 50, C = 100, DIN on the default route; p50 per bucket of request indexes over all instances (ms, HTTP through wrangler dev's proxy). 2 loaded cores: compare within a table.`,
+  `\`npm run bench:cold -- --warmups ${args.warmups} --instances ${instances} --requests ${count} --gap-ms ${gapMs}\` (bench/coldCurve.ts): ${instances} fresh wrangler dev instances per setting (alternating), ${count} sequential requests each from the moment wrangler is ready, ${gapMs > 0 ? `each ${gapMs} ms after the previous answer` : 'back to back'}, H = 50, C = 100, DIN on the default route; p50 per bucket of request indexes over all instances (ms, HTTP through wrangler dev's proxy). Warm-up: \`N\` = MODEL_WARMUP_RUNS N before the model serves, \`idle:N\` = N runs between requests (MODEL_WARMUP_WHEN = idle). 2 loaded cores: compare within a table.`,
   table(
-    ['MODEL_WARMUP_RUNS', ...BUCKETS.map(([name]) => name), 'p50(2–50) / steady'],
-    rows.map((r) => [r.warmupRuns, ...BUCKETS.map(([name]) => r.buckets[name].toFixed(1)), `${r.ratio.toFixed(2)}×`]),
+    ['warm-up', ...BUCKETS.map(([name]) => name), 'p50(2–50) / steady'],
+    rows.map((r) => [r.warmup, ...BUCKETS.map(([name]) => r.buckets[name].toFixed(1)), `${r.ratio.toFixed(2)}×`]),
   ),
 ].join('\n\n');
 console.log(markdown);
 const dir = join(REPO_ROOT, 'bench/results');
 mkdirSync(dir, { recursive: true });
-writeFileSync(join(dir, `${date}-cold.json`), JSON.stringify({ date, instances, count, rows }, null, 1) + '\n');
-writeFileSync(join(dir, `${date}-cold.md`), markdown + '\n');
+const name = `${date}-cold${gapMs > 0 ? `-gap${gapMs}` : ''}`;
+writeFileSync(join(dir, `${name}.json`), JSON.stringify({ date, instances, count, gapMs, rows }, null, 1) + '\n');
+writeFileSync(join(dir, `${name}.md`), markdown + '\n');

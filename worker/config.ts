@@ -5,6 +5,7 @@
  */
 import { ApiError } from './errors.js';
 import { parseClientKeySetting, type ClientKeySetting } from './middleware/clientRateLimit.js';
+import { START_GRAPHS_BASE64 } from './runtime/startGraphs.js';
 import * as z from './zod.js';
 
 /** The bindings wrangler.toml declares (vars arrive as strings). */
@@ -19,6 +20,8 @@ export interface WorkerBindings {
   EXPOSURE_LOG?: string;
   /** `first-request` (default): ORT starts inside the first model load; `isolate`: when the isolate starts (runtime/ort.ts `startOrtRuntime`). */
   ORT_START?: string;
+  /** With `ORT_START = "isolate"`: the start graphs to run, comma-separated kinds (`din,dien,ple`, the default). */
+  ORT_START_GRAPHS?: string;
   /** Secret: the token that makes `x-variant` (forced variant, QA) count. Unset: never honoured. */
   VARIANT_OVERRIDE_TOKEN?: string;
   /** Secret: HMAC key for the unit id hash in exposure logs. Unset: plain SHA-256. */
@@ -39,6 +42,8 @@ export interface WorkerBindings {
   CPU_BUDGET_MS?: string;
   /** Synthetic runs after a model loads, before it serves, to tier ORT's wasm up (docs/worker.md, "Cold isolates"); default 0. */
   MODEL_WARMUP_RUNS?: string;
+  /** When those runs happen: `before-serving` (default; the loading request waits) or `idle` (after its response, between requests). */
+  MODEL_WARMUP_WHEN?: string;
 }
 
 export interface WorkerConfig {
@@ -56,10 +61,13 @@ export interface WorkerConfig {
   rateLimitPeriodSeconds: number;
   cpuBudgetMs: number;
   modelWarmupRuns: number;
+  modelWarmupWhen: 'before-serving' | 'idle';
 }
 
 /** When ORT starts: read at module scope by worker/index.ts, validated here with the other vars. */
 export const ORT_START_MODES = ['isolate', 'first-request'] as const;
+
+const START_GRAPH_KINDS = Object.keys(START_GRAPHS_BASE64);
 
 const optionalSecret = z.string().optional().transform((v) => (v === undefined || v === '' ? undefined : v));
 
@@ -77,6 +85,10 @@ const bindingsSchema = z.object({
     .optional(),
   EXPOSURE_LOG: z.enum(['analytics-engine', 'console']).default('analytics-engine'),
   ORT_START: z.enum(ORT_START_MODES).default('first-request'),
+  ORT_START_GRAPHS: z
+    .string()
+    .optional()
+    .refine((v) => v === undefined || v.split(',').every((k) => START_GRAPH_KINDS.includes(k.trim())), `comma-separated kinds among ${START_GRAPH_KINDS.join(', ')}`),
   VARIANT_OVERRIDE_TOKEN: optionalSecret,
   UNIT_HASH_KEY: optionalSecret,
   ASSIGNMENT_KEY: optionalSecret,
@@ -94,6 +106,7 @@ const bindingsSchema = z.object({
   RATE_LIMIT_PERIOD: z.coerce.number().int().min(1).max(3600).default(60),
   CPU_BUDGET_MS: z.coerce.number().positive().max(10_000).default(8),
   MODEL_WARMUP_RUNS: z.coerce.number().int().min(0).max(1000).default(0),
+  MODEL_WARMUP_WHEN: z.enum(['before-serving', 'idle']).default('before-serving'),
 });
 
 const parsed = new WeakMap<object, WorkerConfig>();
@@ -122,6 +135,7 @@ export function workerConfig(env: WorkerBindings): WorkerConfig {
     rateLimitPeriodSeconds: d.RATE_LIMIT_PERIOD,
     cpuBudgetMs: d.CPU_BUDGET_MS,
     modelWarmupRuns: d.MODEL_WARMUP_RUNS,
+    modelWarmupWhen: d.MODEL_WARMUP_WHEN,
   };
   parsed.set(env, config);
   return config;

@@ -7,11 +7,12 @@ import type { FeatureContract } from '../../contract/featureContract.js';
 import { GOLDEN_TOLERANCE, goldenRequestsFor, type Golden, type GoldenOutput } from '../../contract/goldenRequests.js';
 import { SERVING_INPUTS, SERVING_OUTPUTS, TASK_OUTPUTS } from '../../contract/manifest.js';
 import { encodeScoreRequest } from '../../worker/encode/requestEncoder.js';
+import { nodeSessionOptions } from './nodeSessionOptions.js';
 
 export async function goldenFor(onnx: Uint8Array, contract: FeatureContract): Promise<Golden> {
   const ort = await import('onnxruntime-node');
   const version = (createRequire(import.meta.url)('onnxruntime-node/package.json') as { version: string }).version;
-  const session = await ort.InferenceSession.create(onnx, { intraOpNumThreads: 1 });
+  const session = await ort.InferenceSession.create(onnx, nodeSessionOptions());
   try {
     const outputs = [SERVING_OUTPUTS.scores, ...TASK_OUTPUTS.filter((t) => session.outputNames.includes(t))] as GoldenOutput[];
     const requests = [];

@@ -13,6 +13,7 @@ import type { BehaviourLog } from '../data/behaviourLog.js';
 import { MOVIELENS_SMALL_DIR } from '../data/movielens.js';
 import { moduloFiveSplit } from '../samples/sample.js';
 import type { AttentionCell } from './charts.js';
+import { nodeSessionOptions } from '../onnx/nodeSessionOptions.js';
 
 export interface AttentionExample {
   user: string;
@@ -43,7 +44,7 @@ export function movieTitles(dir: string = MOVIELENS_SMALL_DIR): Map<string, stri
 export async function attentionExamples(log: BehaviourLog, titles: ReadonlyMap<string, string>, o: AttentionOptions): Promise<AttentionExample[]> {
   const manifest = modelManifestSchema.parse(JSON.parse(readFileSync(join(o.modelDir, 'manifest.json'), 'utf8')));
   const contract = contractOf(manifest);
-  const session = await ort.InferenceSession.create(join(o.modelDir, manifest.onnx.file), { intraOpNumThreads: 1 });
+  const session = await ort.InferenceSession.create(join(o.modelDir, manifest.onnx.file), nodeSessionOptions());
   if (!session.outputNames.includes(SERVING_OUTPUTS.attention)) throw new Error(`${manifest.name} has no attention output`);
   const rng = seedrandom(`report:${o.seed}`);
   const H = contract.maxHistory;

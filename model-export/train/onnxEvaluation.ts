@@ -8,6 +8,7 @@ import type * as Ort from 'onnxruntime-node';
 import { SERVING_INPUTS, SERVING_OUTPUTS } from '../../contract/manifest.js';
 import type { BatchFeature, EncodedDataset } from './dataset.js';
 import { auc, gauc } from './metrics.js';
+import { nodeSessionOptions } from '../onnx/nodeSessionOptions.js';
 
 /** Probabilities of every sample of `data` from the ONNX graph `session`. */
 export async function onnxPredictions(ort: typeof Ort, session: Ort.InferenceSession, data: EncodedDataset): Promise<Float32Array> {
@@ -58,7 +59,7 @@ function featureFeeds(ort: typeof Ort, features: Record<string, BatchFeature>, i
 /** AUC and user-weighted GAUC of the graph `onnx` on `data` (onnxruntime-node, 1 thread). */
 export async function onnxTestMetrics(onnx: Uint8Array, data: EncodedDataset): Promise<{ auc: number; gauc: number }> {
   const ort = await import('onnxruntime-node');
-  const session = await ort.InferenceSession.create(onnx, { intraOpNumThreads: 1 });
+  const session = await ort.InferenceSession.create(onnx, nodeSessionOptions());
   try {
     const p = await onnxPredictions(ort, session, data);
     const labels = data.labels.subarray(0, data.size);

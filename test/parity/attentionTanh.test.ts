@@ -17,6 +17,7 @@ import { buildDinGraph } from '../../model-export/onnx/exportDin.js';
 import { selectBackend } from '../../model-export/train/backend.js';
 import { attentionWithOrtNode, scoreWithOrtNode } from './ortNode.js';
 import { trainedFixture } from './trainedFixture.js';
+import { nodeSessionOptions } from '../../model-export/onnx/nodeSessionOptions.js';
 
 let model: DinModel;
 let contract: FeatureContract;
@@ -31,7 +32,7 @@ beforeAll(async () => {
 const opTypes = (bytes: Uint8Array) => fromBinary(ModelProtoSchema, bytes).graph!.node.map((n) => n.opType);
 
 async function maxDifference(before: Uint8Array, after: Uint8Array): Promise<{ score: number; attention: number }> {
-  const options = { intraOpNumThreads: 1, interOpNumThreads: 1 };
+  const options = nodeSessionOptions({ interOpNumThreads: 1 });
   const [a, b] = await Promise.all([ort.InferenceSession.create(before, options), ort.InferenceSession.create(after, options)]);
   const rng = seedrandom('attention-tanh');
   const items = contract.spec.items;

@@ -13,6 +13,7 @@ import { readMovieLens } from '../../model-export/data/movielens.js';
 import { auc } from '../../model-export/train/metrics.js';
 import { checkOnnx, ONNX_PYTHON } from './onnxChecker.js';
 import { scoreWithOrtNode } from './ortNode.js';
+import { nodeSessionOptions } from '../../model-export/onnx/nodeSessionOptions.js';
 
 const DIR = new URL('../../models/din-movielens/', import.meta.url).pathname;
 const bytes = readFileSync(`${DIR}model.onnx`);
@@ -33,7 +34,7 @@ describe('default model artifact', () => {
   });
 
   it('ranks held-out users’ next movie above unseen movies', async () => {
-    const session = await ort.InferenceSession.create(bytes, { intraOpNumThreads: 1 });
+    const session = await ort.InferenceSession.create(bytes, nodeSessionOptions());
     const log = readMovieLens();
     const rng = seedrandom('default-model-test');
     const pool = manifest.featureContract.items; // known items: a ranking test, not an OOV test

@@ -19,6 +19,7 @@ import { selectBackend } from '../../model-export/train/backend.js';
 import { checkOnnx, ONNX_PYTHON } from './onnxChecker.js';
 import { attentionWithOrtNode, scoreWithOrtNode } from './ortNode.js';
 import { trainedFixture } from './trainedFixture.js';
+import { nodeSessionOptions } from '../../model-export/onnx/nodeSessionOptions.js';
 
 const REQUESTS = 512;
 const CANDIDATE_COUNTS = [1, 2, 7, 50, 100, 500];
@@ -85,7 +86,7 @@ describe.each(['din', 'base', 'dien', 'lr'] as const)('%s export', (type) => {
     ({ model, contract } = await trainedFixture(type));
     dir = mkdtempSync(join(tmpdir(), `parity-${type}-`));
     await exportModel(model, contract, { dir, name: `${type}-parity`, metrics: {}, training: {} });
-    session = await ort.InferenceSession.create(join(dir, 'model.onnx'), { intraOpNumThreads: 1 });
+    session = await ort.InferenceSession.create(join(dir, 'model.onnx'), nodeSessionOptions());
   });
 
   it(`matches tfjs to 1e-5 on ${REQUESTS} random requests`, async () => {
@@ -136,7 +137,7 @@ describe.each(['din', 'base', 'dien', 'lr'] as const)('%s export', (type) => {
     const { DienModel } = await import('../../model-export/models/dien/dien.js');
     const H = contract.maxHistory;
     const unrolled = buildDienGraph(model as InstanceType<typeof DienModel>, await model.params.snapshot(), { augru: { unrolledSteps: H } });
-    const other = await ort.InferenceSession.create(unrolled.toBytes(), { intraOpNumThreads: 1 });
+    const other = await ort.InferenceSession.create(unrolled.toBytes(), nodeSessionOptions());
     for (const req of randomRequests(contract, 9).slice(0, 32)) {
       const h = contract.encodeHistory(req.history, 'full'); // the unrolled graph needs exactly H steps
       const c = contract.encodeCandidates(req.candidates);

@@ -25,6 +25,7 @@ import { fit } from '../../model-export/train/fit.js';
 import { prepareData } from '../../model-export/train/pipeline.js';
 import { checkOnnx, ONNX_PYTHON } from './onnxChecker.js';
 import { attentionWithOrtNode, scoreWithOrtNode } from './ortNode.js';
+import { nodeSessionOptions } from '../../model-export/onnx/nodeSessionOptions.js';
 
 const DEVICES = ['mobile', 'desktop', 'tv'];
 const GENRES = ['drama', 'comedy', 'action', 'noir', 'doc'];
@@ -147,7 +148,7 @@ describe.each(['din', 'base', 'dien'] as const)('%s with feature columns', (type
     await fit(model, data.train.limit(40 * 64), data.test, { epochs: 1, batchSize: 64, learningRate: 3e-3, seed: 1 });
     dir = mkdtempSync(join(tmpdir(), `feature-parity-${type}-`));
     await exportModel(model, contract, { dir, name: `${type}-features`, metrics: {}, training: {} });
-    session = await ort.InferenceSession.create(join(dir, 'model.onnx'), { intraOpNumThreads: 1 });
+    session = await ort.InferenceSession.create(join(dir, 'model.onnx'), nodeSessionOptions());
   });
 
   it('infers kinds and builds vocabularies from the training split', () => {

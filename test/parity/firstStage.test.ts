@@ -13,6 +13,7 @@ import { loadShippedModel, MODELS_DIR } from '../../bench/servingModels.js';
 import { embeddingTableOf } from '../../model-export/onnx/initializers.js';
 import { encodeScoreRequest } from '../../worker/encode/requestEncoder.js';
 import { checkOnnx, ONNX_PYTHON } from './onnxChecker.js';
+import { nodeSessionOptions } from '../../model-export/onnx/nodeSessionOptions.js';
 
 const din = loadShippedModel('din-movielens');
 const dot = loadShippedModel('din-movielens-dot');
@@ -40,7 +41,7 @@ describe('dot-product first stage', () => {
     const cats = table('emb.category');
     const contract = contractOf(din.manifest);
     const vocab = din.manifest.featureContract.items;
-    const session = await ort.InferenceSession.create(dot.onnx);
+    const session = await ort.InferenceSession.create(dot.onnx, nodeSessionOptions());
     for (const [h, c] of [[30, 20], [1, 5], [0, 3]]) {
       const request = { history: vocab.slice(100, 100 + h), candidates: [...vocab.slice(400, 400 + c - 1), 'unknown-item'] };
       const { feeds } = encodeScoreRequest(contract, request);

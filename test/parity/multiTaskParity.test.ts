@@ -22,6 +22,7 @@ import { fit } from '../../model-export/train/fit.js';
 import { prepareData } from '../../model-export/train/pipeline.js';
 import { checkOnnx, ONNX_PYTHON } from './onnxChecker.js';
 import { syntheticLog } from './trainedFixture.js';
+import { nodeSessionOptions } from '../../model-export/onnx/nodeSessionOptions.js';
 
 function logWithConversions() {
   const log = syntheticLog(11);
@@ -86,7 +87,7 @@ describe.each(CASES)('$type over $backbone', ({ type, backbone }) => {
     expect(reports[0].tasks?.cvr.auc).toBeGreaterThan(0); // evaluated per task
     dir = mkdtempSync(join(tmpdir(), `mt-${type}-${backbone}-`));
     await exportModel(model, contract, { dir, name: `${type}-parity`, metrics: {}, training: {} });
-    session = await ort.InferenceSession.create(join(dir, 'model.onnx'), { intraOpNumThreads: 1 });
+    session = await ort.InferenceSession.create(join(dir, 'model.onnx'), nodeSessionOptions());
   });
 
   it('declares the task outputs in the manifest', () => {

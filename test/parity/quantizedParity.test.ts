@@ -12,6 +12,7 @@ import { selectBackend } from '../../model-export/train/backend.js';
 import { spearman } from '../../worker/experiments/rankCorrelation.js';
 import { scoreWithOrtNode } from './ortNode.js';
 import { trainedFixture } from './trainedFixture.js';
+import { nodeSessionOptions } from '../../model-export/onnx/nodeSessionOptions.js';
 
 beforeAll(async () => {
   await selectBackend('wasm', () => {});
@@ -26,8 +27,8 @@ describe.each(TYPES)('int8 %s export', (type) => {
     const int8Bytes = (await servingBytes(model, 'int8')).bytes;
     // The storage really is int8: at least 2.5× smaller (biases and small weights stay float32).
     expect(int8Bytes.length * 2.5).toBeLessThan(fp32Bytes.length);
-    const fp32 = await ort.InferenceSession.create(fp32Bytes, { intraOpNumThreads: 1 });
-    const int8 = await ort.InferenceSession.create(int8Bytes, { intraOpNumThreads: 1 });
+    const fp32 = await ort.InferenceSession.create(fp32Bytes, nodeSessionOptions());
+    const int8 = await ort.InferenceSession.create(int8Bytes, nodeSessionOptions());
     ortWeb.env.wasm.numThreads = 1;
     const int8Web = await ortWeb.InferenceSession.create(int8Bytes);
     const rng = seedrandom(`int8-${type}`);

@@ -16,6 +16,7 @@ import { START_GRAPH_FEEDS } from '../../worker/runtime/startGraphs.js';
 import { buildStartGraph, START_GRAPH_CATEGORIES, START_GRAPH_ITEMS, START_GRAPH_TYPES } from '../../model-export/onnx/startGraphs.js';
 import { selectBackend } from '../../model-export/train/backend.js';
 import { START_GRAPHS_BASE64 } from '../../worker/runtime/startGraphs.js';
+import { nodeSessionOptions } from '../../model-export/onnx/nodeSessionOptions.js';
 
 const MODELS_DIR = join(import.meta.dirname, '../../models');
 
@@ -52,7 +53,7 @@ describe('start graphs', () => {
   });
 
   it.each(START_GRAPH_TYPES)('%s: runs in onnxruntime-node with the serving signature', async (type) => {
-    const session = await ort.InferenceSession.create(startBytes(type));
+    const session = await ort.InferenceSession.create(startBytes(type), nodeSessionOptions());
     const ids = (n: number, first: number) => new ort.Tensor('int32', Int32Array.from({ length: n }, (_, i) => (first + i) % START_GRAPH_ITEMS), [n]);
     const category = (n: number) => new ort.Tensor('int32', new Int32Array(n).fill(START_GRAPH_CATEGORIES - 1), [n]);
     const rows = { T: 8, C: 3, 1: 1 } as const;

@@ -14,6 +14,7 @@ import { buildDinGraph } from '../../model-export/onnx/exportDin.js';
 import { selectBackend } from '../../model-export/train/backend.js';
 import { attentionWithOrtNode, scoreWithOrtNode } from './ortNode.js';
 import { trainedFixture } from './trainedFixture.js';
+import { nodeSessionOptions } from '../../model-export/onnx/nodeSessionOptions.js';
 
 const REQUESTS = 96;
 const CANDIDATE_COUNTS = [1, 7, 100];
@@ -44,7 +45,7 @@ describe('DIN factored vs tiled attention export', () => {
     contract = fixture.contract;
     const model = fixture.model as DinModel;
     const weights = await model.params.snapshot();
-    const options = { intraOpNumThreads: 1, interOpNumThreads: 1 };
+    const options = nodeSessionOptions({ interOpNumThreads: 1 });
     factored = await ort.InferenceSession.create(buildDinGraph(model, weights).toBytes(), options);
     tiled = await ort.InferenceSession.create(buildDinGraph(model, weights, { attention: 'tiled' }).toBytes(), options);
   });

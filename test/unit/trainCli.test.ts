@@ -15,6 +15,7 @@ import { contractOf, modelManifestSchema } from '../../contract/manifest.js';
 import { generatePersonalize } from '../../bench/data/generatePersonalize.js';
 import { generatePlanted } from '../../bench/data/generatePlanted.js';
 import { scoreWithOrtNode } from '../parity/ortNode.js';
+import { nodeSessionOptions } from '../../model-export/onnx/nodeSessionOptions.js';
 
 const run = promisify(execFile);
 const ROOT = new URL('../../', import.meta.url).pathname;
@@ -41,7 +42,7 @@ describe('npm run train -- --data DIR', () => {
     expect(manifest.featureContract.maxHistory).toBe(20);
     expect(manifest.featureContract.categories.length).toBe(8); // GENRES guessed: cat0 … cat7
     const contract = contractOf(manifest);
-    const session = await ort.InferenceSession.create(join(out, manifest.onnx.file));
+    const session = await ort.InferenceSession.create(join(out, manifest.onnx.file), nodeSessionOptions());
     const history = contract.encodeHistory(manifest.featureContract.items.slice(0, 5));
     const candidates = contract.encodeCandidates([manifest.featureContract.items[6], 'never-seen-item']);
     const scores = await scoreWithOrtNode(session, history, candidates);
@@ -74,7 +75,7 @@ describe('npm run train -- --data DIR', () => {
     expect(manifest.featureContract.formatVersion).toBe(2);
     expect(manifest.featureContract.features?.map((f) => `${f.group}:${f.name}:${f.kind}`)).toEqual(['user:segment:sparse', 'user:age:dense', 'candidate:price:dense', 'context:device:sparse', 'context:weekday:sparse']);
     const contract = contractOf(manifest);
-    const session = await ort.InferenceSession.create(join(out, manifest.onnx.file));
+    const session = await ort.InferenceSession.create(join(out, manifest.onnx.file), nodeSessionOptions());
     const history = contract.encodeHistory(manifest.featureContract.items.slice(0, 8));
     const candidates = contract.encodeCandidates(manifest.featureContract.items.slice(10, 40));
     const request = (segment: string, device: string) => contract.encodeRequestFeatures({ profile: { segment, age: 30 }, context: { device }, time: 1_790_000_000, timeZone: 'UTC', route: 'home' });

@@ -14,6 +14,7 @@ import { contractOf, modelManifestSchema, SERVING_OUTPUTS, TASK_OUTPUTS } from '
 import type { FeatureSpec } from '../../contract/features.js';
 import { attentionWithOrtNode, scoreWithOrtNode, tasksWithOrtNode } from '../parity/ortNode.js';
 import type { ModelFixture, ParityCase, ServedModel } from './fixtureTypes.js';
+import { nodeSessionOptions } from '../../model-export/onnx/nodeSessionOptions.js';
 
 export default async function setup(project: TestProject): Promise<void> {
   const configPath = resolve(process.env.WORKERD_TEST_WRANGLER_CONFIG ?? 'wrangler.toml');
@@ -38,7 +39,7 @@ export default async function setup(project: TestProject): Promise<void> {
 async function modelFixture(modelDir: string): Promise<ModelFixture> {
   const manifest = modelManifestSchema.parse(JSON.parse(readFileSync(join(modelDir, 'manifest.json'), 'utf8')));
   const contract = contractOf(manifest);
-  const session = await ort.InferenceSession.create(join(modelDir, manifest.onnx.file));
+  const session = await ort.InferenceSession.create(join(modelDir, manifest.onnx.file), nodeSessionOptions());
 
   const items = manifest.featureContract.items;
   const categories = manifest.featureContract.categories;

@@ -6,23 +6,31 @@
  */
 import { contractOf, servingInputNames, type ModelManifest } from '../../contract/manifest.js';
 import type { FeatureContract } from '../../contract/featureContract.js';
-import { encodeScoreRequest } from '../encode/requestEncoder.js';
 import { replayGolden } from './goldenReplay.js';
 import { ApiError } from '../errors.js';
 import type { CreateScoringSession, ScoringSession } from '../runtime/scoringSession.js';
 import type { LoadedModel } from './loadedModel.js';
 import { ModelLoadError, readVerifiedModel } from './modelAssets.js';
+import { warmUp } from './warmUp.js';
 
 export type { LoadedModel } from './loadedModel.js';
 
 /** How a model is loaded when this request is the one that loads it. */
 export interface LoadOptions {
   /**
-   * Synthetic requests (H = the model's, C = 100) run after the golden check and before the model
-   * serves, so V8 has tiered ORT's hot wasm kernels up before real requests arrive (MODEL_WARMUP_RUNS;
-   * docs/worker.md, "Cold isolates").
+   * Synthetic requests (H = the model's, C = 100) that let V8 tier ORT's hot wasm kernels up
+   * (MODEL_WARMUP_RUNS; models/warmUp.ts; docs/worker.md, "Cold isolates").
    */
   warmupRuns?: number;
+  /**
+   * `before-serving` (default): the runs follow the golden check and the loading request waits for
+   * them. `idle`: the model serves at once and the runs go on after the response, one at a time,
+   * each only while no request is in flight (`whenIdle`), kept alive by `background`
+   * (`ctx.waitUntil` of the request that loaded the model). Without `background`, before serving.
+   */
+  warmupWhen?: 'before-serving' | 'idle';
+  whenIdle?: () => Promise<void>;
+  background?: (label: string, task: () => Promise<void>) => void;
 }
 
 export type ModelStatus = 'not_loaded' | 'loading' | 'ready' | 'failed';
@@ -75,7 +83,9 @@ export function createModelRegistry(options: ModelRegistryOptions): ModelRegistr
     const problem = manifest.golden ? await replayGolden(manifest.golden, contract, session) : await probe(contract, session);
     if (problem) throw new ModelLoadError(`${name} loads but misbehaves: ${problem}`);
     const warmed = Date.now();
-    if (loadOptions.warmupRuns) await warmUp(contract, session, loadOptions.warmupRuns);
+    const idleWarmUp = loadOptions.warmupWhen === 'idle' && loadOptions.background !== undefined;
+    const warmupRuns = idleWarmUp ? 0 : (loadOptions.warmupRuns ?? 0);
+    if (warmupRuns) await warmUp(contract, session, warmupRuns);
     const done = Date.now();
     const loadMs = done - started;
     const loadBreakdownMs = { assets: read - started, contract: built - read, session: done - built };
@@ -84,8 +94,16 @@ export function createModelRegistry(options: ModelRegistryOptions): ModelRegistr
         `(${manifest.onnx.bytes} bytes, ${session.executionProviders.join('/')}; ${manifest.golden ? `${manifest.golden.requests.length} golden requests reproduced` : 'probe request passed'}) in ${loadMs} ms ` +
         `(assets + verify ${loadBreakdownMs.assets}, contract ${loadBreakdownMs.contract}, session ${loadBreakdownMs.session}` +
         `: create ${created - built}, ${manifest.golden ? 'golden requests' : 'probe'} ${warmed - created}` +
-        `${loadOptions.warmupRuns ? `, ${loadOptions.warmupRuns} warm-up runs ${done - warmed}` : ''})`,
+        `${warmupRuns ? `, ${warmupRuns} warm-up runs ${done - warmed}` : ''})`,
     );
+    if (idleWarmUp && loadOptions.warmupRuns) {
+      const runs = loadOptions.warmupRuns;
+      loadOptions.background!(`idle warm-up of "${name}"`, async () => {
+        const t0 = Date.now();
+        await warmUp(contract, session, runs, { ...(loadOptions.whenIdle ? { whenIdle: loadOptions.whenIdle } : {}) });
+        console.log(`[model-registry] idle warm-up of "${name}": ${runs} runs done ${Date.now() - t0} ms after the model started serving`);
+      });
+    }
     return { manifest, contract, session, loadMs, loadBreakdownMs };
   };
 
@@ -149,14 +167,4 @@ async function probe(contract: FeatureContract, session: ScoringSession): Promis
     if (bad !== undefined) return `probe request: output "${name}" gave ${bad}, not a probability`;
   }
   return undefined;
-}
-
-/** `runs` requests of random vocabulary items at H = the model's, C = 100 (LoadOptions.warmupRuns). */
-async function warmUp(contract: FeatureContract, session: ScoringSession, runs: number): Promise<void> {
-  const items = contract.spec.items;
-  let seed = 1;
-  const next = () => items[(seed = (seed * 48271) % 2147483647) % items.length];
-  const request = { history: Array.from({ length: contract.spec.maxHistory }, next), candidates: Array.from({ length: 100 }, next) };
-  const { feeds } = encodeScoreRequest(contract, request, { time: 0, route: 'warmup' });
-  for (let i = 0; i < runs; i++) await session.score(feeds, { tasks: session.tasks.length > 0 });
 }

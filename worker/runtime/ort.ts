@@ -56,12 +56,17 @@ export async function createOrtScoringSession(onnx: Uint8Array, inputs: readonly
   return new OrtScoringSession(ort.Tensor, session, executionProviders, () => wasmMemory?.buffer.byteLength);
 }
 
+/** The model kinds with a start graph; `ORT_START_GRAPHS` picks among them (default: all). */
+export type StartGraphKind = keyof typeof START_GRAPHS_BASE64;
+export const START_GRAPH_KINDS = Object.keys(START_GRAPHS_BASE64) as StartGraphKind[];
+
 let runtimeStart: Promise<{ started: true } | { started: false; error: string }> | undefined;
 
 /**
  * Starts ORT before any request: instantiates the wasm, runs OrtInit, and loads and runs once each
- * start graph (startGraphs.ts: tiny untrained DIN and DIEN built by the same exporters as the
- * shipped models, int8 paths included). Most of a cold request's cost is V8 compiling, on first
+ * start graph of `kinds` (startGraphs.ts: tiny untrained DIN, DIEN and PLE built by the same
+ * exporters as the shipped models, int8 paths included; a deployment whose routes serve only some
+ * kinds starts only those, `ORT_START_GRAPHS`, and spends less start-up CPU). Most of a cold request's cost is V8 compiling, on first
  * use, the parts of ORT's 14 MB wasm that session creation and the kernels need; running graphs
  * made of the same operators compiles them here. With `ORT_START = "isolate"`, worker/index.ts
  * calls this at module scope, so the work happens when the isolate starts instead of inside the
@@ -70,7 +75,7 @@ let runtimeStart: Promise<{ started: true } | { started: false; error: string }>
  * although workerd allows no I/O there. The result is returned and a failure logged; ORT keeps a
  * failed start for the isolate's life, so model loads would then fail too, and say why (503).
  */
-export function startOrtRuntime(): Promise<{ started: true } | { started: false; error: string }> {
+export function startOrtRuntime(kinds: readonly StartGraphKind[] = START_GRAPH_KINDS): Promise<{ started: true } | { started: false; error: string }> {
   runtimeStart ??= (async () => {
     try {
       // Every start graph carries the same feature columns (one of each kind), fed with small valid values.
@@ -80,7 +85,7 @@ export function startOrtRuntime(): Promise<{ started: true } | { started: false;
         return { input: f.input, dtype: f.dtype, data, dims: f.width > 1 ? [rows, f.width] : [rows] };
       });
       const inputs = [...Object.values(SERVING_INPUTS), ...features.map((f) => f.input)];
-      for (const base64 of Object.values(START_GRAPHS_BASE64)) {
+      for (const base64 of kinds.map((k) => START_GRAPHS_BASE64[k])) {
         const session = await createOrtScoringSession(Uint8Array.from(atob(base64), (ch) => ch.charCodeAt(0)), inputs);
         try {
           // 8 behaviours, 8 candidates, inside the graphs' 128-item, 4-category vocabularies.

@@ -13,6 +13,7 @@ import { FORCED_VARIANT_HEADER, tokenMatches, VARIANT_TOKEN_HEADER } from '../..
 import { spearman } from '../../experiments/rankCorrelation.js';
 import type { Route } from '../../experiments/routeConfig.js';
 import { loadServingVariant } from '../../experiments/servingVariant.js';
+import type { LoadOptions } from '../../models/registry.js';
 import { unitsOf, type ClientRateLimitEnv } from '../../middleware/clientRateLimit.js';
 import { configuredClientRateLimit } from '../../middleware/clientRateLimitFromConfig.js';
 import { jsonBody, type JsonBodyEnv } from '../../middleware/jsonBody.js';
@@ -46,8 +47,14 @@ export function scoreRoutes(services: Services) {
     const assigned = forced ?? hashed;
     const circumstances = { time: started / 1000, route: route.name, edgeTimeZone: edgeTimeZone(c.req.raw) };
     let charged = false;
+    const load: LoadOptions = {
+      warmupRuns: config.modelWarmupRuns,
+      warmupWhen: config.modelWarmupWhen,
+      whenIdle: () => services.inFlight.whenIdle(),
+      background: (label, task) => afterResponse(c, label, task),
+    };
     const serve = async () => {
-      const served = await loadServingVariant(services.registry, route, assigned, config.assets, { warmupRuns: config.modelWarmupRuns });
+      const served = await loadServingVariant(services.registry, route, assigned, config.assets, load);
       if (!charged && c.var.clientBudget) {
         // The rest of this request's cost units (one was charged on arrival); a fallback re-serve is not charged again.
         charged = true;
@@ -57,7 +64,7 @@ export function scoreRoutes(services: Services) {
       const budgetMs = route.budgetMs ?? config.cpuBudgetMs;
       const plan = planBudget(served.model, request, budgetMs, route.overBudget, route.name);
       if (plan.kind === 'full') return { ...served, scored: await scoreRequest(served.model, request, circumstances, ranking) };
-      const firstStage = await services.registry.get(plan.firstStage, config.assets, { warmupRuns: config.modelWarmupRuns });
+      const firstStage = await services.registry.get(plan.firstStage, config.assets, load);
       const cascaded = await cascadeScore(firstStage, served.model, request, budgetMs, circumstances, ranking, plan.keep);
       return { ...served, scored: cascaded.scored, cascade: { firstStage: cascaded.firstStage, kept: cascaded.kept, candidates: cascaded.candidates } };
     };
