@@ -4,9 +4,9 @@
  * `wrangler dev` (a fresh workerd isolate); the requests go one at a time, H = 50, C = 100 on the
  * default route (DIN), from the moment wrangler reports ready, each `--gap-ms` after the previous
  * answer (0: back to back, the worst case for work done between requests). Buckets: request 1,
- * 2–10, 11–50, 51–200, and steady state (201 on). Each warm-up setting is one row: `N` =
- * MODEL_WARMUP_RUNS N before the model serves, `idle:N` = N runs between requests
- * (MODEL_WARMUP_WHEN = idle); settings alternate instance by instance so drift hits them alike.
+ * 2–10, 11–50, 51–200, and steady state (201 on). Each setting (`settingVars`: warm-up runs,
+ * when they run, when ORT starts) is one row; settings alternate instance by instance so drift
+ * hits them alike.
  * Writes bench/results/<date>-cold[-gap<ms>].{md,json}.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -23,25 +23,30 @@ const { values: args } = parseArgs({
 });
 const warmups = args.warmups.split(',');
 const gapMs = Number(args['gap-ms']);
-/** `60` → 60 runs before serving; `idle:60` → 60 runs between requests. */
-function warmupVars(setting: string): Record<string, string> {
-  const [when, runs] = setting.startsWith('idle:') ? ['idle', setting.slice(5)] : ['before-serving', setting];
-  if (!/^\d+$/.test(runs)) throw new Error(`--warmups: "${setting}" is not N or idle:N`);
-  return { MODEL_WARMUP_RUNS: runs, MODEL_WARMUP_WHEN: when };
+/**
+ * A setting is tokens joined by `+`: `N` = MODEL_WARMUP_RUNS N before the model serves, `idle:N` =
+ * N runs between requests (MODEL_WARMUP_WHEN = idle), `isolate` / `isolate:din,dien` = ORT_START =
+ * isolate with those start graphs (ORT_START_GRAPHS; default all). E.g. `isolate:din+idle:60`.
+ */
+function settingVars(setting: string): Record<string, string> {
+  const vars: Record<string, string> = { MODEL_WARMUP_RUNS: '0', MODEL_WARMUP_WHEN: 'before-serving', ORT_START: 'first-request' };
+  for (const token of setting.split('+')) {
+    if (/^\d+$/.test(token)) Object.assign(vars, { MODEL_WARMUP_RUNS: token, MODEL_WARMUP_WHEN: 'before-serving' });
+    else if (/^idle:\d+$/.test(token)) Object.assign(vars, { MODEL_WARMUP_RUNS: token.slice(5), MODEL_WARMUP_WHEN: 'idle' });
+    else if (token === 'isolate') vars.ORT_START = 'isolate';
+    else if (token.startsWith('isolate:')) Object.assign(vars, { ORT_START: 'isolate', ORT_START_GRAPHS: token.slice(8) });
+    else throw new Error(`--warmups: "${token}" is not N, idle:N, isolate or isolate:<kinds>`);
+  }
+  return vars;
 }
-const instances = Number(args.instances);
-const count = Number(args.requests);
-const BUCKETS: Array<[string, number, number]> = [['1', 1, 1], ['2–10', 2, 10], ['11–50', 11, 50], ['51–200', 51, 200], ['steady (201+)', 201, Number.MAX_SAFE_INTEGER]];
-const log = (line: string) => console.error(`[bench:cold] ${line}`);
 
-const items = loadShippedModel('din-movielens').manifest.featureContract.items;
 const byIndex = new Map<string, number[][]>(warmups.map((w) => [w, Array.from({ length: count }, () => [])]));
 for (let i = 0; i < instances; i++) {
   for (const w of warmups) {
     const rng = seedrandom(`cold-${i}`);
     const draw = (n: number) => Array.from({ length: n }, () => items[Math.floor(rng() * items.length)]);
     const bodies = Array.from({ length: count }, () => JSON.stringify({ history: draw(50), candidates: draw(100) }));
-    const dev = await startWranglerDev('wrangler.toml', warmupVars(w));
+    const dev = await startWranglerDev('wrangler.toml', settingVars(w));
     try {
       for (let r = 0; r < count; r++) {
         if (r > 0 && gapMs > 0) await new Promise((resolve) => setTimeout(resolve, gapMs));
@@ -69,9 +74,9 @@ const rows = warmups.map((w) => {
 const date = new Date().toISOString().slice(0, 10);
 const markdown = [
   `# Cold isolates ${date}`,
-  `\`npm run bench:cold -- --warmups ${args.warmups} --instances ${instances} --requests ${count} --gap-ms ${gapMs}\` (bench/coldCurve.ts): ${instances} fresh wrangler dev instances per setting (alternating), ${count} sequential requests each from the moment wrangler is ready, ${gapMs > 0 ? `each ${gapMs} ms after the previous answer` : 'back to back'}, H = 50, C = 100, DIN on the default route; p50 per bucket of request indexes over all instances (ms, HTTP through wrangler dev's proxy). Warm-up: \`N\` = MODEL_WARMUP_RUNS N before the model serves, \`idle:N\` = N runs between requests (MODEL_WARMUP_WHEN = idle). 2 loaded cores: compare within a table.`,
+  `\`npm run bench:cold -- --warmups ${args.warmups} --instances ${instances} --requests ${count} --gap-ms ${gapMs}\` (bench/coldCurve.ts): ${instances} fresh wrangler dev instances per setting (alternating), ${count} sequential requests each from the moment wrangler is ready, ${gapMs > 0 ? `each ${gapMs} ms after the previous answer` : 'back to back'}, H = 50, C = 100, DIN on the default route; p50 per bucket of request indexes over all instances (ms, HTTP through wrangler dev's proxy). Setting: \`N\` = MODEL_WARMUP_RUNS N before the model serves, \`idle:N\` = N runs between requests (MODEL_WARMUP_WHEN = idle), \`isolate[:kinds]\` = ORT_START = isolate with those start graphs. 2 loaded cores: compare within a table.`,
   table(
-    ['warm-up', ...BUCKETS.map(([name]) => name), 'p50(2–50) / steady'],
+    ['setting', ...BUCKETS.map(([name]) => name), 'p50(2–50) / steady'],
     rows.map((r) => [r.warmup, ...BUCKETS.map(([name]) => r.buckets[name].toFixed(1)), `${r.ratio.toFixed(2)}×`]),
   ),
 ].join('\n\n');
