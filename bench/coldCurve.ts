@@ -23,6 +23,12 @@ const { values: args } = parseArgs({
 });
 const warmups = args.warmups.split(',');
 const gapMs = Number(args['gap-ms']);
+const instances = Number(args.instances);
+const count = Number(args.requests);
+const BUCKETS: Array<[string, number, number]> = [['1', 1, 1], ['2–10', 2, 10], ['11–50', 11, 50], ['51–200', 51, 200], ['steady (201+)', 201, Number.MAX_SAFE_INTEGER]];
+const log = (line: string) => console.error(`[bench:cold] ${line}`);
+const items = loadShippedModel('din-movielens').manifest.featureContract.items;
+
 /**
  * A setting is tokens joined by `+`: `N` = MODEL_WARMUP_RUNS N before the model serves, `idle:N` =
  * N runs between requests (MODEL_WARMUP_WHEN = idle), `isolate` / `isolate:din,dien` = ORT_START =

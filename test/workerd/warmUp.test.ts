@@ -6,12 +6,15 @@
 import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import { createApp } from '../../worker/app.js';
+import { IDLE_RUN_SPLIT } from '../../worker/models/warmUp.js';
 import { createOrtScoringSession } from '../../worker/runtime/ort.js';
 import type { ScoringSession } from '../../worker/runtime/scoringSession.js';
 import { BASE, env } from './helpers.js';
 
 const DIN = 'din-movielens';
-const WARMUP_CANDIDATES = 100; // models/warmUp.ts's request size; the test's own requests use 9 (golden requests: 3, 4, 7)
+// models/warmUp.ts's request sizes: 100 candidates before serving, 100 / IDLE_RUN_SPLIT when idle.
+// The test's own requests use 9 (the golden requests: 3, 4, 7).
+const WARMUP_CANDIDATES = [100, 100 / IDLE_RUN_SPLIT];
 
 /** An app whose sessions log every run: `warmup` (the synthetic shape) or `request`, with a clock of events. */
 function appWithRunLog() {
@@ -29,7 +32,7 @@ function appWithRunLog() {
         memoryBytes: () => inner.memoryBytes(),
         score: (feeds, options) => {
           // Golden requests have other shapes; only the warm-up sends 100 candidates here.
-          if (feeds.candidateItems.length === WARMUP_CANDIDATES) log('warmup');
+          if (WARMUP_CANDIDATES.includes(feeds.candidateItems.length)) log('warmup');
           else if (feeds.candidateItems.length === 9) log('request');
           return inner.score(feeds, options);
         },
@@ -92,11 +95,11 @@ describe('model warm-up', () => {
           answers.push(((await r.json()) as { scores: Array<{ score: number }> }).scores.map((s) => s.score));
         }),
       );
-      await new Promise((resolve) => setTimeout(resolve, 5));
+      await new Promise((resolve) => setTimeout(resolve, 30)); // idle: longer than IDLE_QUIET_MS
     }
     await waitOnExecutionContext(first);
     const kinds = events.map((e) => e.kind);
-    expect(kinds.filter((k) => k === 'warmup')).toHaveLength(6);
+    expect(kinds.filter((k) => k === 'warmup')).toHaveLength(6 * IDLE_RUN_SPLIT);
     expect(kinds.filter((k) => k === 'request')).toHaveLength(1 + 9);
     // In flight = between a fetch's start and its end; no warm-up run may start inside such a span.
     let open = 0;

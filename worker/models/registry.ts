@@ -11,7 +11,7 @@ import { ApiError } from '../errors.js';
 import type { CreateScoringSession, ScoringSession } from '../runtime/scoringSession.js';
 import type { LoadedModel } from './loadedModel.js';
 import { ModelLoadError, readVerifiedModel } from './modelAssets.js';
-import { warmUp } from './warmUp.js';
+import { IDLE_RUN_SPLIT, warmUp } from './warmUp.js';
 
 export type { LoadedModel } from './loadedModel.js';
 
@@ -24,8 +24,9 @@ export interface LoadOptions {
   warmupRuns?: number;
   /**
    * `before-serving` (default): the runs follow the golden check and the loading request waits for
-   * them. `idle`: the model serves at once and the runs go on after the response, one at a time,
-   * each only while no request is in flight (`whenIdle`), kept alive by `background`
+   * them. `idle`: the model serves at once and the runs go on after the response, each split into
+   * IDLE_RUN_SPLIT smaller ones, one at a time, each only while the isolate is idle (`whenIdle`),
+   * kept alive by `background`
    * (`ctx.waitUntil` of the request that loaded the model). Without `background`, before serving.
    */
   warmupWhen?: 'before-serving' | 'idle';
@@ -100,8 +101,9 @@ export function createModelRegistry(options: ModelRegistryOptions): ModelRegistr
       const runs = loadOptions.warmupRuns;
       loadOptions.background!(`idle warm-up of "${name}"`, async () => {
         const t0 = Date.now();
-        await warmUp(contract, session, runs, { ...(loadOptions.whenIdle ? { whenIdle: loadOptions.whenIdle } : {}) });
-        console.log(`[model-registry] idle warm-up of "${name}": ${runs} runs done ${Date.now() - t0} ms after the model started serving`);
+        const small = runs * IDLE_RUN_SPLIT;
+        await warmUp(contract, session, small, { candidates: 100 / IDLE_RUN_SPLIT, ...(loadOptions.whenIdle ? { whenIdle: loadOptions.whenIdle } : {}) });
+        console.log(`[model-registry] idle warm-up of "${name}": ${small} runs of C = ${100 / IDLE_RUN_SPLIT} done ${Date.now() - t0} ms after the model started serving`);
       });
     }
     return { manifest, contract, session, loadMs, loadBreakdownMs };

@@ -15,6 +15,14 @@ export interface WarmUpOptions {
   whenIdle?: () => Promise<void>;
 }
 
+/**
+ * An idle warm-up splits each C = 100 run into this many smaller ones, so that a request arriving
+ * while one runs waits for a quarter of a run at most; V8 tiers up by work done, not by run count.
+ */
+export const IDLE_RUN_SPLIT = 4;
+/** An idle warm-up runs only after this long without a request (RequestsInFlight.whenIdle). */
+export const IDLE_QUIET_MS = 5;
+
 /** Runs `runs` synthetic requests of random vocabulary items; returns how many ran. */
 export async function warmUp(contract: FeatureContract, session: ScoringSession, runs: number, options: WarmUpOptions = {}): Promise<number> {
   const items = contract.spec.items;

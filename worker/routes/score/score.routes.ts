@@ -14,6 +14,7 @@ import { spearman } from '../../experiments/rankCorrelation.js';
 import type { Route } from '../../experiments/routeConfig.js';
 import { loadServingVariant } from '../../experiments/servingVariant.js';
 import type { LoadOptions } from '../../models/registry.js';
+import { IDLE_QUIET_MS } from '../../models/warmUp.js';
 import { unitsOf, type ClientRateLimitEnv } from '../../middleware/clientRateLimit.js';
 import { configuredClientRateLimit } from '../../middleware/clientRateLimitFromConfig.js';
 import { jsonBody, type JsonBodyEnv } from '../../middleware/jsonBody.js';
@@ -50,7 +51,7 @@ export function scoreRoutes(services: Services) {
     const load: LoadOptions = {
       warmupRuns: config.modelWarmupRuns,
       warmupWhen: config.modelWarmupWhen,
-      whenIdle: () => services.inFlight.whenIdle(),
+      whenIdle: () => services.inFlight.whenIdle(IDLE_QUIET_MS),
       background: (label, task) => afterResponse(c, label, task),
     };
     const serve = async () => {
