@@ -1,5 +1,5 @@
 /**
- * `npm run bench:cold [-- --warmups 0,60,idle:60] [--instances 3] [--requests 300] [--gap-ms 0]`:
+ * `npm run bench:cold [-- --warmups 0,60,isolate:din] [--instances 3] [--requests 300] [--gap-ms 0]`:
  * latency by request index after a cold start (issue 17, item 1). Each instance is a fresh
  * `wrangler dev` (a fresh workerd isolate); the requests go one at a time, H = 50, C = 100 on the
  * default route (DIN), from the moment wrangler reports ready, each `--gap-ms` after the previous
@@ -19,7 +19,7 @@ import { percentile } from './stats.js';
 import { startWranglerDev } from './wranglerDev.js';
 
 const { values: args } = parseArgs({
-  options: { warmups: { type: 'string', default: '0,60,idle:60' }, instances: { type: 'string', default: '3' }, requests: { type: 'string', default: '300' }, 'gap-ms': { type: 'string', default: '0' } },
+  options: { warmups: { type: 'string', default: '0,60,isolate:din' }, instances: { type: 'string', default: '3' }, requests: { type: 'string', default: '300' }, 'gap-ms': { type: 'string', default: '0' } },
 });
 const warmups = args.warmups.split(',');
 const gapMs = Number(args['gap-ms']);
@@ -30,18 +30,17 @@ const log = (line: string) => console.error(`[bench:cold] ${line}`);
 const items = loadShippedModel('din-movielens').manifest.featureContract.items;
 
 /**
- * A setting is tokens joined by `+`: `N` = MODEL_WARMUP_RUNS N before the model serves, `idle:N` =
- * N runs between requests (MODEL_WARMUP_WHEN = idle), `isolate` / `isolate:din,dien` = ORT_START =
- * isolate with those start graphs (ORT_START_GRAPHS; default all). E.g. `isolate:din+idle:60`.
+ * A setting is tokens joined by `+`: `N` = MODEL_WARMUP_RUNS N before the model serves, `isolate` /
+ * `isolate:din,dien` = ORT_START = isolate with those start graphs (ORT_START_GRAPHS; default all).
+ * E.g. `isolate:din+60`.
  */
 function settingVars(setting: string): Record<string, string> {
-  const vars: Record<string, string> = { MODEL_WARMUP_RUNS: '0', MODEL_WARMUP_WHEN: 'before-serving', ORT_START: 'first-request' };
+  const vars: Record<string, string> = { MODEL_WARMUP_RUNS: '0', ORT_START: 'first-request' };
   for (const token of setting.split('+')) {
-    if (/^\d+$/.test(token)) Object.assign(vars, { MODEL_WARMUP_RUNS: token, MODEL_WARMUP_WHEN: 'before-serving' });
-    else if (/^idle:\d+$/.test(token)) Object.assign(vars, { MODEL_WARMUP_RUNS: token.slice(5), MODEL_WARMUP_WHEN: 'idle' });
+    if (/^\d+$/.test(token)) vars.MODEL_WARMUP_RUNS = token;
     else if (token === 'isolate') vars.ORT_START = 'isolate';
     else if (token.startsWith('isolate:')) Object.assign(vars, { ORT_START: 'isolate', ORT_START_GRAPHS: token.slice(8) });
-    else throw new Error(`--warmups: "${token}" is not N, idle:N, isolate or isolate:<kinds>`);
+    else throw new Error(`--warmups: "${token}" is not N, isolate or isolate:<kinds>`);
   }
   return vars;
 }
@@ -80,7 +79,7 @@ const rows = warmups.map((w) => {
 const date = new Date().toISOString().slice(0, 10);
 const markdown = [
   `# Cold isolates ${date}`,
-  `\`npm run bench:cold -- --warmups ${args.warmups} --instances ${instances} --requests ${count} --gap-ms ${gapMs}\` (bench/coldCurve.ts): ${instances} fresh wrangler dev instances per setting (alternating), ${count} sequential requests each from the moment wrangler is ready, ${gapMs > 0 ? `each ${gapMs} ms after the previous answer` : 'back to back'}, H = 50, C = 100, DIN on the default route; p50 per bucket of request indexes over all instances (ms, HTTP through wrangler dev's proxy). Setting: \`N\` = MODEL_WARMUP_RUNS N before the model serves, \`idle:N\` = N runs between requests (MODEL_WARMUP_WHEN = idle), \`isolate[:kinds]\` = ORT_START = isolate with those start graphs. 2 loaded cores: compare within a table.`,
+  `\`npm run bench:cold -- --warmups ${args.warmups} --instances ${instances} --requests ${count} --gap-ms ${gapMs}\` (bench/coldCurve.ts): ${instances} fresh wrangler dev instances per setting (alternating), ${count} sequential requests each from the moment wrangler is ready, ${gapMs > 0 ? `each ${gapMs} ms after the previous answer` : 'back to back'}, H = 50, C = 100, DIN on the default route; p50 per bucket of request indexes over all instances (ms, HTTP through wrangler dev's proxy). Setting: \`N\` = MODEL_WARMUP_RUNS N before the model serves, \`isolate[:kinds]\` = ORT_START = isolate with those start graphs. 2 loaded cores: compare within a table.`,
   table(
     ['setting', ...BUCKETS.map(([name]) => name), 'p50(2–50) / steady'],
     rows.map((r) => [r.warmup, ...BUCKETS.map(([name]) => r.buckets[name].toFixed(1)), `${r.ratio.toFixed(2)}×`]),

@@ -5,7 +5,6 @@ import { DEFAULT_ROUTES } from './experiments/defaultRoutes.js';
 import type { ExposureSink } from './experiments/exposureLog.js';
 import { parseRouteConfig, type RouteConfig } from './experiments/routeConfig.js';
 import { corsFromConfig } from './middleware/corsFromConfig.js';
-import { RequestsInFlight } from './middleware/requestsInFlight.js';
 import { securityHeaders } from './middleware/securityHeaders.js';
 import { createModelRegistry, type ModelRegistryOptions } from './models/registry.js';
 import { browserRoutes } from './routes/browser/browser.routes.js';
@@ -39,11 +38,9 @@ export function createApp(options: AppOptions = {}) {
   const services: Services = {
     registry: createModelRegistry({ createSession: createOrtScoringSession, ...registryOptions }),
     routes: routes === undefined ? DEFAULT_ROUTES : isParsed(routes) ? routes : parseRouteConfig(routes),
-    inFlight: new RequestsInFlight(),
     ...(exposureSink ? { exposureSink } : {}),
   };
   return new Hono<{ Bindings: WorkerBindings }>()
-    .use(services.inFlight.middleware())
     .use(securityHeaders())
     .use(corsFromConfig())
     .route('/', healthRoutes(services))

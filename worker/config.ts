@@ -42,8 +42,6 @@ export interface WorkerBindings {
   CPU_BUDGET_MS?: string;
   /** Synthetic runs after a model loads, before it serves, to tier ORT's wasm up (docs/worker.md, "Cold isolates"); default 0. */
   MODEL_WARMUP_RUNS?: string;
-  /** When those runs happen: `before-serving` (default; the loading request waits) or `idle` (after its response, between requests). */
-  MODEL_WARMUP_WHEN?: string;
 }
 
 export interface WorkerConfig {
@@ -61,7 +59,6 @@ export interface WorkerConfig {
   rateLimitPeriodSeconds: number;
   cpuBudgetMs: number;
   modelWarmupRuns: number;
-  modelWarmupWhen: 'before-serving' | 'idle';
 }
 
 /** When ORT starts: read at module scope by worker/index.ts, validated here with the other vars. */
@@ -106,7 +103,6 @@ const bindingsSchema = z.object({
   RATE_LIMIT_PERIOD: z.coerce.number().int().min(1).max(3600).default(60),
   CPU_BUDGET_MS: z.coerce.number().positive().max(10_000).default(8),
   MODEL_WARMUP_RUNS: z.coerce.number().int().min(0).max(1000).default(0),
-  MODEL_WARMUP_WHEN: z.enum(['before-serving', 'idle']).default('before-serving'),
 });
 
 const parsed = new WeakMap<object, WorkerConfig>();
@@ -135,7 +131,6 @@ export function workerConfig(env: WorkerBindings): WorkerConfig {
     rateLimitPeriodSeconds: d.RATE_LIMIT_PERIOD,
     cpuBudgetMs: d.CPU_BUDGET_MS,
     modelWarmupRuns: d.MODEL_WARMUP_RUNS,
-    modelWarmupWhen: d.MODEL_WARMUP_WHEN,
   };
   parsed.set(env, config);
   return config;

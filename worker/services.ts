@@ -2,14 +2,11 @@
 import type { WorkerConfig } from './config.js';
 import type { RouteConfig } from './experiments/routeConfig.js';
 import { analyticsEngineSink, consoleSink, type ExposureSink } from './experiments/exposureLog.js';
-import type { RequestsInFlight } from './middleware/requestsInFlight.js';
 import type { ModelRegistry } from './models/registry.js';
 
 export interface Services {
   registry: ModelRegistry;
   routes: RouteConfig;
-  /** Requests this isolate is handling (the idle warm-up waits for none). */
-  inFlight: RequestsInFlight;
   /** Overrides the configured sink (tests). */
   exposureSink?: ExposureSink;
 }

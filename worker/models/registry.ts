@@ -11,27 +11,18 @@ import { ApiError } from '../errors.js';
 import type { CreateScoringSession, ScoringSession } from '../runtime/scoringSession.js';
 import type { LoadedModel } from './loadedModel.js';
 import { ModelLoadError, readVerifiedModel } from './modelAssets.js';
-import { IDLE_RUN_SPLIT, warmUp } from './warmUp.js';
+import { warmUp } from './warmUp.js';
 
 export type { LoadedModel } from './loadedModel.js';
 
 /** How a model is loaded when this request is the one that loads it. */
 export interface LoadOptions {
   /**
-   * Synthetic requests (H = the model's, C = 100) that let V8 tier ORT's hot wasm kernels up
+   * Synthetic requests (H = the model's, C = 100) run after the golden check and before the model
+   * serves, so V8 has tiered ORT's hot wasm kernels up before real requests arrive
    * (MODEL_WARMUP_RUNS; models/warmUp.ts; docs/worker.md, "Cold isolates").
    */
   warmupRuns?: number;
-  /**
-   * `before-serving` (default): the runs follow the golden check and the loading request waits for
-   * them. `idle`: the model serves at once and the runs go on after the response, each split into
-   * IDLE_RUN_SPLIT smaller ones, one at a time, each only while the isolate is idle (`whenIdle`),
-   * kept alive by `background`
-   * (`ctx.waitUntil` of the request that loaded the model). Without `background`, before serving.
-   */
-  warmupWhen?: 'before-serving' | 'idle';
-  whenIdle?: () => Promise<void>;
-  background?: (label: string, task: () => Promise<void>) => void;
 }
 
 export type ModelStatus = 'not_loaded' | 'loading' | 'ready' | 'failed';
@@ -84,8 +75,7 @@ export function createModelRegistry(options: ModelRegistryOptions): ModelRegistr
     const problem = manifest.golden ? await replayGolden(manifest.golden, contract, session) : await probe(contract, session);
     if (problem) throw new ModelLoadError(`${name} loads but misbehaves: ${problem}`);
     const warmed = Date.now();
-    const idleWarmUp = loadOptions.warmupWhen === 'idle' && loadOptions.background !== undefined;
-    const warmupRuns = idleWarmUp ? 0 : (loadOptions.warmupRuns ?? 0);
+    const warmupRuns = loadOptions.warmupRuns ?? 0;
     if (warmupRuns) await warmUp(contract, session, warmupRuns);
     const done = Date.now();
     const loadMs = done - started;
@@ -97,15 +87,6 @@ export function createModelRegistry(options: ModelRegistryOptions): ModelRegistr
         `: create ${created - built}, ${manifest.golden ? 'golden requests' : 'probe'} ${warmed - created}` +
         `${warmupRuns ? `, ${warmupRuns} warm-up runs ${done - warmed}` : ''})`,
     );
-    if (idleWarmUp && loadOptions.warmupRuns) {
-      const runs = loadOptions.warmupRuns;
-      loadOptions.background!(`idle warm-up of "${name}"`, async () => {
-        const t0 = Date.now();
-        const small = runs * IDLE_RUN_SPLIT;
-        await warmUp(contract, session, small, { candidates: 100 / IDLE_RUN_SPLIT, ...(loadOptions.whenIdle ? { whenIdle: loadOptions.whenIdle } : {}) });
-        console.log(`[model-registry] idle warm-up of "${name}": ${small} runs of C = ${100 / IDLE_RUN_SPLIT} done ${Date.now() - t0} ms after the model started serving`);
-      });
-    }
     return { manifest, contract, session, loadMs, loadBreakdownMs };
   };
 

@@ -14,7 +14,6 @@ import { spearman } from '../../experiments/rankCorrelation.js';
 import type { Route } from '../../experiments/routeConfig.js';
 import { loadServingVariant } from '../../experiments/servingVariant.js';
 import type { LoadOptions } from '../../models/registry.js';
-import { IDLE_QUIET_MS } from '../../models/warmUp.js';
 import { unitsOf, type ClientRateLimitEnv } from '../../middleware/clientRateLimit.js';
 import { configuredClientRateLimit } from '../../middleware/clientRateLimitFromConfig.js';
 import { jsonBody, type JsonBodyEnv } from '../../middleware/jsonBody.js';
@@ -48,12 +47,7 @@ export function scoreRoutes(services: Services) {
     const assigned = forced ?? hashed;
     const circumstances = { time: started / 1000, route: route.name, edgeTimeZone: edgeTimeZone(c.req.raw) };
     let charged = false;
-    const load: LoadOptions = {
-      warmupRuns: config.modelWarmupRuns,
-      warmupWhen: config.modelWarmupWhen,
-      whenIdle: () => services.inFlight.whenIdle(IDLE_QUIET_MS),
-      background: (label, task) => afterResponse(c, label, task),
-    };
+    const load: LoadOptions = { warmupRuns: config.modelWarmupRuns };
     const serve = async () => {
       const served = await loadServingVariant(services.registry, route, assigned, config.assets, load);
       if (!charged && c.var.clientBudget) {
