@@ -4,7 +4,10 @@
  * user worker, which production does not have; here the deploy bundle
  * (`wrangler deploy --dry-run`) also runs in Miniflare alone — one workerd, no proxy — with the same
  * assets and vars. Both: 1 connection, H = 50, C = 100 ids-only bodies, 6 s warm-up then 12 s,
- * and GET /healthz as the transport reference. Writes bench/results/<date>-direct.{md,json}.
+ * and GET /healthz as the transport reference. The model alone — the same DIN, the same
+ * onnxruntime-web wasm, the same bodies encoded by the worker's encoder, in Node — is timed in the
+ * same run, so that `score − healthz − model` bounds what the worker's own code costs (issue 17,
+ * item 2) on whatever machine runs it. Writes bench/results/<date>-direct.{md,json}.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
@@ -12,14 +15,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Miniflare } from 'miniflare';
 import seedrandom from 'seedrandom';
+import { contractOf } from '../contract/manifest.js';
+import { encodeScoreRequest } from '../worker/encode/requestEncoder.js';
 import { load } from './endToEnd.js';
 import { table } from './markdown.js';
+import { createSession, feedsFromServing } from './ortRuntimes.js';
+import { percentile } from './stats.js';
 import { loadShippedModel, REPO_ROOT } from './servingModels.js';
 import { startWranglerDev, WRANGLER, WRANGLER_ENV } from './wranglerDev.js';
 
 const VARS = { EXPOSURE_LOG: 'console', RATE_LIMIT_KEY: 'off', CORS_ORIGINS: '' };
 const log = (line: string) => console.error(`[bench:direct] ${line}`);
-const items = loadShippedModel('din-movielens').manifest.featureContract.items;
+const din = loadShippedModel('din-movielens');
+const items = din.manifest.featureContract.items;
 const rng = seedrandom('direct');
 const sample = (n: number) => Array.from({ length: n }, () => items[Math.floor(rng() * items.length)]);
 const bodies = Array.from({ length: 256 }, (_, i) => JSON.stringify({ user: `direct-${i}`, history: sample(50), candidates: sample(100) }));
@@ -33,7 +41,75 @@ async function measure(target: string, server: { origin: string; log(): string }
   return { target, healthzP50: healthz.p50Ms, healthzP99: healthz.p99Ms, p50: score.p50Ms, p99: score.p99Ms, rps: score.requestsPerSecond };
 }
 
+/**
+ * The model alone inside workerd (bench/workerd/modelInWorkerd.ts in Miniflare): untimed batches for
+ * `warmupS`, then mean ms per run over batches of 100 for `seconds`; p50 over the batches.
+ */
+async function modelInWorkerd(warmupS: number, seconds: number): Promise<number> {
+  const outdir = mkdtempSync(join(tmpdir(), 'interest-edge-model-'));
+  try {
+    const run = spawnSync(WRANGLER, ['deploy', '--dry-run', '--outdir', outdir, 'bench/workerd/modelInWorkerd.ts'], { cwd: REPO_ROOT, env: WRANGLER_ENV, encoding: 'utf8', timeout: 180_000 });
+    if (run.status !== 0) throw new Error(`wrangler deploy --dry-run (model in workerd) failed:\n${run.stderr}`);
+    const mf = miniflareOf(outdir, 'modelInWorkerd.js');
+    try {
+      const url = await mf.ready;
+      const payload = `[${bodies.join(',')}]`;
+      const batch = async () => (await (await fetch(`${url.origin}/?runs=100`, { method: 'POST', body: payload })).json()) as { runs: number; ms: number };
+      for (let end = performance.now() + warmupS * 1000; performance.now() < end; ) await batch();
+      const means: number[] = [];
+      for (let end = performance.now() + seconds * 1000; performance.now() < end; ) {
+        const b = await batch();
+        means.push(b.ms / b.runs);
+      }
+      return percentile(means, 0.5);
+    } finally {
+      await mf.dispose();
+    }
+  } finally {
+    rmSync(outdir, { recursive: true, force: true });
+  }
+}
+
+/** The deploy bundle in `outdir` (entry `main`) in one workerd, with the models as assets. */
+function miniflareOf(outdir: string, main: string): Miniflare {
+  return new Miniflare({
+    modulesRoot: outdir,
+    // Listed by hand: ORT's glue has dynamic import specifiers Miniflare will not resolve itself.
+    modules: [{ type: 'ESModule', path: join(outdir, main) }, ...readdirSync(outdir).filter((f) => f.endsWith('.wasm')).map((f) => ({ type: 'CompiledWasm' as const, path: join(outdir, f) }))],
+    compatibilityDate: '2026-04-01',
+    bindings: VARS,
+    assets: { directory: join(REPO_ROOT, 'models'), binding: 'ASSETS', routerConfig: { has_user_worker: true, invoke_user_worker_ahead_of_assets: true } },
+    host: '127.0.0.1',
+    port: 0,
+  });
+}
+
+/** session.run alone, in turn over the same bodies: `warmupS` untimed, then `seconds` timed. */
+async function modelAlone(warmupS: number, seconds: number): Promise<{ p50: number; p99: number }> {
+  const contract = contractOf(din.manifest);
+  const session = await createSession('wasm', din.onnx);
+  try {
+    const runs = bodies.map((b) => session.runner(feedsFromServing(encodeScoreRequest(contract, JSON.parse(b) as { history: string[]; candidates: string[] }, { time: 0, route: 'default' }).feeds), ['score']));
+    const until = (s: number) => performance.now() + s * 1000;
+    for (let i = 0, end = until(warmupS); performance.now() < end; i++) await runs[i % runs.length]();
+    const times: number[] = [];
+    for (let i = 0, end = until(seconds); performance.now() < end; i++) {
+      const t0 = performance.now();
+      await runs[i % runs.length]();
+      times.push(performance.now() - t0);
+    }
+    return { p50: percentile(times, 0.5), p99: percentile(times, 0.99) };
+  } finally {
+    await session.release();
+  }
+}
+
 const rows: Row[] = [];
+// 0. the model alone (Node, the same wasm)
+const model = await modelAlone(6, 12);
+log(`model alone: session.run p50 ${model.p50.toFixed(2)} ms, p99 ${model.p99.toFixed(2)} ms`);
+const modelWorkerd = await modelInWorkerd(6, 12);
+log(`model alone in workerd: ${modelWorkerd.toFixed(2)} ms per run`);
 // 1. wrangler dev (what `npm start` runs)
 const dev = await startWranglerDev('wrangler.toml', VARS);
 try {
@@ -46,16 +122,7 @@ const outdir = mkdtempSync(join(tmpdir(), 'interest-edge-direct-'));
 try {
   const run = spawnSync(WRANGLER, ['deploy', '--dry-run', '--outdir', outdir], { cwd: REPO_ROOT, env: WRANGLER_ENV, encoding: 'utf8', timeout: 180_000 });
   if (run.status !== 0) throw new Error(`wrangler deploy --dry-run failed:\n${run.stderr}`);
-  const mf = new Miniflare({
-    modulesRoot: outdir,
-    // Listed by hand: ORT's glue has dynamic import specifiers Miniflare will not resolve itself.
-    modules: [{ type: 'ESModule', path: join(outdir, 'index.js') }, ...readdirSync(outdir).filter((f) => f.endsWith('.wasm')).map((f) => ({ type: 'CompiledWasm' as const, path: join(outdir, f) }))],
-    compatibilityDate: '2026-04-01',
-    bindings: VARS,
-    assets: { directory: join(REPO_ROOT, 'models'), binding: 'ASSETS', routerConfig: { has_user_worker: true, invoke_user_worker_ahead_of_assets: true } },
-    host: '127.0.0.1',
-    port: 0,
-  });
+  const mf = miniflareOf(outdir, 'index.js');
   try {
     const url = await mf.ready;
     rows.push(await measure('workerd directly (Miniflare, deploy bundle)', { origin: url.origin, log: () => '' }));
@@ -74,9 +141,10 @@ const markdown = [
     ['target', 'GET /healthz p50 / p99 (ms)', 'POST /v1/score p50 (ms)', 'p99 (ms)', 'req/s', 'score − healthz p50 (ms)'],
     rows.map((r) => [r.target, `${r.healthzP50.toFixed(2)} / ${r.healthzP99.toFixed(2)}`, r.p50.toFixed(2), r.p99.toFixed(2), r.rps.toFixed(0), (r.p50 - r.healthzP50).toFixed(2)]),
   ),
+  `The model alone in the same run, DIN at H = 50, C = 100 over the same 256 bodies encoded by the worker's encoder: in workerd (bench/workerd/modelInWorkerd.ts: the worker's ORT seam and nothing else; mean per run over batches of 100, p50 of the batches) **${modelWorkerd.toFixed(2)} ms**; in Node (the same wasm, 6 s untimed, then 12 s) p50 ${model.p50.toFixed(2)} ms, p99 ${model.p99.toFixed(2)} ms. Against workerd directly, score − healthz − model in workerd = **${(rows[1].p50 - rows[1].healthzP50 - modelWorkerd).toFixed(2)} ms** per request: the worker's code around the model (body, JSON, zod, routing, assignment, encoding, ranking, response; issue 17, item 2). The target p50 (5 ms) is ${(5 / modelWorkerd).toFixed(2)}× the model alone in workerd on this machine.`,
 ].join('\n\n');
 console.log(markdown);
 const dir = join(REPO_ROOT, 'bench/results');
 mkdirSync(dir, { recursive: true });
-writeFileSync(join(dir, `${date}-direct.json`), JSON.stringify({ date, rows }, null, 1) + '\n');
+writeFileSync(join(dir, `${date}-direct.json`), JSON.stringify({ date, modelNode: model, modelWorkerdMs: modelWorkerd, rows }, null, 1) + '\n');
 writeFileSync(join(dir, `${date}-direct.md`), markdown + '\n');
