@@ -42,26 +42,37 @@ async function measure(target: string, server: { origin: string; log(): string }
 }
 
 /**
- * The model alone inside workerd (bench/workerd/modelInWorkerd.ts in Miniflare): untimed batches for
- * `warmupS`, then mean ms per run over batches of 100 for `seconds`; p50 over the batches.
+ * Inside workerd, without HTTP or a profiler (bench/workerd/modelInWorkerd.ts in Miniflare): DIN's
+ * session.run alone, and the same bodies through the whole app; batches of 100 alternate between
+ * the two, `warmupS` untimed, then `seconds`; p50 over the batches of the mean ms per run.
  */
-async function modelInWorkerd(warmupS: number, seconds: number): Promise<number> {
+async function insideWorkerd(warmupS: number, seconds: number): Promise<{ modelMs: number; appMs: number; parts: Record<string, number> }> {
   const outdir = mkdtempSync(join(tmpdir(), 'interest-edge-model-'));
   try {
     const run = spawnSync(WRANGLER, ['deploy', '--dry-run', '--outdir', outdir, 'bench/workerd/modelInWorkerd.ts'], { cwd: REPO_ROOT, env: WRANGLER_ENV, encoding: 'utf8', timeout: 180_000 });
-    if (run.status !== 0) throw new Error(`wrangler deploy --dry-run (model in workerd) failed:\n${run.stderr}`);
+    if (run.status !== 0) throw new Error(`wrangler deploy --dry-run (bench/workerd/modelInWorkerd.ts) failed:\n${run.stderr}`);
     const mf = miniflareOf(outdir, 'modelInWorkerd.js');
     try {
       const url = await mf.ready;
       const payload = `[${bodies.join(',')}]`;
-      const batch = async () => (await (await fetch(`${url.origin}/?runs=100`, { method: 'POST', body: payload })).json()) as { runs: number; ms: number };
-      for (let end = performance.now() + warmupS * 1000; performance.now() < end; ) await batch();
-      const means: number[] = [];
-      for (let end = performance.now() + seconds * 1000; performance.now() < end; ) {
-        const b = await batch();
-        means.push(b.ms / b.runs);
+      const batch = async (mode: 'model' | 'app') => {
+        const res = await fetch(`${url.origin}/?mode=${mode}&runs=100`, { method: 'POST', body: payload });
+        if (res.status !== 200) throw new Error(`${mode} batch: HTTP ${res.status}: ${await res.text()}`);
+        const b = (await res.json()) as { runs: number; ms: number };
+        return b.ms / b.runs;
+      };
+      for (let end = performance.now() + warmupS * 1000; performance.now() < end; ) {
+        await batch('model');
+        await batch('app');
       }
-      return percentile(means, 0.5);
+      const model: number[] = [];
+      const app: number[] = [];
+      for (let end = performance.now() + seconds * 1000; performance.now() < end; ) {
+        model.push(await batch('model'));
+        app.push(await batch('app'));
+      }
+      const parts = (await (await fetch(`${url.origin}/?mode=parts&runs=2000`, { method: 'POST', body: payload })).json()) as Record<string, number>;
+      return { modelMs: percentile(model, 0.5), appMs: percentile(app, 0.5), parts };
     } finally {
       await mf.dispose();
     }
@@ -108,8 +119,8 @@ const rows: Row[] = [];
 // 0. the model alone (Node, the same wasm)
 const model = await modelAlone(6, 12);
 log(`model alone: session.run p50 ${model.p50.toFixed(2)} ms, p99 ${model.p99.toFixed(2)} ms`);
-const modelWorkerd = await modelInWorkerd(6, 12);
-log(`model alone in workerd: ${modelWorkerd.toFixed(2)} ms per run`);
+const inside = await insideWorkerd(6, 12);
+log(`inside workerd: model alone ${inside.modelMs.toFixed(2)} ms, through the app ${inside.appMs.toFixed(2)} ms per request`);
 // 1. wrangler dev (what `npm start` runs)
 const dev = await startWranglerDev('wrangler.toml', VARS);
 try {
@@ -141,10 +152,12 @@ const markdown = [
     ['target', 'GET /healthz p50 / p99 (ms)', 'POST /v1/score p50 (ms)', 'p99 (ms)', 'req/s', 'score − healthz p50 (ms)'],
     rows.map((r) => [r.target, `${r.healthzP50.toFixed(2)} / ${r.healthzP99.toFixed(2)}`, r.p50.toFixed(2), r.p99.toFixed(2), r.rps.toFixed(0), (r.p50 - r.healthzP50).toFixed(2)]),
   ),
-  `The model alone in the same run, DIN at H = 50, C = 100 over the same 256 bodies encoded by the worker's encoder: in workerd (bench/workerd/modelInWorkerd.ts: the worker's ORT seam and nothing else; mean per run over batches of 100, p50 of the batches) **${modelWorkerd.toFixed(2)} ms**; in Node (the same wasm, 6 s untimed, then 12 s) p50 ${model.p50.toFixed(2)} ms, p99 ${model.p99.toFixed(2)} ms. Against workerd directly, score − healthz − model in workerd = **${(rows[1].p50 - rows[1].healthzP50 - modelWorkerd).toFixed(2)} ms** per request: the worker's code around the model (body, JSON, zod, routing, assignment, encoding, ranking, response; issue 17, item 2). The target p50 (5 ms) is ${(5 / modelWorkerd).toFixed(2)}× the model alone in workerd on this machine.`,
+  `Inside workerd in the same run (bench/workerd/modelInWorkerd.ts, no HTTP, no profiler; batches of 100 alternating, p50 of the batch means), DIN at H = 50, C = 100 over the same 256 bodies: session.run alone through the worker's ORT seam **${inside.modelMs.toFixed(2)} ms**; the same bodies through the whole app (\`app.fetch\`: body, JSON, zod, routing, assignment, encoding, the run, ranking, the JSON response, exposure records to a dropped Analytics Engine dataset) **${inside.appMs.toFixed(2)} ms**: the worker's code around the model costs **${(inside.appMs - inside.modelMs).toFixed(2)} ms** per request (issue 17, item 2: ≤ 1 ms). In Node, the same wasm: p50 ${model.p50.toFixed(2)} ms, p99 ${model.p99.toFixed(2)} ms. Against workerd directly over HTTP, score − healthz − model in workerd = ${(rows[1].p50 - rows[1].healthzP50 - inside.modelMs).toFixed(2)} ms. The target p50 (5 ms) is ${(5 / inside.modelMs).toFixed(2)}× the model alone in workerd on this machine.`,
+  'Steps of the app timed one by one inside workerd (2,000 times each, mean µs; `mode=parts`):',
+  table(['step', 'µs per request'], Object.entries(inside.parts).map(([name, ms]) => [name, (ms * 1000).toFixed(1)])),
 ].join('\n\n');
 console.log(markdown);
 const dir = join(REPO_ROOT, 'bench/results');
 mkdirSync(dir, { recursive: true });
-writeFileSync(join(dir, `${date}-direct.json`), JSON.stringify({ date, modelNode: model, modelWorkerdMs: modelWorkerd, rows }, null, 1) + '\n');
+writeFileSync(join(dir, `${date}-direct.json`), JSON.stringify({ date, modelNode: model, insideWorkerd: inside, rows }, null, 1) + '\n');
 writeFileSync(join(dir, `${date}-direct.md`), markdown + '\n');
