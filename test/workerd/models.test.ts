@@ -131,4 +131,12 @@ describe('model verification', () => {
     const res = await scoreWith(createApp(), { EXPOSURE_LOG: 'carrier-pigeon' });
     expect(await errorOf(res)).toMatchObject({ status: 500, code: 'internal_error' });
   });
+
+  it('ORT_START_GRAPHS names start graphs that exist, or the worker says it is misconfigured', async () => {
+    const errors = vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    expect((await scoreWith(createApp(), { ORT_START_GRAPHS: 'din, dien' })).status).toBe(200);
+    const res = await scoreWith(createApp(), { ORT_START_GRAPHS: 'din,gru' });
+    expect(await errorOf(res)).toMatchObject({ status: 500, code: 'internal_error' });
+    expect(errors.mock.calls.flat().join(' ')).toMatch(/ORT_START_GRAPHS: comma-separated kinds among din, dien, ple/);
+  });
 });
