@@ -1,5 +1,5 @@
 /**
- * `npm run bench:cold [-- --warmups 0,60,isolate:din] [--instances 3] [--requests 300] [--gap-ms 0]`:
+ * `npm run bench:cold [-- --warmups 0,60,isolate:din] [--instances 3] [--requests 300] [--gap-ms 0] [--settle-ms 0]`:
  * latency by request index after a cold start (issue 17, item 1). Each instance is a fresh
  * `wrangler dev` (a fresh workerd isolate); the requests go one at a time, H = 50, C = 100 on the
  * default route (DIN), from the moment wrangler reports ready, each `--gap-ms` after the previous
@@ -19,10 +19,12 @@ import { percentile } from './stats.js';
 import { startWranglerDev } from './wranglerDev.js';
 
 const { values: args } = parseArgs({
-  options: { warmups: { type: 'string', default: '0,60,isolate:din' }, instances: { type: 'string', default: '3' }, requests: { type: 'string', default: '300' }, 'gap-ms': { type: 'string', default: '0' } },
+  options: { warmups: { type: 'string', default: '0,60,isolate:din' }, instances: { type: 'string', default: '3' }, requests: { type: 'string', default: '300' }, 'gap-ms': { type: 'string', default: '0' }, 'settle-ms': { type: 'string', default: '0' } },
 });
 const warmups = args.warmups.split(',');
 const gapMs = Number(args['gap-ms']);
+/** Wait this long after wrangler reports ready before the first request (an isolate started at once has finished its start-up by then). */
+const settleMs = Number(args['settle-ms']);
 const instances = Number(args.instances);
 const count = Number(args.requests);
 const BUCKETS: Array<[string, number, number]> = [['1', 1, 1], ['2–10', 2, 10], ['11–50', 11, 50], ['51–200', 51, 200], ['steady (201+)', 201, Number.MAX_SAFE_INTEGER]];
@@ -53,6 +55,7 @@ for (let i = 0; i < instances; i++) {
     const bodies = Array.from({ length: count }, () => JSON.stringify({ history: draw(50), candidates: draw(100) }));
     const dev = await startWranglerDev('wrangler.toml', settingVars(w));
     try {
+      if (settleMs > 0) await new Promise((resolve) => setTimeout(resolve, settleMs));
       for (let r = 0; r < count; r++) {
         if (r > 0 && gapMs > 0) await new Promise((resolve) => setTimeout(resolve, gapMs));
         const t0 = performance.now();
@@ -79,7 +82,7 @@ const rows = warmups.map((w) => {
 const date = new Date().toISOString().slice(0, 10);
 const markdown = [
   `# Cold isolates ${date}`,
-  `\`npm run bench:cold -- --warmups ${args.warmups} --instances ${instances} --requests ${count} --gap-ms ${gapMs}\` (bench/coldCurve.ts): ${instances} fresh wrangler dev instances per setting (alternating), ${count} sequential requests each from the moment wrangler is ready, ${gapMs > 0 ? `each ${gapMs} ms after the previous answer` : 'back to back'}, H = 50, C = 100, DIN on the default route; p50 per bucket of request indexes over all instances (ms, HTTP through wrangler dev's proxy). Setting: \`N\` = MODEL_WARMUP_RUNS N before the model serves, \`isolate[:kinds]\` = ORT_START = isolate with those start graphs. 2 loaded cores: compare within a table.`,
+  `\`npm run bench:cold -- --warmups ${args.warmups} --instances ${instances} --requests ${count} --gap-ms ${gapMs} --settle-ms ${settleMs}\` (bench/coldCurve.ts): ${instances} fresh wrangler dev instances per setting (alternating), ${count} sequential requests each from ${settleMs > 0 ? `${settleMs} ms after` : 'the moment'} wrangler is ready, ${gapMs > 0 ? `each ${gapMs} ms after the previous answer` : 'back to back'}, H = 50, C = 100, DIN on the default route; p50 per bucket of request indexes over all instances (ms, HTTP through wrangler dev's proxy). Setting: \`N\` = MODEL_WARMUP_RUNS N before the model serves, \`isolate[:kinds]\` = ORT_START = isolate with those start graphs. 2 loaded cores: compare within a table.`,
   table(
     ['setting', ...BUCKETS.map(([name]) => name), 'p50(2–50) / steady'],
     rows.map((r) => [r.warmup, ...BUCKETS.map(([name]) => r.buckets[name].toFixed(1)), `${r.ratio.toFixed(2)}×`]),
@@ -88,6 +91,6 @@ const markdown = [
 console.log(markdown);
 const dir = join(REPO_ROOT, 'bench/results');
 mkdirSync(dir, { recursive: true });
-const name = `${date}-cold${gapMs > 0 ? `-gap${gapMs}` : ''}`;
-writeFileSync(join(dir, `${name}.json`), JSON.stringify({ date, instances, count, gapMs, rows }, null, 1) + '\n');
+const name = `${date}-cold${gapMs > 0 ? `-gap${gapMs}` : ''}${settleMs > 0 ? `-settle${settleMs}` : ''}`;
+writeFileSync(join(dir, `${name}.json`), JSON.stringify({ date, instances, count, gapMs, settleMs, rows }, null, 1) + '\n');
 writeFileSync(join(dir, `${name}.md`), markdown + '\n');
