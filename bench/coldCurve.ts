@@ -5,9 +5,8 @@
  * default route (DIN), from the moment wrangler reports ready, each `--gap-ms` after the previous
  * answer (0: back to back, the worst case for work done between requests). Buckets: request 1,
  * 2–10, 11–50, 51–200, and steady state (201 on). Each setting (`settingVars`: warm-up runs,
- * when they run, when ORT starts) is one row; settings alternate instance by instance so drift
- * hits them alike.
- * Writes bench/results/<date>-cold[-gap<ms>].{md,json}.
+ * when ORT starts) is one row; settings alternate instance by instance so drift hits them alike.
+ * Writes bench/results/<date>-cold[-gap<ms>][-settle<ms>].{md,json}.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';

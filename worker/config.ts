@@ -5,7 +5,7 @@
  */
 import { ApiError } from './errors.js';
 import { parseClientKeySetting, type ClientKeySetting } from './middleware/clientRateLimit.js';
-import { START_GRAPHS_BASE64 } from './runtime/startGraphs.js';
+import { START_GRAPH_KINDS, startGraphKindsOf } from './runtime/ort.js';
 import * as z from './zod.js';
 
 /** The bindings wrangler.toml declares (vars arrive as strings). */
@@ -64,8 +64,6 @@ export interface WorkerConfig {
 /** When ORT starts: read at module scope by worker/index.ts, validated here with the other vars. */
 export const ORT_START_MODES = ['isolate', 'first-request'] as const;
 
-const START_GRAPH_KINDS = Object.keys(START_GRAPHS_BASE64);
-
 const optionalSecret = z.string().optional().transform((v) => (v === undefined || v === '' ? undefined : v));
 
 const bindingsSchema = z.object({
@@ -85,7 +83,7 @@ const bindingsSchema = z.object({
   ORT_START_GRAPHS: z
     .string()
     .optional()
-    .refine((v) => v === undefined || v.split(',').every((k) => START_GRAPH_KINDS.includes(k.trim())), `comma-separated kinds among ${START_GRAPH_KINDS.join(', ')}`),
+    .refine((v) => startGraphKindsOf(v) !== undefined, `comma-separated kinds among ${START_GRAPH_KINDS.join(', ')}`),
   VARIANT_OVERRIDE_TOKEN: optionalSecret,
   UNIT_HASH_KEY: optionalSecret,
   ASSIGNMENT_KEY: optionalSecret,

@@ -60,6 +60,13 @@ export async function createOrtScoringSession(onnx: Uint8Array, inputs: readonly
 export type StartGraphKind = keyof typeof START_GRAPHS_BASE64;
 export const START_GRAPH_KINDS = Object.keys(START_GRAPHS_BASE64) as StartGraphKind[];
 
+/** `ORT_START_GRAPHS` (`"din, dien"`) → its kinds; unset → all; `undefined` if it names an unknown kind. */
+export function startGraphKindsOf(value: string | undefined): StartGraphKind[] | undefined {
+  if (value === undefined) return START_GRAPH_KINDS;
+  const kinds = value.split(',').map((k) => k.trim());
+  return kinds.every((k): k is StartGraphKind => (START_GRAPH_KINDS as string[]).includes(k)) ? kinds : undefined;
+}
+
 let runtimeStart: Promise<{ started: true } | { started: false; error: string }> | undefined;
 
 /**
