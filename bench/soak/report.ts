@@ -40,6 +40,7 @@ export function soakMarkdown(r: SoakResult): string {
       ['after valid load', 'after the fuzz', `after ${s.idleSeconds} s idle`, `after ${r.memory.reloadRequests} more valid requests`, 'isolate V8 heap at the end'],
       [[`${r.memory.rssAfterLoadMiB} MiB`, `${r.memory.rssAfterFuzzMiB} MiB`, `${r.memory.rssAfterIdleMiB} MiB`, `${r.memory.rssAfterReloadMiB} MiB`, `${r.after.heapUsedMiB} MiB used of ${r.after.heapTotalMiB}`]],
     ),
+    `Valid requests after the idle that were not answered 200: ${r.memory.reloadFailures} of ${r.memory.reloadRequests}${r.memory.reloadProblems.length ? ` (${r.memory.reloadProblems.join('; ')})` : ''}.`,
     '## workerd RSS (MiB)',
     table(['phase', 'min', 'max', 'last'], rssRows),
     table(['t (s)', 'phase', 'workerd RSS (MiB)', 'isolate V8 heap used (MiB)'], curve),

@@ -82,7 +82,7 @@ export interface SoakResult {
   stoppedAtTimeLimit: boolean;
   load: Tally & { p50Ms: number; p99Ms: number; rssMiB: number };
   /** workerd RSS (MiB) at the end of the load, after the fuzz, after idling, after valid load again. */
-  memory: { rssAfterLoadMiB: number; rssAfterFuzzMiB: number; rssAfterIdleMiB: number; rssAfterReloadMiB: number; reloadRequests: number; reloadFailures: number };
+  memory: { rssAfterLoadMiB: number; rssAfterFuzzMiB: number; rssAfterIdleMiB: number; rssAfterReloadMiB: number; reloadRequests: number; reloadFailures: number; reloadProblems: string[] };
   fuzz: Tally & { probes: number; probeFailures: number; largestErrorBytes: number };
   transport: Array<{ case: string; status: string; nextStatus: number; passed: boolean }>;
   after: { baselineRequests: number; maxScoreDelta: number; heapUsedMiB: number; heapTotalMiB: number };
@@ -92,12 +92,16 @@ export interface SoakResult {
   rssByPhase: Record<string, { minMiB: number; maxMiB: number; lastMiB: number }>;
   /** workerd processes of the main deployment that appeared after its start (a runtime restart each). */
   workerdRestarts: number;
+  /** The end of the main deployment's wrangler dev output (its request log, warnings, restarts): read it when a phase fails. */
+  devLogTail: string;
   passed: boolean;
 }
 
 type Log = (line: string) => void;
 
 const MODEL = 'din-movielens';
+/** The main deployment's phases after its processes appeared (in 'start' or 'baseline'): a new workerd pid in one of them is a restart. */
+const MAIN_PHASES_AFTER_START = ['load', 'fuzz', 'transport', 'idle', 'reload', 'after'];
 const FAULTY_MODEL = 'dien-movielens';
 const FAULT_ROUTE = 'home';
 /** A request that takes longer fails the soak (a hung worker must not hang the soak). */
@@ -228,8 +232,8 @@ export async function runSoak(settings: SoakSettings, log: Log = () => {}): Prom
         await tally(reload, res, 'reload', (status) => status === 200);
       });
       const rssAfterReload = mib(workerdRssBytes(dev.pid));
-      result.memory = { rssAfterLoadMiB: result.load.rssMiB, rssAfterFuzzMiB: rssAfterFuzz, rssAfterIdleMiB: rssAfterIdle, rssAfterReloadMiB: rssAfterReload, reloadRequests: reload.sent, reloadFailures: reload.sent - (reload.byStatus['200'] ?? 0) + reload.noAnswer };
-      log(`memory: RSS ${rssAfterFuzz} MiB after fuzz, ${rssAfterIdle} after ${settings.idleSeconds} s idle, ${rssAfterReload} after ${reload.sent} more valid requests`);
+      result.memory = { rssAfterLoadMiB: result.load.rssMiB, rssAfterFuzzMiB: rssAfterFuzz, rssAfterIdleMiB: rssAfterIdle, rssAfterReloadMiB: rssAfterReload, reloadRequests: reload.sent, reloadFailures: reload.sent - (reload.byStatus['200'] ?? 0) + reload.noAnswer, reloadProblems: reload.problems };
+      log(`memory: RSS ${rssAfterFuzz} MiB after fuzz, ${rssAfterIdle} after ${settings.idleSeconds} s idle, ${rssAfterReload} after ${reload.sent} more valid requests (${result.memory.reloadFailures} not 200)`);
 
       // 6. after
       phase = 'after';
@@ -247,6 +251,7 @@ export async function runSoak(settings: SoakSettings, log: Log = () => {}): Prom
       heapOf = undefined;
       inspector?.close();
       await dev.stop();
+      result.devLogTail = dev.log().slice(-8000);
     }
 
     // 6. faults
@@ -271,7 +276,7 @@ export async function runSoak(settings: SoakSettings, log: Log = () => {}): Prom
   r.stoppedAtTimeLimit = stoppedAtTimeLimit;
   r.rss = rss;
   // The main deployment's processes appear in 'baseline' (or 'start'); later new pids there are restarts.
-  r.workerdRestarts = [...seenPids.values()].filter((p) => ['load', 'fuzz', 'transport', 'after'].includes(p)).length;
+  r.workerdRestarts = [...seenPids.values()].filter((p) => MAIN_PHASES_AFTER_START.includes(p)).length;
   r.rssByPhase = {};
   for (const s of rss) {
     const p = (r.rssByPhase[s.phase] ??= { minMiB: s.mib, maxMiB: s.mib, lastMiB: s.mib });
@@ -294,6 +299,7 @@ export async function runSoak(settings: SoakSettings, log: Log = () => {}): Prom
     r.workerdRestarts === 0 &&
     r.memory.reloadFailures === 0 &&
     r.faults.every((f) => f.passed);
+  if (r.passed) r.devLogTail = ''; // kept only to explain a failure
   return r;
 }
 
