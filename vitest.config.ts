@@ -4,8 +4,9 @@ import { defineConfig } from 'vitest/config';
 // Worker tests run inside workerd with vitest.workers.config.ts.
 //
 // The soak (real wrangler dev under load, idle, reload and fault deployments) runs in a group of its
-// own after every other file: beside the parallel training and parity files it shared two cores and
-// memory with them, and a soak's verdict must be about the worker, not about its neighbours.
+// own after every other file. On 2 cores vitest runs one file at a time anyway; on bigger machines it
+// would share the cores with training and parity files, and a soak's verdict must be about the
+// worker, not about its neighbours.
 const SOAK = 'test/unit/soak.test.ts';
 
 export default defineConfig({
