@@ -44,6 +44,7 @@ const { values: a } = (() => {
         label: { type: 'string' },
         'task-weights': { type: 'string' },
         backbone: { type: 'string' },
+        'attention-hidden': { type: 'string' },
         quantize: { type: 'string' },
         backend: { type: 'string' },
         data: { type: 'string' },
@@ -64,7 +65,7 @@ if (a.help) {
   data: [--source ${SOURCE_NAMES.join('|')}] [--data dir|file] [--config dataset.json] [--protocol ${PROTOCOLS.join('|')}] [--category COLUMN] [--dataset-name NAME]
 ${Object.values(SOURCES).map((src) => `    ${src.name}: ${src.dataHelp}; protocols ${src.protocols.join(', ')} (default ${src.defaultProtocol})`).join('\n')}
   multi-task (${MULTI_TASK_TYPES.join(', ')}; click + conversion, ESMM): [--backbone din|dien] [--task-weights w_ctr,w_ctcvr (default 1,1)]; single-task: [--label click|conversion]
-  [--batch-size N] [--lr X] [--max-history H] [--min-item-count N] [--embedding-dim D] [--activation dice|prelu] [--aux-weight α (dien)] [--l2 λ (mini-batch aware L2, paper: 0.01)] [--quantize int8 (int8 weights in the export; DIN also int8 attention products)]
+  [--batch-size N] [--lr X] [--max-history H] [--min-item-count N] [--embedding-dim D] [--activation dice|prelu] [--attention-hidden h1,h2 (din, dien; default 80,40)] [--aux-weight α (dien)] [--l2 λ (mini-batch aware L2, paper: 0.01)] [--quantize int8 (int8 weights in the export; DIN also int8 attention products)]
   [--backend ${BACKEND_PREFERENCE.join('|')}] [--out models/<name>] [--name <model name, default <model>-<dataset name>>] [--results file.json]`);
   process.exit(0);
 }
@@ -88,6 +89,11 @@ function taskWeights(v: string): [number, number] {
   const w = v.split(',').map(Number);
   if (w.length !== 2 || !w.every((x) => Number.isFinite(x) && x >= 0) || w[0] + w[1] === 0) fail(`--task-weights must be two non-negative numbers "w_ctr,w_ctcvr", got "${v}"`);
   return [w[0], w[1]];
+}
+function attentionHidden(v: string): [number, number] {
+  const h = v.split(',').map(Number);
+  if (h.length !== 2 || !h.every((x) => Number.isInteger(x) && x >= 1)) fail(`--attention-hidden must be two positive integers "h1,h2", got "${v}"`);
+  return [h[0], h[1]];
 }
 function oneOf<T extends string>(name: string, v: string | undefined, allowed: readonly T[]): T {
   if (!allowed.includes(v as T)) fail(`--${name} must be one of ${allowed.join(', ')}, got "${v}"`);
@@ -124,6 +130,7 @@ const config = {
   ...(a.label !== undefined ? { label: oneOf('label', a.label, ['click', 'conversion'] as const) } : {}),
   ...(a.backbone !== undefined ? { backbone: oneOf('backbone', a.backbone, ['din', 'dien'] as const) } : {}),
   ...(a['task-weights'] !== undefined ? { taskWeights: taskWeights(a['task-weights']) } : {}),
+  ...(a['attention-hidden'] !== undefined ? { attentionHidden: attentionHidden(a['attention-hidden']) } : {}),
   ...(datasetId !== undefined ? { dataset: datasetId } : {}),
 };
 

@@ -50,6 +50,8 @@ export const experimentSchema = z.object({
         taskWeights: z.tuple([z.number().nonnegative(), z.number().nonnegative()]).optional(),
         /** Multi-task kinds: the interest model under the head. */
         backbone: z.enum(['din', 'dien']).optional(),
+        /** Attention models: the activation unit's two hidden layers (default the DIN paper's [80, 40]). */
+        attentionHidden: z.tuple([z.number().int().positive(), z.number().int().positive()]).optional(),
       }),
     )
     .min(1),
@@ -98,6 +100,7 @@ export function runConfigOf(exp: Experiment, m: ExperimentModel, seed: number, d
     ...(m.trainLabel !== undefined ? { label: m.trainLabel } : {}),
     ...(m.taskWeights !== undefined ? { taskWeights: m.taskWeights } : {}),
     ...(m.backbone !== undefined ? { backbone: m.backbone } : {}),
+    ...(m.attentionHidden !== undefined ? { attentionHidden: m.attentionHidden } : {}),
   };
 }
 

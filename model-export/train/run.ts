@@ -40,6 +40,8 @@ export interface RunConfig {
   taskWeights?: [number, number];
   /** Multi-task kinds: the interest model under the head (default din). */
   backbone?: 'din' | 'dien';
+  /** Attention models: the activation unit's hidden layers (default the DIN paper's [80, 40]); its cost is most of DIN's per request (docs/benchmarks.md). */
+  attentionHidden?: [number, number];
 }
 
 /** prepareData for a run: the dataset's options, then the run's (history length, seed, protocol). */
@@ -90,6 +92,7 @@ export async function trainRun(
     ...(config.auxWeight !== undefined ? { auxWeight: config.auxWeight } : {}),
     ...(data.contract.featureSpecs.length > 0 ? { features: modelFeaturesOf(data.contract.featureSpecs) } : {}),
     ...(config.backbone ? { backbone: config.backbone } : {}),
+    ...(config.attentionHidden ? { attentionHidden: config.attentionHidden } : {}),
     ...(defaults.multiTask && config.taskWeights ? { multiTask: { ...defaults.multiTask, taskWeights: config.taskWeights } } : {}),
   };
   if (!defaults.multiTask && (config.taskWeights || config.backbone)) throw new Error(`taskWeights and backbone apply to the multi-task kinds, not ${config.model}`);

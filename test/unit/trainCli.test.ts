@@ -9,6 +9,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { fromBinary } from '@bufbuild/protobuf';
+import { ModelProtoSchema } from 'onnx-buf';
 import * as ort from 'onnxruntime-node';
 import { afterAll, describe, expect, it } from 'vitest';
 import { contractOf, modelManifestSchema } from '../../contract/manifest.js';
@@ -30,7 +32,8 @@ describe('npm run train -- --data DIR', () => {
     const data = join(tmp, 'Acme Shop');
     await generatePersonalize({ dir: data, interactions: 4000, users: 80, items: 300, categories: 8, seed: 7 });
     const out = join(tmp, 'models', 'din-acme-shop');
-    const { stdout, stderr } = await train('--data', data, '--model', 'din', '--epochs', '1', '--batch-size', '64', '--embedding-dim', '8', '--max-history', '20', '--out', out);
+    // A narrower activation unit than the paper's 80-40 (its cost is most of DIN's per request).
+    const { stdout, stderr } = await train('--data', data, '--model', 'din', '--epochs', '1', '--batch-size', '64', '--embedding-dim', '8', '--max-history', '20', '--attention-hidden', '12,6', '--out', out);
     expect(stderr).toMatch(/data: personalize .*Acme Shop → 80 users, protocol next, split \{"by":"user","testFraction":0.2,"assign":"hash"\}/);
     expect(stderr).toMatch(/exported din-acme-shop /);
     const metrics = JSON.parse(stdout.trim().split('\n').pop()!) as { auc: number };
@@ -41,6 +44,9 @@ describe('npm run train -- --data DIR', () => {
     expect(manifest.training).toMatchObject({ source: 'personalize-acme-shop', dataset: { source: 'personalize', protocol: 'next' } });
     expect(manifest.featureContract.maxHistory).toBe(20);
     expect(manifest.featureContract.categories.length).toBe(8); // GENRES guessed: cat0 … cat7
+    expect(manifest.training.attentionHidden).toEqual([12, 6]);
+    const graph = fromBinary(ModelProtoSchema, readFileSync(join(out, manifest.onnx.file))).graph!;
+    expect(graph.initializer.find((t) => t.name === 'att.1.kernel')?.dims.map(Number)).toEqual([12, 6]);
     const contract = contractOf(manifest);
     const session = await ort.InferenceSession.create(join(out, manifest.onnx.file), nodeSessionOptions());
     const history = contract.encodeHistory(manifest.featureContract.items.slice(0, 5));
@@ -83,6 +89,17 @@ describe('npm run train -- --data DIR', () => {
     const b = await scoreWithOrtNode(session, history, candidates, request('b', 'desktop'));
     expect(Math.max(...a.map((v, i) => Math.abs(v - b[i])))).toBeGreaterThan(1e-4); // profile and context reach the scores
     await session.release();
+  });
+
+  it('refuses a malformed --attention-hidden with one line naming the option', async () => {
+    const data = join(tmp, 'small');
+    await generatePersonalize({ dir: data, interactions: 200, users: 10, items: 50, categories: 2, seed: 1 });
+    const failed = await train('--data', data, '--attention-hidden', '80', '--epochs', '1').then(
+      () => undefined,
+      (err: { code: number; stderr: string }) => err,
+    );
+    expect(failed?.code).toBe(2);
+    expect(failed?.stderr).toMatch(/^train: --attention-hidden must be two positive integers "h1,h2", got "80" \(see --help\)$/m);
   });
 
   it('fails with one line naming the file and the missing column', async () => {
