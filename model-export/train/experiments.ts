@@ -197,5 +197,7 @@ export function taskTable(rows: readonly TableRow[], baselineId: string, convers
     '| model | ctr AUC | ctr GAUC | cvr AUC (clicked) | cvr GAUC | ctcvr AUC | ctcvr GAUC | RelaImpr GAUC ctr | cvr | ctcvr |',
     '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
     ...withTasks.map((r) => `| ${[r.label, ...tasks.flatMap((t) => [fmt(stat(r, t, 'auc')), fmt(stat(r, t, 'gauc'))]), ...tasks.map((t) => rel(r, t))].join(' | ')} |`),
-  ].join('\n');
+  ]
+    .join('\n')
+    .concat(withTasks.length < rows.length ? `\n\nNot in this table: ${rows.filter((r) => !withTasks.includes(r)).map((r) => r.label).join(', ')} (stored runs from before per-task metrics; \`--force\` re-trains them).` : '');
 }
