@@ -104,6 +104,7 @@ async function rank(): Promise<void> {
   document.body.dataset.renders = String(++renders);
   document.body.dataset.ready = 'true';
   document.body.dataset.top = shown.slice(0, 5).map((s) => s.item).join(',');
+  document.body.dataset.ranking = shown.map((s) => s.item).join(',');
 }
 
 function drawRanking(scores: BrowserScoreResponse['scores']): void {

@@ -103,9 +103,10 @@ describe('time context', () => {
 });
 
 describe('manifest compatibility', () => {
-  const shipped = JSON.parse(readFileSync(new URL('../../models/din-movielens/manifest.json', import.meta.url), 'utf8'));
+  // dien-movielens is still a format-1 export (the DIN was re-exported in format 2 on 2026-12-02).
+  const shipped = JSON.parse(readFileSync(new URL('../../models/dien-movielens/manifest.json', import.meta.url), 'utf8'));
 
-  it('a shipped format-1 manifest still loads, without features', () => {
+  it('a shipped format-1 manifest (dien-movielens) still loads, without features', () => {
     const m = modelManifestSchema.parse(shipped);
     expect(m.featureContract.formatVersion).toBe(1);
     expect(new FeatureContract(m.featureContract as FeatureContractSpec).featureSpecs).toEqual([]);
