@@ -18,6 +18,17 @@ let run = 0;
 /** A client address no other test (or earlier run in this runtime) used. */
 const address = () => `203.0.113.${++run}-${crypto.randomUUID().slice(0, 8)}`;
 
+/**
+ * Miniflare's rate limiter counts in windows aligned to the clock (floor(now / period)), and every
+ * count starts again at a boundary: a test that spends a budget waits for a fresh window when the
+ * current one has less than 15 s left, so a boundary never falls between its requests.
+ */
+const PERIOD_MS = 60_000;
+async function inFreshWindow(): Promise<void> {
+  const left = PERIOD_MS - (Date.now() % PERIOD_MS);
+  if (left < 15_000) await new Promise((resolve) => setTimeout(resolve, left + 100));
+}
+
 function post(ip: string, candidates: number, history: number, bindings: object = limited, headers: Record<string, string> = {}) {
   const body = JSON.stringify({ user: 'u', history: Array.from({ length: history }, (_, i) => items[i % items.length]), candidates: Array.from({ length: candidates }, (_, i) => items[(i * 7) % items.length]) });
   return app.fetch(new Request(`${BASE}/v1/score`, { method: 'POST', headers: { 'content-type': 'application/json', 'cf-connecting-ip': ip, ...headers }, body }), bindings);
@@ -33,6 +44,7 @@ describe('per-client rate limit', () => {
   });
 
   it('stops a client after its budget of reference requests with a JSON 429 and Retry-After; another client is unaffected', async () => {
+    await inFreshWindow();
     const ip = address();
     for (let i = 0; i < 12; i++) expect((await post(ip, 100, 50)).status).toBe(200);
     const refused = await post(ip, 100, 50);
@@ -45,6 +57,7 @@ describe('per-client rate limit', () => {
   });
 
   it('a client sending C = 1000 spends its budget ten times as fast: the second such request is refused', async () => {
+    await inFreshWindow();
     const ip = address();
     expect((await post(ip, 1000, 50)).status).toBe(200); // 10 of 12 units
     expect((await post(ip, 1000, 50)).status).toBe(429); // would need 20
@@ -56,6 +69,7 @@ describe('per-client rate limit', () => {
   });
 
   it('bad requests spend budget too: a flood of invalid bodies cannot bypass the limit', async () => {
+    await inFreshWindow();
     const ip = address();
     const bad = () => app.fetch(new Request(`${BASE}/v1/score`, { method: 'POST', headers: { 'content-type': 'application/json', 'cf-connecting-ip': ip }, body: '{"candidates": 5' }), limited);
     for (let i = 0; i < 12; i++) expect((await bad()).status).toBe(400);
@@ -63,6 +77,7 @@ describe('per-client rate limit', () => {
   });
 
   it('RATE_LIMIT_KEY = header:x-api-key gives each API key its own budget behind one address', async () => {
+    await inFreshWindow();
     const ip = address();
     const keyed = { ...limited, RATE_LIMIT_KEY: 'header:x-api-key' };
     const [k1, k2] = [crypto.randomUUID(), crypto.randomUUID()];
