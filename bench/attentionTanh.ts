@@ -7,8 +7,6 @@
  * two kernels alone over DIN's largest activation, [100, 50, 80].
  *   → bench/results/<date>-attention-tanh.{md,json}
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { SERVING_OUTPUTS } from '../contract/manifest.js';
 import { DinModel } from '../model-export/models/din.js';
 import { defaultConfig } from '../model-export/models/index.js';
@@ -18,8 +16,9 @@ import { GraphBuilder } from '../model-export/onnx/graphBuilder.js';
 import { selectBackend } from '../model-export/train/backend.js';
 import { ms, ratio, table } from './markdown.js';
 import { createSession, RUNTIMES, RUNTIME_LABEL, type Feeds } from './ortRuntimes.js';
-import { loadShippedModel, randomServingFeeds, REPO_ROOT, vocabularySizes } from './servingModels.js';
+import { loadShippedModel, randomServingFeeds, vocabularySizes } from './servingModels.js';
 import { mulberry32, timeInterleaved, type RunBudget } from './stats.js';
+import { writeResults } from './results.js';
 
 const T = 50;
 const C = 100;
@@ -71,8 +70,5 @@ with the shipped vocabulary, p50 of runs timed alternately after ${BUDGET.warmup
 
 ${table(['graph', 'runtime', 'sigmoid p50', 'tanh p50', 'tanh / sigmoid'], rows)}
 `;
-const dir = join(REPO_ROOT, 'bench/results');
-mkdirSync(dir, { recursive: true });
-writeFileSync(join(dir, `${date}-attention-tanh.md`), md);
-writeFileSync(join(dir, `${date}-attention-tanh.json`), JSON.stringify(json, null, 1) + '\n');
+writeResults(`${date}-attention-tanh`, md, json);
 console.log(md);

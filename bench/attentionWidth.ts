@@ -10,7 +10,7 @@
  * Timing uses freshly initialised weights with the shipped vocabulary (it does not depend on their values).
  *   → bench/results/<date>-attention-width.{md,json}
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SERVING_OUTPUTS } from '../contract/manifest.js';
 import { DinModel } from '../model-export/models/din.js';
@@ -18,6 +18,7 @@ import { defaultConfig } from '../model-export/models/index.js';
 import { attentionTanh } from '../model-export/onnx/attentionTanh.js';
 import { buildDinGraph } from '../model-export/onnx/exportDin.js';
 import { selectBackend } from '../model-export/train/backend.js';
+import { runFile } from '../model-export/train/experiments.js';
 import { meanStd } from '../model-export/train/metrics.js';
 import type { RunResult } from '../model-export/train/run.js';
 import { dinMacs, dinSizes } from './dinMacs.js';
@@ -25,6 +26,7 @@ import { ms, ratio, table } from './markdown.js';
 import { createSession, RUNTIMES, RUNTIME_LABEL } from './ortRuntimes.js';
 import { loadShippedModel, randomServingFeeds, REPO_ROOT, vocabularySizes } from './servingModels.js';
 import { mulberry32, timeInterleaved, type RunBudget } from './stats.js';
+import { writeResults } from './results.js';
 
 const T = 50;
 const C = 100;
@@ -40,7 +42,7 @@ const SEEDS = [1, 2, 3];
 
 /** Mean ± std of the stored runs' last-epoch test metrics, or undefined when a seed has not been trained. */
 function quality(id: string): { auc: string; gauc: string; gaucMean: number } | undefined {
-  const runs = SEEDS.map((s) => join(RUNS_DIR, `${id}-seed${s}.json`));
+  const runs = SEEDS.map((s) => runFile(RUNS_DIR, id, s));
   if (!runs.every(existsSync)) return undefined;
   const last = runs.map((f) => (JSON.parse(readFileSync(f, 'utf8')) as RunResult).epochs.at(-1)!);
   const fmt = (xs: number[]) => {
@@ -104,8 +106,5 @@ ${table(
   rows,
 )}
 `;
-const dir = join(REPO_ROOT, 'bench/results');
-mkdirSync(dir, { recursive: true });
-writeFileSync(join(dir, `${date}-attention-width.md`), md);
-writeFileSync(join(dir, `${date}-attention-width.json`), JSON.stringify(json, null, 1) + '\n');
+writeResults(`${date}-attention-width`, md, json);
 console.log(md);

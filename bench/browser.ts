@@ -13,13 +13,13 @@
  * downloads, not how fast a GPU is. Writes bench/results/<date>-browser.{md,json}.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { chromiumAvailable, launchChromium } from './browserHarness.js';
 import { kib, table } from './markdown.js';
 import { loadShippedModel, REPO_ROOT } from './servingModels.js';
 import { startWranglerDev } from './wranglerDev.js';
+import { writeResults } from './results.js';
 
 if (!chromiumAvailable()) {
   console.error('bench:browser needs Chromium (apt-get install chromium)');
@@ -119,8 +119,5 @@ const markdown = [
   ),
 ].join('\n\n');
 console.log(markdown);
-const dir = join(REPO_ROOT, 'bench/results');
-mkdirSync(dir, { recursive: true });
-writeFileSync(join(dir, `${date}-browser.json`), JSON.stringify({ date, visits, models }, null, 1) + '\n');
-writeFileSync(join(dir, `${date}-browser.md`), markdown + '\n');
+writeResults(`${date}-browser`, markdown, { date, visits, models });
 log(`written bench/results/${date}-browser.{md,json}`);

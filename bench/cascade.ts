@@ -13,7 +13,6 @@
  * model CPU per request in the worker's runtime (onnxruntime-web wasm, one thread, steady state).
  * Writes bench/results/<date>-cascade.{md,json}.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import seedrandom from 'seedrandom';
 import { contractOf } from '../contract/manifest.js';
@@ -23,8 +22,9 @@ import { encodeScoreRequest } from '../worker/encode/requestEncoder.js';
 import { estimateUs } from '../worker/scoring/requestCost.js';
 import { table } from './markdown.js';
 import { createSession, feedsFromServing, type Feeds } from './ortRuntimes.js';
-import { loadShippedModel, REPO_ROOT } from './servingModels.js';
+import { loadShippedModel } from './servingModels.js';
 import { percentile } from './stats.js';
+import { writeResults } from './results.js';
 
 const C = 1000;
 const H = 50;
@@ -128,8 +128,5 @@ const markdown = [
   ),
 ].join('\n\n');
 console.log(markdown);
-const dir = join(REPO_ROOT, 'bench/results');
-mkdirSync(dir, { recursive: true });
-writeFileSync(join(dir, `${date}-cascade.json`), JSON.stringify({ date, users: requests.length, C, H, rows: rows.map((r) => ({ name: r.name, K: r.K, recall10: mean(r.recall10), auc: mean(r.auc), hit10: mean(r.hit10), p50Ms: percentile(r.ms, 0.5), p90Ms: percentile(r.ms, 0.9), estimateMs: mean(r.estimateMs) })) }, null, 1) + '\n');
-writeFileSync(join(dir, `${date}-cascade.md`), markdown + '\n');
+writeResults(`${date}-cascade`, markdown, { date, users: requests.length, C, H, rows: rows.map((r) => ({ name: r.name, K: r.K, recall10: mean(r.recall10), auc: mean(r.auc), hit10: mean(r.hit10), p50Ms: percentile(r.ms, 0.5), p90Ms: percentile(r.ms, 0.9), estimateMs: mean(r.estimateMs) })) });
 log(`written bench/results/${date}-cascade.{md,json}`);

@@ -8,14 +8,14 @@
  * when ORT starts) is one row; settings alternate instance by instance so drift hits them alike.
  * Writes bench/results/<date>-cold[-gap<ms>][-settle<ms>].{md,json}.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import seedrandom from 'seedrandom';
 import { table } from './markdown.js';
-import { loadShippedModel, REPO_ROOT } from './servingModels.js';
+import { loadShippedModel } from './servingModels.js';
 import { percentile } from './stats.js';
 import { startWranglerDev } from './wranglerDev.js';
+import { writeResults } from './results.js';
 
 const { values: args } = parseArgs({
   options: { warmups: { type: 'string', default: '0,60,isolate:din' }, instances: { type: 'string', default: '3' }, requests: { type: 'string', default: '300' }, 'gap-ms': { type: 'string', default: '0' }, 'settle-ms': { type: 'string', default: '0' } },
@@ -88,8 +88,5 @@ const markdown = [
   ),
 ].join('\n\n');
 console.log(markdown);
-const dir = join(REPO_ROOT, 'bench/results');
-mkdirSync(dir, { recursive: true });
 const name = `${date}-cold${gapMs > 0 ? `-gap${gapMs}` : ''}${settleMs > 0 ? `-settle${settleMs}` : ''}`;
-writeFileSync(join(dir, `${name}.json`), JSON.stringify({ date, instances, count, gapMs, settleMs, rows }, null, 1) + '\n');
-writeFileSync(join(dir, `${name}.md`), markdown + '\n');
+writeResults(name, markdown, { date, instances, count, gapMs, settleMs, rows });

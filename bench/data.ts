@@ -12,7 +12,7 @@
  * train in ≤ 90 s, peak RSS ≤ 3 GB). Writes bench/results/<date>-data.json and .md.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -21,6 +21,7 @@ import type { DataRun } from './data/prepareOnce.js';
 import { mib, num, ratio, table } from './markdown.js';
 import { REPO_ROOT } from './servingModels.js';
 import { loadSample, systemInfo } from './system.js';
+import { writeResults } from './results.js';
 
 const TARGET = { interactions: 1e7, readySeconds: 90, peakRssBytes: 3e9 };
 
@@ -97,9 +98,6 @@ const markdown = [
 ].join('\n\n');
 console.log(markdown);
 const date = new Date().toISOString().slice(0, 10);
-const dir = join(REPO_ROOT, 'bench/results');
-mkdirSync(dir, { recursive: true });
 const name = `${date}-data${values.sizes === '1e5,1e6,1e7' ? '' : `-${sizes.join('-')}`}`;
-writeFileSync(join(dir, `${name}.json`), JSON.stringify({ date, system: systemInfo(), loads, seconds: (performance.now() - started) / 1000, target: TARGET, rows }, null, 1) + '\n');
-writeFileSync(join(dir, `${name}.md`), markdown + '\n');
+writeResults(name, markdown, { date, system: systemInfo(), loads, seconds: (performance.now() - started) / 1000, target: TARGET, rows });
 log(`written bench/results/${name}.json and .md`);

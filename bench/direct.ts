@@ -10,7 +10,7 @@
  * item 2) on whatever machine runs it. Writes bench/results/<date>-direct.{md,json}.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Miniflare } from 'miniflare';
@@ -23,6 +23,7 @@ import { createSession, feedsFromServing } from './ortRuntimes.js';
 import { percentile } from './stats.js';
 import { loadShippedModel, REPO_ROOT } from './servingModels.js';
 import { startWranglerDev, WRANGLER, WRANGLER_ENV } from './wranglerDev.js';
+import { writeResults } from './results.js';
 
 const VARS = { EXPOSURE_LOG: 'console', RATE_LIMIT_KEY: 'off', CORS_ORIGINS: '' };
 const log = (line: string) => console.error(`[bench:direct] ${line}`);
@@ -160,7 +161,4 @@ const markdown = [
   table(['step', 'µs per request'], Object.entries(inside.parts).map(([name, ms]) => [name, (ms * 1000).toFixed(1)])),
 ].join('\n\n');
 console.log(markdown);
-const dir = join(REPO_ROOT, 'bench/results');
-mkdirSync(dir, { recursive: true });
-writeFileSync(join(dir, `${date}-direct.json`), JSON.stringify({ date, modelNode: model, insideWorkerd: inside, rows }, null, 1) + '\n');
-writeFileSync(join(dir, `${date}-direct.md`), markdown + '\n');
+writeResults(`${date}-direct`, markdown, { date, modelNode: model, insideWorkerd: inside, rows });

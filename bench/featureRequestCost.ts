@@ -12,13 +12,14 @@
  *
  * Writes bench/results/<date>-features.{json,md}.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { contractOf, modelManifestSchema } from '../contract/manifest.js';
 import { encodeScoreRequest } from '../worker/encode/requestEncoder.js';
 import { scoreRequestSchema } from '../worker/routes/score/score.schema.js';
 import { REPO_ROOT } from './servingModels.js';
 import { systemInfo } from './system.js';
+import { writeResults } from './results.js';
 
 const ROUNDS = 15;
 const PER_ROUND = 2000;
@@ -74,7 +75,4 @@ const markdown = [
   ...rows.map((r) => `| ${r.name} | ${r.bodyBytes} | ${r.microsPerRequest.toFixed(1)} | ${r.min.toFixed(1)} – ${r.max.toFixed(1)} | ${(r.microsPerRequest / reference).toFixed(2)}× |`),
 ].join('\n');
 console.log(markdown);
-const dir = join(REPO_ROOT, 'bench/results');
-mkdirSync(dir, { recursive: true });
-writeFileSync(join(dir, `${date}-features.md`), markdown + '\n');
-writeFileSync(join(dir, `${date}-features.json`), JSON.stringify({ date, system: systemInfo(), rounds: ROUNDS, perRound: PER_ROUND, rows }, null, 1) + '\n');
+writeResults(`${date}-features`, markdown, { date, system: systemInfo(), rounds: ROUNDS, perRound: PER_ROUND, rows });

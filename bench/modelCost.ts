@@ -24,6 +24,7 @@ import seedrandom from 'seedrandom';
 import { table } from './markdown.js';
 import { contractOf, modelManifestSchema, type CostModel } from '../contract/manifest.js';
 import { encodeScoreRequest } from '../worker/encode/requestEncoder.js';
+import { estimateUs } from '../worker/scoring/requestCost.js';
 import { createSession, feedsFromServing, type Feeds } from './ortRuntimes.js';
 import { loadShippedModel, REPO_ROOT, shippedModelNames } from './servingModels.js';
 import { percentile } from './stats.js';
@@ -83,15 +84,13 @@ async function measureGrid(name: string): Promise<Array<{ C: number; T: number; 
   return cells;
 }
 
-const estimateWith = (cost: CostModel, C: number, T: number) => cost.fixedUs + cost.perCandidateUs * C + cost.perHistoryUs * T + cost.perPairUs * C * T;
-
 let scale = 1;
 let scaleNote = '';
 if (reference) {
   const refName = reference.split('/').pop()!;
   const stored = loadShippedModel(refName).manifest.cost;
   if (!stored) throw new Error(`--relative-to ${reference}: its manifest has no stored cost`);
-  const r = (await measureGrid(refName)).map((c) => c.us / estimateWith(stored, c.C, c.T));
+  const r = (await measureGrid(refName)).map((c) => c.us / estimateUs(stored, c.C, c.T));
   scale = r.reduce((a, b) => a + b, 0) / r.reduce((a, b) => a + b * b, 0);
   scaleNote = `; scaled ×${scale.toFixed(3)} to ${refName}'s stored cost (measured ${stored.measured})`;
   console.error(`[model-cost] reference ${refName}: this run measures ${(1 / scale).toFixed(2)}× its stored cost; scaling by ${scale.toFixed(3)}`);
@@ -115,7 +114,7 @@ for (const dir of dirs) {
     runtime: `onnxruntime-web ${ortVersion} wasm, Node ${process.versions.node}, 1 thread, ${cpus()[0]?.model.trim() ?? 'unknown CPU'}${scaleNote}`,
     measured: new Date().toISOString().slice(0, 10),
   };
-  const estimate = (C: number, T: number) => estimateWith(cost, C, T);
+  const estimate = (C: number, T: number) => estimateUs(cost, C, T);
   const section = `## ${name}\n\n${table(['C', 'T', 'measured (µs)', 'fit (µs)', 'error'], cells.map((c) => [c.C, c.T, Math.round(c.us), Math.round(estimate(c.C, c.T)), `${(((estimate(c.C, c.T) - c.us) / c.us) * 100).toFixed(0)} %`]))}\n\ncost: \`${JSON.stringify(cost)}\``;
   console.log(`\n${section}`);
   sections.push(section);

@@ -7,14 +7,14 @@
  *
  * Writes bench/results/<date>-multitask.{json,md}.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import seedrandom from 'seedrandom';
 import { TASK_OUTPUTS } from '../contract/manifest.js';
 import { createSession, RUNTIME_LABEL, RUNTIMES } from './ortRuntimes.js';
-import { loadShippedModel, randomServingFeeds, REPO_ROOT } from './servingModels.js';
+import { loadShippedModel, randomServingFeeds } from './servingModels.js';
 import { percentile } from './stats.js';
 import { systemInfo } from './system.js';
+import { writeResults } from './results.js';
 
 const H = 50;
 const C = 100;
@@ -56,7 +56,4 @@ const markdown = [
   ...rows.map((r) => `| ${RUNTIME_LABEL[r.runtime]} | ${r.dinMs.p50.toFixed(2)} / ${r.dinMs.p99.toFixed(2)} | ${r.pleMs.p50.toFixed(2)} / ${r.pleMs.p99.toFixed(2)} | ${r.ratioP50.toFixed(2)}× | ${r.ratioP99.toFixed(2)}× |`),
 ].join('\n');
 console.log(markdown);
-const dir = join(REPO_ROOT, 'bench/results');
-mkdirSync(dir, { recursive: true });
-writeFileSync(join(dir, `${date}-multitask.md`), markdown + '\n');
-writeFileSync(join(dir, `${date}-multitask.json`), JSON.stringify({ date, system: systemInfo(), H, C, runs: RUNS, warmup: WARMUP, rows }, null, 1) + '\n');
+writeResults(`${date}-multitask`, markdown, { date, system: systemInfo(), H, C, runs: RUNS, warmup: WARMUP, rows });

@@ -14,6 +14,7 @@ import { table } from './markdown.js';
 import { REPO_ROOT } from './servingModels.js';
 import { percentile } from './stats.js';
 import { WRANGLER, WRANGLER_ENV } from './wranglerDev.js';
+import { writeResults } from './results.js';
 
 const { values: args } = parseArgs({ options: { runs: { type: 'string', default: '3' } } });
 const runs = Number(args.runs);
@@ -88,7 +89,4 @@ const markdown = [
   ),
 ].join('\n\n');
 console.log(markdown);
-const dir = join(REPO_ROOT, 'bench/results');
-mkdirSync(dir, { recursive: true });
-writeFileSync(join(dir, `${date}-startup.json`), JSON.stringify({ date, runs, rows }, null, 1) + '\n');
-writeFileSync(join(dir, `${date}-startup.md`), markdown + '\n');
+writeResults(`${date}-startup`, markdown, { date, runs, rows });
