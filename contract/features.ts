@@ -12,7 +12,8 @@
  *
  * Kinds: `sparse` (one value → an embedding), `multi` (several values, `|`-separated in CSV or a
  * JSON array → the mean of their embeddings, at most `maxValues`), `dense` (a number, normalised
- * with the training split's mean and standard deviation).
+ * with the training split's mean and standard deviation, after clamping to the training range:
+ * `denseInput`).
  *
  * Rules: index 0 is padding (multi only), 1 is OOV; a missing or unknown sparse value is OOV, a
  * multi value with no known entry is [OOV], a missing dense value is the training mean (0 after
@@ -62,6 +63,13 @@ export interface DenseFeatureSpec extends FeatureBase {
   /** Training-split statistics: the input is (x − mean) / std; missing → 0. */
   mean: number;
   std: number;
+  /**
+   * The training split's smallest and largest value: a value outside is clamped to them before
+   * normalising (`denseInput`). Manifests without them (older exports) clamp the z-score to
+   * ±DENSE_Z_LIMIT instead.
+   */
+  min?: number;
+  max?: number;
   /** Candidate group: each contract item's raw value, null when missing. */
   itemValues?: Array<number | null>;
 }
@@ -75,6 +83,28 @@ export type FeatureValue = string | number | ReadonlyArray<string | number>;
 export function inputNamesOf(spec: Pick<FeatureSpec, 'name' | 'group'>): string[] {
   if (spec.group === 'candidate') return [`hist_${spec.name}`, `cand_${spec.name}`];
   return [`${spec.group === 'user' ? 'user' : 'ctx'}_${spec.name}`];
+}
+
+/**
+ * The z-score bound of dense features whose manifest carries no training range: |z| ≤ 8 (a value
+ * 8 standard deviations from the training mean; Chebyshev: at most 1/64 of any distribution lies
+ * beyond). Chosen so that a legacy model keeps every value its training data plausibly had.
+ */
+export const DENSE_Z_LIMIT = 8;
+
+/**
+ * A dense feature's graph input for a raw value: clamp to the training range (or the z bound),
+ * then normalise. Clamp, not refuse: a price or a year beyond what training saw is a legitimate
+ * request, and the model has no information past the training range anyway (the same choice as
+ * clipping in feature pipelines). Training, the worker and the browser all encode through this
+ * function, so the rule cannot differ between them; the result is always a finite float32.
+ */
+export function denseInput(spec: Pick<DenseFeatureSpec, 'mean' | 'std' | 'min' | 'max'>, value: number): number {
+  const lo = spec.min !== undefined ? (spec.min - spec.mean) / spec.std : -DENSE_Z_LIMIT;
+  const hi = spec.max !== undefined ? (spec.max - spec.mean) / spec.std : DENSE_Z_LIMIT;
+  const z = (value - spec.mean) / spec.std;
+  // NaN cannot arrive from JSON or checkValue, but it would pass both comparisons: it encodes as missing.
+  return z >= hi ? hi : z <= lo ? lo : z === z ? z : 0;
 }
 
 /** Width of one encoded value: ints per row for sparse/multi, 1 float for dense. */
@@ -174,7 +204,7 @@ export class FeatureEncoder {
   write(out: Int32Array | Float32Array, row: number, value: string | string[] | number | undefined): number {
     const s = this.spec;
     if (s.kind === 'dense') {
-      out[row] = typeof value === 'number' ? (value - s.mean) / s.std : 0;
+      out[row] = typeof value === 'number' ? denseInput(s, value) : 0;
       return 0;
     }
     const at = row * this.width;
@@ -205,7 +235,7 @@ export class FeatureEncoder {
     const s = this.spec;
     if (s.kind === 'dense') {
       const v = s.itemValues?.[itemPosition];
-      out[row] = v === null || v === undefined ? 0 : (v - s.mean) / s.std;
+      out[row] = v === null || v === undefined ? 0 : denseInput(s, v);
       return;
     }
     const at = row * this.width;
@@ -241,6 +271,12 @@ export function validateFeature(spec: FeatureSpec): void {
   if ('derive' in spec.source && spec.group !== 'context') fail('derived features belong to the context group');
   if (spec.kind === 'dense') {
     if (!Number.isFinite(spec.mean) || !(spec.std > 0)) fail('dense needs a finite mean and a positive std');
+    if ((spec.min === undefined) !== (spec.max === undefined)) fail('dense min and max come together');
+    if (spec.min !== undefined && spec.max !== undefined) {
+      if (!(spec.min <= spec.max)) fail('dense min must not exceed max');
+      // The bounds' z-scores are graph inputs: they must be finite in float32.
+      for (const b of [spec.min, spec.max]) if (!Number.isFinite(Math.fround((b - spec.mean) / spec.std))) fail(`dense bound ${b} overflows float32 after normalisation`);
+    }
     if (spec.itemValues && spec.group !== 'candidate') fail('only candidate features store item values');
     return;
   }

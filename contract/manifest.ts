@@ -66,7 +66,7 @@ const featureSpec = z.discriminatedUnion('kind', [
       itemValues: z.array(z.array(z.number().int())).optional(),
     })
     .strict(),
-  z.object({ ...featureBase, kind: z.literal('dense'), mean: z.number(), std: z.number().positive(), itemValues: z.array(z.number().nullable()).optional() }).strict(),
+  z.object({ ...featureBase, kind: z.literal('dense'), mean: z.number(), std: z.number().positive(), min: z.number().optional(), max: z.number().optional(), itemValues: z.array(z.number().nullable()).optional() }).strict(),
 ]);
 
 const featureContractSpec = z.object({

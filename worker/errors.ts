@@ -15,6 +15,8 @@ export const ERROR_STATUS = {
   payload_too_large: 413,
   unsupported_media_type: 415,
   over_budget: 422,
+  unscorable_request: 422,
+  unauthorized: 401,
   rate_limited: 429,
   internal_error: 500,
   model_unavailable: 503,

@@ -85,17 +85,22 @@ export function buildFeatureSpecs(o: FeatureOptions | undefined, trainLog: Behav
       let n = 0;
       let sum = 0;
       let sumSq = 0;
+      let min = Infinity;
+      let max = -Infinity;
       for (const t of texts) {
         const v = parseCsvValue({ kind }, t);
         if (typeof v !== 'number') continue;
         n++;
         sum += v;
         sumSq += v * v;
+        if (v < min) min = v;
+        if (v > max) max = v;
       }
       if (n === 0) throw new Error(`feature "${name}" is dense but no training value is a number`);
       const mean = sum / n;
       const std = Math.sqrt(Math.max(0, sumSq / n - mean * mean));
-      return { ...base, kind, mean, std: std > 1e-12 ? std : 1 };
+      // min/max: the training range every encoder clamps to (contract/features.ts denseInput).
+      return { ...base, kind, mean, std: std > 1e-12 ? std : 1, min, max };
     }
     const counts = new Map<string, number>();
     let most = 1;

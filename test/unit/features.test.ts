@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FeatureContract, OOV_INDEX, type FeatureContractSpec } from '../../contract/featureContract.js';
-import { FeatureEncoder, parseCsvValue, type FeatureSpec } from '../../contract/features.js';
+import { DENSE_Z_LIMIT, denseInput, FeatureEncoder, parseCsvValue, type FeatureSpec } from '../../contract/features.js';
 import { modelManifestSchema } from '../../contract/manifest.js';
 import { timeContext, timeContextCache } from '../../contract/timeContext.js';
 import { readPersonalize } from '../../model-export/data/personalize.js';
@@ -198,5 +198,38 @@ describe('feature columns from data', () => {
     expect(contexts.size).toBe(2);
     expect(log.userAttributes?.get('u1')).toEqual({ GENDER: 'F' });
     expect(buildFeatureSpecs(undefined, log)).toEqual([]);
+  });
+});
+
+describe('denseInput: the one clamp of dense values (issue 24, item 1)', () => {
+  const ranged = { mean: 20, std: 8, min: 1, max: 99 };
+  const legacy = { mean: 0.5, std: 0.2 };
+  it('clamps to the training range, then normalises', () => {
+    expect(denseInput(ranged, 50)).toBe((50 - 20) / 8);
+    expect(denseInput(ranged, 1e300)).toBe((99 - 20) / 8);
+    expect(denseInput(ranged, -1e300)).toBe((1 - 20) / 8);
+    expect(denseInput(ranged, 2 ** 53)).toBe((99 - 20) / 8);
+  });
+  it(`without a range, bounds the z-score at ±${DENSE_Z_LIMIT}`, () => {
+    expect(denseInput(legacy, 1e39)).toBe(DENSE_Z_LIMIT);
+    expect(denseInput(legacy, -Number.MAX_VALUE)).toBe(-DENSE_Z_LIMIT);
+    expect(denseInput(legacy, 0.7)).toBeCloseTo(1, 12);
+  });
+  it('every input encodes to a finite float32, whatever the value', () => {
+    for (const v of [1e300, -1e300, 1e39, -0, 5e-324, 2 ** 53, Number.MAX_VALUE, Infinity, -Infinity, NaN]) {
+      for (const spec of [ranged, legacy]) expect(Number.isFinite(Math.fround(denseInput(spec, v)))).toBe(true);
+    }
+  });
+  it('the encoder writes the clamped value for requests and for stored item values alike', () => {
+    const e = new FeatureEncoder({ name: 'price', group: 'candidate', kind: 'dense', source: { column: 'P' }, ...ranged, itemValues: [1e6, null] });
+    const out = e.allocate(3) as Float32Array;
+    e.write(out, 0, 1e300);
+    e.writeItem(out, 1, 0);
+    e.writeItem(out, 2, 1);
+    expect(Array.from(out)).toEqual([Math.fround(79 / 8), Math.fround(79 / 8), 0]);
+  });
+  it('refuses a manifest range that overflows float32 after normalising, or half a range', () => {
+    expect(() => new FeatureEncoder({ name: 'x', group: 'user', kind: 'dense', source: { column: 'X' }, mean: 0, std: 1e-10, min: 0, max: 1e35 })).toThrow(/overflows float32/);
+    expect(() => new FeatureEncoder({ name: 'x', group: 'user', kind: 'dense', source: { column: 'X' }, mean: 0, std: 1, min: 0 } as never)).toThrow(/come together/);
   });
 });

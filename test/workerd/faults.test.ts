@@ -14,7 +14,7 @@ import { describe, expect, it } from 'vitest';
 import { FIRST_INDEX } from '../../contract/featureContract.js';
 import { createApp } from '../../worker/app.js';
 import type { ScoreResponse } from '../../worker/routes/score/score.schema.js';
-import { BASE, env } from './helpers.js';
+import { BASE, env, errorOf } from './helpers.js';
 
 const DIN = 'din-movielens';
 const CONTROL = 'dien-movielens';
@@ -88,20 +88,40 @@ describe('models that load but misbehave', () => {
     expect(models.models.find((m) => m.name === DIN)).toMatchObject({ status: 'unavailable' });
   });
 
-  it('a NaN at request time marks the model failed and falls back, for that request and the next ones', async () => {
-    const poisoned = 50; // vocabulary position: not among the probe's first 8 items
+  it('a NaN at request time with golden requests that still reproduce: that request gets its own 422, the model keeps serving everyone else', async () => {
+    const poisoned = 50; // vocabulary position: not among the probe's or the golden requests' items
     const { assets, items } = await corrupted('emb.item.rowScale', [poisoned + FIRST_INDEX]);
     const a = app();
     const post = (candidates: string[]) =>
       a.fetch(new Request(`${BASE}/v1/score`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ history: items.slice(10, 20), candidates, user: 'u1' }) }), { ...env, ASSETS: assets });
     const healthy = (await (await post(items.slice(0, 5))).json()) as ScoreResponse;
-    expect(healthy.model.name).toBe(DIN); // loaded: the probe did not touch the bad row
+    expect(healthy.model.name).toBe(DIN); // loaded: the golden requests did not touch the bad row
     const hit = await post([items[poisoned], items[1]]);
-    expect(hit.status).toBe(200);
-    const fallback = (await hit.json()) as ScoreResponse;
-    expect(fallback.model.name).toBe(CONTROL);
-    expect(fallback.scores.every((s) => Number.isFinite(s.score))).toBe(true);
+    const e = await errorOf(hit);
+    expect(e).toMatchObject({ status: 422, code: 'unscorable_request' });
+    expect(e.message).toMatch(/golden requests still reproduce/);
     const after = (await (await post(items.slice(0, 5))).json()) as ScoreResponse;
-    expect(after.model.name).toBe(CONTROL); // failed models stay out for the retry window
+    expect(after.model.name).toBe(DIN); // not failed: the next request is served by the same model
+    expect(after.scores).toEqual(healthy.scores);
+    const health = (await (await a.fetch(new Request(`${BASE}/healthz`), { ...env, ASSETS: assets })).json()) as { status: string };
+    expect(health.status).toBe('ok');
+  });
+
+  it('a model refused at load makes /healthz answer 503 "degraded", naming the model and why', async () => {
+    const { assets, items } = await corrupted('mlp.out.bias', 'all');
+    const a = app();
+    const original = console.error;
+    console.error = () => undefined;
+    try {
+      await a.fetch(new Request(`${BASE}/v1/score`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ history: items.slice(10, 20), candidates: items.slice(0, 5), user: 'u1' }) }), { ...env, ASSETS: assets });
+    } finally {
+      console.error = original;
+    }
+    const res = await a.fetch(new Request(`${BASE}/healthz`), { ...env, ASSETS: assets });
+    expect(res.status).toBe(503);
+    const body = (await res.json()) as { status: string; models: Array<{ name: string; status: string; reason?: string; retryInSeconds?: number }> };
+    expect(body.status).toBe('degraded');
+    expect(body.models.find((m) => m.name === DIN)).toMatchObject({ status: 'failed', reason: expect.stringMatching(/golden request 0/), retryInSeconds: expect.any(Number) });
+    expect(body.models.find((m) => m.name === CONTROL)?.status).toBe('ready');
   });
 });

@@ -44,5 +44,7 @@ declare module 'vitest' {
     servedModel: ServedModel;
     /** Every model shipped in the assets directory, by name. */
     modelFixtures: Record<string, ModelFixture>;
+    /** A DIN with a dense feature in every group (test/workerd/extremesModel.ts), exported by globalSetup. */
+    extremesModel: { name: string; manifest: string; onnxFile: string; onnxBase64: string; items: string[] };
   }
 }

@@ -14,6 +14,7 @@ import { contractOf, modelManifestSchema, SERVING_OUTPUTS, TASK_OUTPUTS } from '
 import type { FeatureSpec } from '../../contract/features.js';
 import { attentionWithOrtNode, scoreWithOrtNode, tasksWithOrtNode } from '../parity/ortNode.js';
 import type { ModelFixture, ParityCase, ServedModel } from './fixtureTypes.js';
+import { buildExtremesModel } from './extremesModel.js';
 import { nodeSessionOptions } from '../../model-export/onnx/nodeSessionOptions.js';
 
 export default async function setup(project: TestProject): Promise<void> {
@@ -34,6 +35,7 @@ export default async function setup(project: TestProject): Promise<void> {
   project.provide('parityCases', served.parityCases);
   project.provide('servedModel', served.servedModel);
   project.provide('modelFixtures', byModel);
+  project.provide('extremesModel', await buildExtremesModel());
 }
 
 async function modelFixture(modelDir: string): Promise<ModelFixture> {

@@ -31,27 +31,52 @@ export interface ModelRegistryOptions {
   createSession: CreateScoringSession;
   /** How long a failed load is remembered before the next request retries it. */
   retryAfterMs?: number;
+  /** How long a passed self-check (golden replay) is trusted by `recheck`; default 10 s. */
+  recheckAfterMs?: number;
 }
 
 interface Entry {
   promise: Promise<LoadedModel>;
   status: ModelStatus;
   failedAt?: number;
+  /** Why it failed (load error or failed self-check), for `/healthz`. */
+  reason?: string;
+  /** The running or last self-check of a loaded model, and when it passed. */
+  check?: Promise<string | undefined>;
+  checkedAt?: number;
+}
+
+/** A failed model as `/healthz` reports it. */
+export interface ModelFailure {
+  reason: string;
+  /** Unix ms. */
+  since: number;
+  /** Ms until the next request may load it again. */
+  retryInMs: number;
 }
 
 export interface ModelRegistry {
   /** The loaded model, loading it on first use; throws `ApiError('model_unavailable')`. */
   get(name: string, assets: Fetcher, load?: LoadOptions): Promise<LoadedModel>;
   /**
-   * A loaded model misbehaved at request time (a non-finite output): treat it as a failed load —
-   * refused for `retryAfterMs`, then loaded again (and probed again).
+   * A loaded model gave a non-probability for one request. Whose fault is it? Decided from evidence
+   * that does not depend on the request: the manifest's golden requests (or the probe) replayed on
+   * the same session. They reproduce → `'healthy'`: the model stays in service and the request gets
+   * its own error. They do not → the model is marked failed (refused for `retryAfterMs`, then loaded
+   * and checked again) and `'failed'` is returned. A pass is trusted for `recheckAfterMs`, and
+   * concurrent checks share one replay, so a flood of such requests costs one replay per interval.
    */
+  recheck(name: string, reason: string): Promise<'healthy' | 'failed'>;
+  /** Marks a model failed unconditionally (faults found outside a request). */
   markFailed(name: string, reason: string): void;
   status(name: string): ModelStatus;
+  /** Why a failed model failed; undefined unless `status(name)` is `'failed'`. */
+  failure(name: string): ModelFailure | undefined;
 }
 
 export function createModelRegistry(options: ModelRegistryOptions): ModelRegistry {
   const retryAfterMs = options.retryAfterMs ?? 30_000;
+  const recheckAfterMs = options.recheckAfterMs ?? 10_000;
   const entries = new Map<string, Entry>();
 
   const load = async (name: string, assets: Fetcher, loadOptions: LoadOptions): Promise<LoadedModel> => {
@@ -72,7 +97,7 @@ export function createModelRegistry(options: ModelRegistryOptions): ModelRegistr
       throw new ModelLoadError(`cannot create a session for ${name}: ${err instanceof Error ? err.message : String(err)}`);
     }
     const created = Date.now();
-    const problem = manifest.golden ? await replayGolden(manifest.golden, contract, session) : await probe(contract, session);
+    const problem = await selfCheck(manifest, contract, session);
     if (problem) throw new ModelLoadError(`${name} loads but misbehaves: ${problem}`);
     const warmed = Date.now();
     const warmupRuns = loadOptions.warmupRuns ?? 0;
@@ -105,6 +130,7 @@ export function createModelRegistry(options: ModelRegistryOptions): ModelRegistr
           (err: unknown) => {
             created.status = 'failed';
             created.failedAt = Date.now();
+            created.reason = err instanceof Error ? err.message : String(err);
             console.error(`[model-registry] refusing model "${name}": ${err instanceof Error ? err.message : String(err)}`);
           },
         );
@@ -119,14 +145,48 @@ export function createModelRegistry(options: ModelRegistryOptions): ModelRegistr
     status(name) {
       return entries.get(name)?.status ?? 'not_loaded';
     },
+    failure(name) {
+      const entry = entries.get(name);
+      if (entry?.status !== 'failed') return undefined;
+      const since = entry.failedAt ?? Date.now();
+      return { reason: entry.reason ?? 'unknown', since, retryInMs: Math.max(0, since + retryAfterMs - Date.now()) };
+    },
     markFailed(name, reason) {
-      const error = new ModelLoadError(reason);
-      const promise = Promise.reject(error);
-      promise.catch(() => undefined); // read by the next get(); never an unhandled rejection
-      entries.set(name, { promise, status: 'failed', failedAt: Date.now() });
-      console.error(`[model-registry] model "${name}" marked failed: ${reason}`);
+      markFailed(name, reason);
+    },
+    async recheck(name, reason) {
+      const entry = entries.get(name);
+      if (!entry || entry.status !== 'ready') return entry?.status === 'failed' ? 'failed' : 'healthy';
+      if (!entry.check || (entry.checkedAt !== undefined && Date.now() - entry.checkedAt >= recheckAfterMs)) {
+        entry.checkedAt = undefined;
+        entry.check = entry.promise.then(async (model) => {
+          const problem = await selfCheck(model.manifest, model.contract, model.session).catch((err: unknown) => `self-check threw: ${err instanceof Error ? err.message : String(err)}`);
+          if (!problem) entry.checkedAt = Date.now();
+          return problem;
+        });
+      }
+      const problem = await entry.check;
+      if (problem === undefined) {
+        console.warn(`[model-registry] model "${name}" gave a non-probability for one request (${reason}); its self-check passes, so it stays in service`);
+        return 'healthy';
+      }
+      if (entries.get(name) === entry) markFailed(name, `${reason}; self-check after it: ${problem}`);
+      return 'failed';
     },
   };
+
+  function markFailed(name: string, reason: string): void {
+    const error = new ModelLoadError(reason);
+    const promise = Promise.reject(error);
+    promise.catch(() => undefined); // read by the next get(); never an unhandled rejection
+    entries.set(name, { promise, status: 'failed', failedAt: Date.now(), reason });
+    console.error(`[model-registry] model "${name}" marked failed: ${reason}`);
+  }
+}
+
+/** Golden requests when the manifest has them, else the probe: the evidence a model is sound. */
+function selfCheck(manifest: ModelManifest, contract: FeatureContract, session: ScoringSession): Promise<string | undefined> {
+  return manifest.golden ? replayGolden(manifest.golden, contract, session) : probe(contract, session);
 }
 
 /**

@@ -21,8 +21,16 @@ export const errorBodySchema = z.object({
 });
 
 export const healthResponseSchema = z.object({
-  status: z.literal('ok'),
-  models: z.array(z.object({ name: z.string(), status: z.enum(['not_loaded', 'loading', 'ready', 'failed']) })),
+  status: z.enum(['ok', 'degraded']).meta({ description: '"degraded" (HTTP 503) while any model is failed.' }),
+  models: z.array(
+    z.object({
+      name: z.string(),
+      status: z.enum(['not_loaded', 'loading', 'ready', 'failed']),
+      reason: z.string().optional().meta({ description: 'Failed models: why (load error or failed self-check).' }),
+      since: z.string().optional(),
+      retryInSeconds: z.int().nonnegative().optional().meta({ description: 'Failed models: when the next request loads it again.' }),
+    }),
+  ),
 });
 
 type JsonSchema = Record<string, unknown>;
@@ -77,7 +85,7 @@ export function buildOpenApiDocument(): Record<string, unknown> {
       '/v1/score/{route}': { post: scoreOperation(true) },
       '/v1/models': { get: { summary: 'Models named by the route config', operationId: 'models', responses: { '200': json('ModelsResponse', 'Every model, loaded or not.'), ...errors(503) } } },
       '/v1/routes': { get: { summary: 'Routes, variants and weights', operationId: 'routes', responses: { '200': json('RoutesResponse', 'The route config.') } } },
-      '/healthz': { get: { summary: 'Liveness', operationId: 'health', responses: { '200': json('HealthResponse', 'Load state of each model.') } } },
+      '/healthz': { get: { summary: 'Liveness', operationId: 'health', responses: { '200': json('HealthResponse', 'Load state of each model.'), '503': json('HealthResponse', 'A model is failed: status "degraded", naming it and why.') } } },
       '/openapi.json': { get: { summary: 'This document', operationId: 'openapi', responses: { '200': { description: 'OpenAPI 3.1', content: { 'application/json': {} } } } } },
     },
     components: {

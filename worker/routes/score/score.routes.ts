@@ -67,10 +67,13 @@ export function scoreRoutes(services: Services) {
     try {
       served = await serve();
     } catch (err) {
-      // A model that loaded but answers with non-probabilities is failed like a load failure: the
-      // request (and the next ones) fall back to another variant.
+      // A non-probability for this request: the model is failed only if its golden requests no
+      // longer reproduce (then this request and the next ones fall back to another variant);
+      // otherwise the request alone gets an error and the model keeps serving everyone else.
       if (!(err instanceof ModelOutputError)) throw err;
-      services.registry.markFailed(err.model, err.message);
+      if ((await services.registry.recheck(err.model, err.message)) === 'healthy') {
+        throw new ApiError('unscorable_request', `model "${err.model}" cannot score this request (it gave a non-probability; its golden requests still reproduce, so the model stays in service): check the request's feature values`);
+      }
       served = await serve();
     }
     const { variant, model, scored } = served;
