@@ -12,7 +12,7 @@
  */
 import '../worker/zod.js';
 import type { FeatureContract } from '../contract/featureContract.js';
-import { contractOf, modelManifestSchema, servingInputNames, type ModelManifest } from '../contract/manifest.js';
+import { contractOf, fromPublicManifest, publicManifestSchema, servingInputNames, type ModelManifest } from '../contract/manifest.js';
 import { ApiError, type ErrorIssue } from '../worker/errors.js';
 import { replayGolden } from '../worker/models/goldenReplay.js';
 import type { LoadedModel } from '../worker/models/loadedModel.js';
@@ -114,10 +114,10 @@ export class Scorer {
       getOk(http, absolute(base, pointer.onnx)).then(async (r) => new Uint8Array(await r.arrayBuffer())),
     ]);
     const t1 = performance.now();
-    // The browser form of the manifest has no `training` section.
-    const parsed = modelManifestSchema.partial({ training: true }).safeParse(JSON.parse(manifestText));
+    // The public form of the manifest: only what scoring needs (contract/manifest.ts publicManifestOf).
+    const parsed = publicManifestSchema.safeParse(JSON.parse(manifestText));
     if (!parsed.success) throw new Error(`${options.model}: invalid manifest: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
-    const manifest = { training: {}, ...parsed.data } as ModelManifest;
+    const manifest = fromPublicManifest(parsed.data);
     const digest = await sha256Hex(onnx);
     if (digest !== manifest.onnx.sha256) throw new Error(`${options.model}: model bytes fail verification: sha256 ${digest}, manifest says ${manifest.onnx.sha256}`);
     const contract = contractOf(manifest);

@@ -137,3 +137,21 @@ export function servingInputNames(features: readonly Pick<FeatureSpec, 'name' | 
 export function contractOf(manifest: ModelManifest): FeatureContract {
   return new FeatureContract(manifest.featureContract as FeatureContractSpec);
 }
+
+/**
+ * What a page needs to score with a published model, and nothing else: the manifest browsers get
+ * (`GET /v1/public/models/:name/:version/manifest.json`). No metrics, training configuration, cost
+ * model or creation time — nothing an anonymous caller cannot see on `GET /v1/models`.
+ */
+export const PUBLIC_MANIFEST_KEYS = ['name', 'type', 'version', 'onnx', 'inputs', 'outputs', 'featureContract', 'golden'] as const;
+export const publicManifestSchema = modelManifestSchema.pick({ name: true, type: true, version: true, onnx: true, inputs: true, outputs: true, featureContract: true, golden: true }).strict();
+export type PublicManifest = z.infer<typeof publicManifestSchema>;
+
+export function publicManifestOf(manifest: ModelManifest): PublicManifest {
+  return Object.fromEntries(PUBLIC_MANIFEST_KEYS.filter((k) => manifest[k] !== undefined).map((k) => [k, manifest[k]])) as PublicManifest;
+}
+
+/** A public manifest as a full one (empty metrics and training) for the code that takes a manifest. */
+export function fromPublicManifest(manifest: PublicManifest): ModelManifest {
+  return { ...manifest, created: '', metrics: {}, training: {} };
+}

@@ -6,6 +6,7 @@
 import { ApiError } from './errors.js';
 import { parseClientKeySetting, type ClientKeySetting } from './middleware/clientRateLimit.js';
 import { START_GRAPH_KINDS, startGraphKindsOf } from './runtime/ort.js';
+import { DEFAULT_MAX_BID } from './scoring/objectives.js';
 import * as z from './zod.js';
 
 /** The bindings wrangler.toml declares (vars arrive as strings). */
@@ -40,6 +41,8 @@ export interface WorkerBindings {
   RATE_LIMIT_PERIOD?: string;
   /** Model CPU per request, ms, estimated from the manifest's cost model (default 8: the free plan allows 10 ms per request, JS included). */
   CPU_BUDGET_MS?: string;
+  /** Largest bid accepted in `candidates.i.bid` (default 1e6, objectives.ts DEFAULT_MAX_BID); above it a 400. */
+  MAX_BID?: string;
   /** Synthetic runs after a model loads, before it serves, to tier ORT's wasm up (docs/worker.md, "Cold isolates"); default 0. */
   MODEL_WARMUP_RUNS?: string;
 }
@@ -59,6 +62,7 @@ export interface WorkerConfig {
   rateLimitPeriodSeconds: number;
   cpuBudgetMs: number;
   modelWarmupRuns: number;
+  maxBid: number;
 }
 
 /** When ORT starts: read at module scope by worker/index.ts, validated here with the other vars. */
@@ -101,6 +105,8 @@ const bindingsSchema = z.object({
   RATE_LIMIT_PERIOD: z.coerce.number().int().min(1).max(3600).default(60),
   CPU_BUDGET_MS: z.coerce.number().positive().max(10_000).default(8),
   MODEL_WARMUP_RUNS: z.coerce.number().int().min(0).max(1000).default(0),
+  // Bounded so that bid × probability × 1000 stays far inside float64 (and exact enough to rank).
+  MAX_BID: z.coerce.number().positive().max(1e12).default(DEFAULT_MAX_BID),
 });
 
 const parsed = new WeakMap<object, WorkerConfig>();
@@ -129,6 +135,7 @@ export function workerConfig(env: WorkerBindings): WorkerConfig {
     rateLimitPeriodSeconds: d.RATE_LIMIT_PERIOD,
     cpuBudgetMs: d.CPU_BUDGET_MS,
     modelWarmupRuns: d.MODEL_WARMUP_RUNS,
+    maxBid: d.MAX_BID,
   };
   parsed.set(env, config);
   return config;

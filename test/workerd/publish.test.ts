@@ -49,19 +49,21 @@ describe('GET /v1/public/models', () => {
     expect(await again.text()).toBe('');
   });
 
-  it('serves the manifest compact, without the training section, with its own ETag', async () => {
+  it('serves the manifest compact, with only what a page needs to score (issue 24, item 7: no metrics), with its own ETag', async () => {
     const m = await manifestOf(DIN);
     const res = await call(`/v1/public/models/${DIN}/${m.version}/manifest.json`);
     expect(res.status).toBe(200);
     const text = await res.text();
     expect(text).not.toContain('\n');
     const body = JSON.parse(text) as Record<string, unknown>;
-    expect(body.training).toBeUndefined();
-    expect(body.golden).toBeDefined();
+    expect(Object.keys(body).sort()).toEqual(['featureContract', 'golden', 'inputs', 'name', 'onnx', 'outputs', 'type', 'version']);
+    expect(body.metrics).toBeUndefined();
     expect(body.onnx).toEqual(m.onnx);
     const etag = res.headers.get('etag')!;
     expect(etag).toMatch(/^"[0-9a-f]{32}"$/);
     expect((await call(`/v1/public/models/${DIN}/${m.version}/manifest.json`, { headers: { 'if-none-match': etag } })).status).toBe(304);
+    // A weak validator of the same bytes matches too (If-None-Match uses the weak comparison, RFC 9110 §13.1.2).
+    expect((await call(`/v1/public/models/${DIN}/${m.version}/manifest.json`, { headers: { 'if-none-match': `W/${etag}` } })).status).toBe(304);
   });
 
   it('an old version is a 404 naming the current one; other files and unpublished models are 404s', async () => {

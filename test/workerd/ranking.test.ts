@@ -85,6 +85,19 @@ describe.runIf(multiTask !== undefined)('ranking objectives', () => {
     expect(text.issues.map((i) => i.path)).toEqual(['candidates.0.bid']);
   });
 
+  it('issue 24, item 6: a bid above MAX_BID (default 1e6) is a 400 naming candidates.i.bid, under any objective; every ranked value is finite', async () => {
+    for (const rankBy of ['ecpm', 'ecpa', 'ctr'] as const) {
+      const huge = await errorOf(await post({ history, candidates: [{ item: items[0], bid: 2 }, { item: items[1], bid: 1.7e308 }], rankBy }));
+      expect(huge).toMatchObject({ status: 400, code: 'invalid_request' });
+      expect(huge.issues).toEqual([{ path: 'candidates.1.bid', message: expect.stringMatching(/from 0 to 1000000 \(the worker's MAX_BID\)/) }]);
+    }
+    const top = await ok({ history, candidates: [{ item: items[0], bid: 1e6 }, { item: items[1], bid: 0 }], rankBy: 'ecpa' });
+    expect(top.scores.every((s) => Number.isFinite(s.value))).toBe(true);
+    // MAX_BID is configurable
+    const res = await app.fetch(new Request(`${BASE}/v1/score/r`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ history, candidates: [{ item: items[0], bid: 5e6 }], rankBy: 'ecpm' }) }), { ...env, MAX_BID: '1e7' });
+    expect(res.status).toBe(200);
+  });
+
   it('a single-task model ranks by ctr and ecpm, and refuses task objectives with a 400 on rankBy', async () => {
     const r = await ok({ history, candidates: [{ item: items[0], bid: 2 }], rankBy: 'ecpm' }, 'single');
     expect(r.scores[0].value).toBeCloseTo(2 * r.scores[0].score * 1000, 3);

@@ -82,7 +82,7 @@ export async function cascadeScore(
     });
   }
   // Stage one: raw scores in request order (no explain, no topK, ranked by its click probability).
-  const first = await scoreRequest(firstStage, { history: request.history, candidates: request.candidates, profile: request.profile, context: request.context }, circumstances);
+  const first = await scoreRequest(firstStage, { history: request.history, candidates: request.candidates, profile: request.profile, context: request.context }, circumstances, { rankBy: 'ctr', from: 'route', ...(ranking.maxBid !== undefined ? { maxBid: ranking.maxBid } : {}) });
   const order = Array.from(first.raw.keys()).sort((a, b) => first.raw[b] - first.raw[a] || a - b);
   const kept = order.slice(0, K).sort((a, b) => a - b).map((i) => request.candidates[i]);
   const scored = await scoreRequest(model, { ...request, candidates: kept }, circumstances, ranking);

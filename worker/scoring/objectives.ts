@@ -29,13 +29,24 @@ export function unsupportedBy(rankBy: RankBy, tasks: readonly TaskOutput[]): str
   return `rankBy "${rankBy}" needs the model's "${task}" output: a multi-task model (ple, cgc, mmoe, shared-bottom); this one has ${tasks.length ? tasks.join(', ') : 'only "score"'}`;
 }
 
-/** Every candidate needs a bid under a bid objective: one issue per candidate without one. */
-export function missingBids(rankBy: RankBy, candidates: ReadonlyArray<unknown>): ErrorIssue[] {
-  if (!needsBids(rankBy)) return [];
+/**
+ * The largest bid accepted by default (MAX_BID overrides it): a million currency units per click or
+ * conversion. With it every eCPM/eCPA is at most 1e9, so ranked values are always finite and ordered.
+ */
+export const DEFAULT_MAX_BID = 1e6;
+
+/**
+ * Bids: every candidate needs one under a bid objective, and no bid may exceed `maxBid` (under any
+ * objective: a bid is a price, and one of 1.7e308 is a mistake or an attack). One issue per candidate.
+ */
+export function bidIssues(rankBy: RankBy, candidates: ReadonlyArray<unknown>, maxBid = DEFAULT_MAX_BID): ErrorIssue[] {
   const issues: ErrorIssue[] = [];
   candidates.forEach((c, i) => {
-    if (typeof c !== 'object' || c === null || typeof (c as { bid?: unknown }).bid !== 'number') {
-      issues.push({ path: `candidates.${i}.bid`, message: `rankBy "${rankBy}" needs a bid on every candidate ({"item": id, "bid": number ≥ 0})` });
+    const bid = typeof c === 'object' && c !== null ? (c as { bid?: unknown }).bid : undefined;
+    if (typeof bid !== 'number') {
+      if (needsBids(rankBy)) issues.push({ path: `candidates.${i}.bid`, message: `rankBy "${rankBy}" needs a bid on every candidate ({"item": id, "bid": number ≥ 0})` });
+    } else if (!(bid >= 0 && bid <= maxBid)) {
+      issues.push({ path: `candidates.${i}.bid`, message: `a bid is a finite number from 0 to ${maxBid} (the worker's MAX_BID)` });
     }
   });
   return issues;

@@ -3,7 +3,7 @@ import { ApiError } from '../errors.js';
 import type { LoadedModel } from '../models/loadedModel.js';
 import { topBehaviours, type Because } from './explain.js';
 import { rankScores } from './rankScores.js';
-import { missingBids, objectiveValues, unsupportedBy, type RankBy } from './objectives.js';
+import { bidIssues, objectiveValues, unsupportedBy, type RankBy } from './objectives.js';
 
 export interface RankedItem {
   item: string;
@@ -45,7 +45,7 @@ export async function scoreRequest(
   model: LoadedModel,
   request: ScoreInputs & { topK?: number; explain?: boolean },
   circumstances?: RequestCircumstances,
-  ranking: { rankBy: RankBy; from: 'request' | 'route' } = { rankBy: 'ctr', from: 'route' },
+  ranking: { rankBy: RankBy; from: 'request' | 'route'; maxBid?: number } = { rankBy: 'ctr', from: 'route' },
   options: { attentionRows?: boolean } = {},
 ): Promise<ScoredRequest> {
   const { rankBy } = ranking;
@@ -55,7 +55,7 @@ export async function scoreRequest(
     if (ranking.from === 'request') throw new ApiError('invalid_request', unsupported, { issues: [{ path: 'rankBy', message: unsupported }] });
     throw new ApiError('internal_error', `route config: ${unsupported} (model "${model.manifest.name}")`);
   }
-  const issues = [...missingBids(rankBy, request.candidates), ...model.contract.checkRequest(request)];
+  const issues = [...bidIssues(rankBy, request.candidates, ranking.maxBid), ...model.contract.checkRequest(request)];
   if (issues.length > 0) {
     throw new ApiError('invalid_request', `request values do not fit model "${model.manifest.name}" or rankBy "${rankBy}"`, { issues });
   }
@@ -70,6 +70,10 @@ export async function scoreRequest(
     if (i >= 0) throw new ModelOutputError(model.manifest.name, `model "${model.manifest.name}" output "${name}" gave ${out[i]} for candidate ${i}`);
   }
   const values = rankBy === 'ctr' ? undefined : objectiveValues(rankBy, result.scores, result.tasks, request.candidates);
+  // Bounded bids and probabilities make every value finite; checked anyway, since a non-finite
+  // value has no defined rank and would be `null` in JSON.
+  const notFinite = values?.findIndex((v) => !Number.isFinite(v)) ?? -1;
+  if (notFinite >= 0) throw new ApiError('unscorable_request', `the ${rankBy} of candidate ${notFinite} is not a finite number`, { issues: [{ path: `candidates.${notFinite}.bid`, message: 'gives a non-finite ranked value' }] });
   const ranked = rankScores(encoded.candidateIds, result.scores, explain ? undefined : request.topK, values);
   const because = request.explain === true && result.attention ? topBehaviours(request.history, encoded.historyStart, encoded.historyKept, result.attention, C) : undefined;
   const T = result.attention ? result.attention.length / C : 0;

@@ -3,7 +3,8 @@
  *
  * - `GET /v1/public/models/:name` → where its current version lives: `{name, version, sha256,
  *   manifest, onnx}` (URLs), cacheable for a minute — the only mutable URL;
- * - `GET /v1/public/models/:name/:version/manifest.json` → the manifest, compact (no `training`),
+ * - `GET /v1/public/models/:name/:version/manifest.json` → the public manifest (what a page needs
+ *   to score: no metrics, training or cost; contract/manifest.ts `publicManifestOf`),
  *   and `GET /v1/public/models/:name/:version/<onnx file>` → the model: both immutable
  *   (`Cache-Control: public, max-age=31536000, immutable`), `ETag` = the model's sha256, 304 on
  *   `If-None-Match`. An old version is a 404 that names the current one.
@@ -18,13 +19,14 @@ import { ApiError, methodNotAllowed } from '../../errors.js';
 import { browserModelsOf, type RouteConfig } from '../../experiments/routeConfig.js';
 import { readVerifiedModel, type VerifiedModelFiles } from '../../models/modelAssets.js';
 import { sha256Hex } from '../../models/sha256.js';
+import { publicManifestOf } from '../../../contract/manifest.js';
 
 const IMMUTABLE = 'public, max-age=31536000, immutable';
 const POINTER = 'public, max-age=60';
 
 interface Published {
   files: VerifiedModelFiles;
-  /** The manifest as served: compact JSON without `training`. */
+  /** The manifest as served: compact JSON of what a page needs to score (contract/manifest.ts publicManifestOf). */
   manifestBody: string;
   manifestEtag: string;
 }
@@ -39,8 +41,7 @@ export function publicModelRoutes(routes: RouteConfig) {
     if (!entry) {
       entry = (async () => {
         const files = await readVerifiedModel(workerConfig(c.env).assets, name);
-        const { training: _training, ...compact } = files.manifest;
-        const manifestBody = JSON.stringify(compact);
+        const manifestBody = JSON.stringify(publicManifestOf(files.manifest));
         return { files, manifestBody, manifestEtag: `"${(await sha256Hex(new TextEncoder().encode(manifestBody))).slice(0, 32)}"` };
       })();
       cache.set(name, entry);
@@ -60,7 +61,8 @@ export function publicModelRoutes(routes: RouteConfig) {
   };
 
   const cached = (c: Context, etag: string, body: () => Response): Response => {
-    if (c.req.header('if-none-match')?.split(',').some((t) => t.trim() === etag || t.trim() === '*')) {
+    // If-None-Match compares weakly (RFC 9110 §13.1.2): W/"x" matches "x".
+    if (c.req.header('if-none-match')?.split(',').some((t) => t.trim().replace(/^W\//, '') === etag || t.trim() === '*')) {
       return new Response(null, { status: 304, headers: { etag, 'cache-control': IMMUTABLE } });
     }
     return body();

@@ -55,7 +55,7 @@ export function scoreRoutes(services: Services) {
         charged = true;
         await c.var.clientBudget.charge(unitsOf(request.candidates.length * Math.max(1, keptHistory(served.model, request))) - 1);
       }
-      const ranking = request.rankBy ? { rankBy: request.rankBy, from: 'request' as const } : { rankBy: served.variant.rankBy, from: 'route' as const };
+      const ranking = { ...(request.rankBy ? { rankBy: request.rankBy, from: 'request' as const } : { rankBy: served.variant.rankBy, from: 'route' as const }), maxBid: config.maxBid };
       const budgetMs = route.budgetMs ?? config.cpuBudgetMs;
       const plan = planBudget(served.model, request, budgetMs, route.overBudget, route.name);
       if (plan.kind === 'full') return { ...served, scored: await scoreRequest(served.model, request, circumstances, ranking) };

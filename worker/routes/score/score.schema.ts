@@ -35,8 +35,8 @@ const itemRef = z.strictObject({
   category: z.string().min(1).max(SCORE_LIMITS.maxIdLength).optional(),
   /** Candidate-attribute hints (e.g. {"genres": ["Drama"], "year": 1999}) used, like `category`, only for unknown ids. */
   attributes: featureValues.optional(),
-  /** The advertiser's bid for this candidate (CPC under `ecpm`, CPA under `ecpa`): finite, ≥ 0. */
-  bid: z.number().min(0, { error: 'a bid is a finite number ≥ 0' }).optional(),
+  /** The advertiser's bid for this candidate (CPC under `ecpm`, CPA under `ecpa`): finite, 0 … MAX_BID (default 1e6; checked with the model). */
+  bid: z.number().min(0, { error: 'a bid is a finite number ≥ 0' }).optional().meta({ description: 'CPC under ecpm, CPA under ecpa: 0 … the worker\'s MAX_BID (default 1,000,000); above it a 400 naming candidates.i.bid.' }),
 });
 
 /** An item id, or `{item, category?}` where the category is a hint used for unknown ids. */
