@@ -67,7 +67,7 @@ export async function cascadeScore(
   request: Request,
   budgetMs: number,
   circumstances: RequestCircumstances | undefined,
-  ranking: { rankBy: RankBy; from: 'request' | 'route' },
+  ranking: { rankBy: RankBy; from: 'request' | 'route'; maxBid?: number },
   keep?: number,
 ): Promise<CascadeResult> {
   const C = request.candidates.length;
