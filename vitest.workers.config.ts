@@ -20,7 +20,7 @@ export default defineConfig({
       // Test-only secret for the QA override (a real deployment sets it with `wrangler secret put`).
       // TEST_RATE_LIMIT: a small per-client budget for test/workerd/rateLimit.test.ts (wrangler.toml's is 600 units a minute).
       miniflare: {
-        bindings: { VARIANT_OVERRIDE_TOKEN: 'test-override-token', ADMIN_TOKEN: 'test-admin-token' },
+        bindings: { VARIANT_OVERRIDE_TOKEN: 'test-override-token', ADMIN_TOKEN: 'test-admin-token', ASSIGNMENT_TOKEN_SECRET: 'test-assignment-token-secret-0123456789abcdef' },
         ratelimits: { TEST_RATE_LIMIT: { simple: { limit: 12, period: 60 } } },
       },
     }),

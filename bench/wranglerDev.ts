@@ -29,7 +29,7 @@ export interface WranglerDev {
 export async function startWranglerDev(config: string, vars: Record<string, string> = {}, timeoutMs = 90_000): Promise<WranglerDev> {
   const port = await freePort();
   const inspectorPort = await freePort();
-  const varArgs = Object.entries({ RATE_LIMIT_KEY: 'off', ...vars }).flatMap(([k, v]) => ['--var', `${k}:${v}`]);
+  const varArgs = Object.entries({ RATE_LIMIT_KEY: 'off', DEPLOYMENT: 'development', ...vars }).flatMap(([k, v]) => ['--var', `${k}:${v}`]);
   const child = spawn(WRANGLER, ['dev', '-c', config, '--ip', '127.0.0.1', '--port', String(port), '--inspector-port', String(inspectorPort), ...varArgs], {
     cwd: REPO_ROOT,
     env: WRANGLER_ENV,

@@ -52,7 +52,7 @@ export interface ScoreOptions {
 }
 
 /** What `POST /v1/score` answers, plus how the page computed it. */
-export type BrowserScoreResponse = Omit<ScoreResponse, 'route' | 'variant' | 'scores' | 'unitId'> & {
+export type BrowserScoreResponse = Omit<ScoreResponse, 'route' | 'variant' | 'scores' | 'unitId' | 'assignment'> & {
   route?: string;
   variant?: string;
   scores: RankedItem[];

@@ -6,9 +6,13 @@ import type { ExposureSink } from './experiments/exposureLog.js';
 import { parseRouteConfig, type RouteConfig } from './experiments/routeConfig.js';
 import { corsFromConfig } from './middleware/corsFromConfig.js';
 import { securityHeaders } from './middleware/securityHeaders.js';
+import { configuredReadRateLimit } from './middleware/clientRateLimitFromConfig.js';
 import { createModelRegistry, type ModelRegistryOptions } from './models/registry.js';
 import { browserRoutes } from './routes/browser/browser.routes.js';
 import { exposureRoutes } from './routes/exposures/exposures.routes.js';
+import { assignmentRoutes } from './routes/assignments/assignments.routes.js';
+import { createPublishedModels } from './models/publishedModels.js';
+import { RecentKeys } from './experiments/recentKeys.js';
 import { healthRoutes } from './routes/health/health.routes.js';
 import { modelsRoutes } from './routes/models/models.routes.js';
 import { openApiRoutes } from './routes/openapi/openapi.routes.js';
@@ -35,20 +39,25 @@ export interface AppOptions extends Partial<ModelRegistryOptions> {
  */
 export function createApp(options: AppOptions = {}) {
   const { routes, exposureSink, ...registryOptions } = options;
+  const routeConfig = routes === undefined ? DEFAULT_ROUTES : isParsed(routes) ? routes : parseRouteConfig(routes);
   const services: Services = {
     registry: createModelRegistry({ createSession: createOrtScoringSession, ...registryOptions }),
-    routes: routes === undefined ? DEFAULT_ROUTES : isParsed(routes) ? routes : parseRouteConfig(routes),
+    routes: routeConfig,
+    published: createPublishedModels(routeConfig),
+    seenExposures: new RecentKeys(),
     ...(exposureSink ? { exposureSink } : {}),
   };
   return new Hono<{ Bindings: WorkerBindings }>()
     .use(securityHeaders())
     .use(corsFromConfig())
+    .use(configuredReadRateLimit())
     .route('/', healthRoutes(services))
     .route('/', modelsRoutes(services))
     .route('/', routesRoutes(services.routes))
     .route('/', scoreRoutes(services))
+    .route('/', assignmentRoutes(services))
     .route('/', exposureRoutes(services))
-    .route('/', publicModelRoutes(services.routes))
+    .route('/', publicModelRoutes(services))
     .route('/', browserRoutes())
     .route('/', openApiRoutes())
     .notFound(handleNotFound)

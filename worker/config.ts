@@ -31,6 +31,20 @@ export interface WorkerBindings {
   ADMIN_TOKEN?: string;
   /** Secret: HMAC key of keyed variant assignment (routes with `"assignment": "keyed"`). */
   ASSIGNMENT_KEY?: string;
+  /** `production` (default): the secrets production needs must be set, else every request is a 500 naming them; `development` (`npm start`): missing ones are generated per isolate, with one warning. */
+  DEPLOYMENT?: string;
+  /** Secret: HMAC key of assignment tokens (experiments/assignmentToken.ts). Required in production. */
+  ASSIGNMENT_TOKEN_SECRET?: string;
+  /** Seconds an assignment token stays valid (default 86400): exposures and outcomes must arrive within it. */
+  ASSIGNMENT_TOKEN_TTL_S?: string;
+  /** Secret: HMAC key of API keys (`RATE_LIMIT_KEY = header:<name>`; middleware/apiKeys.ts, `npm run api-key`). Required in header mode. */
+  API_KEY_SECRET?: string;
+  /** `ip` mode: IPv6 clients share the budget of their /N (default 64: one subscriber's network). */
+  RATE_LIMIT_IPV6_PREFIX?: string;
+  /** Rate limiting binding: per-address budget of POST /v1/assignments and /v1/exposures (one unit per request). */
+  EVENT_RATE_LIMIT?: RateLimit;
+  /** Rate limiting binding: per-address budget of the GET endpoints (models, routes, published models, browser library, health, OpenAPI). */
+  READ_RATE_LIMIT?: RateLimit;
   /** Milliseconds a client has to send the whole request body (default 10000); then a 408. */
   BODY_READ_TIMEOUT_MS?: string;
   /** Workers rate limiting binding: each client's budget of cost units (middleware/clientRateLimit.ts). Unbound: no per-client limit. */
@@ -63,6 +77,14 @@ export interface WorkerConfig {
   cpuBudgetMs: number;
   modelWarmupRuns: number;
   maxBid: number;
+  deployment: 'production' | 'development';
+  /** ASSIGNMENT_TOKEN_SECRET, or in development a key generated for this isolate. */
+  assignmentTokenSecret: string;
+  assignmentTokenTtlSeconds: number;
+  apiKeySecret?: string;
+  ipv6Prefix: number;
+  eventRateLimit?: RateLimit;
+  readRateLimit?: RateLimit;
 }
 
 /** When ORT starts: read at module scope by worker/index.ts, validated here with the other vars. */
@@ -107,7 +129,34 @@ const bindingsSchema = z.object({
   MODEL_WARMUP_RUNS: z.coerce.number().int().min(0).max(1000).default(0),
   // Bounded so that bid × probability × 1000 stays far inside float64 (and exact enough to rank).
   MAX_BID: z.coerce.number().positive().max(1e12).default(DEFAULT_MAX_BID),
+  DEPLOYMENT: z.enum(['production', 'development']).default('production'),
+  ASSIGNMENT_TOKEN_SECRET: optionalSecret.refine((v) => v === undefined || v.length >= 32, 'at least 32 characters (e.g. `openssl rand -base64 32`)'),
+  ASSIGNMENT_TOKEN_TTL_S: z.coerce.number().int().min(60).max(30 * 86400).default(86400),
+  API_KEY_SECRET: optionalSecret.refine((v) => v === undefined || v.length >= 32, 'at least 32 characters (e.g. `openssl rand -base64 32`)'),
+  RATE_LIMIT_IPV6_PREFIX: z.coerce.number().int().min(32).max(128).default(64),
+  EVENT_RATE_LIMIT: rateLimitBinding('EVENT_RATE_LIMIT'),
+  READ_RATE_LIMIT: rateLimitBinding('READ_RATE_LIMIT'),
+}).superRefine((d, ctx) => {
+  // What production must set: a deployment without it refuses every request (a 500 naming it here and in the log).
+  if (d.DEPLOYMENT === 'production' && !d.ASSIGNMENT_TOKEN_SECRET) ctx.addIssue({ code: 'custom', path: ['ASSIGNMENT_TOKEN_SECRET'], message: 'required in production: `wrangler secret put ASSIGNMENT_TOKEN_SECRET` (DEPLOYMENT = "development" generates one per isolate)' });
+  if (d.RATE_LIMIT_KEY.kind === 'header' && !d.API_KEY_SECRET) ctx.addIssue({ code: 'custom', path: ['API_KEY_SECRET'], message: 'RATE_LIMIT_KEY = header:… checks signed API keys: `wrangler secret put API_KEY_SECRET`, then mint keys with `npm run api-key -- <tenant>`' });
 });
+
+function rateLimitBinding(name: string) {
+  return z
+    .custom<RateLimit>((v) => typeof v === 'object' && v !== null && typeof (v as { limit?: unknown }).limit === 'function', `must be a rate limiting binding ([[ratelimits]] name = "${name}")`)
+    .optional();
+}
+
+/** Development only: one generated key per isolate, so tokens work under `npm start` without setup. */
+let developmentTokenSecret: string | undefined;
+function developmentSecret(): string {
+  if (!developmentTokenSecret) {
+    developmentTokenSecret = Array.from(crypto.getRandomValues(new Uint8Array(32)), (b) => b.toString(16).padStart(2, '0')).join('');
+    console.warn('[config] DEPLOYMENT = "development" and no ASSIGNMENT_TOKEN_SECRET: assignment tokens are signed with a key generated for this isolate (they stop verifying when it restarts). Production requires `wrangler secret put ASSIGNMENT_TOKEN_SECRET`.');
+  }
+  return developmentTokenSecret;
+}
 
 const parsed = new WeakMap<object, WorkerConfig>();
 
@@ -136,6 +185,13 @@ export function workerConfig(env: WorkerBindings): WorkerConfig {
     cpuBudgetMs: d.CPU_BUDGET_MS,
     modelWarmupRuns: d.MODEL_WARMUP_RUNS,
     maxBid: d.MAX_BID,
+    deployment: d.DEPLOYMENT,
+    assignmentTokenSecret: d.ASSIGNMENT_TOKEN_SECRET ?? developmentSecret(),
+    assignmentTokenTtlSeconds: d.ASSIGNMENT_TOKEN_TTL_S,
+    ...(d.API_KEY_SECRET ? { apiKeySecret: d.API_KEY_SECRET } : {}),
+    ipv6Prefix: d.RATE_LIMIT_IPV6_PREFIX,
+    ...(d.EVENT_RATE_LIMIT ? { eventRateLimit: d.EVENT_RATE_LIMIT } : {}),
+    ...(d.READ_RATE_LIMIT ? { readRateLimit: d.READ_RATE_LIMIT } : {}),
   };
   parsed.set(env, config);
   return config;

@@ -1,12 +1,18 @@
 /** What the routes share within one app (one isolate): models, routes, where exposures go. */
 import type { WorkerConfig } from './config.js';
 import type { RouteConfig } from './experiments/routeConfig.js';
+import type { RecentKeys } from './experiments/recentKeys.js';
 import { analyticsEngineSink, consoleSink, type ExposureSink } from './experiments/exposureLog.js';
+import type { PublishedModels } from './models/publishedModels.js';
 import type { ModelRegistry } from './models/registry.js';
 
 export interface Services {
   registry: ModelRegistry;
   routes: RouteConfig;
+  /** Models published to browsers, read once per isolate. */
+  published: PublishedModels;
+  /** Exposure reports already recorded in this isolate (token id + page view). */
+  seenExposures: RecentKeys;
   /** Overrides the configured sink (tests). */
   exposureSink?: ExposureSink;
 }

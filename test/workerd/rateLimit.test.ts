@@ -6,7 +6,8 @@
  */
 import { describe, expect, inject, it } from 'vitest';
 import { createApp } from '../../worker/app.js';
-import { clientKey, parseClientKeySetting, unitsOf, UNIT_PAIRS } from '../../worker/middleware/clientRateLimit.js';
+import { mintApiKey } from '../../worker/middleware/apiKeys.js';
+import { addressKey, clientKey, parseClientKeySetting, requestUnits, unitsOf, UNIT_PAIRS, UNIT_US } from '../../worker/middleware/clientRateLimit.js';
 import { BASE, env, errorOf } from './helpers.js';
 
 const served = inject('servedModel');
@@ -29,8 +30,8 @@ async function inFreshWindow(): Promise<void> {
   if (left < 15_000) await new Promise((resolve) => setTimeout(resolve, left + 100));
 }
 
-function post(ip: string, candidates: number, history: number, bindings: object = limited, headers: Record<string, string> = {}) {
-  const body = JSON.stringify({ user: 'u', history: Array.from({ length: history }, (_, i) => items[i % items.length]), candidates: Array.from({ length: candidates }, (_, i) => items[(i * 7) % items.length]) });
+function post(ip: string, candidates: number, history: number, bindings: object = limited, headers: Record<string, string> = {}, override?: object) {
+  const body = JSON.stringify(override ?? { user: 'u', history: Array.from({ length: history }, (_, i) => items[i % items.length]), candidates: Array.from({ length: candidates }, (_, i) => items[(i * 7) % items.length]) });
   return app.fetch(new Request(`${BASE}/v1/score`, { method: 'POST', headers: { 'content-type': 'application/json', 'cf-connecting-ip': ip, ...headers }, body }), bindings);
 }
 
@@ -52,7 +53,7 @@ describe('per-client rate limit', () => {
     expect(refused.headers.get('cache-control')).toBe('no-store');
     const error = await errorOf(refused);
     expect(error).toMatchObject({ status: 429, code: 'rate_limited' });
-    expect(error.message).toMatch(/spent its budget .*one unit = 5000 candidate × history pairs.*retry after 60 s/);
+    expect(error.message).toMatch(/spent its budget for POST \/v1\/score \(cost units: one unit = 1 ms of estimated model CPU\); retry after 60 s/);
     expect((await post(address(), 100, 50)).status).toBe(200);
   });
 
@@ -76,14 +77,95 @@ describe('per-client rate limit', () => {
     expect((await bad()).status).toBe(429);
   });
 
-  it('RATE_LIMIT_KEY = header:x-api-key gives each API key its own budget behind one address', async () => {
+  it('RATE_LIMIT_KEY = header:x-api-key: each signed key is its tenant\'s budget behind one address; a missing, empty, invented or unsigned key is a 401 (issue 24, item 3)', async () => {
     await inFreshWindow();
     const ip = address();
-    const keyed = { ...limited, RATE_LIMIT_KEY: 'header:x-api-key' };
-    const [k1, k2] = [crypto.randomUUID(), crypto.randomUUID()];
+    const secret = 'test-api-key-secret-0123456789abcdef0123';
+    const keyed = { ...limited, RATE_LIMIT_KEY: 'header:x-api-key', API_KEY_SECRET: secret };
+    const [k1, k2] = [await mintApiKey(secret, `acme-${run}`), await mintApiKey(secret, `globex-${run}`)];
     for (let i = 0; i < 12; i++) expect((await post(ip, 100, 50, keyed, { 'x-api-key': k1 })).status).toBe(200);
     expect((await post(ip, 100, 50, keyed, { 'x-api-key': k1 })).status).toBe(429);
     expect((await post(ip, 100, 50, keyed, { 'x-api-key': k2 })).status).toBe(200);
+    const refused: Array<[string, Record<string, string>]> = [
+      ['no header', {}],
+      ['an empty key', { 'x-api-key': '' }],
+      ['an invented key', { 'x-api-key': crypto.randomUUID() }],
+      ['a tenant name with a made-up signature', { 'x-api-key': `ie_acme-${run}_${'A'.repeat(24)}` }],
+      ['a key signed with another secret', { 'x-api-key': await mintApiKey('another-secret-0123456789abcdef0123456', `acme-${run}`) }],
+    ];
+    for (const [why, headers] of refused) {
+      const res = await post(address(), 100, 50, keyed, headers);
+      const e = await errorOf(res);
+      expect(e, why).toMatchObject({ status: 401, code: 'unauthorized' });
+      expect(e.issues[0].path).toBe('header.x-api-key');
+      expect(res.headers.get('www-authenticate')).toBe('ApiKey header="x-api-key"');
+    }
+    // Header mode without the secret cannot verify anything: a configuration error, not an open door.
+    expect((await post(ip, 1, 1, { ...limited, RATE_LIMIT_KEY: 'header:x-api-key' }, { 'x-api-key': k1 })).status).toBe(500);
+  });
+
+  it('ip mode keys IPv6 clients by their /64: rotating addresses within it shares one budget (issue 24, item 4)', async () => {
+    await inFreshWindow();
+    const net = `2001:db8:${(run++ % 0xffff).toString(16)}:${Math.floor(Math.random() * 0xffff).toString(16)}`;
+    for (let i = 0; i < 12; i++) expect((await post(`${net}::${(i + 1).toString(16)}`, 100, 50)).status).toBe(200);
+    expect((await post(`${net}:ffff:ffff:ffff:ffff`, 100, 50)).status).toBe(429);
+    expect((await post(`${net.slice(0, -1)}${net.endsWith('0') ? '1' : '0'}::1`, 100, 50)).status).toBe(200); // another /64
+    expect(addressKey('2001:db8:0:1::1')).toBe(addressKey('2001:db8:0:1:ffff:1:2:3'));
+    expect(addressKey('2001:db8:0:1::1')).not.toBe(addressKey('2001:db8:0:2::1'));
+    expect(addressKey('2001:db8:0:1::1', 48)).toBe(addressKey('2001:db8:0:2::1', 48));
+    expect(addressKey('::ffff:192.0.2.7')).toBe('ip:192.0.2.7');
+    expect(addressKey('192.0.2.7')).toBe('ip:192.0.2.7');
+  });
+
+  it('cost units come from the manifest\'s cost model: a request is charged its estimated model CPU in ms (issue 24, item 5)', async () => {
+    const din = inject('modelFixtures')['din-movielens'] ? 'din-movielens' : served.name;
+    expect(din).toBeTruthy();
+    const cost = { fixedUs: 100, perCandidateUs: 2.78, perHistoryUs: 0.2, perPairUs: 0.1216, runtime: 'test', measured: 'test' };
+    expect(UNIT_US).toBe(1000);
+    expect(requestUnits(cost, 100, 50)).toBe(1);
+    expect(requestUnits(cost, 1000, 5)).toBe(4); // ≈ 3.5 reference requests of CPU: no longer 1 unit
+    expect(requestUnits(cost, 1000, 50, 8000)).toBe(8); // a cascade is bounded by the route's budget
+    expect(requestUnits(undefined, 1000, 5)).toBe(1); // no cost model: pairs
+    // Through the worker: the shipped DIEN's reference request is ≈ 3.7 ms → 4 units; 3 fit in 12, the 4th does not.
+    await inFreshWindow();
+    const ip = address();
+    const dien = createApp({ routes: { defaultRoute: 'd', routes: { d: { variants: [{ name: 'dien', model: 'dien-movielens', weight: 1 }] } } } });
+    const dienItems = inject('modelFixtures')['dien-movielens'].servedModel.vocabularySample;
+    const body = JSON.stringify({ user: 'u', history: Array.from({ length: 50 }, (_, i) => dienItems[i % dienItems.length]), candidates: Array.from({ length: 100 }, (_, i) => dienItems[(i * 7) % dienItems.length]) });
+    const send = () => dien.fetch(new Request(`${BASE}/v1/score`, { method: 'POST', headers: { 'content-type': 'application/json', 'cf-connecting-ip': ip }, body }), limited);
+    for (let i = 0; i < 3; i++) expect((await send()).status).toBe(200);
+    expect((await send()).status).toBe(429);
+  });
+
+  it('record sizes are refused before schema validation: a profile of 20,000 keys is a 400 naming profile (issue 24, item 5)', async () => {
+    const profile = Object.fromEntries(Array.from({ length: 20_000 }, (_, i) => [`k${i}`, 0]));
+    const attributes = Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`a${i}`, i]));
+    const res = await post(address(), 1, 1, limited, {}, { profile, candidates: [{ item: items[0], attributes }, { item: 'x'.repeat(129) }] });
+    const e = await errorOf(res);
+    expect(e).toMatchObject({ status: 400, code: 'invalid_request' });
+    expect(e.issues.map((i) => i.path)).toEqual(['profile', 'candidates.0.attributes', 'candidates.1.item']);
+  });
+
+  it('every anonymous endpoint has a budget of its own (issue 24, item 8): GETs on READ_RATE_LIMIT, assignments and exposures on EVENT_RATE_LIMIT', async () => {
+    await inFreshWindow();
+    const reads = { ...env, READ_RATE_LIMIT: env.TEST_RATE_LIMIT };
+    const ip = address();
+    const paths = ['/v1/models', '/v1/routes', '/healthz', '/openapi.json', '/browser/interest-edge.js', '/v1/public/models/din-movielens'];
+    for (let i = 0; i < 12; i++) expect((await app.fetch(new Request(`${BASE}${paths[i % paths.length]}`, { headers: { 'cf-connecting-ip': ip } }), reads)).status).not.toBe(429);
+    for (const path of paths) {
+      const res = await app.fetch(new Request(`${BASE}${path}`, { headers: { 'cf-connecting-ip': ip } }), reads);
+      expect(res.status, path).toBe(429);
+    }
+    const events = { ...env, EVENT_RATE_LIMIT: env.TEST_RATE_LIMIT };
+    const other = address();
+    const assignment = () => app.fetch(new Request(`${BASE}/v1/assignments/home`, { method: 'POST', headers: { 'content-type': 'application/json', 'cf-connecting-ip': other }, body: JSON.stringify({ unitHash: 'a'.repeat(64) }) }), events);
+    const exposure = () => app.fetch(new Request(`${BASE}/v1/exposures/home`, { method: 'POST', headers: { 'content-type': 'application/json', 'cf-connecting-ip': other }, body: '{}' }), events);
+    for (let i = 0; i < 6; i++) expect((await assignment()).status).toBe(200);
+    for (let i = 0; i < 6; i++) expect((await exposure()).status).toBe(400);
+    expect((await assignment()).status).toBe(429);
+    expect((await exposure()).status).toBe(429);
+    // Scoring is not charged to either
+    expect((await post(other, 100, 50, env)).status).toBe(200);
   });
 
   it('RATE_LIMIT_KEY = off, or no binding, does not limit; a bad setting is a configuration error', async () => {
@@ -92,6 +174,6 @@ describe('per-client rate limit', () => {
     for (let i = 0; i < 14; i++) expect((await post(ip, 100, 50, env)).status).toBe(200);
     expect((await post(ip, 1, 1, { ...limited, RATE_LIMIT_KEY: 'cookie' })).status).toBe(500);
     expect(parseClientKeySetting('header:x-api-key')).toEqual({ kind: 'header', name: 'x-api-key' });
-    expect(clientKey(new Request(BASE, { headers: { 'cf-connecting-ip': 'x'.repeat(5000) } }), { kind: 'ip' })!.length).toBeLessThan(140);
+    expect((await clientKey(new Request(BASE, { headers: { 'cf-connecting-ip': 'x'.repeat(5000) } }), { kind: 'ip' }))!.length).toBeLessThan(140);
   });
 });

@@ -6,7 +6,7 @@
  * writes at most 2, the limit is 25 per invocation) or, with `EXPOSURE_LOG = "console"` (wrangler
  * dev, tests) or when the binding is missing, one JSON line on the console prefixed `[exposure]`.
  * The unit id is never logged: only `unitHash`, the first 16 hex digits of
- * HMAC-SHA-256(UNIT_HASH_KEY, unit id), or of SHA-256 when no key secret is set.
+ * HMAC-SHA-256(UNIT_HASH_KEY, unit key), or of the unit key (SHA-256 of `unit:<id>`) without the secret.
  */
 
 /** One scored request. */
@@ -29,6 +29,8 @@ export interface ExposureRecord {
   objective: string;
   /** Browser exposures: the execution provider that scored (`webgpu` or `wasm`). */
   executionProvider?: string;
+  /** Browser exposures: `<token id>.<page view>`; readouts count each key once. */
+  idempotencyKey?: string;
 }
 
 /** A shadow model's scores compared with the served ones on the same request. */
@@ -63,7 +65,7 @@ export function consoleSink(): ExposureSink {
 
 /**
  * Analytics Engine layout (query with SQL over blob1…, double1…):
- * exposure: index = unitHash; blobs = [kind, route, variant, assignedVariant, model, modelVersion, unitSource, forced, objective, executionProvider];
+ * exposure: index = unitHash; blobs = [kind, route, variant, assignedVariant, model, modelVersion, unitSource, forced, objective, executionProvider, idempotencyKey];
  *           doubles = [candidates, latencyMs, bucket]
  * shadow:   index = unitHash; blobs = [kind, route, variant, servedModel, shadowModel, shadowVersion];
  *           doubles = [candidates, spearman (NaN if null), shadowLatencyMs]
@@ -74,7 +76,7 @@ export function analyticsEngineSink(dataset: DataPointWriter): ExposureSink {
       if (r.kind === 'exposure') {
         dataset.writeDataPoint({
           indexes: [r.unitHash],
-          blobs: [r.kind, r.route, r.variant, r.assignedVariant, r.model, r.modelVersion, r.unitSource, String(r.forced), r.objective, r.executionProvider ?? ''],
+          blobs: [r.kind, r.route, r.variant, r.assignedVariant, r.model, r.modelVersion, r.unitSource, String(r.forced), r.objective, r.executionProvider ?? '', r.idempotencyKey ?? ''],
           doubles: [r.candidates, r.latencyMs, r.bucket],
         });
       } else {
@@ -90,14 +92,14 @@ export function analyticsEngineSink(dataset: DataPointWriter): ExposureSink {
 
 const encoder = new TextEncoder();
 
-/** Keyed (HMAC-SHA-256) when `key` is set, plain SHA-256 otherwise; 16 hex digits. */
-export async function hashUnitId(unitId: string, key: string | undefined): Promise<string> {
-  let digest: ArrayBuffer;
-  if (key) {
-    const hmacKey = await crypto.subtle.importKey('raw', encoder.encode(key), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
-    digest = await crypto.subtle.sign('HMAC', hmacKey, encoder.encode(unitId));
-  } else {
-    digest = await crypto.subtle.digest('SHA-256', encoder.encode(`unit:${unitId}`));
-  }
+/**
+ * The unit hash the logs and tokens store: the first 16 hex digits of HMAC-SHA-256(UNIT_HASH_KEY,
+ * unit key) — or of the unit key itself (SHA-256 of `unit:<id>`) when no key is set, which anyone
+ * with a list of likely ids can reverse (hence the production warning).
+ */
+export async function hashUnitId(unitKey: string, key: string | undefined): Promise<string> {
+  if (!key) return unitKey.slice(0, 16);
+  const hmacKey = await crypto.subtle.importKey('raw', encoder.encode(key), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
+  const digest = await crypto.subtle.sign('HMAC', hmacKey, encoder.encode(unitKey));
   return Array.from(new Uint8Array(digest).subarray(0, 8), (b) => b.toString(16).padStart(2, '0')).join('');
 }

@@ -1,78 +1,81 @@
 /**
  * `POST /v1/exposures/:route`: a page that scored in the browser (browser/, docs/browser.md)
- * reports what it showed, so a route's A/B test can run client-side. The body carries only the
- * variant, the model version, the bucket and a SHA-256 of the unit id — never the history, the
- * candidates' ids or the unit id itself. Only routes with `"browser": true` accept it.
- *
- * The stored `unitHash` is `hashUnitId(<the page's hash>, UNIT_HASH_KEY)`: keyed like every other
- * exposure, so nobody with the log alone can test guesses of ids.
+ * reports what it showed. Only a valid, unexpired assignment token is accepted (from
+ * `POST /v1/assignments/:route` or a score response), and route, variant, bucket, unit, model,
+ * model version and objective come from the token — never from the body, which carries only the
+ * page view's idempotency key, the candidate count, the latency (clamped) and the execution
+ * provider. One exposure per token and page view: a retried report is accepted and not recorded
+ * again (within an isolate; records carry the key so readouts count each once). Rate-limited per
+ * address (EVENT_RATE_LIMIT).
  */
 import { Hono, type Context } from 'hono';
 import { workerConfig, type WorkerBindings } from '../../config.js';
 import { ApiError, methodNotAllowed } from '../../errors.js';
 import { afterResponse } from '../../experiments/afterResponse.js';
-import { hashUnitId } from '../../experiments/exposureLog.js';
-import type { RouteConfig } from '../../experiments/routeConfig.js';
+import { MAX_TOKEN_LENGTH, TOKEN_PROBLEMS, verifyAssignment } from '../../experiments/assignmentToken.js';
 import type { ClientRateLimitEnv } from '../../middleware/clientRateLimit.js';
-import { configuredClientRateLimit } from '../../middleware/clientRateLimitFromConfig.js';
+import { configuredAddressRateLimit } from '../../middleware/clientRateLimitFromConfig.js';
 import { jsonBody, type JsonBodyEnv } from '../../middleware/jsonBody.js';
-import { RANK_BY } from '../../scoring/objectives.js';
 import { exposureSinkOf, type Services } from '../../services.js';
 import * as z from '../../zod.js';
 import { toErrorIssues } from '../score/score.schema.js';
 
+/** Longest latency recorded; a report above it is stored as this (a page hidden mid-score, a bad clock). */
+export const MAX_EXPOSURE_LATENCY_MS = 60_000;
+
 export const browserExposureSchema = z.strictObject({
-  variant: z.string().min(1).max(63),
-  modelVersion: z.string().min(1).max(64),
-  /** SHA-256 of `unit:<unit id>`, 64 lowercase hex digits (browser/assignment.ts). */
-  unitHash: z.string().regex(/^[0-9a-f]{64}$/, '64 lowercase hex digits: SHA-256 of "unit:<unit id>"'),
-  /** The bucket the page computed; must fall in the variant's range. */
-  bucket: z.int().min(0).max(9999),
+  /** The assignment token (`assignment.token` of POST /v1/assignments/:route or of a score response). */
+  token: z.string().min(1).max(MAX_TOKEN_LENGTH),
+  /** The page view's idempotency key: the same for retries of one report, new for each page view. */
+  pageView: z.string().regex(/^[A-Za-z0-9_-]{8,64}$/, '8–64 letters, digits, "_" or "-" (e.g. a random UUID without dashes)'),
   candidates: z.int().min(1).max(1000),
-  latencyMs: z.number().min(0).max(600_000).optional(),
+  latencyMs: z.number().min(0).max(1e9).optional(),
   executionProvider: z.enum(['webgpu', 'wasm']),
-  rankBy: z.enum(RANK_BY).optional(),
 });
 
 type ExposureEnv = { Bindings: WorkerBindings } & JsonBodyEnv & ClientRateLimitEnv;
 
 export function exposureRoutes(services: Services) {
-  const routes: RouteConfig = services.routes;
   const handle = async (c: Context<ExposureEnv>) => {
-    const route = routes.routes.get(c.req.param('route') ?? '');
-    if (!route?.browser) throw new ApiError('not_found', `no browser route "${c.req.param('route')}"; routes with "browser": true accept exposures (GET /v1/routes)`);
+    const name = c.req.param('route') ?? '';
+    const route = services.routes.routes.get(name);
+    if (!route?.browser) throw new ApiError('not_found', `no browser route "${name}"; routes with "browser": true accept exposures (GET /v1/routes)`);
     const parsed = browserExposureSchema.safeParse(c.var.jsonBody);
     if (!parsed.success) throw new ApiError('invalid_request', 'exposure does not match the schema', { issues: toErrorIssues(parsed.error.issues) });
     const e = parsed.data;
-    const variant = route.variants.find((v) => v.name === e.variant);
-    if (!variant) throw new ApiError('invalid_request', `route "${route.name}" has no variant "${e.variant}"`, { issues: [{ path: 'variant', message: `one of ${route.variants.map((v) => `"${v.name}"`).join(', ')}` }] });
-    if (e.bucket < variant.buckets.start || e.bucket >= variant.buckets.end) {
-      throw new ApiError('invalid_request', `bucket ${e.bucket} is not variant "${variant.name}"'s (${variant.buckets.start} … ${variant.buckets.end - 1}): the page's route config is stale`, { issues: [{ path: 'bucket', message: 'outside the variant\'s bucket range' }] });
-    }
     const config = workerConfig(c.env);
-    const sink = exposureSinkOf(services, config);
-    afterResponse(c, 'browser exposure', async () => {
-      sink.write({
-        kind: 'exposure',
-        route: route.name,
-        variant: variant.name,
-        assignedVariant: variant.name,
-        model: variant.model,
-        modelVersion: e.modelVersion,
-        unitHash: await hashUnitId(e.unitHash, config.unitHashKey),
-        unitSource: 'browser',
-        forced: false,
-        bucket: e.bucket,
-        candidates: e.candidates,
-        latencyMs: e.latencyMs ?? 0,
-        objective: e.rankBy ?? variant.rankBy,
-        executionProvider: e.executionProvider,
+    const verified = await verifyAssignment(config.assignmentTokenSecret, e.token, route.name);
+    if (!verified.ok) throw new ApiError('invalid_request', `assignment token refused: ${TOKEN_PROBLEMS[verified.problem]}`, { issues: [{ path: 'token', message: verified.problem }] });
+    const t = verified.claims;
+    const variant = route.variants.find((v) => v.name === t.v);
+    if (!variant) throw new ApiError('invalid_request', `route "${route.name}" no longer has variant "${t.v}": get a new assignment`, { issues: [{ path: 'token', message: 'stale variant' }] });
+    const idempotencyKey = `${t.id}.${e.pageView}`;
+    const recorded = services.seenExposures.add(idempotencyKey);
+    if (recorded) {
+      const sink = exposureSinkOf(services, config);
+      afterResponse(c, 'browser exposure', async () => {
+        sink.write({
+          kind: 'exposure',
+          route: route.name,
+          variant: t.v,
+          assignedVariant: t.v,
+          model: t.m,
+          modelVersion: t.mv,
+          unitHash: t.u,
+          unitSource: 'browser',
+          forced: t.f === 1,
+          bucket: t.b,
+          candidates: e.candidates,
+          latencyMs: Math.min(e.latencyMs ?? 0, MAX_EXPOSURE_LATENCY_MS),
+          objective: t.o,
+          executionProvider: e.executionProvider,
+          idempotencyKey,
+        });
       });
-    });
-    return c.body(null, 204, { 'cache-control': 'no-store' });
+    }
+    return c.body(null, 204, { 'cache-control': 'no-store', 'x-exposure': recorded ? 'recorded' : 'duplicate' });
   };
-  const limit = configuredClientRateLimit();
   return new Hono<ExposureEnv>()
-    .post('/v1/exposures/:route', limit, jsonBody({ maxBytes: 4096, timeoutMs: 5000 }), handle)
+    .post('/v1/exposures/:route', configuredAddressRateLimit('event'), jsonBody({ maxBytes: 4096, timeoutMs: 5000 }), handle)
     .all('/v1/exposures/:route', methodNotAllowed(['POST', 'OPTIONS']));
 }

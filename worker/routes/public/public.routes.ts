@@ -16,43 +16,16 @@ import { Hono, type Context } from 'hono';
 import type { WorkerBindings } from '../../config.js';
 import { workerConfig } from '../../config.js';
 import { ApiError, methodNotAllowed } from '../../errors.js';
-import { browserModelsOf, type RouteConfig } from '../../experiments/routeConfig.js';
-import { readVerifiedModel, type VerifiedModelFiles } from '../../models/modelAssets.js';
-import { sha256Hex } from '../../models/sha256.js';
-import { publicManifestOf } from '../../../contract/manifest.js';
+import type { PublishedModel } from '../../models/publishedModels.js';
+import type { Services } from '../../services.js';
 
 const IMMUTABLE = 'public, max-age=31536000, immutable';
 const POINTER = 'public, max-age=60';
 
-interface Published {
-  files: VerifiedModelFiles;
-  /** The manifest as served: compact JSON of what a page needs to score (contract/manifest.ts publicManifestOf). */
-  manifestBody: string;
-  manifestEtag: string;
-}
+export function publicModelRoutes(services: Services) {
+  const load = (c: Context<{ Bindings: WorkerBindings }>, name: string): Promise<PublishedModel> => services.published.get(name, workerConfig(c.env).assets);
 
-export function publicModelRoutes(routes: RouteConfig) {
-  const published = browserModelsOf(routes);
-  const cache = new Map<string, Promise<Published>>();
-
-  const load = (c: Context<{ Bindings: WorkerBindings }>, name: string): Promise<Published> => {
-    if (!published.has(name)) throw new ApiError('not_found', `model "${name}" is not published to browsers (no route with "browser": true serves it)`);
-    let entry = cache.get(name);
-    if (!entry) {
-      entry = (async () => {
-        const files = await readVerifiedModel(workerConfig(c.env).assets, name);
-        const manifestBody = JSON.stringify(publicManifestOf(files.manifest));
-        return { files, manifestBody, manifestEtag: `"${(await sha256Hex(new TextEncoder().encode(manifestBody))).slice(0, 32)}"` };
-      })();
-      cache.set(name, entry);
-      entry.catch(() => cache.delete(name)); // a broken deployment is retried, not remembered
-    }
-    return entry.catch((err: unknown) => {
-      throw new ApiError('model_unavailable', `model "${name}" is unavailable; see the worker log`, { headers: { 'Retry-After': '30' }, cause: err });
-    });
-  };
-
-  const current = async (c: Context<{ Bindings: WorkerBindings }>, name: string, version: string): Promise<Published> => {
+  const current = async (c: Context<{ Bindings: WorkerBindings }>, name: string, version: string): Promise<PublishedModel> => {
     const p = await load(c, name);
     if (version !== p.files.manifest.version) {
       throw new ApiError('not_found', `model "${name}" version "${version}" is not served; the current version is "${p.files.manifest.version}" (GET /v1/public/models/${name})`);

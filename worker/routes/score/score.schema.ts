@@ -100,6 +100,9 @@ export const scoreResponseSchema = z
       profile: z.int().nonnegative().optional().meta({ description: 'Present when the request has `profile`: entries the model does not use plus values its vocabularies do not know.' }),
       context: z.int().nonnegative().optional().meta({ description: 'Present when the request has `context`: the same count for context entries (`tz` excluded).' }),
     }),
+    assignment: z
+      .object({ token: z.string(), expiresAt: z.string() })
+      .meta({ description: 'Proof of this assignment (route, variant, bucket, unit, model version, objective), signed by the worker: send `token` with exposures and outcomes of what this response ranked.' }),
     unitId: z.string().optional().meta({ description: 'Present when the worker generated the unit id: send it back (user or x-unit-id) to stay in the same variant.' }),
     explainUnavailable: z.string().optional(),
     cascade: z
