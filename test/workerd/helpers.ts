@@ -17,10 +17,16 @@ export function postScore(body: unknown, headers: Record<string, string> = {}): 
   });
 }
 
-export async function scoreOk(body: unknown): Promise<ScoreResponse> {
+/**
+ * A 200 response's body without its `assignment` (the signed token differs on every response: it
+ * carries a random id), so responses to equal requests compare equal. Tokens: assignmentTokens.test.ts.
+ */
+export async function scoreOk(body: unknown): Promise<Omit<ScoreResponse, 'assignment'>> {
   const res = await postScore(body);
   if (res.status !== 200) throw new Error(`expected 200, got ${res.status}: ${await res.text()}`);
-  return res.json();
+  const { assignment, ...rest } = (await res.json()) as ScoreResponse;
+  if (!assignment?.token.startsWith('v1.')) throw new Error('a score response without an assignment token');
+  return rest;
 }
 
 /** Asserts the one error shape and returns it. */

@@ -98,8 +98,14 @@ describe('model verification', () => {
 
     // Still refused on the next request (remembered failure), and the healthz says so.
     expect((await scoreWith(app, { ASSETS: tampered })).status).toBe(503);
-    const health = (await (await app.fetch(new Request(`${BASE}/healthz`), env)).json()) as { models: Array<{ name: string; status: string }> };
-    expect(health.models).toContainEqual({ name: served.name, status: 'failed' });
+    const healthRes = await app.fetch(new Request(`${BASE}/healthz`), env);
+    expect(healthRes.status).toBe(503);
+    const health = (await healthRes.json()) as { status: string; models: Array<{ name: string; status: string }> };
+    expect(health.status).toBe('degraded');
+    expect(health.models).toContainEqual(expect.objectContaining({ name: served.name, status: 'failed', reason: 'the model file fails its sha256 verification' }));
+    expect(JSON.stringify(health)).not.toMatch(/sha256 [0-9a-f]{8}|model\.onnx/); // digests and paths only with the admin token
+    const admin = (await (await app.fetch(new Request(`${BASE}/healthz`, { headers: { 'x-admin-token': 'test-admin-token' } }), env)).json()) as { models: Array<{ name: string; detail?: string }> };
+    expect(admin.models.find((m) => m.name === served.name)?.detail).toMatch(/fails verification: sha256/);
     expect((await app.fetch(new Request(`${BASE}/v1/models`), { ...env, ASSETS: tampered })).status).toBe(503);
   });
 

@@ -52,7 +52,7 @@ describe('POST /v1/score', () => {
       ...(i % 3 === 0 ? { topK: 1 + (i % 10) } : {}),
       user: `user-${i}`, // else each response carries its own generated unit id
     }));
-    const sequential: ScoreResponse[] = [];
+    const sequential: Array<Awaited<ReturnType<typeof scoreOk>>> = [];
     for (const body of bodies) sequential.push(await scoreOk(body));
     const concurrent = await Promise.all(bodies.map((body) => scoreOk(body)));
     expect(concurrent).toEqual(sequential);

@@ -26,7 +26,8 @@ export const healthResponseSchema = z.object({
     z.object({
       name: z.string(),
       status: z.enum(['not_loaded', 'loading', 'ready', 'failed']),
-      reason: z.string().optional().meta({ description: 'Failed models: why (load error or failed self-check).' }),
+      reason: z.string().optional().meta({ description: 'Failed models: the kind of failure (verification, golden requests, missing files, …).' }),
+      detail: z.string().optional().meta({ description: 'Failed models, with x-admin-token: the full message of the worker log.' }),
       since: z.string().optional(),
       retryInSeconds: z.int().nonnegative().optional().meta({ description: 'Failed models: when the next request loads it again.' }),
     }),
