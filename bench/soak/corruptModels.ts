@@ -1,8 +1,10 @@
 /**
  * Model faults for the soak: copies of `models/` in which one model is damaged the ways a bad
  * deployment damages it, served by their own `wrangler dev` (a wrangler config whose assets point
- * at the copy). What the worker must do in each: refuse the model (at load, or at its first bad
- * output) and fall back to the route's other variant — no 5xx, no non-probability score.
+ * at the copy). What the worker must do in each: no 5xx, no non-probability score, and either
+ * refuse the model at load and fall back to the route's other variant, or — when the model loads and
+ * its golden requests still reproduce — answer only the requests it cannot score with a 422 and
+ * keep serving everyone else (issue 24: one request must never take a model down).
  */
 import { fromBinary, toBinary } from '@bufbuild/protobuf';
 import { createHash } from 'node:crypto';
@@ -20,7 +22,7 @@ export const FAULTS = {
   'shifted-bias': { initializer: 'mlp.out.bias', rows: 'all', value: (v: number) => v + 0.05, resign: true },
   /** One byte of the file changed, manifest not re-signed: refused at load (sha256). */
   'sha-mismatch': { initializer: 'mlp.out.bias', rows: 'all', value: (v: number) => v + 1e-3, resign: false },
-  /** One item's embedding row NaN (vocabulary position 50): loads, the first request with that item marks it failed. */
+  /** One item's embedding row NaN (vocabulary position 50), which no golden request touches: loads; requests with that item get 422 `unscorable_request`, the model stays loaded. */
   'poisoned-row': { initializer: 'emb.item.rowScale', rows: [50 + FIRST_INDEX], value: () => Number.NaN, resign: true },
 } as const;
 export type FaultName = keyof typeof FAULTS;

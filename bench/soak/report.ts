@@ -14,7 +14,7 @@ export function soakMarkdown(r: SoakResult): string {
     `# Soak ${r.startedAt.slice(0, 10)}: ${r.passed ? 'passed' : 'FAILED'}`,
     `\`npm run soak\` (bench/soak/): wrangler dev on 127.0.0.1, ${r.seconds} s${r.stoppedAtTimeLimit ? ', **stopped at the time limit**' : ''}. ` +
       `Settings: ${s.validRequests} valid requests, ${s.fuzzRequests} fuzzed bodies (a valid request after every ${s.probeEvery}), concurrency ${s.concurrency}, ` +
-      `faults ${s.faults.join(', ')} (${s.faultUsers} users each), seed \`${s.seed}\`, cap ${s.maxSeconds} s.`,
+      `attacks ${s.attacks.join(', ')}, faults ${s.faults.join(', ')} (${s.faultUsers} users each), seed \`${s.seed}\`, cap ${s.maxSeconds} s.`,
     '## Requests',
     table(
       ['phase', 'sent', 'statuses', '5xx', 'non-JSON errors', 'no answer', 'other'],
@@ -28,12 +28,22 @@ export function soakMarkdown(r: SoakResult): string {
     table(['case', 'answer', 'next valid request', 'passed'], r.transport.map((t) => [t.case, t.status, t.nextStatus, t.passed ? 'yes' : 'NO'])),
     `After all of it, the ${r.after.baselineRequests} baseline requests gave scores with max |Δ| = ${r.after.maxScoreDelta} from before (hostile input never touches a loaded model). ` +
       `Isolate V8 heap at the end: ${r.after.heapUsedMiB} MiB used of ${r.after.heapTotalMiB} MiB.`,
-    '## Model faults',
-    'Each on a fresh deployment whose `dien-movielens` (the `dien` variant of route `home`, control `din-movielens`) is damaged.',
+    '## Attacks',
+    'Issue 24, each case on a deployment of its own mode (`RATE_LIMIT_KEY = ip` with `EXPOSURE_LOG = console`; `header:x-api-key` with signed keys), ' +
+      `each hostile body sent ${s.attackRepeats}×, the valid exposure reported ${s.exposureReplays}×. After each case: the route's valid request (scores compared with its baseline bit for bit) and \`GET /healthz\`.`,
     table(
-      ['fault', 'requests', '5xx', 'non-probabilities', 'users on the damaged variant', 'fallbacks', 'served by the damaged model', '/healthz', 'passed'],
-      r.faults.map((f) => [f.what, f.requests, f.serverErrors, f.nonProbabilities, f.assignedToDamaged, f.fallbacks, f.servedByDamaged, f.healthz, f.passed ? 'yes' : 'NO']),
+      ['case', 'what', 'requests', 'statuses', 'not as expected', 'figures', 'valid request after', '/healthz', 'passed'],
+      r.attacks.map((a) => [a.case, a.what, a.sent, statuses(a.byStatus), a.unexpected + a.noAnswer, Object.entries(a.figures).map(([k, v]) => `${k} ${v}`).join(', '), `${a.after.route}: ${a.after.status}, scores ${a.after.identicalScores ? 'identical' : 'DIFFER'}`, `${a.healthz.http} ${a.healthz.status}`, a.passed ? 'yes' : 'NO']),
     ),
+    ...(r.attacks.some((a) => a.problems.length) ? ['Problems:', r.attacks.flatMap((a) => a.problems).map((p) => `- ${p}`).join('\n')] : []),
+    '## Model faults',
+    'Each on a fresh deployment whose `dien-movielens` (the `dien` variant of route `home`, control `din-movielens`) is damaged. Refused at load: every user of `dien` falls back to the control. ' +
+      'Poisoned row (the model loads, its golden requests reproduce): only requests with that item get 422 `unscorable_request`, the model serves the rest and stays loaded.',
+    table(
+      ['fault', 'requests', '5xx', 'non-probabilities', 'users on the damaged variant', 'fallbacks', 'served by the damaged model', '422 (with the poisoned item)', 'other errors', '/healthz', 'passed'],
+      r.faults.map((f) => [f.what, f.requests, f.serverErrors, f.nonProbabilities, f.assignedToDamaged, f.fallbacks, f.servedByDamaged, `${f.unscorable} (${f.poisonedRequests})`, f.otherErrors, f.healthz, f.passed ? 'yes' : 'NO']),
+    ),
+    ...(r.faults.some((f) => f.problems.length) ? ['Problems:', r.faults.flatMap((f) => f.problems).map((p) => `- ${p}`).join('\n')] : []),
     `workerd runtime restarts during the main deployment's phases: ${r.workerdRestarts}.`,
     '## Memory',
     table(

@@ -1,5 +1,5 @@
 /**
- * `npm run soak [-- --quick] [--valid N] [--fuzz N] [--faults a,b] [--max-seconds S]`: the
+ * `npm run soak [-- --quick] [--valid N] [--fuzz N] [--attacks a,b] [--faults a,b] [--max-seconds S]`: the
  * reliability soak (soak.ts) against wrangler dev on 127.0.0.1. Writes
  * bench/results/<date>-soak.{md,json} (a quick run writes to the system's temp folder) and exits 1
  * when anything failed.
@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { REPO_ROOT } from '../servingModels.js';
+import { ATTACKS, type AttackName } from './attacks.js';
 import { FAULTS, type FaultName } from './corruptModels.js';
 import { soakMarkdown } from './report.js';
 import { FULL_SOAK, QUICK_SOAK, runSoak } from './soak.js';
@@ -18,13 +19,14 @@ const { values: args } = parseArgs({
     quick: { type: 'boolean', default: false },
     valid: { type: 'string' },
     fuzz: { type: 'string' },
+    attacks: { type: 'string' },
     faults: { type: 'string' },
     'max-seconds': { type: 'string' },
     help: { type: 'boolean', default: false },
   },
 });
 if (args.help) {
-  console.log('npm run soak [-- --quick] [--valid N] [--fuzz N] [--faults nan-bias,shifted-bias,sha-mismatch,poisoned-row] [--max-seconds S]');
+  console.log(`npm run soak [-- --quick] [--valid N] [--fuzz N] [--attacks ${Object.keys(ATTACKS).join(',')}] [--faults ${Object.keys(FAULTS).join(',')}] [--max-seconds S]`);
   process.exit(0);
 }
 const base = args.quick ? QUICK_SOAK : FULL_SOAK;
@@ -36,12 +38,15 @@ const positive = (v: string | undefined, name: string, max: number) => {
 };
 const faults = args.faults?.split(',').map((f) => f.trim()) ?? base.faults;
 for (const f of faults) if (!(f in FAULTS)) throw new Error(`--faults: unknown fault "${f}"; one of ${Object.keys(FAULTS).join(', ')}`);
+const attacks = args.attacks?.split(',').map((a) => a.trim()).filter(Boolean) ?? base.attacks;
+for (const a of attacks) if (!(a in ATTACKS)) throw new Error(`--attacks: unknown case "${a}"; one of ${Object.keys(ATTACKS).join(', ')}`);
 const settings = {
   ...base,
   validRequests: positive(args.valid, 'valid', 1_000_000) ?? base.validRequests,
   fuzzRequests: positive(args.fuzz, 'fuzz', 1_000_000) ?? base.fuzzRequests,
   maxSeconds: positive(args['max-seconds'], 'max-seconds', 4 * 3600) ?? base.maxSeconds,
   faults: faults as FaultName[],
+  attacks: attacks as AttackName[],
 };
 
 const result = await runSoak(settings, (line) => console.error(`[soak] ${line}`));

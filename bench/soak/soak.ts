@@ -8,8 +8,12 @@
  * 4. transport: over-limit chunked bodies and a stalled body, each followed by a valid request;
  * 5. after: the baseline again (scores must be bit-identical: hostile input never touches a loaded
  *    model) and the isolate's heap after a forced GC;
- * 6. faults: for each model fault (corruptModels.ts), a fresh deployment serving the damaged model
- *    on the `home` route: every request must be answered by the control, with probabilities.
+ * 6. attacks (attacks.ts, issue 24): dense and bid extremes, forged and replayed exposures, empty and
+ *    invented API keys, IPv6 rotation within a /64, on deployments of their own; after each case a
+ *    valid request must get the baseline's scores bit for bit and /healthz must say "ok";
+ * 7. faults: for each model fault (corruptModels.ts), a fresh deployment serving the damaged model
+ *    on the `home` route: a model refused at load leaves every request to the control, with
+ *    probabilities; a model that loads but meets a bad row answers those requests 422 and keeps serving.
  *
  * workerd's RSS is sampled throughout, tagged with the phase.
  */
@@ -17,15 +21,17 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import seedrandom from 'seedrandom';
 import defaultRoutes from '../../config/routes.json' with { type: 'json' };
-import { assign } from '../../worker/experiments/assignment.js';
+import { assign, unitKeyOf } from '../../worker/experiments/assignment.js';
 import { parseRouteConfig } from '../../worker/experiments/routeConfig.js';
 import { rawPost } from '../rawHttp.js';
 import { loadShippedModel, REPO_ROOT } from '../servingModels.js';
 import { openInspector, startWranglerDev, workerdPids, workerdRssBytes, type WranglerDev } from '../wranglerDev.js';
+import { ATTACKS, runAttacks, type AttackName, type AttackResult, type AttackSettings } from './attacks.js';
 import { FAULTS, POISONED_POSITION, writeFaultyDeployment, type FaultName } from './corruptModels.js';
 import { fuzzCases } from './fuzzBodies.js';
+import { newTally, pool, remember, REQUEST_TIMEOUT_MS, tally, type Tally } from './tally.js';
 
-export interface SoakSettings {
+export interface SoakSettings extends AttackSettings {
   validRequests: number;
   fuzzRequests: number;
   /** Concurrent connections of the load and fuzz phases. */
@@ -44,20 +50,9 @@ export interface SoakSettings {
   reloadRequests: number;
 }
 
-export const FULL_SOAK: SoakSettings = { validRequests: 10_000, fuzzRequests: 30_000, concurrency: 8, probeEvery: 500, faults: Object.keys(FAULTS) as FaultName[], faultUsers: 200, maxSeconds: 30 * 60, rssSampleMs: 1000, seed: 'soak-1', idleSeconds: 30, reloadRequests: 3000 };
-export const QUICK_SOAK: SoakSettings = { validRequests: 300, fuzzRequests: 1500, concurrency: 4, probeEvery: 250, faults: ['shifted-bias', 'poisoned-row'], faultUsers: 40, maxSeconds: 300, rssSampleMs: 500, seed: 'soak-quick', idleSeconds: 2, reloadRequests: 50 };
-
-export interface Tally {
-  sent: number;
-  byStatus: Record<string, number>;
-  serverErrors: number;
-  /** Error responses (≥ 400) whose body is not our JSON error shape. */
-  nonJsonErrors: number;
-  /** Requests that got no answer (connection error, or none within 30 s). */
-  noAnswer: number;
-  /** Examples of whatever went wrong (bounded). */
-  problems: string[];
-}
+export const FULL_SOAK: SoakSettings = { validRequests: 10_000, fuzzRequests: 30_000, concurrency: 8, probeEvery: 500, faults: Object.keys(FAULTS) as FaultName[], faultUsers: 200, maxSeconds: 30 * 60, rssSampleMs: 1000, seed: 'soak-1', idleSeconds: 30, reloadRequests: 3000, attacks: Object.keys(ATTACKS) as AttackName[], attackRepeats: 10, exposureReplays: 100 };
+/** The short form covers issue 24's items 1–3 (dense extremes, forged and replayed exposures, empty and invented keys) and the cheap bid case; IPv6 rotation needs twice the scoring budget in requests. */
+export const QUICK_SOAK: SoakSettings = { validRequests: 300, fuzzRequests: 1500, concurrency: 4, probeEvery: 250, faults: ['shifted-bias', 'poisoned-row'], faultUsers: 40, maxSeconds: 300, rssSampleMs: 500, seed: 'soak-quick', idleSeconds: 2, reloadRequests: 50, attacks: ['dense-extremes', 'bid-extremes', 'forged-exposures', 'replayed-exposures', 'api-keys'], attackRepeats: 1, exposureReplays: 10 };
 
 export interface FaultResult {
   fault: FaultName;
@@ -69,8 +64,16 @@ export interface FaultResult {
   assignedToDamaged: number;
   /** Of those, requests answered by the control (fallbacks). */
   fallbacks: number;
-  /** Requests the damaged model itself answered (only 'poisoned-row', before its bad input arrives). */
+  /** Requests the damaged model itself answered (only 'poisoned-row': every request without the bad item). */
   servedByDamaged: number;
+  /** Requests on the damaged variant that carried the poisoned item ('poisoned-row' only). */
+  poisonedRequests: number;
+  /** 422 `unscorable_request` answers: the request's own error while the model keeps serving ('poisoned-row' only). */
+  unscorable: number;
+  /** Any other answer that was neither a 200 nor a 5xx (examples in `problems`). */
+  otherErrors: number;
+  problems: string[];
+  /** `<status of /healthz>; <damaged model>: <its status>`. */
   healthz: string;
   passed: boolean;
 }
@@ -86,6 +89,7 @@ export interface SoakResult {
   fuzz: Tally & { probes: number; probeFailures: number; largestErrorBytes: number };
   transport: Array<{ case: string; status: string; nextStatus: number; passed: boolean }>;
   after: { baselineRequests: number; maxScoreDelta: number; heapUsedMiB: number; heapTotalMiB: number };
+  attacks: AttackResult[];
   faults: FaultResult[];
   /** workerd RSS over time, and every fifth sample the isolate's used V8 heap (main deployment only). */
   rss: Array<{ t: number; phase: string; mib: number; heapMiB?: number }>;
@@ -104,15 +108,13 @@ const MODEL = 'din-movielens';
 const MAIN_PHASES_AFTER_START = ['load', 'fuzz', 'transport', 'idle', 'reload', 'after'];
 const FAULTY_MODEL = 'dien-movielens';
 const FAULT_ROUTE = 'home';
-/** A request that takes longer fails the soak (a hung worker must not hang the soak). */
-const REQUEST_TIMEOUT_MS = 30_000;
 
 export async function runSoak(settings: SoakSettings, log: Log = () => {}): Promise<SoakResult> {
   const started = performance.now();
   const deadline = started + settings.maxSeconds * 1000;
   const timeLeft = () => performance.now() < deadline;
-  // Load and fuzz stop early enough for the idle/reload phases and every fault scenario to run.
-  const mainDeadline = deadline - (settings.idleSeconds + 60 + settings.faults.length * 45) * 1000;
+  // Load and fuzz stop early enough for the idle/reload phases, the attacks and every fault scenario to run.
+  const mainDeadline = deadline - (settings.idleSeconds + 60 + (settings.attacks.length ? 90 : 0) + settings.faults.length * 45) * 1000;
   const mainTimeLeft = () => performance.now() < mainDeadline;
   let stoppedAtTimeLimit = false;
   const rng = seedrandom(settings.seed);
@@ -141,6 +143,9 @@ export async function runSoak(settings: SoakSettings, log: Log = () => {}): Prom
   try {
     const dev = await startWranglerDev('wrangler.toml', { RATE_LIMIT_KEY: 'off', BODY_READ_TIMEOUT_MS: '2000' });
     sampled = dev;
+    // Its processes as of "Ready on": were they first seen by the sampler, a fast start and baseline
+    // (under one sampling interval) would have them appear in 'load' and count as restarts.
+    for (const p of workerdPids(dev.pid)) seenPids.set(p, 'start');
     // Needs Node's WebSocket (npm run soak passes --experimental-websocket; the test's short form does without heap figures).
     const inspector = await openInspector(dev.inspectorPort).catch(() => undefined);
     if (inspector) heapOf = async () => (await inspector.send<{ usedSize: number }>('Runtime.getHeapUsage')).usedSize;
@@ -254,7 +259,15 @@ export async function runSoak(settings: SoakSettings, log: Log = () => {}): Prom
       result.devLogTail = dev.log().slice(-8000);
     }
 
-    // 6. faults
+    // 6. attacks
+    result.attacks = [];
+    if (timeLeft()) {
+      phase = 'attacks';
+      result.attacks = await runAttacks(settings, log, (d) => (sampled = d));
+      sampled = undefined;
+    } else if (settings.attacks.length) stoppedAtTimeLimit = true;
+
+    // 7. faults
     result.faults = [];
     for (const fault of settings.faults) {
       if (!timeLeft()) {
@@ -265,7 +278,7 @@ export async function runSoak(settings: SoakSettings, log: Log = () => {}): Prom
       result.faults.push(await runFault(fault, settings, draw, (d) => (sampled = d)));
       sampled = undefined;
       const f = result.faults.at(-1)!;
-      log(`fault ${fault}: ${f.requests} requests, ${f.serverErrors} 5xx, ${f.fallbacks} fallbacks of ${f.assignedToDamaged} assigned, ${f.servedByDamaged} served by the damaged model, healthz ${f.healthz} → ${f.passed ? 'passed' : 'FAILED'}`);
+      log(`fault ${fault}: ${f.requests} requests, ${f.serverErrors} 5xx, ${f.fallbacks} fallbacks of ${f.assignedToDamaged} assigned, ${f.servedByDamaged} served by the damaged model, ${f.unscorable} 422 of ${f.poisonedRequests} with the poisoned item, ${f.otherErrors} other errors, healthz ${f.healthz} → ${f.passed ? 'passed' : 'FAILED'}`);
     }
   } finally {
     clearInterval(sampler);
@@ -298,6 +311,8 @@ export async function runSoak(settings: SoakSettings, log: Log = () => {}): Prom
     r.after.maxScoreDelta === 0 &&
     r.workerdRestarts === 0 &&
     r.memory.reloadFailures === 0 &&
+    r.attacks.length === settings.attacks.length &&
+    r.attacks.every((a) => a.passed) &&
     r.faults.every((f) => f.passed);
   if (r.passed) r.devLogTail = ''; // kept only to explain a failure
   return r;
@@ -310,19 +325,25 @@ async function runFault(fault: FaultName, settings: SoakSettings, draw: (n: numb
   const route = parseRouteConfig(defaultRoutes).routes.get(FAULT_ROUTE)!;
   const damagedVariant = route.variants.find((v) => v.model === FAULTY_MODEL)!.name;
   const poisoned = loadShippedModel(FAULTY_MODEL).manifest.featureContract.items[POISONED_POSITION];
-  const r: FaultResult = { fault, what: describeFault(fault), requests: 0, serverErrors: 0, nonProbabilities: 0, assignedToDamaged: 0, fallbacks: 0, servedByDamaged: 0, healthz: '', passed: false };
+  const r: FaultResult = { fault, what: describeFault(fault), requests: 0, serverErrors: 0, nonProbabilities: 0, assignedToDamaged: 0, fallbacks: 0, servedByDamaged: 0, poisonedRequests: 0, unscorable: 0, otherErrors: 0, problems: [], healthz: '', passed: false };
   try {
     for (let u = 0; u < settings.faultUsers; u++) {
       const user = `fault-${u}`;
-      const assigned = (await assign(route, user)).variant.name;
+      // The worker assigns by the unit key (SHA-256 of `unit:<user>`), so the soak does too.
+      const assigned = (await assign(route, await unitKeyOf(user))).variant.name;
       if (assigned === damagedVariant) r.assignedToDamaged++;
-      // 'poisoned-row': the bad item appears from the middle of the run on, so the model first serves, then fails.
-      const candidates = fault === 'poisoned-row' && u >= settings.faultUsers / 2 ? [...draw(9), poisoned] : draw(10);
+      // 'poisoned-row': the bad item appears in the second half of the run, after the model has served.
+      const withPoison = fault === 'poisoned-row' && u >= settings.faultUsers / 2;
+      if (withPoison && assigned === damagedVariant) r.poisonedRequests++;
+      const candidates = withPoison ? [...draw(9), poisoned] : draw(10);
       const res = await fetch(`${dev.origin}/v1/score/${FAULT_ROUTE}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ user, history: draw(30), candidates }), signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
       r.requests++;
-      if (res.status >= 500) {
-        r.serverErrors++;
-        await res.arrayBuffer();
+      if (res.status !== 200) {
+        const text = await res.text();
+        if (res.status >= 500) r.serverErrors++;
+        else if (res.status === 422 && text.includes('"unscorable_request"')) r.unscorable++;
+        else r.otherErrors++;
+        if (res.status !== 422 && r.problems.length < 10) r.problems.push(`${user}: ${res.status} ${text.slice(0, 200)}`);
         continue;
       }
       const body = (await res.json()) as { variant: string; model: { name: string }; scores: Array<{ score: number }> };
@@ -330,13 +351,20 @@ async function runFault(fault: FaultName, settings: SoakSettings, draw: (n: numb
       if (body.model.name === FAULTY_MODEL) r.servedByDamaged++;
       else if (assigned === damagedVariant) r.fallbacks++;
     }
-    const health = (await (await fetch(`${dev.origin}/healthz`)).json()) as { models: Array<{ name: string; status: string }> };
-    r.healthz = `${FAULTY_MODEL}: ${health.models.find((m) => m.name === FAULTY_MODEL)?.status}`;
+    const health = (await (await fetch(`${dev.origin}/healthz`)).json()) as { status: string; models: Array<{ name: string; status: string }> };
+    r.healthz = `${health.status}; ${FAULTY_MODEL}: ${health.models.find((m) => m.name === FAULTY_MODEL)?.status}`;
   } finally {
     await dev.stop();
   }
-  const everyDamagedUserFellBack = fault === 'poisoned-row' ? r.servedByDamaged > 0 && r.fallbacks > 0 && r.fallbacks + r.servedByDamaged === r.assignedToDamaged : r.servedByDamaged === 0 && r.fallbacks === r.assignedToDamaged;
-  r.passed = r.serverErrors === 0 && r.nonProbabilities === 0 && r.assignedToDamaged > 0 && everyDamagedUserFellBack && r.healthz.endsWith('failed');
+  // A damaged model refused at load: every user of its variant falls back to the control, and
+  // /healthz says so. 'poisoned-row' loads (its golden requests never touch the bad row), so a NaN
+  // output is the request's fault: exactly the requests with the bad item get a 422, every other
+  // request on the variant is served by the model, which stays loaded.
+  const asExpected =
+    fault === 'poisoned-row'
+      ? r.fallbacks === 0 && r.poisonedRequests > 0 && r.unscorable === r.poisonedRequests && r.servedByDamaged === r.assignedToDamaged - r.poisonedRequests && r.healthz.startsWith('ok;')
+      : r.servedByDamaged === 0 && r.unscorable === 0 && r.fallbacks === r.assignedToDamaged && r.healthz.startsWith('degraded;') && r.healthz.endsWith('failed');
+  r.passed = r.serverErrors === 0 && r.otherErrors === 0 && r.nonProbabilities === 0 && r.assignedToDamaged > 0 && asExpected;
   return r;
 }
 
@@ -347,54 +375,6 @@ function describeFault(fault: FaultName): string {
     'sha-mismatch': 'one weight changed, manifest not re-signed',
     'poisoned-row': `one item's embedding row NaN (vocabulary position ${POISONED_POSITION}), manifest re-signed`,
   }[fault];
-}
-
-/** Runs `task(i)` for i < count with `concurrency` in flight, while `more()`; a task that throws (no answer, a timeout) is counted in `t` and the run goes on. */
-async function pool(count: number, concurrency: number, more: () => boolean, t: Tally, task: (i: number) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < count && more()) {
-        const i = next++;
-        try {
-          await task(i);
-        } catch (err) {
-          t.noAnswer++;
-          remember(t, `request ${i}: no answer: ${err instanceof Error ? err.message : String(err)}`);
-        }
-      }
-    }),
-  );
-}
-
-function newTally(): Tally {
-  return { sent: 0, byStatus: {}, serverErrors: 0, nonJsonErrors: 0, noAnswer: 0, problems: [] };
-}
-
-function remember(t: Tally, problem: string): void {
-  if (t.problems.length < 20) t.problems.push(problem);
-}
-
-/** Counts a response; errors must be our JSON shape (`{error: {code, message, issues}}`). */
-async function tally(t: Tally, res: Response, label: string, expected: (status: number) => boolean): Promise<void> {
-  t.sent++;
-  t.byStatus[res.status] = (t.byStatus[res.status] ?? 0) + 1;
-  const text = await res.text();
-  if (res.status >= 500) t.serverErrors++;
-  if (res.status >= 400) {
-    let ok = false;
-    try {
-      const body = JSON.parse(text) as { error?: { code?: unknown; message?: unknown; issues?: unknown } };
-      ok = res.headers.get('content-type')?.startsWith('application/json') === true && typeof body.error?.code === 'string' && typeof body.error.message === 'string' && Array.isArray(body.error.issues);
-    } catch {
-      ok = false;
-    }
-    if (!ok) {
-      t.nonJsonErrors++;
-      remember(t, `${label}: ${res.status} ${res.headers.get('content-type')} ${text.slice(0, 200)}`);
-    }
-  }
-  if (!expected(res.status)) remember(t, `${label}: unexpected ${res.status} ${text.slice(0, 200)}`);
 }
 
 async function scoresOf(res: Response): Promise<number[]> {
