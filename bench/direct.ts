@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { Miniflare } from 'miniflare';
 import seedrandom from 'seedrandom';
 import { contractOf } from '../contract/manifest.js';
-import { encodeScoreRequest } from '../worker/encode/requestEncoder.js';
+import { encodeScoreRequest } from '../core/encode/requestEncoder.js';
 import { load } from './endToEnd.js';
 import { table } from './markdown.js';
 import { createSession, feedsFromServing } from './ortRuntimes.js';

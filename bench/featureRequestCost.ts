@@ -15,8 +15,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { contractOf, modelManifestSchema } from '../contract/manifest.js';
-import { encodeScoreRequest } from '../worker/encode/requestEncoder.js';
-import { scoreRequestSchema } from '../worker/routes/score/score.schema.js';
+import { encodeScoreRequest } from '../core/encode/requestEncoder.js';
+import { scoreRequestSchema } from '../core/schema/score.schema.js';
 import { REPO_ROOT } from './servingModels.js';
 import { systemInfo } from './system.js';
 import { writeResults } from './results.js';

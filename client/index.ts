@@ -9,8 +9,8 @@
  */
 import type { ModelsResponse } from '../worker/routes/models/models.routes.js';
 import type { RoutesResponse } from '../worker/routes/routes/routes.routes.js';
-import type { ScoreRequest, ScoreResponse } from '../worker/routes/score/score.schema.js';
-import type { ErrorBody } from '../worker/errors.js';
+import type { ScoreRequest, ScoreResponse } from '../core/schema/score.schema.js';
+import type { ErrorBody } from '../core/errors.js';
 
 export type { ModelsResponse, RoutesResponse, ScoreRequest, ScoreResponse };
 

@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { contractOf } from '../../contract/manifest.js';
 import { loadShippedModel, MODELS_DIR } from '../../bench/servingModels.js';
 import { embeddingTableOf } from '../../model-export/onnx/initializers.js';
-import { encodeScoreRequest } from '../../worker/encode/requestEncoder.js';
+import { encodeScoreRequest } from '../../core/encode/requestEncoder.js';
 import { checkOnnx, ONNX_PYTHON } from './onnxChecker.js';
 import { nodeSessionOptions } from '../../model-export/onnx/nodeSessionOptions.js';
 

@@ -1,12 +1,12 @@
 import { Hono } from 'hono';
 import { SERVED_MODEL_TYPES } from '../../../contract/manifest.js';
 import { workerConfig, type WorkerBindings } from '../../config.js';
-import { ApiError, methodNotAllowed } from '../../errors.js';
+import { ApiError, methodNotAllowed } from '../../../core/errors.js';
 import { tokenMatches } from '../../experiments/forcedVariant.js';
-import { modelsOf } from '../../experiments/routeConfig.js';
+import { modelsOf } from '../../../core/experiments/routeConfig.js';
 import type { LoadedModel } from '../../models/registry.js';
 import type { Services } from '../../services.js';
-import * as z from '../../zod.js';
+import * as z from '../../../core/zod.js';
 
 const modelSummarySchema = z.object({
   name: z.string(),
