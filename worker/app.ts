@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
 import type { WorkerBindings } from './config.js';
-import { handleError, handleNotFound } from '../core/errors.js';
+import { handleError, handleNotFound } from './errors.js';
 import { DEFAULT_ROUTES } from './experiments/defaultRoutes.js';
 import type { ExposureSink } from './experiments/exposureLog.js';
 import { parseRouteConfig, type RouteConfig } from '../core/experiments/routeConfig.js';

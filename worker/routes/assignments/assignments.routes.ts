@@ -8,7 +8,7 @@
  */
 import { Hono, type Context } from 'hono';
 import { workerConfig, type WorkerBindings } from '../../config.js';
-import { ApiError, methodNotAllowed } from '../../../core/errors.js';
+import { ApiError, methodNotAllowed } from '../../errors.js';
 import { assign } from '../../../core/experiments/assignment.js';
 import { signAssignment } from '../../../core/experiments/assignmentToken.js';
 import { hashUnitId } from '../../experiments/exposureLog.js';

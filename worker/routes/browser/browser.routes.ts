@@ -12,7 +12,7 @@
  */
 import { Hono, type Context } from 'hono';
 import { workerConfig, type WorkerBindings } from '../../config.js';
-import { ApiError, methodNotAllowed } from '../../../core/errors.js';
+import { ApiError, methodNotAllowed } from '../../errors.js';
 import { ASSET_ORIGIN } from '../../models/modelAssets.js';
 
 export const DEMO_CSP = "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";

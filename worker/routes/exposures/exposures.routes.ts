@@ -10,7 +10,7 @@
  */
 import { Hono, type Context } from 'hono';
 import { workerConfig, type WorkerBindings } from '../../config.js';
-import { ApiError, methodNotAllowed } from '../../../core/errors.js';
+import { ApiError, methodNotAllowed } from '../../errors.js';
 import { afterResponse } from '../../experiments/afterResponse.js';
 import { MAX_TOKEN_LENGTH, TOKEN_PROBLEMS, verifyAssignment } from '../../../core/experiments/assignmentToken.js';
 import type { ClientRateLimitEnv } from '../../middleware/clientRateLimit.js';

@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
 import type { WorkerBindings } from '../../config.js';
-import { methodNotAllowed } from '../../../core/errors.js';
+import { methodNotAllowed } from '../../errors.js';
 import { modelsOf } from '../../../core/experiments/routeConfig.js';
 import type { Services } from '../../services.js';
 import { tokenMatches } from '../../experiments/forcedVariant.js';

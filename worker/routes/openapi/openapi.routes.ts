@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
 import type { WorkerBindings } from '../../config.js';
-import { methodNotAllowed } from '../../../core/errors.js';
+import { methodNotAllowed } from '../../errors.js';
 import { buildOpenApiDocument } from './openapi.js';
 
 /** `GET /openapi.json`. */

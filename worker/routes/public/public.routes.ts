@@ -15,7 +15,7 @@
 import { Hono, type Context } from 'hono';
 import type { WorkerBindings } from '../../config.js';
 import { workerConfig } from '../../config.js';
-import { ApiError, methodNotAllowed } from '../../../core/errors.js';
+import { ApiError, methodNotAllowed } from '../../errors.js';
 import type { PublishedModel } from '../../models/publishedModels.js';
 import type { Services } from '../../services.js';
 

@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
 import type { WorkerBindings } from '../../config.js';
-import { methodNotAllowed } from '../../../core/errors.js';
+import { methodNotAllowed } from '../../errors.js';
 import type { RouteConfig } from '../../../core/experiments/routeConfig.js';
 import { describeRoutes } from '../../../core/schema/routes.schema.js';
 

@@ -5,7 +5,7 @@
  */
 import { Hono, type Context } from 'hono';
 import { workerConfig, type WorkerBindings, type WorkerConfig } from '../../config.js';
-import { ApiError, methodNotAllowed } from '../../../core/errors.js';
+import { ApiError, methodNotAllowed } from '../../errors.js';
 import { afterResponse } from '../../experiments/afterResponse.js';
 import { assign, unitKeyOf, unitOf, UNIT_ID_HEADER, type Unit } from '../../../core/experiments/assignment.js';
 import { signAssignment, type AssignmentClaims } from '../../../core/experiments/assignmentToken.js';
