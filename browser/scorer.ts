@@ -41,7 +41,7 @@ export interface ScorerOptions {
   fetch?: typeof fetch;
 }
 
-/** A request as `POST /v1/score` takes it (worker/routes/score/score.schema.ts). */
+/** A request as `POST /v1/score` takes it (core/schema/score.schema.ts). */
 export type ScoreInput = Record<string, unknown>;
 
 export interface ScoreOptions {
