@@ -14,11 +14,11 @@ import { attentionTanh } from '../model-export/onnx/attentionTanh.js';
 import { buildDinGraph } from '../model-export/onnx/exportDin.js';
 import { GraphBuilder } from '../model-export/onnx/graphBuilder.js';
 import { selectBackend } from '../model-export/train/backend.js';
-import { ms, ratio, table } from './markdown.js';
-import { createSession, RUNTIMES, RUNTIME_LABEL, type Feeds } from './ortRuntimes.js';
-import { loadShippedModel, randomServingFeeds, vocabularySizes } from './servingModels.js';
-import { mulberry32, timeInterleaved, type RunBudget } from './stats.js';
-import { writeResults } from './results.js';
+import { ms, ratio, table } from './lib/markdown.js';
+import { createSession, RUNTIMES, RUNTIME_LABEL, type Feeds } from './lib/ortRuntimes.js';
+import { loadShippedModel, randomServingFeeds, vocabularySizes } from './lib/servingModels.js';
+import { mulberry32, timeInterleaved, type RunBudget } from './lib/stats.js';
+import { writeResults } from './lib/results.js';
 
 const T = 50;
 const C = 100;

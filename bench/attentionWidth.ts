@@ -22,11 +22,11 @@ import { runFile } from '../model-export/train/experiments.js';
 import { meanStd } from '../model-export/train/metrics.js';
 import type { RunResult } from '../model-export/train/run.js';
 import { dinMacs, dinSizes } from './dinMacs.js';
-import { ms, ratio, table } from './markdown.js';
-import { createSession, RUNTIMES, RUNTIME_LABEL } from './ortRuntimes.js';
-import { loadShippedModel, randomServingFeeds, REPO_ROOT, vocabularySizes } from './servingModels.js';
-import { mulberry32, timeInterleaved, type RunBudget } from './stats.js';
-import { writeResults } from './results.js';
+import { ms, ratio, table } from './lib/markdown.js';
+import { createSession, RUNTIMES, RUNTIME_LABEL } from './lib/ortRuntimes.js';
+import { loadShippedModel, randomServingFeeds, REPO_ROOT, vocabularySizes } from './lib/servingModels.js';
+import { mulberry32, timeInterleaved, type RunBudget } from './lib/stats.js';
+import { writeResults } from './lib/results.js';
 
 const T = 50;
 const C = 100;

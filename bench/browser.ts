@@ -15,11 +15,11 @@
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { chromiumAvailable, launchChromium } from './browserHarness.js';
-import { kib, table } from './markdown.js';
-import { loadShippedModel, REPO_ROOT } from './servingModels.js';
-import { startWranglerDev } from './wranglerDev.js';
-import { writeResults } from './results.js';
+import { chromiumAvailable, launchChromium } from './lib/browserHarness.js';
+import { kib, table } from './lib/markdown.js';
+import { loadShippedModel, REPO_ROOT } from './lib/servingModels.js';
+import { startWranglerDev } from './lib/wranglerDev.js';
+import { writeResults } from './lib/results.js';
 
 if (!chromiumAvailable()) {
   console.error('bench:browser needs Chromium (apt-get install chromium)');

@@ -20,11 +20,11 @@ import { moduloFiveSplit } from '../model-export/samples/sample.js';
 import { loadDataset } from '../model-export/sources/registry.js';
 import { encodeScoreRequest } from '../core/encode/requestEncoder.js';
 import { estimateUs } from '../core/scoring/requestCost.js';
-import { table } from './markdown.js';
-import { createSession, feedsFromServing, type Feeds } from './ortRuntimes.js';
-import { loadShippedModel } from './servingModels.js';
-import { percentile } from './stats.js';
-import { writeResults } from './results.js';
+import { table } from './lib/markdown.js';
+import { createSession, feedsFromServing, type Feeds } from './lib/ortRuntimes.js';
+import { loadShippedModel } from './lib/servingModels.js';
+import { percentile } from './lib/stats.js';
+import { writeResults } from './lib/results.js';
 
 const C = 1000;
 const H = 50;

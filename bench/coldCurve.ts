@@ -11,11 +11,11 @@
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import seedrandom from 'seedrandom';
-import { table } from './markdown.js';
-import { loadShippedModel } from './servingModels.js';
-import { percentile } from './stats.js';
-import { startWranglerDev } from './wranglerDev.js';
-import { writeResults } from './results.js';
+import { table } from './lib/markdown.js';
+import { loadShippedModel } from './lib/servingModels.js';
+import { percentile } from './lib/stats.js';
+import { startWranglerDev } from './lib/wranglerDev.js';
+import { writeResults } from './lib/results.js';
 
 const { values: args } = parseArgs({
   options: { warmups: { type: 'string', default: '0,60,isolate:din' }, instances: { type: 'string', default: '3' }, requests: { type: 'string', default: '300' }, 'gap-ms': { type: 'string', default: '0' }, 'settle-ms': { type: 'string', default: '0' } },

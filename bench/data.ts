@@ -18,10 +18,10 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { generatePersonalize } from './data/generatePersonalize.js';
 import type { DataRun } from './data/prepareOnce.js';
-import { mib, num, ratio, table } from './markdown.js';
-import { REPO_ROOT } from './servingModels.js';
-import { loadSample, systemInfo } from './system.js';
-import { writeResults } from './results.js';
+import { mib, num, ratio, table } from './lib/markdown.js';
+import { REPO_ROOT } from './lib/servingModels.js';
+import { loadSample, systemInfo } from './lib/system.js';
+import { writeResults } from './lib/results.js';
 
 const TARGET = { interactions: 1e7, readySeconds: 90, peakRssBytes: 3e9 };
 

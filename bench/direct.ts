@@ -18,12 +18,12 @@ import seedrandom from 'seedrandom';
 import { contractOf } from '../contract/manifest.js';
 import { encodeScoreRequest } from '../core/encode/requestEncoder.js';
 import { load } from './endToEnd.js';
-import { table } from './markdown.js';
-import { createSession, feedsFromServing } from './ortRuntimes.js';
-import { percentile } from './stats.js';
-import { loadShippedModel, REPO_ROOT } from './servingModels.js';
-import { startWranglerDev, WRANGLER, WRANGLER_ENV } from './wranglerDev.js';
-import { writeResults } from './results.js';
+import { table } from './lib/markdown.js';
+import { createSession, feedsFromServing } from './lib/ortRuntimes.js';
+import { percentile } from './lib/stats.js';
+import { loadShippedModel, REPO_ROOT } from './lib/servingModels.js';
+import { startWranglerDev, WRANGLER, WRANGLER_ENV } from './lib/wranglerDev.js';
+import { writeResults } from './lib/results.js';
 
 const VARS = { EXPOSURE_LOG: 'console', RATE_LIMIT_KEY: 'off', CORS_ORIGINS: '' };
 const log = (line: string) => console.error(`[bench:direct] ${line}`);

@@ -17,9 +17,9 @@ import { join } from 'node:path';
 import { contractOf, modelManifestSchema } from '../contract/manifest.js';
 import { encodeScoreRequest } from '../core/encode/requestEncoder.js';
 import { scoreRequestSchema } from '../core/schema/score.schema.js';
-import { REPO_ROOT } from './servingModels.js';
-import { systemInfo } from './system.js';
-import { writeResults } from './results.js';
+import { REPO_ROOT } from './lib/servingModels.js';
+import { systemInfo } from './lib/system.js';
+import { writeResults } from './lib/results.js';
 
 const ROUNDS = 15;
 const PER_ROUND = 2000;

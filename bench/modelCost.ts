@@ -21,13 +21,13 @@ import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import seedrandom from 'seedrandom';
-import { table } from './markdown.js';
+import { table } from './lib/markdown.js';
 import { contractOf, modelManifestSchema, type CostModel } from '../contract/manifest.js';
 import { encodeScoreRequest } from '../core/encode/requestEncoder.js';
 import { estimateUs } from '../core/scoring/requestCost.js';
-import { createSession, feedsFromServing, type Feeds } from './ortRuntimes.js';
-import { loadShippedModel, REPO_ROOT, shippedModelNames } from './servingModels.js';
-import { percentile } from './stats.js';
+import { createSession, feedsFromServing, type Feeds } from './lib/ortRuntimes.js';
+import { loadShippedModel, REPO_ROOT, shippedModelNames } from './lib/servingModels.js';
+import { percentile } from './lib/stats.js';
 
 const GRID_C = [1, 30, 100, 300, 1000];
 const GRID_T = [1, 10, 30, 50];

@@ -10,11 +10,11 @@
 import { join } from 'node:path';
 import seedrandom from 'seedrandom';
 import { TASK_OUTPUTS } from '../contract/manifest.js';
-import { createSession, RUNTIME_LABEL, RUNTIMES } from './ortRuntimes.js';
-import { loadShippedModel, randomServingFeeds } from './servingModels.js';
-import { percentile } from './stats.js';
-import { systemInfo } from './system.js';
-import { writeResults } from './results.js';
+import { createSession, RUNTIME_LABEL, RUNTIMES } from './lib/ortRuntimes.js';
+import { loadShippedModel, randomServingFeeds } from './lib/servingModels.js';
+import { percentile } from './lib/stats.js';
+import { systemInfo } from './lib/system.js';
+import { writeResults } from './lib/results.js';
 
 const H = 50;
 const C = 100;

@@ -13,10 +13,10 @@ import { parseArgs } from 'node:util';
 import { computeSettings, runCompute } from './compute.js';
 import { endToEndSettings, runEndToEnd } from './endToEnd.js';
 import { runFootprint } from './footprint.js';
-import { renderCompute, renderEndToEnd, renderFootprint, renderHeader, renderTargets, renderTraining } from './report.js';
-import { REPO_ROOT } from './servingModels.js';
-import { loadSample, NOISY_LOAD, systemInfo, type LoadSample } from './system.js';
-import { checkTargets, type SectionResults } from './targets.js';
+import { renderCompute, renderEndToEnd, renderFootprint, renderHeader, renderTargets, renderTraining } from './lib/report.js';
+import { REPO_ROOT } from './lib/servingModels.js';
+import { loadSample, NOISY_LOAD, systemInfo, type LoadSample } from './lib/system.js';
+import { checkTargets, type SectionResults } from './lib/targets.js';
 import { runTraining, trainingSettings, type TrainingResults } from './training.js';
 
 const SECTIONS = ['compute', 'e2e', 'footprint', 'training'] as const;

@@ -10,11 +10,11 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { table } from './markdown.js';
-import { REPO_ROOT } from './servingModels.js';
-import { percentile } from './stats.js';
-import { WRANGLER, WRANGLER_ENV } from './wranglerDev.js';
-import { writeResults } from './results.js';
+import { table } from './lib/markdown.js';
+import { REPO_ROOT } from './lib/servingModels.js';
+import { percentile } from './lib/stats.js';
+import { WRANGLER, WRANGLER_ENV } from './lib/wranglerDev.js';
+import { writeResults } from './lib/results.js';
 
 const { values: args } = parseArgs({ options: { runs: { type: 'string', default: '3' } } });
 const runs = Number(args.runs);

@@ -19,9 +19,9 @@ import seedrandom from 'seedrandom';
 import defaultRoutes from '../../config/routes.json' with { type: 'json' };
 import { assign } from '../../core/experiments/assignment.js';
 import { parseRouteConfig } from '../../core/experiments/routeConfig.js';
-import { rawPost } from '../rawHttp.js';
-import { loadShippedModel, REPO_ROOT } from '../servingModels.js';
-import { openInspector, startWranglerDev, workerdPids, workerdRssBytes, type WranglerDev } from '../wranglerDev.js';
+import { rawPost } from '../lib/rawHttp.js';
+import { loadShippedModel, REPO_ROOT } from '../lib/servingModels.js';
+import { openInspector, startWranglerDev, workerdPids, workerdRssBytes, type WranglerDev } from '../lib/wranglerDev.js';
 import { FAULTS, POISONED_POSITION, writeFaultyDeployment, type FaultName } from './corruptModels.js';
 import { fuzzCases } from './fuzzBodies.js';
 

@@ -18,9 +18,9 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import seedrandom from 'seedrandom';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromiumAvailable, CHROMIUM, launchChromium, type Chromium } from '../../bench/browserHarness.js';
-import { loadShippedModel, REPO_ROOT } from '../../bench/servingModels.js';
-import { startWranglerDev, type WranglerDev } from '../../bench/wranglerDev.js';
+import { chromiumAvailable, CHROMIUM, launchChromium, type Chromium } from '../../bench/lib/browserHarness.js';
+import { loadShippedModel, REPO_ROOT } from '../../bench/lib/servingModels.js';
+import { startWranglerDev, type WranglerDev } from '../../bench/lib/wranglerDev.js';
 
 const available = chromiumAvailable();
 if (!available) console.warn(`[browser tests] skipped: no Chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)`);

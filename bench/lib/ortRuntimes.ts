@@ -7,8 +7,8 @@
  */
 import * as ortNode from 'onnxruntime-node';
 import * as ortWeb from 'onnxruntime-web';
-import { SERVING_INPUTS } from '../contract/manifest.js';
-import type { ServingFeeds } from '../core/runtime/scoringSession.js';
+import { SERVING_INPUTS } from '../../contract/manifest.js';
+import type { ServingFeeds } from '../../core/runtime/scoringSession.js';
 
 ortWeb.env.wasm.numThreads = 1;
 ortWeb.env.wasm.proxy = false;

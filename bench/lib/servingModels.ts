@@ -1,9 +1,9 @@
 /** Random serving feeds for the shipped models; the models themselves: model-export/shippedModels.ts. */
-import { FIRST_INDEX } from '../contract/featureContract.js';
-import { SERVING_INPUTS, type ModelManifest } from '../contract/manifest.js';
+import { FIRST_INDEX } from '../../contract/featureContract.js';
+import { SERVING_INPUTS, type ModelManifest } from '../../contract/manifest.js';
 import type { Feeds } from './ortRuntimes.js';
 
-export { loadShippedModel, MODELS_DIR, REPO_ROOT, shippedModelNames, vocabularySizes, type ShippedModel } from '../model-export/shippedModels.js';
+export { loadShippedModel, MODELS_DIR, REPO_ROOT, shippedModelNames, vocabularySizes, type ShippedModel } from '../../model-export/shippedModels.js';
 
 /**
  * One request's feeds: T history and C candidate items drawn uniformly from the vocabulary (valid
