@@ -1,5 +1,5 @@
 /**
- * `npm run bench:features`: what profile and context cost the worker's JS per request, at H = 50,
+ * `npm run bench -- features`: what profile and context cost the worker's JS per request, at H = 50,
  * C = 100 (ids only), on the shipped model with feature columns (din-movielens-features) and on
  * din-movielens (no features) for reference.
  *

@@ -1,5 +1,5 @@
 /**
- * `npm run bench:multitask`: what a multi-task head costs at serving, H = 50, C = 100: the shipped
+ * `npm run bench -- multitask`: what a multi-task head costs at serving, H = 50, C = 100: the shipped
  * ple-movielens (PLE, 2 levels, over DIN; every task output fetched) against din-movielens (DIN
  * alone, `score`), both int8 exports on the same vocabulary, in onnxruntime-web's wasm (the
  * worker's runtime) and onnxruntime-node. Runs are interleaved (A B A B …) after a warm-up long
