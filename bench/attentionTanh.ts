@@ -1,5 +1,5 @@
 /**
- * `npm run bench:tanh`: the attention-tanh serving pass (model-export/onnx/attentionTanh.ts),
+ * `npm run bench -- tanh`: the attention-tanh serving pass (model-export/onnx/attentionTanh.ts),
  * measured. A freshly initialised default-size DIN with the shipped vocabulary (timing does not
  * depend on the weights' values), exported float32 and int8 (the shipped recipe), each with the
  * activation unit as sigmoid (the graph as built) and as tanh (after the pass), timed alternately
@@ -14,11 +14,11 @@ import { attentionTanh } from '../model-export/onnx/attentionTanh.js';
 import { buildDinGraph } from '../model-export/onnx/exportDin.js';
 import { GraphBuilder } from '../model-export/onnx/graphBuilder.js';
 import { selectBackend } from '../model-export/train/backend.js';
-import { ms, ratio, table } from './markdown.js';
-import { createSession, RUNTIMES, RUNTIME_LABEL, type Feeds } from './ortRuntimes.js';
-import { loadShippedModel, randomServingFeeds, vocabularySizes } from './servingModels.js';
-import { mulberry32, timeInterleaved, type RunBudget } from './stats.js';
-import { writeResults } from './results.js';
+import { ms, ratio, table } from './lib/markdown.js';
+import { createSession, RUNTIMES, RUNTIME_LABEL, type Feeds } from './lib/ortRuntimes.js';
+import { loadShippedModel, randomServingFeeds, vocabularySizes } from './lib/servingModels.js';
+import { mulberry32, timeInterleaved, type RunBudget } from './lib/stats.js';
+import { writeResults } from './lib/results.js';
 
 const T = 50;
 const C = 100;
@@ -43,7 +43,7 @@ for (const storage of ['float32', 'int8'] as const) {
     await Promise.all(sessions.map((s) => s.release()));
     rows.push([`DIN ${storage}`, RUNTIME_LABEL[runtime], ms(a.p50Ms), ms(b.p50Ms), ratio(b.p50Ms / a.p50Ms)]);
     json[`din-${storage}-${runtime}`] = { sigmoid: a, tanh: b };
-    console.error(`[bench:tanh] DIN ${storage} ${runtime}: sigmoid ${a.p50Ms.toFixed(3)} ms, tanh ${b.p50Ms.toFixed(3)} ms`);
+    console.error(`[bench tanh] DIN ${storage} ${runtime}: sigmoid ${a.p50Ms.toFixed(3)} ms, tanh ${b.p50Ms.toFixed(3)} ms`);
   }
 }
 
@@ -64,7 +64,7 @@ for (const runtime of RUNTIMES) {
 const date = new Date().toISOString().slice(0, 10);
 const md = `# Attention-tanh serving pass ${date}
 
-\`npm run bench:tanh\` (bench/attentionTanh.ts): DIN's activation unit as sigmoid (as built) and as tanh
+\`npm run bench -- tanh\` (bench/attentionTanh.ts): DIN's activation unit as sigmoid (as built) and as tanh
 (model-export/onnx/attentionTanh.ts, the same function), H = ${T}, C = ${C}, fresh default-size DIN
 with the shipped vocabulary, p50 of runs timed alternately after ${BUDGET.warmup} warm-up runs, 1 thread.
 

@@ -1,5 +1,5 @@
 /**
- * `npm run bench:attention-width`: what the width of DIN's activation unit costs and buys.
+ * `npm run bench -- attention-width`: what the width of DIN's activation unit costs and buys.
  *
  * Most of DIN's work per request is the activation unit, which runs once per (candidate, behaviour)
  * pair: C·T·(D·h1 + h1·h2 + h2 + D) multiply-adds (bench/dinMacs.ts). The DIN paper's unit is
@@ -22,11 +22,11 @@ import { runFile } from '../model-export/train/experiments.js';
 import { meanStd } from '../model-export/train/metrics.js';
 import type { RunResult } from '../model-export/train/run.js';
 import { dinMacs, dinSizes } from './dinMacs.js';
-import { ms, ratio, table } from './markdown.js';
-import { createSession, RUNTIMES, RUNTIME_LABEL } from './ortRuntimes.js';
-import { loadShippedModel, randomServingFeeds, REPO_ROOT, vocabularySizes } from './servingModels.js';
-import { mulberry32, timeInterleaved, type RunBudget } from './stats.js';
-import { writeResults } from './results.js';
+import { ms, ratio, table } from './lib/markdown.js';
+import { createSession, RUNTIMES, RUNTIME_LABEL } from './lib/ortRuntimes.js';
+import { loadShippedModel, randomServingFeeds, REPO_ROOT, vocabularySizes } from './lib/servingModels.js';
+import { mulberry32, timeInterleaved, type RunBudget } from './lib/stats.js';
+import { writeResults } from './lib/results.js';
 
 const T = 50;
 const C = 100;
@@ -74,7 +74,7 @@ for (const runtime of RUNTIMES) {
   await Promise.all(sessions.map((s) => s.release()));
   p50[runtime] = timings.map((t) => t.p50Ms);
   json[runtime] = timings;
-  console.error(`[bench:attention-width] ${runtime}: ${timings.map((t, i) => `${WIDTHS[i].hidden.join('-')} ${t.p50Ms.toFixed(3)} ms`).join(', ')}`);
+  console.error(`[bench attention-width] ${runtime}: ${timings.map((t, i) => `${WIDTHS[i].hidden.join('-')} ${t.p50Ms.toFixed(3)} ms`).join(', ')}`);
 }
 
 const base = dinSizes(defaultConfig('din', itemCount, categoryCount));
@@ -96,7 +96,7 @@ json.quality = Object.fromEntries(WIDTHS.map((w) => [w.hidden.join('-'), quality
 const date = new Date().toISOString().slice(0, 10);
 const md = `# DIN activation-unit width ${date}
 
-\`npm run bench:attention-width\` (bench/attentionWidth.ts): DIN int8 with the attention-tanh pass (the
+\`npm run bench -- attention-width\` (bench/attentionWidth.ts): DIN int8 with the attention-tanh pass (the
 shipped recipe) at H = ${T}, C = ${C}, 1 thread, p50 of runs timed alternately after ${BUDGET.warmup}
 warm-up runs; quality from experiments/results/movielens-next (protocol \`next\`, 4 epochs, seeds
 ${SEEDS.join(', ')}, mean ± std of the test split after the last epoch).

@@ -1,6 +1,6 @@
 /// <reference lib="dom" />
 /**
- * `npm run bench:browser`: what a first visit costs in the browser (issue 15), in headless Debian
+ * `npm run bench -- browser`: what a first visit costs in the browser (issue 15), in headless Debian
  * Chromium against wrangler dev on 127.0.0.1, fresh profile each time (no HTTP cache):
  *
  * - bytes on the wire per file of a first visit to /demo (ORT's wasm, the model, the manifest, the
@@ -15,17 +15,17 @@
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { chromiumAvailable, launchChromium } from './browserHarness.js';
-import { kib, table } from './markdown.js';
-import { loadShippedModel, REPO_ROOT } from './servingModels.js';
-import { startWranglerDev } from './wranglerDev.js';
-import { writeResults } from './results.js';
+import { chromiumAvailable, launchChromium } from './lib/browserHarness.js';
+import { kib, table } from './lib/markdown.js';
+import { loadShippedModel, REPO_ROOT } from './lib/servingModels.js';
+import { startWranglerDev } from './lib/wranglerDev.js';
+import { writeResults } from './lib/results.js';
 
 if (!chromiumAvailable()) {
-  console.error('bench:browser needs Chromium (apt-get install chromium)');
+  console.error('bench browser needs Chromium (apt-get install chromium)');
   process.exit(1);
 }
-const log = (line: string) => console.error(`[bench:browser] ${line}`);
+const log = (line: string) => console.error(`[bench browser] ${line}`);
 execFileSync(join(REPO_ROOT, 'node_modules/.bin/tsx'), [join(REPO_ROOT, 'scripts/build-browser.ts')], { stdio: 'inherit' });
 const dev = await startWranglerDev('wrangler.toml');
 
@@ -105,7 +105,7 @@ const date = new Date().toISOString().slice(0, 10);
 const total = (v: Visit) => v.files.reduce((a, f) => a + f.bytes, 0);
 const markdown = [
   `# Browser ${date}`,
-  '`npm run bench:browser` (bench/browser.ts): headless Debian Chromium, fresh profile, wrangler dev on 127.0.0.1; 2 loaded cores. WebGPU = SwiftShader (CPU): correctness and bytes, not GPU speed.',
+  '`npm run bench -- browser` (bench/browser.ts): headless Debian Chromium, fresh profile, wrangler dev on 127.0.0.1; 2 loaded cores. WebGPU = SwiftShader (CPU): correctness and bytes, not GPU speed.',
   '## First visit to /demo',
   table(
     ['provider', 'time to first score', 'bytes on the wire', 'largest files'],

@@ -1,5 +1,5 @@
 /**
- * `npm run bench:cascade`: the cascade against full DIN at C = 1000 on MovieLens test users
+ * `npm run bench -- cascade`: the cascade against full DIN at C = 1000 on MovieLens test users
  * (issue 17, item 3). Per test user (user id % 5 = 0, the shipped models' test split): history =
  * the 50 behaviours before the user's last one, candidates = that last item + 999 items the user
  * never rated, drawn from the vocabulary. Then:
@@ -18,19 +18,19 @@ import seedrandom from 'seedrandom';
 import { contractOf } from '../contract/manifest.js';
 import { moduloFiveSplit } from '../model-export/samples/sample.js';
 import { loadDataset } from '../model-export/sources/registry.js';
-import { encodeScoreRequest } from '../worker/encode/requestEncoder.js';
-import { estimateUs } from '../worker/scoring/requestCost.js';
-import { table } from './markdown.js';
-import { createSession, feedsFromServing, type Feeds } from './ortRuntimes.js';
-import { loadShippedModel } from './servingModels.js';
-import { percentile } from './stats.js';
-import { writeResults } from './results.js';
+import { encodeScoreRequest } from '../core/encode/requestEncoder.js';
+import { estimateUs } from '../core/scoring/requestCost.js';
+import { table } from './lib/markdown.js';
+import { createSession, feedsFromServing, type Feeds } from './lib/ortRuntimes.js';
+import { loadShippedModel } from './lib/servingModels.js';
+import { percentile } from './lib/stats.js';
+import { writeResults } from './lib/results.js';
 
 const C = 1000;
 const H = 50;
 const KS = [50, 100, 200, 300];
 const MAX_USERS = 120;
-const log = (line: string) => console.error(`[bench:cascade] ${line}`);
+const log = (line: string) => console.error(`[bench cascade] ${line}`);
 
 const din = loadShippedModel('din-movielens');
 const dot = loadShippedModel('din-movielens-dot');
@@ -121,7 +121,7 @@ const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 const date = new Date().toISOString().slice(0, 10);
 const markdown = [
   `# Cascade ${date}`,
-  `\`npm run bench:cascade\` (bench/cascade.ts): ${requests.length} MovieLens test users (id % 5 = 0), one request each: the 50 behaviours before the user's last one as history, that last item + 999 never-rated vocabulary items as the C = ${C} candidates. First stage: \`din-movielens-dot\` (dot product on DIN's own embeddings, no training); re-ranker: \`din-movielens\`. CPU: onnxruntime-web wasm, 1 thread, Node ${process.versions.node}, steady state (after 300 warm-up runs, as npm run model-cost), 2 loaded cores: compare within this table.`,
+  `\`npm run bench -- cascade\` (bench/cascade.ts): ${requests.length} MovieLens test users (id % 5 = 0), one request each: the 50 behaviours before the user's last one as history, that last item + 999 never-rated vocabulary items as the C = ${C} candidates. First stage: \`din-movielens-dot\` (dot product on DIN's own embeddings, no training); re-ranker: \`din-movielens\`. CPU: onnxruntime-web wasm, 1 thread, Node ${process.versions.node}, steady state (after 300 warm-up runs, as npm run model-cost), 2 loaded cores: compare within this table.`,
   table(
     ['ranking', 'recall of full DIN\'s top 10 in its top 10', 'AUC of the held-out item (GAUC, 1 request per user)', 'hit rate @ 10', 'model CPU p50 (ms)', 'p90 (ms)', 'estimated by the cost models (ms)'],
     rows.map((r) => [r.name, mean(r.recall10).toFixed(3), mean(r.auc).toFixed(4), mean(r.hit10).toFixed(3), percentile(r.ms, 0.5).toFixed(2), percentile(r.ms, 0.9).toFixed(2), mean(r.estimateMs).toFixed(2)]),

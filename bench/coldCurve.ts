@@ -1,5 +1,5 @@
 /**
- * `npm run bench:cold [-- --warmups 0,60,isolate:din] [--instances 3] [--requests 300] [--gap-ms 0] [--settle-ms 0]`:
+ * `npm run bench -- cold [-- --warmups 0,60,isolate:din] [--instances 3] [--requests 300] [--gap-ms 0] [--settle-ms 0]`:
  * latency by request index after a cold start (issue 17, item 1). Each instance is a fresh
  * `wrangler dev` (a fresh workerd isolate); the requests go one at a time, H = 50, C = 100 on the
  * default route (DIN), from the moment wrangler reports ready, each `--gap-ms` after the previous
@@ -11,11 +11,11 @@
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import seedrandom from 'seedrandom';
-import { table } from './markdown.js';
-import { loadShippedModel } from './servingModels.js';
-import { percentile } from './stats.js';
-import { startWranglerDev } from './wranglerDev.js';
-import { writeResults } from './results.js';
+import { table } from './lib/markdown.js';
+import { loadShippedModel } from './lib/servingModels.js';
+import { percentile } from './lib/stats.js';
+import { startWranglerDev } from './lib/wranglerDev.js';
+import { writeResults } from './lib/results.js';
 
 const { values: args } = parseArgs({
   options: { warmups: { type: 'string', default: '0,60,isolate:din' }, instances: { type: 'string', default: '3' }, requests: { type: 'string', default: '300' }, 'gap-ms': { type: 'string', default: '0' }, 'settle-ms': { type: 'string', default: '0' } },
@@ -27,7 +27,7 @@ const settleMs = Number(args['settle-ms']);
 const instances = Number(args.instances);
 const count = Number(args.requests);
 const BUCKETS: Array<[string, number, number]> = [['1', 1, 1], ['2–10', 2, 10], ['11–50', 11, 50], ['51–200', 51, 200], ['steady (201+)', 201, Number.MAX_SAFE_INTEGER]];
-const log = (line: string) => console.error(`[bench:cold] ${line}`);
+const log = (line: string) => console.error(`[bench cold] ${line}`);
 const items = loadShippedModel('din-movielens').manifest.featureContract.items;
 
 /**
@@ -81,7 +81,7 @@ const rows = warmups.map((w) => {
 const date = new Date().toISOString().slice(0, 10);
 const markdown = [
   `# Cold isolates ${date}`,
-  `\`npm run bench:cold -- --warmups ${args.warmups} --instances ${instances} --requests ${count} --gap-ms ${gapMs} --settle-ms ${settleMs}\` (bench/coldCurve.ts): ${instances} fresh wrangler dev instances per setting (alternating), ${count} sequential requests each from ${settleMs > 0 ? `${settleMs} ms after` : 'the moment'} wrangler is ready, ${gapMs > 0 ? `each ${gapMs} ms after the previous answer` : 'back to back'}, H = 50, C = 100, DIN on the default route; p50 per bucket of request indexes over all instances (ms, HTTP through wrangler dev's proxy). Setting: \`N\` = MODEL_WARMUP_RUNS N before the model serves, \`isolate[:kinds]\` = ORT_START = isolate with those start graphs. 2 loaded cores: compare within a table.`,
+  `\`npm run bench -- cold -- --warmups ${args.warmups} --instances ${instances} --requests ${count} --gap-ms ${gapMs} --settle-ms ${settleMs}\` (bench/coldCurve.ts): ${instances} fresh wrangler dev instances per setting (alternating), ${count} sequential requests each from ${settleMs > 0 ? `${settleMs} ms after` : 'the moment'} wrangler is ready, ${gapMs > 0 ? `each ${gapMs} ms after the previous answer` : 'back to back'}, H = 50, C = 100, DIN on the default route; p50 per bucket of request indexes over all instances (ms, HTTP through wrangler dev's proxy). Setting: \`N\` = MODEL_WARMUP_RUNS N before the model serves, \`isolate[:kinds]\` = ORT_START = isolate with those start graphs. 2 loaded cores: compare within a table.`,
   table(
     ['setting', ...BUCKETS.map(([name]) => name), 'p50(2–50) / steady'],
     rows.map((r) => [r.warmup, ...BUCKETS.map(([name]) => r.buckets[name].toFixed(1)), `${r.ratio.toFixed(2)}×`]),

@@ -10,9 +10,9 @@ import { measureDienForms, type DienFormsResult } from './dienForms.js';
 import { dinMacs, dinSizes } from './dinMacs.js';
 import { measureDinForms, type DinFormsResult } from './dinForms.js';
 import { gflops, matmulRunner, type MatmulPeak } from './matmulPeak.js';
-import { createSession, RUNTIMES, type Runtime } from './ortRuntimes.js';
-import { loadShippedModel, randomServingFeeds, vocabularySizes, type ShippedModel } from './servingModels.js';
-import { mulberry32, timeInterleaved, type RunBudget, type Timing } from './stats.js';
+import { createSession, RUNTIMES, type Runtime } from './lib/ortRuntimes.js';
+import { loadShippedModel, randomServingFeeds, vocabularySizes, type ShippedModel } from './lib/servingModels.js';
+import { mulberry32, timeInterleaved, type RunBudget, type Timing } from './lib/stats.js';
 
 export const SHIPPED = { din: 'din-movielens', dien: 'dien-movielens' } as const;
 /** The request shape the targets are stated for. */

@@ -10,7 +10,7 @@
 import { readFileSync } from 'node:fs';
 import { SourceMap } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import type { InspectorSession } from './wranglerDev.js';
+import type { InspectorSession } from './lib/wranglerDev.js';
 
 export const CODE_KINDS = ['ORT wasm', 'worker JS (bundle)', 'runtime built-ins', '(garbage collector)', '(program)', '(idle)'] as const;
 export type CodeKind = (typeof CODE_KINDS)[number];

@@ -1,5 +1,5 @@
 /**
- * `npm run bench:data [-- --sizes 1e5,1e6,1e7] [--batches N] [--epoch-up-to N] [--dir DIR]`
+ * `npm run bench -- data [-- --sizes 1e5,1e6,1e7] [--batches N] [--epoch-up-to N] [--dir DIR]`
  *
  * The data pipeline at scale (issue "bring your own data"): for each size, a seeded
  * Personalize-layout log (bench/data/generatePersonalize.ts: users prefer a few categories) is
@@ -18,10 +18,10 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { generatePersonalize } from './data/generatePersonalize.js';
 import type { DataRun } from './data/prepareOnce.js';
-import { mib, num, ratio, table } from './markdown.js';
-import { REPO_ROOT } from './servingModels.js';
-import { loadSample, systemInfo } from './system.js';
-import { writeResults } from './results.js';
+import { mib, num, ratio, table } from './lib/markdown.js';
+import { REPO_ROOT } from './lib/servingModels.js';
+import { loadSample, systemInfo } from './lib/system.js';
+import { writeResults } from './lib/results.js';
 
 const TARGET = { interactions: 1e7, readySeconds: 90, peakRssBytes: 3e9 };
 
@@ -35,7 +35,7 @@ const { values } = parseArgs({
 });
 const sizes = values.sizes!.split(',').map(Number);
 const epochUpTo = Number(values['epoch-up-to']);
-const log = (line: string) => console.error(`[bench:data ${new Date().toISOString().slice(11, 19)}] ${line}`);
+const log = (line: string) => console.error(`[bench data ${new Date().toISOString().slice(11, 19)}] ${line}`);
 const started = performance.now();
 const loads = [loadSample('start')];
 

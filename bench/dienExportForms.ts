@@ -10,9 +10,9 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FOCUS, SHIPPED } from './compute.js';
 import { measureDienForms } from './dienForms.js';
-import { ms, ratio, table } from './markdown.js';
-import { RUNTIME_LABEL } from './ortRuntimes.js';
-import { loadShippedModel, REPO_ROOT } from './servingModels.js';
+import { ms, ratio, table } from './lib/markdown.js';
+import { RUNTIME_LABEL } from './lib/ortRuntimes.js';
+import { loadShippedModel, REPO_ROOT } from './lib/servingModels.js';
 
 const result = await measureDienForms(loadShippedModel(SHIPPED.dien), FOCUS.T, FOCUS.C, { warmup: 10, minRuns: 200, maxRuns: 200, budgetMs: 0 });
 console.log(

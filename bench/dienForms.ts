@@ -9,9 +9,9 @@ import { SERVING_OUTPUTS } from '../contract/manifest.js';
 import { DienModel } from '../model-export/models/dien/dien.js';
 import { defaultConfig } from '../model-export/models/index.js';
 import { buildDienGraph } from '../model-export/onnx/exportDien.js';
-import { createSession, RUNTIMES, type Runtime } from './ortRuntimes.js';
-import { randomServingFeeds, vocabularySizes, type ShippedModel } from './servingModels.js';
-import { mulberry32, timeInterleaved, type RunBudget, type Timing } from './stats.js';
+import { createSession, RUNTIMES, type Runtime } from './lib/ortRuntimes.js';
+import { randomServingFeeds, vocabularySizes, type ShippedModel } from './lib/servingModels.js';
+import { mulberry32, timeInterleaved, type RunBudget, type Timing } from './lib/stats.js';
 
 export const DIEN_FORMS = ['scan', 'unrolled'] as const;
 export type DienForm = (typeof DIEN_FORMS)[number];

@@ -10,9 +10,9 @@ import { defaultConfig } from '../model-export/models/index.js';
 import { buildDinGraph } from '../model-export/onnx/exportDin.js';
 import { SERVING_OUTPUTS } from '../contract/manifest.js';
 import { dinMacs, dinSizes } from './dinMacs.js';
-import { createSession, RUNTIMES, type Runtime } from './ortRuntimes.js';
-import { randomServingFeeds, vocabularySizes, type ShippedModel } from './servingModels.js';
-import { mulberry32, timeInterleaved, type RunBudget, type Timing } from './stats.js';
+import { createSession, RUNTIMES, type Runtime } from './lib/ortRuntimes.js';
+import { randomServingFeeds, vocabularySizes, type ShippedModel } from './lib/servingModels.js';
+import { mulberry32, timeInterleaved, type RunBudget, type Timing } from './lib/stats.js';
 
 export const DIN_FORMS = ['factored', 'tiled'] as const;
 export type DinForm = (typeof DIN_FORMS)[number];

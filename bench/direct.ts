@@ -1,5 +1,5 @@
 /**
- * `npm run bench:direct`: steady-state HTTP latency of the worker through `wrangler dev` and
+ * `npm run bench -- direct`: steady-state HTTP latency of the worker through `wrangler dev` and
  * against workerd directly (issue 17, item 4). wrangler dev puts a proxy worker in front of the
  * user worker, which production does not have; here the deploy bundle
  * (`wrangler deploy --dry-run`) also runs in Miniflare alone — one workerd, no proxy — with the same
@@ -16,17 +16,17 @@ import { join } from 'node:path';
 import { Miniflare } from 'miniflare';
 import seedrandom from 'seedrandom';
 import { contractOf } from '../contract/manifest.js';
-import { encodeScoreRequest } from '../worker/encode/requestEncoder.js';
+import { encodeScoreRequest } from '../core/encode/requestEncoder.js';
 import { load } from './endToEnd.js';
-import { table } from './markdown.js';
-import { createSession, feedsFromServing } from './ortRuntimes.js';
-import { percentile } from './stats.js';
-import { loadShippedModel, REPO_ROOT } from './servingModels.js';
-import { startWranglerDev, WRANGLER, WRANGLER_ENV } from './wranglerDev.js';
-import { writeResults } from './results.js';
+import { table } from './lib/markdown.js';
+import { createSession, feedsFromServing } from './lib/ortRuntimes.js';
+import { percentile } from './lib/stats.js';
+import { loadShippedModel, REPO_ROOT } from './lib/servingModels.js';
+import { startWranglerDev, WRANGLER, WRANGLER_ENV } from './lib/wranglerDev.js';
+import { writeResults } from './lib/results.js';
 
 const VARS = { EXPOSURE_LOG: 'console', RATE_LIMIT_KEY: 'off', CORS_ORIGINS: '' };
-const log = (line: string) => console.error(`[bench:direct] ${line}`);
+const log = (line: string) => console.error(`[bench direct] ${line}`);
 const din = loadShippedModel('din-movielens');
 const items = din.manifest.featureContract.items;
 const rng = seedrandom('direct');
@@ -151,7 +151,7 @@ try {
 const date = new Date().toISOString().slice(0, 10);
 const markdown = [
   `# Steady state through wrangler dev and against workerd directly ${date}`,
-  '`npm run bench:direct` (bench/direct.ts): 1 connection, H = 50, C = 100 ids-only bodies (DIN, default route), 6 s warm-up, 12 s measured (autocannon); GET /healthz = transport and routing alone. 2 cores: compare within the table. Targets (issue 17): p50 ≤ 5 ms, p99 ≤ 10 ms.',
+  '`npm run bench -- direct` (bench/direct.ts): 1 connection, H = 50, C = 100 ids-only bodies (DIN, default route), 6 s warm-up, 12 s measured (autocannon); GET /healthz = transport and routing alone. 2 cores: compare within the table. Targets (issue 17): p50 ≤ 5 ms, p99 ≤ 10 ms.',
   table(
     ['target', 'GET /healthz p50 / p99 (ms)', 'POST /v1/score p50 (ms)', 'p99 (ms)', 'req/s', 'score − healthz p50 (ms)'],
     rows.map((r) => [r.target, `${r.healthzP50.toFixed(2)} / ${r.healthzP99.toFixed(2)}`, r.p50.toFixed(2), r.p99.toFixed(2), r.rps.toFixed(0), (r.p50 - r.healthzP50).toFixed(2)]),

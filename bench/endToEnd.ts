@@ -16,10 +16,10 @@
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import autocannon from 'autocannon';
-import { loadShippedModel, REPO_ROOT } from './servingModels.js';
-import { mulberry32, percentile, summarise, type Timing } from './stats.js';
+import { loadShippedModel, REPO_ROOT } from './lib/servingModels.js';
+import { mulberry32, percentile, summarise, type Timing } from './lib/stats.js';
 import { profileWhile, type ProfileBreakdown } from './cpuProfile.js';
-import { isolateHeap, openInspector, startWranglerDev, workerdRssBytes, type WranglerDev } from './wranglerDev.js';
+import { isolateHeap, openInspector, startWranglerDev, workerdRssBytes, type WranglerDev } from './lib/wranglerDev.js';
 
 /** `GET /v1/models` shows runtime memory only to operators: the bench starts its worker with this token. */
 const BENCH_ADMIN_TOKEN = 'bench-admin-token';

@@ -1,5 +1,5 @@
 /**
- * `npm run bench:features`: what profile and context cost the worker's JS per request, at H = 50,
+ * `npm run bench -- features`: what profile and context cost the worker's JS per request, at H = 50,
  * C = 100 (ids only), on the shipped model with feature columns (din-movielens-features) and on
  * din-movielens (no features) for reference.
  *
@@ -15,11 +15,11 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { contractOf, modelManifestSchema } from '../contract/manifest.js';
-import { encodeScoreRequest } from '../worker/encode/requestEncoder.js';
-import { scoreRequestSchema } from '../worker/routes/score/score.schema.js';
-import { REPO_ROOT } from './servingModels.js';
-import { systemInfo } from './system.js';
-import { writeResults } from './results.js';
+import { encodeScoreRequest } from '../core/encode/requestEncoder.js';
+import { scoreRequestSchema } from '../core/schema/score.schema.js';
+import { REPO_ROOT } from './lib/servingModels.js';
+import { systemInfo } from './lib/system.js';
+import { writeResults } from './lib/results.js';
 
 const ROUNDS = 15;
 const PER_ROUND = 2000;

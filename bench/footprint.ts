@@ -9,8 +9,8 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { MODELS_DIR, REPO_ROOT, shippedModelNames } from './servingModels.js';
-import { WRANGLER, WRANGLER_ENV } from './wranglerDev.js';
+import { MODELS_DIR, REPO_ROOT, shippedModelNames } from './lib/servingModels.js';
+import { WRANGLER, WRANGLER_ENV } from './lib/wranglerDev.js';
 
 export interface FileSize {
   file: string;

@@ -4,8 +4,8 @@
  * GFLOP/s = 2·N³ / time. bench/compute.ts times it alternately with the DIN graph.
  */
 import { GraphBuilder } from '../model-export/onnx/graphBuilder.js';
-import { createSession, type Runtime } from './ortRuntimes.js';
-import { mulberry32, type Timing } from './stats.js';
+import { createSession, type Runtime } from './lib/ortRuntimes.js';
+import { mulberry32, type Timing } from './lib/stats.js';
 
 export interface MatmulPeak extends Timing {
   n: number;

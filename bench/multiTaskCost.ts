@@ -1,5 +1,5 @@
 /**
- * `npm run bench:multitask`: what a multi-task head costs at serving, H = 50, C = 100: the shipped
+ * `npm run bench -- multitask`: what a multi-task head costs at serving, H = 50, C = 100: the shipped
  * ple-movielens (PLE, 2 levels, over DIN; every task output fetched) against din-movielens (DIN
  * alone, `score`), both int8 exports on the same vocabulary, in onnxruntime-web's wasm (the
  * worker's runtime) and onnxruntime-node. Runs are interleaved (A B A B …) after a warm-up long
@@ -10,11 +10,11 @@
 import { join } from 'node:path';
 import seedrandom from 'seedrandom';
 import { TASK_OUTPUTS } from '../contract/manifest.js';
-import { createSession, RUNTIME_LABEL, RUNTIMES } from './ortRuntimes.js';
-import { loadShippedModel, randomServingFeeds } from './servingModels.js';
-import { percentile } from './stats.js';
-import { systemInfo } from './system.js';
-import { writeResults } from './results.js';
+import { createSession, RUNTIME_LABEL, RUNTIMES } from './lib/ortRuntimes.js';
+import { loadShippedModel, randomServingFeeds } from './lib/servingModels.js';
+import { percentile } from './lib/stats.js';
+import { systemInfo } from './lib/system.js';
+import { writeResults } from './lib/results.js';
 
 const H = 50;
 const C = 100;

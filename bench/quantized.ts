@@ -20,9 +20,9 @@ import { servingBytes } from '../model-export/onnx/exportModel.js';
 import { selectBackend } from '../model-export/train/backend.js';
 import { onnxTestMetrics } from '../model-export/train/onnxEvaluation.js';
 import { DEFAULT_RUN, trainRun } from '../model-export/train/run.js';
-import { createSession, RUNTIMES } from './ortRuntimes.js';
-import { REPO_ROOT } from './servingModels.js';
-import { mulberry32, round, timeInterleaved } from './stats.js';
+import { createSession, RUNTIMES } from './lib/ortRuntimes.js';
+import { REPO_ROOT } from './lib/servingModels.js';
+import { mulberry32, round, timeInterleaved } from './lib/stats.js';
 
 const { values } = parseArgs({ options: { epochs: { type: 'string', default: String(DEFAULT_RUN.epochs) }, model: { type: 'string', default: 'din' } } });
 const type = values.model;

@@ -12,9 +12,9 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { GraphBuilder } from '../model-export/onnx/graphBuilder.js';
-import { createSession, RUNTIMES } from './ortRuntimes.js';
-import { REPO_ROOT } from './servingModels.js';
-import { mulberry32, round, timeInterleaved } from './stats.js';
+import { createSession, RUNTIMES } from './lib/ortRuntimes.js';
+import { REPO_ROOT } from './lib/servingModels.js';
+import { mulberry32, round, timeInterleaved } from './lib/stats.js';
 
 const SHAPES = [
   { label: 'DIN attention layer 2 (C·T × 80 × 40)', m: 5000, k: 80, n: 40 },

@@ -1,5 +1,5 @@
 /**
- * `npm run bench:startup [-- --runs 3]`: the worker's start-up CPU (issue 17, item 5), the figure
+ * `npm run bench -- startup [-- --runs 3]`: the worker's start-up CPU (issue 17, item 5), the figure
  * Workers cap at 1 s, for each way ORT can start. `wrangler check startup` profiles a bundle's
  * start-up in workerd but passes no vars, so each setting is its own bundle: a generated entry
  * (bench/.startup/) that calls `startOrtRuntime(kinds)` at module scope as worker/index.ts does
@@ -10,15 +10,15 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { table } from './markdown.js';
-import { REPO_ROOT } from './servingModels.js';
-import { percentile } from './stats.js';
-import { WRANGLER, WRANGLER_ENV } from './wranglerDev.js';
-import { writeResults } from './results.js';
+import { table } from './lib/markdown.js';
+import { REPO_ROOT } from './lib/servingModels.js';
+import { percentile } from './lib/stats.js';
+import { WRANGLER, WRANGLER_ENV } from './lib/wranglerDev.js';
+import { writeResults } from './lib/results.js';
 
 const { values: args } = parseArgs({ options: { runs: { type: 'string', default: '3' } } });
 const runs = Number(args.runs);
-const log = (line: string) => console.error(`[bench:startup] ${line}`);
+const log = (line: string) => console.error(`[bench startup] ${line}`);
 
 /** Setting name → the kinds whose start graphs run at isolate start (undefined: ORT starts in the first request). */
 const SETTINGS: Array<[string, string[] | undefined]> = [
@@ -82,7 +82,7 @@ const date = new Date().toISOString().slice(0, 10);
 const reference = percentile(rows[0].ms, 0.5);
 const markdown = [
   `# Start-up CPU ${date}`,
-  `\`npm run bench:startup -- --runs ${runs}\` (bench/startupCpu.ts): \`wrangler check startup\` (workerd's start-up profile, locally) of a bundle per setting; CPU = sampled time outside \`(idle)\`, ms. Workers reject a script whose start-up exceeds 1 s of CPU. Reference: ORT started in the first request (the default). 2 loaded cores: compare within the table.`,
+  `\`npm run bench -- startup -- --runs ${runs}\` (bench/startupCpu.ts): \`wrangler check startup\` (workerd's start-up profile, locally) of a bundle per setting; CPU = sampled time outside \`(idle)\`, ms. Workers reject a script whose start-up exceeds 1 s of CPU. Reference: ORT started in the first request (the default). 2 loaded cores: compare within the table.`,
   table(
     ['ORT start', 'runs (ms)', 'median (ms)', 'vs reference'],
     rows.map((r) => [r.setting, r.ms.map((m) => m.toFixed(0)).join(', '), percentile(r.ms, 0.5).toFixed(0), `${(percentile(r.ms, 0.5) / reference).toFixed(2)}×`]),

@@ -12,7 +12,7 @@ import { selectBackend } from '../model-export/train/backend.js';
 import { fit } from '../model-export/train/fit.js';
 import { prepareData, type PreparedData } from '../model-export/train/pipeline.js';
 import { DEFAULT_RUN } from '../model-export/train/run.js';
-import { loadShippedModel } from './servingModels.js';
+import { loadShippedModel } from './lib/servingModels.js';
 
 export interface TrainingSettings {
   warmupBatches: number;

@@ -10,4 +10,4 @@
 export { Scorer, ScoreRequestError, type BrowserScoreResponse, type ExecutionProviderChoice, type LoadReport, type ScoreInput, type ScoreOptions, type ScorerOptions } from './scorer.js';
 export { assignVariant, fetchAssignment, fetchRoutes, RouteScorer, type Assignment, type BrowserRoute } from './routes.js';
 export type { OrtBuild } from './ortRuntime.js';
-export { sha256Hex } from '../worker/models/sha256.js';
+export { sha256Hex } from '../core/models/sha256.js';

@@ -6,10 +6,10 @@
  * public route's variant in the page (the worker's own `bucketOf` over the ranges `GET /v1/routes`
  * publishes), e.g. to preload a model; exposures need the worker's token all the same.
  */
-import { bucketOf, unitKeyOf } from '../worker/experiments/assignment.js';
-import type { AssignmentResponse } from '../worker/routes/assignments/assignments.schema.js';
-import type { RoutesResponse } from '../worker/routes/routes/routes.schema.js';
-import type { RankBy } from '../worker/scoring/objectives.js';
+import { bucketOf, unitKeyOf } from '../core/experiments/assignment.js';
+import type { AssignmentResponse } from '../core/schema/assignments.schema.js';
+import type { RoutesResponse } from '../core/schema/routes.schema.js';
+import type { RankBy } from '../core/scoring/objectives.js';
 import { Scorer, type BrowserScoreResponse, type ScorerOptions } from './scorer.js';
 
 export type BrowserRoute = RoutesResponse['routes'][number];

@@ -10,17 +10,17 @@
  * the worker makes at load): a WebGPU session that cannot be created, throws, or computes something
  * else falls back to WASM, and `fallbackReason` says why.
  */
-import '../worker/zod.js';
+import '../core/zod.js';
 import type { FeatureContract } from '../contract/featureContract.js';
 import { contractOf, fromPublicManifest, publicManifestSchema, servingInputNames, type ModelManifest } from '../contract/manifest.js';
-import { ApiError, type ErrorIssue } from '../worker/errors.js';
-import { replayGolden } from '../worker/models/goldenReplay.js';
-import type { LoadedModel } from '../worker/models/loadedModel.js';
-import { sha256Hex } from '../worker/models/sha256.js';
-import { scoreRequestSchema, toErrorIssues, type ScoreResponse } from '../worker/routes/score/score.schema.js';
-import { checkSignature, OrtScoringSession } from '../worker/runtime/ortSession.js';
-import type { RankBy } from '../worker/scoring/objectives.js';
-import { scoreRequest, type RankedItem } from '../worker/scoring/scoreRequest.js';
+import { ApiError, type ErrorIssue } from '../core/errors.js';
+import { replayGolden } from '../core/models/goldenReplay.js';
+import type { LoadedModel } from '../core/models/loadedModel.js';
+import { sha256Hex } from '../core/models/sha256.js';
+import { scoreRequestSchema, toErrorIssues, type ScoreResponse } from '../core/schema/score.schema.js';
+import { checkSignature, OrtScoringSession } from '../core/runtime/ortSession.js';
+import type { RankBy } from '../core/scoring/objectives.js';
+import { scoreRequest, type RankedItem } from '../core/scoring/scoreRequest.js';
 import { createSession, importOrt, webGpuAdapter, type OrtBuild, type OrtModule } from './ortRuntime.js';
 
 export type ExecutionProviderChoice = 'auto' | OrtBuild;
@@ -41,7 +41,7 @@ export interface ScorerOptions {
   fetch?: typeof fetch;
 }
 
-/** A request as `POST /v1/score` takes it (worker/routes/score/score.schema.ts). */
+/** A request as `POST /v1/score` takes it (core/schema/score.schema.ts). */
 export type ScoreInput = Record<string, unknown>;
 
 export interface ScoreOptions {

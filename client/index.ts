@@ -7,10 +7,10 @@
  * const edge = createInterestEdgeClient({ baseUrl: 'https://edge.example.com' });
  * const { scores, variant } = await edge.score({ history: ['1196', '260'], candidates: ['1210', '2571'], user: 'u42' }, { route: 'home' });
  */
-import type { ModelsResponse } from '../worker/routes/models/models.routes.js';
-import type { RoutesResponse } from '../worker/routes/routes/routes.routes.js';
-import type { ScoreRequest, ScoreResponse } from '../worker/routes/score/score.schema.js';
-import type { ErrorBody } from '../worker/errors.js';
+import type { ModelsResponse } from '../core/schema/models.schema.js';
+import type { RoutesResponse } from '../core/schema/routes.schema.js';
+import type { ScoreRequest, ScoreResponse } from '../core/schema/score.schema.js';
+import type { ErrorBody } from '../core/errors.js';
 
 export type { ModelsResponse, RoutesResponse, ScoreRequest, ScoreResponse };
 

@@ -22,10 +22,9 @@
 import { checkValue, FeatureEncoder, type EncodedFeature, type FeatureGroup, type FeatureSpec, type FeatureValue } from './features.js';
 import { isTimeZone, timeContext } from './timeContext.js';
 
-export const PAD_INDEX = 0;
-export const OOV_INDEX = 1;
-/** Index of the first vocabulary entry. */
-export const FIRST_INDEX = 2;
+import { FIRST_INDEX, OOV_INDEX, PAD_INDEX } from './indices.js';
+
+export { FIRST_INDEX, OOV_INDEX, PAD_INDEX };
 
 /** A raw behaviour id as clients and data files give it. */
 export type RawId = string | number;

@@ -19,7 +19,7 @@
  * multi value with no known entry is [OOV], a missing dense value is the training mean (0 after
  * normalisation). This module imports neither tfjs nor onnxruntime.
  */
-import { FIRST_INDEX, OOV_INDEX, PAD_INDEX } from './featureContract.js';
+import { FIRST_INDEX, OOV_INDEX, PAD_INDEX } from './indices.js';
 
 export const FEATURE_GROUPS = ['user', 'candidate', 'context'] as const;
 export type FeatureGroup = (typeof FEATURE_GROUPS)[number];

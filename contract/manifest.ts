@@ -121,7 +121,7 @@ export const modelManifestSchema = z.object({
   /**
    * Measured CPU cost of one request in the worker's runtime at steady state, as
    * fixed + perCandidate·C + perHistory·T + perPair·C·T microseconds (`npm run model-cost`): what the
-   * worker's per-request CPU budget estimates with (worker/scoring/requestCost.ts).
+   * worker's per-request CPU budget estimates with (core/scoring/requestCost.ts).
    */
   cost: costModelSchema.optional(),
 });

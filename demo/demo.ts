@@ -139,7 +139,11 @@ function drawHeatmap(response: BrowserScoreResponse): void {
     table.dataset.cells = '0';
     return;
   }
-  const max = Math.max(1e-9, ...rows.flatMap((s) => s.attention!));
+  // Colour by position between the smallest and largest weight shown: DIN's weights are unnormalised
+  // and often all negative (no softmax, eq. 3), so w / max would make every cell transparent.
+  const weights = rows.flatMap((s) => s.attention!);
+  const min = Math.min(...weights);
+  const span = Math.max(...weights) - min;
   const head = document.createElement('thead');
   const hr = document.createElement('tr');
   const corner = document.createElement('th');
@@ -153,7 +157,7 @@ function drawHeatmap(response: BrowserScoreResponse): void {
     tr.append(th);
     for (const w of s.attention!) {
       const td = document.createElement('td');
-      const share = w / max;
+      const share = span > 0 ? (w - min) / span : 0.5;
       td.textContent = w.toFixed(2);
       td.style.background = `rgba(var(--cell), ${(0.08 + 0.85 * share).toFixed(3)})`;
       td.style.color = share > 0.55 ? 'white' : 'inherit';

@@ -6,7 +6,7 @@
  * The secret is the one set with `wrangler secret put API_KEY_SECRET`; the key goes to the tenant.
  */
 import { parseArgs } from 'node:util';
-import { mintApiKey } from '../worker/middleware/apiKeys.js';
+import { mintApiKey } from '../core/auth/apiKeys.js';
 
 const { positionals } = parseArgs({ allowPositionals: true });
 const secret = process.env.API_KEY_SECRET;

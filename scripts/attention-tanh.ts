@@ -14,7 +14,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { shippedModelNames } from '../bench/servingModels.js';
+import { shippedModelNames } from '../model-export/shippedModels.js';
 import { contractOf, modelManifestSchema } from '../contract/manifest.js';
 import { attentionTanh, ATTENTION_TANH_PASS } from '../model-export/onnx/attentionTanh.js';
 import { goldenFor } from '../model-export/onnx/goldenScores.js';

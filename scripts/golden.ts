@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { shippedModelNames } from '../bench/servingModels.js';
+import { shippedModelNames } from '../model-export/shippedModels.js';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { contractOf, modelManifestSchema } from '../contract/manifest.js';

@@ -3,7 +3,7 @@ import type { WorkerBindings } from './config.js';
 import { handleError, handleNotFound } from './errors.js';
 import { DEFAULT_ROUTES } from './experiments/defaultRoutes.js';
 import type { ExposureSink } from './experiments/exposureLog.js';
-import { parseRouteConfig, type RouteConfig } from './experiments/routeConfig.js';
+import { parseRouteConfig, type RouteConfig } from '../core/experiments/routeConfig.js';
 import { corsFromConfig } from './middleware/corsFromConfig.js';
 import { securityHeaders } from './middleware/securityHeaders.js';
 import { configuredReadRateLimit } from './middleware/clientRateLimitFromConfig.js';
@@ -21,7 +21,7 @@ import { routesRoutes } from './routes/routes/routes.routes.js';
 import { scoreRoutes } from './routes/score/score.routes.js';
 import { createOrtScoringSession } from './runtime/ort.js';
 import type { Services } from './services.js';
-import './zod.js';
+import '../core/zod.js';
 
 export interface AppOptions extends Partial<ModelRegistryOptions> {
   /** Route config (raw JSON or parsed); default: config/routes.json. */

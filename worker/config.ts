@@ -3,11 +3,11 @@
  * per env object. A misconfigured deployment answers every request with a JSON 500 and logs why.
  * Which models serve which route is not here: see config/routes.json (experiments/routeConfig.ts).
  */
-import { ApiError } from './errors.js';
+import { ApiError } from '../core/errors.js';
 import { parseClientKeySetting, type ClientKeySetting } from './middleware/clientRateLimit.js';
 import { START_GRAPH_KINDS, startGraphKindsOf } from './runtime/ort.js';
-import { DEFAULT_MAX_BID } from './scoring/objectives.js';
-import * as z from './zod.js';
+import { DEFAULT_MAX_BID } from '../core/scoring/objectives.js';
+import * as z from '../core/zod.js';
 
 /** The bindings wrangler.toml declares (vars arrive as strings). */
 export interface WorkerBindings {

@@ -1,6 +1,6 @@
 /** What the routes share within one app (one isolate): models, routes, where exposures go. */
 import type { WorkerConfig } from './config.js';
-import type { RouteConfig } from './experiments/routeConfig.js';
+import type { RouteConfig } from '../core/experiments/routeConfig.js';
 import type { RecentKeys } from './experiments/recentKeys.js';
 import { analyticsEngineSink, consoleSink, type ExposureSink } from './experiments/exposureLog.js';
 import type { PublishedModels } from './models/publishedModels.js';

@@ -19,10 +19,10 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { unitKeyOf } from '../../worker/experiments/assignment.js';
-import { mintApiKey } from '../../worker/middleware/apiKeys.js';
-import { loadShippedModel, REPO_ROOT } from '../servingModels.js';
-import { startWranglerDev, type WranglerDev } from '../wranglerDev.js';
+import { unitKeyOf } from '../../core/experiments/assignment.js';
+import { mintApiKey } from '../../core/auth/apiKeys.js';
+import { loadShippedModel, REPO_ROOT } from '../lib/servingModels.js';
+import { startWranglerDev, type WranglerDev } from '../lib/wranglerDev.js';
 import { newTally, pool, REQUEST_TIMEOUT_MS, tally, type ErrorBody, type Tally } from './tally.js';
 
 export const ATTACKS = {

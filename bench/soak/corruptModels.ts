@@ -13,7 +13,7 @@ import { join, relative } from 'node:path';
 import { ModelProtoSchema } from 'onnx-buf';
 import { FIRST_INDEX } from '../../contract/featureContract.js';
 import { initializerFloats } from '../../model-export/onnx/initializers.js';
-import { REPO_ROOT } from '../servingModels.js';
+import { REPO_ROOT } from '../lib/servingModels.js';
 
 export const FAULTS = {
   /** Output bias NaN, manifest re-signed: refused at load (golden requests). */

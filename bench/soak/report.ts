@@ -1,5 +1,5 @@
 /** The soak's markdown report. */
-import { table } from '../markdown.js';
+import { table } from '../lib/markdown.js';
 import type { SoakResult } from './soak.js';
 
 export function soakMarkdown(r: SoakResult): string {

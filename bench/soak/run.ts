@@ -8,7 +8,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
-import { REPO_ROOT } from '../servingModels.js';
+import { REPO_ROOT } from '../lib/servingModels.js';
 import { ATTACKS, type AttackName } from './attacks.js';
 import { FAULTS, type FaultName } from './corruptModels.js';
 import { soakMarkdown } from './report.js';

@@ -12,14 +12,14 @@
  */
 import { contractOf } from '../../contract/manifest.js';
 import { createApp } from '../../worker/app.js';
-import { assign } from '../../worker/experiments/assignment.js';
+import { assign } from '../../core/experiments/assignment.js';
 import { DEFAULT_ROUTES } from '../../worker/experiments/defaultRoutes.js';
 import { hashUnitId } from '../../worker/experiments/exposureLog.js';
-import { scoreRequestSchema } from '../../worker/routes/score/score.schema.js';
-import { encodeScoreRequest } from '../../worker/encode/requestEncoder.js';
+import { scoreRequestSchema } from '../../core/schema/score.schema.js';
+import { encodeScoreRequest } from '../../core/encode/requestEncoder.js';
 import { readVerifiedModel } from '../../worker/models/modelAssets.js';
 import { createOrtScoringSession } from '../../worker/runtime/ort.js';
-import type { ScoringSession, ServingFeeds } from '../../worker/runtime/scoringSession.js';
+import type { ScoringSession, ServingFeeds } from '../../core/runtime/scoringSession.js';
 
 type Env = { ASSETS: Fetcher } & Record<string, unknown>;
 let model: Promise<{ session: ScoringSession; encode(body: { history: string[]; candidates: string[] }): ServingFeeds }> | undefined;

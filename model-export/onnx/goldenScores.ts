@@ -6,7 +6,7 @@ import { createRequire } from 'node:module';
 import type { FeatureContract } from '../../contract/featureContract.js';
 import { GOLDEN_TOLERANCE, goldenRequestsFor, type Golden, type GoldenOutput } from '../../contract/goldenRequests.js';
 import { SERVING_INPUTS, SERVING_OUTPUTS, TASK_OUTPUTS } from '../../contract/manifest.js';
-import { encodeScoreRequest } from '../../worker/encode/requestEncoder.js';
+import { encodeScoreRequest } from '../../core/encode/requestEncoder.js';
 import { nodeSessionOptions } from './nodeSessionOptions.js';
 
 export async function goldenFor(onnx: Uint8Array, contract: FeatureContract): Promise<Golden> {

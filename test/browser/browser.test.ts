@@ -18,9 +18,9 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import seedrandom from 'seedrandom';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromiumAvailable, CHROMIUM, launchChromium, type Chromium } from '../../bench/browserHarness.js';
-import { loadShippedModel, REPO_ROOT } from '../../bench/servingModels.js';
-import { startWranglerDev, type WranglerDev } from '../../bench/wranglerDev.js';
+import { chromiumAvailable, CHROMIUM, launchChromium, type Chromium } from '../../bench/lib/browserHarness.js';
+import { loadShippedModel, REPO_ROOT } from '../../bench/lib/servingModels.js';
+import { startWranglerDev, type WranglerDev } from '../../bench/lib/wranglerDev.js';
 
 const available = chromiumAvailable();
 if (!available) console.warn(`[browser tests] skipped: no Chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)`);
@@ -220,6 +220,17 @@ describe.skipIf(!available)('browser scoring in Chromium', () => {
       await page.waitForFunction(() => Number(document.body.dataset.renders) >= 5);
       expect(Number(await page.evaluate(() => document.body.dataset.maxDelta))).toBeLessThanOrEqual(TOLERANCE);
       expect(await page.textContent('#agreement')).toMatch(/agree/);
+      // The screenshot (docs/images/demo.png with DEMO_SCREENSHOT_DIR=docs/images) shows the shipped DIN
+      // scored in the page, whatever variant this run's unit drew.
+      await page.selectOption('#model-select', 'din-movielens');
+      await page.check('input[value=browser]');
+      await page.waitForFunction(() => document.body.dataset.ready === 'true' && (document.getElementById('model')?.textContent ?? '').includes('din-movielens'), null, { timeout: 60_000 });
+      await page.waitForFunction(() => Number(document.getElementById('heatmap')?.dataset.cells) === 30);
+      // The heat map has colour for DIN too, whose weights are unnormalised and here all negative
+      // (issue 27: every cell used to be transparent): its alphas span the scale.
+      const alphas = await page.$$eval('#heatmap td', (tds) => tds.map((td) => Number(/([\d.]+)\)\s*$/.exec((td as HTMLElement).style.background)?.[1] ?? 'NaN')));
+      expect(Math.max(...alphas)).toBeGreaterThan(0.8);
+      expect(Math.min(...alphas)).toBeLessThan(0.2);
       const dir = process.env.DEMO_SCREENSHOT_DIR ?? join(REPO_ROOT, '.cache');
       mkdirSync(dir, { recursive: true });
       await page.screenshot({ path: join(dir, 'demo.png'), fullPage: true });

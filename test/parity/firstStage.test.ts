@@ -9,9 +9,9 @@ import { ModelProtoSchema } from 'onnx-buf';
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { contractOf } from '../../contract/manifest.js';
-import { loadShippedModel, MODELS_DIR } from '../../bench/servingModels.js';
+import { loadShippedModel, MODELS_DIR } from '../../bench/lib/servingModels.js';
 import { embeddingTableOf } from '../../model-export/onnx/initializers.js';
-import { encodeScoreRequest } from '../../worker/encode/requestEncoder.js';
+import { encodeScoreRequest } from '../../core/encode/requestEncoder.js';
 import { checkOnnx, ONNX_PYTHON } from './onnxChecker.js';
 import { nodeSessionOptions } from '../../model-export/onnx/nodeSessionOptions.js';
 

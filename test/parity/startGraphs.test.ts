@@ -6,7 +6,7 @@
  */
 import { fromBinary } from '@bufbuild/protobuf';
 import { readFileSync } from 'node:fs';
-import { shippedModelNames } from '../../bench/servingModels.js';
+import { shippedModelNames } from '../../bench/lib/servingModels.js';
 import { join } from 'node:path';
 import { ModelProtoSchema, type GraphProto } from 'onnx-buf';
 import * as ort from 'onnxruntime-node';

@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { shippedModelNames } from '../../bench/servingModels.js';
+import { shippedModelNames } from '../../bench/lib/servingModels.js';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { goldenMismatch, goldenRequestsFor, type GoldenRequest } from '../../contract/goldenRequests.js';

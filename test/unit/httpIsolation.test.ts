@@ -6,8 +6,8 @@
  * discards the rest (worker/middleware/jsonBody.ts).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { rawPost } from '../../bench/rawHttp.js';
-import { startWranglerDev, type WranglerDev } from '../../bench/wranglerDev.js';
+import { rawPost } from '../../bench/lib/rawHttp.js';
+import { startWranglerDev, type WranglerDev } from '../../bench/lib/wranglerDev.js';
 
 let dev: WranglerDev;
 beforeAll(async () => {

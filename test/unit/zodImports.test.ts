@@ -1,14 +1,14 @@
 /**
  * Code bundled into the worker imports zod as a namespace (`import * as z from …`), never zod's `z`
  * object or default export: those hold all of zod, ~40 locales included, and put ≈ 350 KB minified
- * (≈ 65 KiB gzip) of unused code back into the upload (worker/zod.ts).
+ * (≈ 65 KiB gzip) of unused code back into the upload (core/zod.ts).
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 const ROOT = join(import.meta.dirname, '../..');
-const BUNDLED_DIRS = ['worker', 'contract', 'client'];
+const BUNDLED_DIRS = ['worker', 'core', 'contract', 'client'];
 
 function sources(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true, recursive: true })
@@ -16,7 +16,7 @@ function sources(dir: string): string[] {
     .map((e) => join(e.parentPath, e.name));
 }
 
-/** zod imports (of the package or worker/zod.ts) that take its default export or its `z` object. */
+/** zod imports (of the package or core/zod.ts) that take its default export or its `z` object. */
 function wholeZodImports(text: string): string[] {
   const imports = text.match(/^import\s+[^;]*?\s+from\s+['"][^'"]*zod(?:\.js)?['"]/gm) ?? [];
   return imports.filter((s) => /^import\s+\w+\s*(,|from)/.test(s) || /\{[^}]*\bz\b[^}]*\}/.test(s));
@@ -31,7 +31,7 @@ describe('zod imports in bundled code', () => {
     expect(wholeZodImports(`import { config } from 'zod';`)).toHaveLength(0);
   });
 
-  it('worker, contract and client import zod as a namespace only', () => {
+  it('worker, core, contract and client import zod as a namespace only', () => {
     const offenders = BUNDLED_DIRS.flatMap((d) => sources(join(ROOT, d))).flatMap((file) =>
       wholeZodImports(readFileSync(file, 'utf8')).map((s) => `${relative(ROOT, file)}: ${s}`),
     );

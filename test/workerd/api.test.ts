@@ -7,7 +7,7 @@ import { exports } from 'cloudflare:workers';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { createInterestEdgeClient, InterestEdgeError } from '../../client/index.js';
 import { createApp } from '../../worker/app.js';
-import type { ScoreResponse } from '../../worker/routes/score/score.schema.js';
+import type { ScoreResponse } from '../../core/schema/score.schema.js';
 import { BASE, call, env } from './helpers.js';
 
 const fixtures = inject('modelFixtures');

@@ -7,11 +7,11 @@
 import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import { createApp } from '../../worker/app.js';
-import { assign, unitKeyOf } from '../../worker/experiments/assignment.js';
-import { signAssignment, verifyAssignment } from '../../worker/experiments/assignmentToken.js';
+import { assign, unitKeyOf } from '../../core/experiments/assignment.js';
+import { signAssignment, verifyAssignment } from '../../core/experiments/assignmentToken.js';
 import type { ExposureRecord, LogRecord } from '../../worker/experiments/exposureLog.js';
-import type { AssignmentResponse } from '../../worker/routes/assignments/assignments.schema.js';
-import type { ScoreResponse } from '../../worker/routes/score/score.schema.js';
+import type { AssignmentResponse } from '../../core/schema/assignments.schema.js';
+import type { ScoreResponse } from '../../core/schema/score.schema.js';
 import { BASE, env, errorOf } from './helpers.js';
 
 const records: LogRecord[] = [];

@@ -7,8 +7,8 @@
 import { describe, expect, it } from 'vitest';
 import type { CostModel } from '../../contract/manifest.js';
 import { createApp } from '../../worker/app.js';
-import type { ScoreResponse } from '../../worker/routes/score/score.schema.js';
-import { estimateUs, maxCandidatesWithin } from '../../worker/scoring/requestCost.js';
+import type { ScoreResponse } from '../../core/schema/score.schema.js';
+import { estimateUs, maxCandidatesWithin } from '../../core/scoring/requestCost.js';
 import { BASE, env, errorOf } from './helpers.js';
 
 const DIN = 'din-movielens';

@@ -5,7 +5,7 @@
  */
 import { describe, expect, inject, it } from 'vitest';
 import { createApp } from '../../worker/app.js';
-import type { ScoreResponse } from '../../worker/routes/score/score.schema.js';
+import type { ScoreResponse } from '../../core/schema/score.schema.js';
 import { BASE, env } from './helpers.js';
 
 const TOLERANCE = 1e-5;

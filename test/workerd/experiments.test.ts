@@ -6,11 +6,11 @@ import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test'
 import { afterEach, describe, expect, inject, it, vi } from 'vitest';
 import { createApp, type AppOptions } from '../../worker/app.js';
 import { DEFAULT_ROUTES } from '../../worker/experiments/defaultRoutes.js';
-import { assign, bucketOf, unitKeyOf } from '../../worker/experiments/assignment.js';
+import { assign, bucketOf, unitKeyOf } from '../../core/experiments/assignment.js';
 import { analyticsEngineSink, hashUnitId, type ExposureRecord, type LogRecord, type ShadowRecord } from '../../worker/experiments/exposureLog.js';
 import { ranks, spearman } from '../../worker/experiments/rankCorrelation.js';
-import { bucketCounts, BUCKETS, parseRouteConfig, type Route } from '../../worker/experiments/routeConfig.js';
-import type { ScoreResponse } from '../../worker/routes/score/score.schema.js';
+import { bucketCounts, BUCKETS, parseRouteConfig, type Route } from '../../core/experiments/routeConfig.js';
+import type { ScoreResponse } from '../../core/schema/score.schema.js';
 import { BASE, call, env, errorOf } from './helpers.js';
 
 const served = inject('servedModel');

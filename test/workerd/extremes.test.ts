@@ -9,7 +9,7 @@ import { exports } from 'cloudflare:workers';
 import { describe, expect, inject, it } from 'vitest';
 import { DENSE_Z_LIMIT } from '../../contract/features.js';
 import { createApp } from '../../worker/app.js';
-import type { ScoreResponse } from '../../worker/routes/score/score.schema.js';
+import type { ScoreResponse } from '../../core/schema/score.schema.js';
 import { BASE, env, errorOf } from './helpers.js';
 
 const fixture = inject('extremesModel');

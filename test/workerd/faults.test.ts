@@ -13,7 +13,7 @@ import { ModelProtoSchema } from 'onnx-buf';
 import { describe, expect, it } from 'vitest';
 import { FIRST_INDEX } from '../../contract/featureContract.js';
 import { createApp } from '../../worker/app.js';
-import type { ScoreResponse } from '../../worker/routes/score/score.schema.js';
+import type { ScoreResponse } from '../../core/schema/score.schema.js';
 import { BASE, env, errorOf } from './helpers.js';
 
 const DIN = 'din-movielens';

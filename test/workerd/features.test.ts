@@ -7,7 +7,7 @@
  */
 import { describe, expect, inject, it } from 'vitest';
 import { createApp } from '../../worker/app.js';
-import type { ScoreResponse } from '../../worker/routes/score/score.schema.js';
+import type { ScoreResponse } from '../../core/schema/score.schema.js';
 import { timeContext } from '../../contract/timeContext.js';
 import { BASE, env, errorOf } from './helpers.js';
 

@@ -1,6 +1,6 @@
 import { env, exports } from 'cloudflare:workers';
-import type { ErrorBody } from '../../worker/errors.js';
-import type { ScoreResponse } from '../../worker/routes/score/score.schema.js';
+import type { ErrorBody } from '../../core/errors.js';
+import type { ScoreResponse } from '../../core/schema/score.schema.js';
 
 export const BASE = 'https://worker.test';
 

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { createApp } from '../../worker/app.js';
-import { parseRouteConfig } from '../../worker/experiments/routeConfig.js';
+import { parseRouteConfig } from '../../core/experiments/routeConfig.js';
 import { BASE, call, env, errorOf } from './helpers.js';
 
 const DIN = 'din-movielens';

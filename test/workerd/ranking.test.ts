@@ -6,8 +6,8 @@
 import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test';
 import { describe, expect, inject, it, vi } from 'vitest';
 import { createApp } from '../../worker/app.js';
-import type { RouteConfigInput } from '../../worker/experiments/routeConfig.js';
-import type { ScoreResponse } from '../../worker/routes/score/score.schema.js';
+import type { RouteConfigInput } from '../../core/experiments/routeConfig.js';
+import type { ScoreResponse } from '../../core/schema/score.schema.js';
 import { BASE, env, errorOf } from './helpers.js';
 
 const fixtures = inject('modelFixtures');

@@ -6,7 +6,7 @@
  */
 import { describe, expect, inject, it } from 'vitest';
 import { createApp } from '../../worker/app.js';
-import { mintApiKey } from '../../worker/middleware/apiKeys.js';
+import { mintApiKey } from '../../core/auth/apiKeys.js';
 import { addressKey, clientKey, parseClientKeySetting, requestUnits, unitsOf, UNIT_PAIRS, UNIT_US } from '../../worker/middleware/clientRateLimit.js';
 import { BASE, env, errorOf } from './helpers.js';
 

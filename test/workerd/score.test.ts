@@ -4,7 +4,7 @@
  * not change them.
  */
 import { describe, expect, inject, it } from 'vitest';
-import type { ScoreResponse } from '../../worker/routes/score/score.schema.js';
+import type { ScoreResponse } from '../../core/schema/score.schema.js';
 import { call, postScore, scoreOk } from './helpers.js';
 
 const TOLERANCE = 1e-5;

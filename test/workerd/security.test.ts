@@ -6,10 +6,10 @@
 import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test';
 import { describe, expect, inject, it, vi } from 'vitest';
 import { createApp } from '../../worker/app.js';
-import { assign, bucketOf, keyedBucketOf } from '../../worker/experiments/assignment.js';
-import { parseRouteConfig } from '../../worker/experiments/routeConfig.js';
+import { assign, bucketOf, keyedBucketOf } from '../../core/experiments/assignment.js';
+import { parseRouteConfig } from '../../core/experiments/routeConfig.js';
 import { resetThrottledWarnings } from '../../worker/log/throttledWarn.js';
-import type { ScoreResponse } from '../../worker/routes/score/score.schema.js';
+import type { ScoreResponse } from '../../core/schema/score.schema.js';
 import { BASE, env, errorOf } from './helpers.js';
 
 const served = inject('servedModel');

@@ -5,10 +5,10 @@
 import { describe, expect, it } from 'vitest';
 import { FeatureContract, OOV_INDEX, PAD_INDEX } from '../../contract/featureContract.js';
 import { parseOrigins } from '../../worker/config.js';
-import { encodeScoreRequest } from '../../worker/encode/requestEncoder.js';
-import { scoreRequestSchema, toErrorIssues } from '../../worker/routes/score/score.schema.js';
+import { encodeScoreRequest } from '../../core/encode/requestEncoder.js';
+import { scoreRequestSchema, toErrorIssues } from '../../core/schema/score.schema.js';
 import { chooseExecutionProviders, startOrtRuntime } from '../../worker/runtime/ort.js';
-import { rankScores } from '../../worker/scoring/rankScores.js';
+import { rankScores } from '../../core/scoring/rankScores.js';
 
 // items 10, 20, 30, 40 → indices 2..5; categories Action=2, Drama=3; item 40 has no category (OOV).
 const contract = new FeatureContract({

@@ -7,7 +7,7 @@ import { createExecutionContext } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import { createApp } from '../../worker/app.js';
 import { createOrtScoringSession } from '../../worker/runtime/ort.js';
-import type { ScoringSession } from '../../worker/runtime/scoringSession.js';
+import type { ScoringSession } from '../../core/runtime/scoringSession.js';
 import { BASE, env } from './helpers.js';
 
 const DIN = 'din-movielens';

@@ -3,7 +3,7 @@
  * variants' in config order. A request fails (503) only if no variant of the route can load.
  */
 import type { LoadedModel, LoadOptions, ModelRegistry } from '../models/registry.js';
-import type { Route, Variant } from './routeConfig.js';
+import type { Route, Variant } from '../../core/experiments/routeConfig.js';
 import { throttledWarn } from '../log/throttledWarn.js';
 
 export interface ServingVariant {

@@ -21,9 +21,9 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import ipaddr from 'ipaddr.js';
 import type { CostModel } from '../../contract/manifest.js';
-import { ApiError } from '../errors.js';
-import { estimateUs } from '../scoring/requestCost.js';
-import { tenantOfApiKey } from './apiKeys.js';
+import { ApiError } from '../../core/errors.js';
+import { estimateUs } from '../../core/scoring/requestCost.js';
+import { tenantOfApiKey } from '../../core/auth/apiKeys.js';
 
 /** One unit = 1 ms of estimated model CPU (the shipped DIN's reference request, C = 100 × H = 50, is ≈ 1 unit). */
 export const UNIT_US = 1000;

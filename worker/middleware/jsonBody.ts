@@ -1,5 +1,5 @@
 import type { Context, MiddlewareHandler } from 'hono';
-import { ApiError } from '../errors.js';
+import { ApiError } from '../../core/errors.js';
 
 export interface JsonBodyOptions {
   /** Largest accepted body in bytes; larger bodies get 413 without being read to the end. */

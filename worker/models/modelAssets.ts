@@ -3,8 +3,8 @@
  * names, verified against the manifest's sha256 before anything else sees the bytes.
  */
 import { modelManifestSchema, type ModelManifest } from '../../contract/manifest.js';
-import '../zod.js';
-import { sha256Hex } from './sha256.js';
+import '../../core/zod.js';
+import { sha256Hex } from '../../core/models/sha256.js';
 
 /** Why a model cannot be served; the message is meant for the log. */
 export class ModelLoadError extends Error {

@@ -4,10 +4,10 @@
  * public model routes and the assignment endpoint (which names the version a page will load).
  */
 import { publicManifestOf } from '../../contract/manifest.js';
-import { ApiError } from '../errors.js';
-import { browserModelsOf, type RouteConfig } from '../experiments/routeConfig.js';
+import { ApiError } from '../../core/errors.js';
+import { browserModelsOf, type RouteConfig } from '../../core/experiments/routeConfig.js';
 import { readVerifiedModel, type VerifiedModelFiles } from './modelAssets.js';
-import { sha256Hex } from './sha256.js';
+import { sha256Hex } from '../../core/models/sha256.js';
 
 export interface PublishedModel {
   files: VerifiedModelFiles;

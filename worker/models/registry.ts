@@ -6,14 +6,14 @@
  */
 import { contractOf, servingInputNames, type ModelManifest } from '../../contract/manifest.js';
 import type { FeatureContract } from '../../contract/featureContract.js';
-import { replayGolden } from './goldenReplay.js';
-import { ApiError } from '../errors.js';
-import type { CreateScoringSession, ScoringSession } from '../runtime/scoringSession.js';
-import type { LoadedModel } from './loadedModel.js';
+import { replayGolden } from '../../core/models/goldenReplay.js';
+import { ApiError } from '../../core/errors.js';
+import type { CreateScoringSession, ScoringSession } from '../../core/runtime/scoringSession.js';
+import type { LoadedModel } from '../../core/models/loadedModel.js';
 import { ModelLoadError, readVerifiedModel } from './modelAssets.js';
 import { warmUp } from './warmUp.js';
 
-export type { LoadedModel } from './loadedModel.js';
+export type { LoadedModel } from '../../core/models/loadedModel.js';
 
 /** How a model is loaded when this request is the one that loads it. */
 export interface LoadOptions {

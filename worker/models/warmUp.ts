@@ -5,8 +5,8 @@
  * a Worker cannot pass V8 flags (docs/worker.md, "Cold isolates").
  */
 import type { FeatureContract } from '../../contract/featureContract.js';
-import { encodeScoreRequest } from '../encode/requestEncoder.js';
-import type { ScoringSession } from '../runtime/scoringSession.js';
+import { encodeScoreRequest } from '../../core/encode/requestEncoder.js';
+import type { ScoringSession } from '../../core/runtime/scoringSession.js';
 
 /** Runs `runs` synthetic requests of random vocabulary items at H = the model's, C = 100. */
 export async function warmUp(contract: FeatureContract, session: ScoringSession, runs: number): Promise<void> {

@@ -25,7 +25,7 @@
 import * as ort from 'onnxruntime-web/wasm';
 import ortWasm from 'onnxruntime-web/ort-wasm-simd-threaded.wasm';
 import { SERVING_INPUTS } from '../../contract/manifest.js';
-import { checkSignature, OrtScoringSession } from './ortSession.js';
+import { checkSignature, OrtScoringSession } from '../../core/runtime/ortSession.js';
 import { START_GRAPH_FEEDS, START_GRAPHS_BASE64 } from './startGraphs.js';
 
 /** Stands in for the wasm bytes; only its identity matters. */

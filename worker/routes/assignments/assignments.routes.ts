@@ -9,15 +9,15 @@
 import { Hono, type Context } from 'hono';
 import { workerConfig, type WorkerBindings } from '../../config.js';
 import { ApiError, methodNotAllowed } from '../../errors.js';
-import { assign } from '../../experiments/assignment.js';
-import { signAssignment } from '../../experiments/assignmentToken.js';
+import { assign } from '../../../core/experiments/assignment.js';
+import { signAssignment } from '../../../core/experiments/assignmentToken.js';
 import { hashUnitId } from '../../experiments/exposureLog.js';
 import type { ClientRateLimitEnv } from '../../middleware/clientRateLimit.js';
 import { configuredAddressRateLimit } from '../../middleware/clientRateLimitFromConfig.js';
 import { jsonBody, type JsonBodyEnv } from '../../middleware/jsonBody.js';
 import type { Services } from '../../services.js';
-import { toErrorIssues } from '../score/score.schema.js';
-import { assignmentRequestSchema, type AssignmentResponse } from './assignments.schema.js';
+import { toErrorIssues } from '../../../core/schema/score.schema.js';
+import { assignmentRequestSchema, type AssignmentResponse } from '../../../core/schema/assignments.schema.js';
 
 type AssignmentEnv = { Bindings: WorkerBindings } & JsonBodyEnv & ClientRateLimitEnv;
 

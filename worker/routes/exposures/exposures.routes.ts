@@ -12,13 +12,13 @@ import { Hono, type Context } from 'hono';
 import { workerConfig, type WorkerBindings } from '../../config.js';
 import { ApiError, methodNotAllowed } from '../../errors.js';
 import { afterResponse } from '../../experiments/afterResponse.js';
-import { MAX_TOKEN_LENGTH, TOKEN_PROBLEMS, verifyAssignment } from '../../experiments/assignmentToken.js';
+import { MAX_TOKEN_LENGTH, TOKEN_PROBLEMS, verifyAssignment } from '../../../core/experiments/assignmentToken.js';
 import type { ClientRateLimitEnv } from '../../middleware/clientRateLimit.js';
 import { configuredAddressRateLimit } from '../../middleware/clientRateLimitFromConfig.js';
 import { jsonBody, type JsonBodyEnv } from '../../middleware/jsonBody.js';
 import { exposureSinkOf, type Services } from '../../services.js';
-import * as z from '../../zod.js';
-import { toErrorIssues } from '../score/score.schema.js';
+import * as z from '../../../core/zod.js';
+import { toErrorIssues } from '../../../core/schema/score.schema.js';
 
 /** Longest latency recorded; a report above it is stored as this (a page hidden mid-score, a bad clock). */
 export const MAX_EXPOSURE_LATENCY_MS = 60_000;

@@ -1,7 +1,7 @@
 import { Hono } from 'hono';
 import type { WorkerBindings } from '../../config.js';
 import { methodNotAllowed } from '../../errors.js';
-import { modelsOf } from '../../experiments/routeConfig.js';
+import { modelsOf } from '../../../core/experiments/routeConfig.js';
 import type { Services } from '../../services.js';
 import { tokenMatches } from '../../experiments/forcedVariant.js';
 import { ADMIN_TOKEN_HEADER } from '../models/models.routes.js';

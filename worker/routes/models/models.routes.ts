@@ -1,48 +1,14 @@
 import { Hono } from 'hono';
-import { SERVED_MODEL_TYPES } from '../../../contract/manifest.js';
 import { workerConfig, type WorkerBindings } from '../../config.js';
 import { ApiError, methodNotAllowed } from '../../errors.js';
 import { tokenMatches } from '../../experiments/forcedVariant.js';
-import { modelsOf } from '../../experiments/routeConfig.js';
+import { modelsOf } from '../../../core/experiments/routeConfig.js';
 import type { LoadedModel } from '../../models/registry.js';
 import type { Services } from '../../services.js';
-import * as z from '../../zod.js';
 
-const modelSummarySchema = z.object({
-  name: z.string(),
-  status: z.literal('ready'),
-  type: z.enum(SERVED_MODEL_TYPES),
-  version: z.string(),
-  created: z.string(),
-  sha256: z.string(),
-  bytes: z.int(),
-  opset: z.int(),
-  explain: z.boolean().meta({ description: 'Whether the model exports attention weights (explain: true).' }),
-  runtime: z
-    .object({
-      executionProviders: z.array(z.string()),
-      wasmMemoryBytes: z.int().nullable(),
-      loadMs: z.number(),
-      loadBreakdownMs: z.object({ assets: z.number(), contract: z.number(), session: z.number() }),
-    })
-    .optional()
-    .meta({ description: 'Operators only (x-admin-token = the ADMIN_TOKEN secret): memory and load times.' }),
-  inputs: z.array(z.object({ name: z.string(), dtype: z.string(), shape: z.array(z.union([z.int(), z.string()])) })),
-  outputs: z.array(z.object({ name: z.string(), dtype: z.string(), shape: z.array(z.union([z.int(), z.string()])) })),
-  featureContract: z.record(z.string(), z.unknown()),
-  metrics: z.record(z.string(), z.number()).optional().meta({ description: 'Operators only (x-admin-token): the manifest\'s test metrics.' }),
-});
+import { modelsResponseSchema, type ModelsResponse } from '../../../core/schema/models.schema.js';
 
-const unavailableModelSchema = z.object({
-  name: z.string(),
-  status: z.literal('unavailable'),
-  error: z.string(),
-});
-
-export const modelsResponseSchema = z
-  .object({ models: z.array(z.discriminatedUnion('status', [modelSummarySchema, unavailableModelSchema])) });
-
-export type ModelsResponse = z.infer<typeof modelsResponseSchema>;
+export { modelsResponseSchema, type ModelsResponse };
 
 /**
  * `GET /v1/models`: every model the route config names, loading (and verifying) each on first

@@ -3,13 +3,13 @@
  * responses (zod's own `z.toJSONSchema`, JSON Schema 2020-12 = OpenAPI 3.1's dialect). Built once
  * per isolate on first request.
  */
-import { ERROR_STATUS } from '../../errors.js';
+import { ERROR_STATUS } from '../../../core/errors.js';
 import { FORCED_VARIANT_HEADER, VARIANT_TOKEN_HEADER } from '../../experiments/forcedVariant.js';
-import { UNIT_ID_HEADER } from '../../experiments/assignment.js';
-import * as z from '../../zod.js';
+import { UNIT_ID_HEADER } from '../../../core/experiments/assignment.js';
+import * as z from '../../../core/zod.js';
 import { modelsResponseSchema } from '../models/models.routes.js';
 import { routesResponseSchema } from '../routes/routes.routes.js';
-import { SCORE_LIMITS, scoreRequestSchema, scoreResponseSchema } from '../score/score.schema.js';
+import { SCORE_LIMITS, scoreRequestSchema, scoreResponseSchema } from '../../../core/schema/score.schema.js';
 
 export const errorBodySchema = z.object({
   error: z.object({

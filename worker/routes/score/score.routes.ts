@@ -7,12 +7,12 @@ import { Hono, type Context } from 'hono';
 import { workerConfig, type WorkerBindings, type WorkerConfig } from '../../config.js';
 import { ApiError, methodNotAllowed } from '../../errors.js';
 import { afterResponse } from '../../experiments/afterResponse.js';
-import { assign, unitKeyOf, unitOf, UNIT_ID_HEADER, type Unit } from '../../experiments/assignment.js';
-import { signAssignment, type AssignmentClaims } from '../../experiments/assignmentToken.js';
+import { assign, unitKeyOf, unitOf, UNIT_ID_HEADER, type Unit } from '../../../core/experiments/assignment.js';
+import { signAssignment, type AssignmentClaims } from '../../../core/experiments/assignmentToken.js';
 import { hashUnitId } from '../../experiments/exposureLog.js';
 import { FORCED_VARIANT_HEADER, tokenMatches, VARIANT_TOKEN_HEADER } from '../../experiments/forcedVariant.js';
 import { spearman } from '../../experiments/rankCorrelation.js';
-import type { Route, Variant } from '../../experiments/routeConfig.js';
+import type { Route, Variant } from '../../../core/experiments/routeConfig.js';
 import { loadServingVariant, type ServingVariant } from '../../experiments/servingVariant.js';
 import type { LoadOptions } from '../../models/registry.js';
 import { requestUnits, type ClientRateLimitEnv } from '../../middleware/clientRateLimit.js';
@@ -20,12 +20,12 @@ import { configuredClientRateLimit } from '../../middleware/clientRateLimitFromC
 import { jsonBody, type JsonBodyEnv } from '../../middleware/jsonBody.js';
 import { isTimeZone } from '../../../contract/timeContext.js';
 import { throttledWarn } from '../../log/throttledWarn.js';
-import { cascadeScore, keptHistory, planBudget } from '../../scoring/cascade.js';
-import { estimateUs } from '../../scoring/requestCost.js';
-import { ModelOutputError, scoreRequest, type ScoredRequest } from '../../scoring/scoreRequest.js';
+import { cascadeScore, keptHistory, planBudget } from '../../../core/scoring/cascade.js';
+import { estimateUs } from '../../../core/scoring/requestCost.js';
+import { ModelOutputError, scoreRequest, type ScoredRequest } from '../../../core/scoring/scoreRequest.js';
 import { exposureSinkOf, type Services } from '../../services.js';
-import { recordSizeIssues } from './score.precheck.js';
-import { SCORE_LIMITS, scoreRequestSchema, toErrorIssues, type ScoreRequest, type ScoreResponse } from './score.schema.js';
+import { recordSizeIssues } from '../../../core/schema/score.precheck.js';
+import { SCORE_LIMITS, scoreRequestSchema, toErrorIssues, type ScoreRequest, type ScoreResponse } from '../../../core/schema/score.schema.js';
 
 type ScoreEnv = { Bindings: WorkerBindings } & JsonBodyEnv & ClientRateLimitEnv;
 

@@ -50,7 +50,7 @@ const routeSchema = z
     /**
      * Over the budget: `"refuse"` (default, a 422 stating the limit) or a cascade — `firstStage`
      * (a model, e.g. a `dot` first stage) scores every candidate and the variant's model re-ranks
-     * its top `keep` (default: as many as fit the budget). worker/scoring/cascade.ts.
+     * its top `keep` (default: as many as fit the budget). core/scoring/cascade.ts.
      */
     overBudget: z.union([z.literal('refuse'), z.strictObject({ cascade: z.strictObject({ firstStage: name, keep: z.int().positive().max(1000).optional() }) })]).optional(),
   })

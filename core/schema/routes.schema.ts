@@ -1,6 +1,6 @@
 /** The `GET /v1/routes` response: schema and builder (shared with the browser library's assignment). */
-import { BUCKETS, type RouteConfig } from '../../experiments/routeConfig.js';
-import * as z from '../../zod.js';
+import { BUCKETS, type RouteConfig } from '../experiments/routeConfig.js';
+import * as z from '../zod.js';
 
 export const routesResponseSchema = z
   .object({

@@ -1,12 +1,12 @@
 /** The markdown report of one run: one table per measurement, each figure beside its reference. */
-import type { ComputeResults } from './compute.js';
-import type { EndToEndResults } from './endToEnd.js';
-import type { FootprintResults } from './footprint.js';
+import type { ComputeResults } from '../compute.js';
+import type { EndToEndResults } from '../endToEnd.js';
+import type { FootprintResults } from '../footprint.js';
 import { kib, mib, ms, num, pct, ratio, table } from './markdown.js';
 import { RUNTIME_LABEL, RUNTIMES } from './ortRuntimes.js';
 import { NOISY_LOAD, type LoadSample, type SystemInfo } from './system.js';
 import type { TargetCheck } from './targets.js';
-import type { TrainingResults } from './training.js';
+import type { TrainingResults } from '../training.js';
 
 export function renderHeader(o: { date: string; system: SystemInfo; loads: LoadSample[]; seconds: number; quick: boolean; sections: string[] }): string {
   // Samples taken during the run include the benchmark's own ≈ 1 core; the one before it is the machine's.

@@ -1,8 +1,8 @@
 /** Issue 7's targets, checked against a run's figures (met / missed / not measured). */
-import type { ComputeResults } from './compute.js';
-import { FOCUS, SHIPPED } from './compute.js';
-import type { EndToEndResults } from './endToEnd.js';
-import type { FootprintResults } from './footprint.js';
+import type { ComputeResults } from '../compute.js';
+import { FOCUS, SHIPPED } from '../compute.js';
+import type { EndToEndResults } from '../endToEnd.js';
+import type { FootprintResults } from '../footprint.js';
 
 export interface TargetCheck {
   target: string;

@@ -7,8 +7,8 @@
  */
 import * as ortNode from 'onnxruntime-node';
 import * as ortWeb from 'onnxruntime-web';
-import { SERVING_INPUTS } from '../contract/manifest.js';
-import type { ServingFeeds } from '../worker/runtime/scoringSession.js';
+import { SERVING_INPUTS } from '../../contract/manifest.js';
+import type { ServingFeeds } from '../../core/runtime/scoringSession.js';
 
 ortWeb.env.wasm.numThreads = 1;
 ortWeb.env.wasm.proxy = false;
@@ -23,7 +23,7 @@ export const RUNTIME_LABEL: Record<Runtime, string> = {
 export type Feed = { type: 'int32'; data: Int32Array; dims: number[] } | { type: 'float32'; data: Float32Array; dims: number[] };
 export type Feeds = Record<string, Feed>;
 
-/** The worker's encoded feeds (worker/encode/requestEncoder.ts) as bench feeds, feature inputs included. */
+/** The worker's encoded feeds (core/encode/requestEncoder.ts) as bench feeds, feature inputs included. */
 export function feedsFromServing(f: ServingFeeds): Feeds {
   return {
     [SERVING_INPUTS.historyItems]: { type: 'int32', data: f.historyItems, dims: [f.historyItems.length] },

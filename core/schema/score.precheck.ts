@@ -4,7 +4,7 @@
  * validation (≈ 100 ms) before being refused. This walk counts keys with an early exit and checks
  * list lengths and id lengths first; the schema then sees only bounded input.
  */
-import type { ErrorIssue } from '../../errors.js';
+import type { ErrorIssue } from '../errors.js';
 import { SCORE_LIMITS } from './score.schema.js';
 
 /** More than `max` own enumerable keys? Stops counting at max + 1. */

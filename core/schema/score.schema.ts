@@ -1,9 +1,9 @@
 /**
  * `POST /v1/score` request schema. Limits are part of the public API (docs/worker.md).
  */
-import type { ErrorIssue } from '../../errors.js';
-import * as z from '../../zod.js';
-import { RANK_BY } from '../../scoring/objectives.js';
+import type { ErrorIssue } from '../errors.js';
+import * as z from '../zod.js';
+import { RANK_BY } from '../scoring/objectives.js';
 
 export const SCORE_LIMITS = {
   /** Request body, bytes. */

@@ -1,0 +1,33 @@
+/**
+ * Every benchmark suite, by name: what it measures, the script that runs it and the result files it
+ * writes (bench/results/<date>-<tag>.md; the core suite writes <date>.md). `npm run bench -- --list`
+ * prints this table with each suite's latest result; docs/benchmarks.md has the same table.
+ * The core suite's parts live beside it: compute.ts (with dinForms, dienForms, matmulPeak, dinMacs),
+ * endToEnd.ts (with cpuProfile), footprint.ts, training.ts; shared helpers are in bench/lib/.
+ */
+export interface Suite {
+  name: string;
+  script: string;
+  what: string;
+  /** Result file tag: bench/results/<date>-<tag>.md (`''`: <date>.md). Undefined: prints only. */
+  tag?: string;
+}
+
+export const SUITES: Suite[] = [
+  { name: 'core', script: 'bench/core.ts', tag: '', what: 'compute (tfjs vs onnxruntime node/web), the worker end to end, footprint, training: the default' },
+  { name: 'direct', script: 'bench/direct.ts', tag: 'direct', what: 'steady state through wrangler dev and workerd directly; the worker’s own cost inside workerd' },
+  { name: 'cold', script: 'bench/coldCurve.ts', tag: 'cold', what: 'latency by request index in fresh isolates (ORT’s wasm tiering up)' },
+  { name: 'startup', script: 'bench/startupCpu.ts', tag: 'startup', what: 'start-up CPU per ORT start setting (wrangler check startup)' },
+  { name: 'browser', script: 'bench/browser.ts', tag: 'browser', what: 'the browser library in Chromium: first visit per model and execution provider' },
+  { name: 'cascade', script: 'bench/cascade.ts', tag: 'cascade', what: 'cascade (dot first stage + DIN) against full DIN at C = 1000: recall, AUC, CPU' },
+  { name: 'data', script: 'bench/data.ts', tag: 'data', what: 'the data pipeline at 10⁵–10⁷ generated interactions: time and memory to the first batch, samples/s' },
+  { name: 'features', script: 'bench/featureRequestCost.ts', tag: 'features', what: 'request cost of feature columns (profile, attributes, context)' },
+  { name: 'multitask', script: 'bench/multiTaskCost.ts', tag: 'multitask', what: 'cost of the multi-task heads (shared-bottom, MMoE, CGC, PLE) against DIN' },
+  { name: 'tanh', script: 'bench/attentionTanh.ts', tag: 'attention-tanh', what: 'sigmoid vs tanh activation unit, both runtimes, and the kernels alone' },
+  { name: 'attention-width', script: 'bench/attentionWidth.ts', tag: 'attention-width', what: 'DIN activation-unit widths: test GAUC over seeds beside int8 wasm time' },
+  { name: 'model-cost', script: 'bench/modelCost.ts', tag: 'model-cost', what: 'fits each manifest’s CPU cost model (writes `cost` into the manifests)' },
+  { name: 'soak', script: 'bench/soak/run.ts', tag: 'soak', what: 'reliability: load, fuzz, transport faults, attacks and model faults against wrangler dev' },
+  { name: 'quantized', script: 'bench/quantized.ts', tag: 'quantized-din', what: 'int8 against float32 exports: size, time, metric loss' },
+  { name: 'quantized-matmul', script: 'bench/quantizedMatMul.ts', tag: 'quantized-matmul', what: 'int8 attention products (MatMulInteger) against float32' },
+  { name: 'dien-export-forms', script: 'bench/dienExportForms.ts', tag: 'dien-export-forms', what: 'DIEN export forms compared' },
+];
