@@ -10,6 +10,7 @@ import { configuredReadRateLimit } from './middleware/clientRateLimitFromConfig.
 import { createModelRegistry, type ModelRegistryOptions } from './models/registry.js';
 import { browserRoutes } from './routes/browser/browser.routes.js';
 import { exposureRoutes } from './routes/exposures/exposures.routes.js';
+import { outcomeRoutes } from './routes/outcomes/outcomes.routes.js';
 import { assignmentRoutes } from './routes/assignments/assignments.routes.js';
 import { createPublishedModels } from './models/publishedModels.js';
 import { RecentKeys } from './experiments/recentKeys.js';
@@ -57,6 +58,7 @@ export function createApp(options: AppOptions = {}) {
     .route('/', scoreRoutes(services))
     .route('/', assignmentRoutes(services))
     .route('/', exposureRoutes(services))
+    .route('/', outcomeRoutes(services))
     .route('/', publicModelRoutes(services))
     .route('/', browserRoutes())
     .route('/', openApiRoutes())

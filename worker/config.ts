@@ -17,8 +17,10 @@ export interface WorkerBindings {
   CORS_ORIGINS?: string;
   /** Workers Analytics Engine dataset for exposure records (optional). */
   EXPOSURES?: AnalyticsEngineDataset;
-  /** `analytics-engine` (default; console if EXPOSURES is not bound) or `console`. */
+  /** Where exposures and outcomes go, comma-separated: `analytics-engine` (default), `d1` (the EVENTS_DB store), `console`. */
   EXPOSURE_LOG?: string;
+  /** D1 database of the embedded experiment store (worker/experiments/d1Sink.ts). */
+  EVENTS_DB?: D1Database;
   /** `first-request` (default): ORT starts inside the first model load; `isolate`: when the isolate starts (runtime/ort.ts `startOrtRuntime`). */
   ORT_START?: string;
   /** With `ORT_START = "isolate"`: the start graphs to run, comma-separated kinds (`din,dien,ple`, the default). */
@@ -65,7 +67,8 @@ export interface WorkerConfig {
   assets: Fetcher;
   /** `'*'`, or the exact origins allowed. */
   corsOrigins: '*' | string[];
-  exposureLog: 'analytics-engine' | 'console';
+  exposureLog: ReadonlyArray<'analytics-engine' | 'd1' | 'console'>;
+  eventsDb?: D1Database;
   exposures?: AnalyticsEngineDataset;
   variantOverrideToken?: string;
   unitHashKey?: string;
@@ -104,7 +107,14 @@ const bindingsSchema = z.object({
       'must be an Analytics Engine dataset binding ([[analytics_engine_datasets]] binding = "EXPOSURES")',
     )
     .optional(),
-  EXPOSURE_LOG: z.enum(['analytics-engine', 'console']).default('analytics-engine'),
+  EXPOSURE_LOG: z
+    .string()
+    .default('analytics-engine')
+    .transform((v) => [...new Set(v.split(',').map((s) => s.trim()).filter(Boolean))])
+    .pipe(z.array(z.enum(['analytics-engine', 'd1', 'console'])).min(1)),
+  EVENTS_DB: z
+    .custom<D1Database>((v) => typeof v === 'object' && v !== null && typeof (v as { prepare?: unknown }).prepare === 'function', 'must be a D1 binding ([[d1_databases]] binding = "EVENTS_DB")')
+    .optional(),
   ORT_START: z.enum(ORT_START_MODES).default('first-request'),
   ORT_START_GRAPHS: z
     .string()
@@ -174,6 +184,7 @@ export function workerConfig(env: WorkerBindings): WorkerConfig {
     assets: d.ASSETS,
     corsOrigins: parseOrigins(d.CORS_ORIGINS),
     exposureLog: d.EXPOSURE_LOG,
+    ...(d.EVENTS_DB ? { eventsDb: d.EVENTS_DB } : {}),
     ...(d.EXPOSURES ? { exposures: d.EXPOSURES } : {}),
     ...(d.VARIANT_OVERRIDE_TOKEN ? { variantOverrideToken: d.VARIANT_OVERRIDE_TOKEN } : {}),
     ...(d.UNIT_HASH_KEY ? { unitHashKey: d.UNIT_HASH_KEY } : {}),

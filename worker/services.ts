@@ -2,7 +2,8 @@
 import type { WorkerConfig } from './config.js';
 import type { RouteConfig } from '../core/experiments/routeConfig.js';
 import type { RecentKeys } from './experiments/recentKeys.js';
-import { analyticsEngineSink, consoleSink, type ExposureSink } from './experiments/exposureLog.js';
+import { d1Sink } from './experiments/d1Sink.js';
+import { analyticsEngineSink, consoleSink, fanOutSink, type ExposureSink } from './experiments/exposureLog.js';
 import type { PublishedModels } from './models/publishedModels.js';
 import type { ModelRegistry } from './models/registry.js';
 
@@ -17,17 +18,29 @@ export interface Services {
   exposureSink?: ExposureSink;
 }
 
-let warnedMissingDataset = false;
+const warned = new Set<string>();
+function warnOnce(key: string, message: string): void {
+  if (warned.has(key)) return;
+  warned.add(key);
+  console.warn(message);
+}
 
-/** The sink the configuration asks for; console when Analytics Engine is asked for but not bound. */
+/**
+ * The sinks EXPOSURE_LOG names (comma-separated: `analytics-engine`, `d1`, `console`), fanned out;
+ * a store asked for but not bound falls back to the console, with one warning.
+ */
 export function exposureSinkOf(services: Services, config: WorkerConfig): ExposureSink {
   if (services.exposureSink) return services.exposureSink;
-  if (config.exposureLog === 'analytics-engine') {
-    if (config.exposures) return analyticsEngineSink(config.exposures);
-    if (!warnedMissingDataset) {
-      warnedMissingDataset = true;
-      console.warn('[exposure] EXPOSURE_LOG is analytics-engine but no EXPOSURES dataset is bound; logging to the console');
-    }
+  const sinks: ExposureSink[] = [];
+  for (const kind of config.exposureLog) {
+    if (kind === 'analytics-engine') {
+      if (config.exposures) sinks.push(analyticsEngineSink(config.exposures));
+      else warnOnce(kind, '[exposure] EXPOSURE_LOG names analytics-engine but no EXPOSURES dataset is bound; logging to the console');
+    } else if (kind === 'd1') {
+      if (config.eventsDb) sinks.push(d1Sink(config.eventsDb));
+      else warnOnce(kind, '[exposure] EXPOSURE_LOG names d1 but no EVENTS_DB database is bound ([[d1_databases]] binding = "EVENTS_DB"); logging to the console');
+    } else sinks.push(consoleSink());
   }
-  return consoleSink();
+  if (sinks.length === 0) sinks.push(consoleSink());
+  return fanOutSink(sinks);
 }

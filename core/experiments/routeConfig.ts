@@ -10,6 +10,7 @@
  * reshuffles everyone (start of a new experiment).
  */
 import * as z from '../zod.js';
+import { BUILT_IN_EVENTS } from './eventSchema.js';
 import type { OverBudget } from '../scoring/cascade.js';
 import { RANK_BY, type RankBy } from '../scoring/objectives.js';
 
@@ -47,6 +48,8 @@ const routeSchema = z
     browser: z.boolean().optional(),
     /** Model CPU per request this route allows, ms (default: the CPU_BUDGET_MS var). */
     budgetMs: z.number().positive().max(10_000).optional(),
+    /** Outcome events this route accepts beside `click` and `conversion` (POST /v1/outcomes/:route), e.g. `["add_to_cart"]`. */
+    events: z.array(z.string().regex(/^[a-z][a-z0-9_]{0,31}$/, 'lowercase letters, digits and _, 1–32 characters')).max(32).optional(),
     /**
      * Over the budget: `"refuse"` (default, a 422 stating the limit) or a cascade — `firstStage`
      * (a model, e.g. a `dot` first stage) scores every candidate and the variant's model re-ranks
@@ -103,6 +106,8 @@ export interface Route {
   browser?: boolean;
   budgetMs?: number;
   overBudget: OverBudget;
+  /** Outcome events accepted: `click`, `conversion` and the route's own. */
+  events: readonly string[];
 }
 
 export interface RouteConfig {
@@ -126,7 +131,7 @@ export function parseRouteConfig(raw: unknown): RouteConfig {
       start = buckets.end;
       return { ...v, rankBy: v.rankBy ?? route.rankBy ?? 'ctr', buckets };
     });
-    routes.set(routeName, { name: routeName, salt: route.salt ?? routeName, variants, ...(route.shadow ? { shadow: route.shadow } : {}), ...(route.assignment === 'keyed' ? { assignment: 'keyed' as const } : {}), ...(route.browser ? { browser: true } : {}), ...(route.budgetMs ? { budgetMs: route.budgetMs } : {}), overBudget: route.overBudget ?? 'refuse' });
+    routes.set(routeName, { name: routeName, salt: route.salt ?? routeName, variants, ...(route.shadow ? { shadow: route.shadow } : {}), ...(route.assignment === 'keyed' ? { assignment: 'keyed' as const } : {}), ...(route.browser ? { browser: true } : {}), ...(route.budgetMs ? { budgetMs: route.budgetMs } : {}), overBudget: route.overBudget ?? 'refuse', events: [...BUILT_IN_EVENTS, ...(route.events ?? []).filter((e) => !(BUILT_IN_EVENTS as readonly string[]).includes(e))] });
   }
   return { defaultRoute: parsed.data.defaultRoute, routes };
 }

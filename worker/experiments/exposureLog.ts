@@ -48,10 +48,34 @@ export interface ShadowRecord {
   shadowLatencyMs: number;
 }
 
-export type LogRecord = ExposureRecord | ShadowRecord;
+/** What a unit did after an exposure (`POST /v1/outcomes/:route`); every experiment field from its assignment token. */
+export interface OutcomeRecord {
+  kind: 'outcome';
+  route: string;
+  variant: string;
+  model: string;
+  modelVersion: string;
+  unitHash: string;
+  forced: boolean;
+  /** `click`, `conversion` or one of the route's own events. */
+  event: string;
+  item?: string;
+  value?: number;
+  /** `<token id>.<client's idempotency key>`: stored once. */
+  idempotencyKey: string;
+}
 
+export type LogRecord = ExposureRecord | ShadowRecord | OutcomeRecord;
+
+/** Where records go; a store's write may be asynchronous (it runs after the response). */
 export interface ExposureSink {
-  write(record: LogRecord): void;
+  write(record: LogRecord): void | Promise<void>;
+}
+
+/** Several sinks at once (EXPOSURE_LOG = "d1,console"). */
+export function fanOutSink(sinks: readonly ExposureSink[]): ExposureSink {
+  if (sinks.length === 1) return sinks[0];
+  return { write: async (record) => void (await Promise.all(sinks.map((s) => s.write(record)))) };
 }
 
 /** The subset of `AnalyticsEngineDataset` used here. */
@@ -60,7 +84,7 @@ interface DataPointWriter {
 }
 
 export function consoleSink(): ExposureSink {
-  return { write: (record) => console.log(`[exposure] ${JSON.stringify(record)}`) };
+  return { write: (record) => console.log(`[${record.kind === 'outcome' ? 'outcome' : 'exposure'}] ${JSON.stringify(record)}`) };
 }
 
 /**
@@ -69,6 +93,8 @@ export function consoleSink(): ExposureSink {
  *           doubles = [candidates, latencyMs, bucket]
  * shadow:   index = unitHash; blobs = [kind, route, variant, servedModel, shadowModel, shadowVersion];
  *           doubles = [candidates, spearman (NaN if null), shadowLatencyMs]
+ * outcome:  index = unitHash; blobs = [kind, route, variant, model, modelVersion, event, item, idempotencyKey, forced];
+ *           doubles = [value (NaN if none)]
  */
 export function analyticsEngineSink(dataset: DataPointWriter): ExposureSink {
   return {
@@ -78,6 +104,12 @@ export function analyticsEngineSink(dataset: DataPointWriter): ExposureSink {
           indexes: [r.unitHash],
           blobs: [r.kind, r.route, r.variant, r.assignedVariant, r.model, r.modelVersion, r.unitSource, String(r.forced), r.objective, r.executionProvider ?? '', r.idempotencyKey ?? ''],
           doubles: [r.candidates, r.latencyMs, r.bucket],
+        });
+      } else if (r.kind === 'outcome') {
+        dataset.writeDataPoint({
+          indexes: [r.unitHash],
+          blobs: [r.kind, r.route, r.variant, r.model, r.modelVersion, r.event, r.item ?? '', r.idempotencyKey, String(r.forced)],
+          doubles: [r.value ?? Number.NaN],
         });
       } else {
         dataset.writeDataPoint({

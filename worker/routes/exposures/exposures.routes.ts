@@ -54,7 +54,7 @@ export function exposureRoutes(services: Services) {
     if (recorded) {
       const sink = exposureSinkOf(services, config);
       afterResponse(c, 'browser exposure', async () => {
-        sink.write({
+        await sink.write({
           kind: 'exposure',
           route: route.name,
           variant: t.v,

@@ -95,7 +95,7 @@ async function assignRequest(c: ScoreContext, route: Route, request: ScoreReques
   const unitKey = await unitKeyOf(unit.id);
   const { bucket, variant: hashed } = await assign(route, unitKey, config.assignmentKey);
   const forced = await forcedVariant(c, route, config.variantOverrideToken);
-  if (!config.unitHashKey && config.exposureLog === 'analytics-engine') {
+  if (!config.unitHashKey && config.exposureLog.includes('analytics-engine')) {
     // Under `npm start` exposures go to the console; in production the unkeyed hash is reversible.
     throttledWarn('unit-hash-key', '[experiments] UNIT_HASH_KEY is not set: exposure unitHash is a plain SHA-256 of "unit:<id>", which anyone with a list of likely ids can reverse; set it with `wrangler secret put UNIT_HASH_KEY`', 10 * 60_000);
   }
@@ -172,7 +172,7 @@ function afterScoreResponse(c: ScoreContext, services: Services, config: WorkerC
   const sink = exposureSinkOf(services, config);
   const circumstances = { time: Date.now() / 1000, route: route.name, edgeTimeZone: edgeTimeZone(c.req.raw) };
   afterResponse(c, 'exposure logging', async () => {
-    sink.write({
+    await sink.write({
       kind: 'exposure',
       route: route.name,
       variant: variant.name,
@@ -232,7 +232,7 @@ async function runShadow(
   // The shadow's CPU is billed like the served model's: over the budget, it is skipped.
   if (cost && estimateUs(cost, request.candidates.length, keptHistory(shadow, request)) > budgetMs * 1000) return;
   const scored = await scoreRequest(shadow, { history: request.history, candidates: request.candidates, profile: request.profile, context: request.context }, circumstances);
-  sink.write({
+  await sink.write({
     kind: 'shadow',
     route: route.name,
     variant,
