@@ -1,0 +1,50 @@
+/**
+ * Summary rows of one route's experiment from the event store (core/experiments/eventSchema.ts), as
+ * SQL any SQLite runs (D1 through the binding in tests, `wrangler d1 execute` from the CLI). Units
+ * are grouped by their assigned variant (intent to treat: a fallback does not move a unit), QA's
+ * forced requests are left out, and outcomes join their unit through its hash.
+ */
+export type SqlRunner = (sql: string) => Promise<Array<Record<string, unknown>>>;
+
+export interface VariantSummary {
+  variant: string;
+  units: number;
+  /** Σ exposures per unit, Σ exposures² per unit. */
+  exposures: number;
+  exposuresSq: number;
+  fallbacks: number;
+  /** Per event: Σ count per unit, Σ count², Σ count × exposures, Σ value. */
+  events: Record<string, { count: number; countSq: number; countTimesExposures: number; value: number }>;
+  latenciesMs: number[];
+  executionProviders: Record<string, number>;
+}
+
+const ROUTE = /^[a-z0-9][a-z0-9_-]{0,62}$/;
+
+export async function summarise(run: SqlRunner, route: string): Promise<VariantSummary[]> {
+  if (!ROUTE.test(route)) throw new Error(`not a route name: ${JSON.stringify(route)}`);
+  const r = `'${route}'`; // validated above: the CLI's runner takes no parameters
+  const units = `SELECT assigned_variant AS variant, unit_hash, COUNT(*) AS exposures, SUM(variant != assigned_variant) AS fallbacks FROM exposures WHERE route = ${r} AND forced = 0 GROUP BY assigned_variant, unit_hash`;
+  const perUnitEvents = `SELECT unit_hash, event, COUNT(*) AS n, SUM(COALESCE(value, 0)) AS v FROM outcomes WHERE route = ${r} AND forced = 0 GROUP BY unit_hash, event`;
+  const [variants, events, latencies, providers] = await Promise.all([
+    run(`WITH u AS (${units}) SELECT variant, COUNT(*) AS units, SUM(exposures) AS y, SUM(exposures * exposures) AS yy, SUM(fallbacks) AS fallbacks FROM u GROUP BY variant ORDER BY variant`),
+    run(`WITH u AS (${units}), o AS (${perUnitEvents}) SELECT u.variant AS variant, o.event AS event, SUM(o.n) AS x, SUM(o.n * o.n) AS xx, SUM(o.n * u.exposures) AS xy, SUM(o.v) AS v FROM u JOIN o ON o.unit_hash = u.unit_hash GROUP BY u.variant, o.event`),
+    run(`SELECT assigned_variant AS variant, latency_ms AS ms FROM exposures WHERE route = ${r} AND forced = 0`),
+    run(`SELECT assigned_variant AS variant, COALESCE(execution_provider, 'worker') AS provider, COUNT(*) AS n FROM exposures WHERE route = ${r} AND forced = 0 GROUP BY assigned_variant, provider`),
+  ]);
+  const num = (v: unknown) => Number(v ?? 0);
+  const out = new Map<string, VariantSummary>();
+  for (const row of variants) {
+    out.set(String(row.variant), { variant: String(row.variant), units: num(row.units), exposures: num(row.y), exposuresSq: num(row.yy), fallbacks: num(row.fallbacks), events: {}, latenciesMs: [], executionProviders: {} });
+  }
+  for (const row of events) {
+    const v = out.get(String(row.variant));
+    if (v) v.events[String(row.event)] = { count: num(row.x), countSq: num(row.xx), countTimesExposures: num(row.xy), value: num(row.v) };
+  }
+  for (const row of latencies) out.get(String(row.variant))?.latenciesMs.push(num(row.ms));
+  for (const row of providers) {
+    const v = out.get(String(row.variant));
+    if (v) v.executionProviders[String(row.provider)] = num(row.n);
+  }
+  return [...out.values()];
+}
