@@ -5,21 +5,35 @@
  *   npm run train -- --data path/to/csvs --out models/din-shop                        (Personalize layout)
  *   npm run train -- --source amazon --data reviews_Electronics_5.json.gz --protocol din
  *
- * Without --out only metrics are printed (and written to --results if given). The data options
- * (docs/data-sources.md): --source, --data, --config (default <data>/dataset.json), --category.
+ * Without --out only metrics are printed. stdout gets a short summary (samples, users, items,
+ * dropped rows, split, metrics, kept epoch, export); --results file.json gets the full run (every
+ * epoch, the config). The model is named after --out's folder (the worker serves models/<name>/)
+ * unless --name says otherwise. The data options (docs/data-sources.md): --source, --data,
+ * --config (default <data>/dataset.json), --category. On one's own data (--data or --config),
+ * 10 % of the training users are held out to stop early and keep the best epoch
+ * (--validation-fraction, --patience; --epochs is then the maximum).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, relative } from 'node:path';
+import { basename, dirname, join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { MODEL_TYPES, MULTI_TASK_TYPES, type ModelType } from '../contract/manifest.js';
+import { FIRST_INDEX } from '../contract/featureContract.js';
+import { modelManifestSchema, MODEL_TYPES, MULTI_TASK_TYPES, type ModelType } from '../contract/manifest.js';
 import { MODEL_KINDS } from '../model-export/models/kinds.js';
 import { PROTOCOLS, type Protocol } from '../model-export/samples/protocols.js';
 import { SOURCE_NAMES } from '../model-export/sources/datasetConfig.js';
-import { datasetIdentity, loadDataset, resolveDatasetConfig, SOURCES } from '../model-export/sources/registry.js';
+import { datasetIdentity, describeDatasetConfig, loadDataset, resolveDatasetConfig, SOURCES, type LoadedDataset } from '../model-export/sources/registry.js';
 import { selectBackend, BACKEND_PREFERENCE, type BackendName } from '../model-export/train/backend.js';
-import { DEFAULT_RUN, trainRun } from '../model-export/train/run.js';
+import { BASELINE_KINDS, BASELINES, baselineUnsupported, type BaselineKind } from '../model-export/train/baselines.js';
+import { keptEpoch, type EvalReport } from '../model-export/train/fit.js';
+import type { PreparedData } from '../model-export/train/pipeline.js';
+import { DEFAULT_PATIENCE, DEFAULT_RUN, prepareRun, trainRun, type RunConfig, type RunResult } from '../model-export/train/run.js';
 import { exportModel, servingBytes } from '../model-export/onnx/exportModel.js';
 import { onnxTestMetrics } from '../model-export/train/onnxEvaluation.js';
+
+/** With a validation split, --epochs is a maximum: its default is larger than the fixed-epoch default. */
+const DEFAULT_MAX_EPOCHS = 10;
+/** Share of the training users held out for early stopping when training on one's own data. */
+const DEFAULT_VALIDATION_FRACTION = 0.1;
 
 const { values: a } = (() => {
   try {
@@ -32,7 +46,9 @@ const { values: a } = (() => {
         category: { type: 'string' },
         'dataset-name': { type: 'string' },
         seed: { type: 'string', default: '1' },
-        epochs: { type: 'string', default: String(DEFAULT_RUN.epochs) },
+        epochs: { type: 'string' },
+        'validation-fraction': { type: 'string' },
+        patience: { type: 'string' },
         'batch-size': { type: 'string', default: String(DEFAULT_RUN.batchSize) },
         lr: { type: 'string', default: String(DEFAULT_RUN.learningRate) },
         'max-history': { type: 'string' },
@@ -61,12 +77,16 @@ const { values: a } = (() => {
 })();
 
 if (a.help) {
-  console.log(`usage: npm run train -- [--model ${MODEL_TYPES.join('|')}] [--seed N] [--epochs N]
+  console.log(`usage: npm run train -- [--model ${MODEL_TYPES.join('|')}|${BASELINE_KINDS.join('|')}] [--seed N] [--epochs N]
   data: [--source ${SOURCE_NAMES.join('|')}] [--data dir|file] [--config dataset.json] [--protocol ${PROTOCOLS.join('|')}] [--category COLUMN] [--dataset-name NAME]
 ${Object.values(SOURCES).map((src) => `    ${src.name}: ${src.dataHelp}; protocols ${src.protocols.join(', ')} (default ${src.defaultProtocol})`).join('\n')}
+    a dataset.json inside --data is used unless --config names another; the first log line says which
+  early stopping: [--validation-fraction F (share of the training users held out; default ${DEFAULT_VALIDATION_FRACTION} with --data or --config, 0 = off, the default on the vendored MovieLens)] [--patience N (epochs without a better validation GAUC; default ${DEFAULT_PATIENCE})]
+    --epochs: fixed epochs without validation (default ${DEFAULT_RUN.epochs}), the maximum with it (default ${DEFAULT_MAX_EPOCHS}); the best epoch's weights are kept, exported and tested
   multi-task (${MULTI_TASK_TYPES.join(', ')}; click + conversion, ESMM): [--backbone din|dien] [--task-weights w_ctr,w_ctcvr (default 1,1)]; single-task: [--label click|conversion]
+  no model (test metrics only, no export): ${BASELINE_KINDS.map((k) => `--model ${k} (${BASELINES[k].description}${BASELINES[k].protocols ? `; protocol ${BASELINES[k].protocols!.join(', ')}` : ''})`).join(', ')}
   [--batch-size N] [--lr X] [--max-history H] [--min-item-count N] [--embedding-dim D] [--activation dice|prelu] [--attention-hidden h1,h2 (din, dien; default 80,40)] [--aux-weight α (dien)] [--l2 λ (mini-batch aware L2, paper: 0.01)] [--quantize int8 (int8 weights in the export; DIN also int8 attention products)]
-  [--backend ${BACKEND_PREFERENCE.join('|')}] [--out models/<name>] [--name <model name, default <model>-<dataset name>>] [--results file.json]`);
+  [--backend ${BACKEND_PREFERENCE.join('|')}] [--out models/<name> (export; the model is named after the folder)] [--name <model name> (default: --out's folder name)] [--results file.json (the full run: every epoch, the config)]`);
   process.exit(0);
 }
 
@@ -99,11 +119,48 @@ function oneOf<T extends string>(name: string, v: string | undefined, allowed: r
   if (!allowed.includes(v as T)) fail(`--${name} must be one of ${allowed.join(', ')}, got "${v}"`);
   return v as T;
 }
+function fraction(name: string, v: string): number {
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isFinite(n) || n < 0 || n >= 1) fail(`--${name} must be a number ≥ 0 and < 1, got "${v}"`);
+  return n;
+}
+const isModelName = (name: string) => modelManifestSchema.shape.name.safeParse(name).success;
+/** A valid model name close to `name`, for the hint. */
+const modelNameLike = (name: string) => name.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '') || 'my-model';
 
+// Everything the arguments alone decide is checked before the data is read and the model trained.
 if (a.protocol !== undefined) oneOf<Protocol>('protocol', a.protocol, PROTOCOLS);
+const kind = oneOf<ModelType | BaselineKind>('model', a.model, [...MODEL_TYPES, ...BASELINE_KINDS]);
+const baseline = (BASELINE_KINDS as readonly string[]).includes(kind) ? (kind as BaselineKind) : undefined;
+if (baseline && a.out) fail(`--model ${baseline} is a baseline without a model: nothing to export, drop --out (it prints test metrics, and --results writes them)`);
+const quantize = a.quantize !== undefined ? oneOf('quantize', a.quantize, ['int8'] as const) : undefined;
+if (quantize && !a.out) fail('--quantize applies to the export: give --out');
+if (quantize && !MODEL_KINDS[kind as ModelType].int8) fail(`--quantize int8 is not implemented for --model ${kind}`);
+if (a.name !== undefined && !a.out) fail('--name names the exported model: give --out');
+// The worker serves models/<name>/ and refuses a manifest whose name is not its folder's.
+const folder = a.out !== undefined ? basename(resolve(a.out)) : undefined;
+if (a.name !== undefined && !isModelName(a.name)) fail(`--name "${a.name}" is not a valid model name (lowercase letters, digits and dashes, starting with a letter or digit), e.g. --name ${modelNameLike(a.name)}`);
+if (folder !== undefined && a.name === undefined && !isModelName(folder)) {
+  const like = modelNameLike(folder);
+  fail(`--out ${a.out}: the model is named after its folder, and "${folder}" is not a valid model name (lowercase letters, digits and dashes, starting with a letter or digit): export to --out ${join(dirname(a.out!), like)} (the worker serves a model from the folder of its name), or name it with --name ${like}`);
+}
+const modelName = a.name ?? folder;
+if (a.name !== undefined && folder !== undefined && a.name !== folder) {
+  console.error(`train: note: the model is named "${a.name}" but exported to a folder named "${folder}": the worker serves models/<name>/ and will refuse ${a.out} until it is renamed to ${a.name}`);
+}
+// Early stopping: on by default for one's own data; off on the vendored MovieLens, so the README's
+// retrain commands reproduce the shipped models.
+const ownData = a.data !== undefined || a.config !== undefined;
+const validationFraction = baseline ? 0 : a['validation-fraction'] !== undefined ? fraction('validation-fraction', a['validation-fraction']) : ownData ? DEFAULT_VALIDATION_FRACTION : 0;
+if (a.patience !== undefined && validationFraction === 0) fail('--patience applies to early stopping: it needs a validation split (--validation-fraction > 0)');
+const patience = a.patience !== undefined ? int('patience', a.patience) : DEFAULT_PATIENCE;
+const epochs = a.epochs !== undefined ? int('epochs', a.epochs) : validationFraction > 0 ? DEFAULT_MAX_EPOCHS : DEFAULT_RUN.epochs;
+
+const datasetFlags = { source: a.source, data: a.data, config: a.config, name: a['dataset-name'], protocol: a.protocol, category: a.category };
+console.error(describeDatasetConfig(datasetFlags));
 const { dataset, datasetId } = await (async () => {
   try {
-    const datasetConfig = resolveDatasetConfig({ source: a.source, data: a.data, config: a.config, name: a['dataset-name'], protocol: a.protocol, category: a.category });
+    const datasetConfig = resolveDatasetConfig(datasetFlags);
     return { dataset: await loadDataset(datasetConfig, { progress: process.stderr.isTTY === true }), datasetId: datasetIdentity(datasetConfig) };
   } catch (err) {
     // Bad data or config: one line naming the file, the column or the field.
@@ -114,11 +171,14 @@ const { dataset, datasetId } = await (async () => {
 console.error(`data: ${dataset.source} ${dataset.config.data} → ${dataset.log.timelines.size} users, protocol ${dataset.protocol}, split ${JSON.stringify(dataset.config.split)}${dataset.droppedUsers ? `, ${dataset.droppedUsers} users with too few behaviours dropped` : ''}`);
 console.error(`data stats: ${JSON.stringify(dataset.stats)}`);
 
-const config = {
-  model: oneOf<ModelType>('model', a.model, MODEL_TYPES),
+const unsupported = baseline && baselineUnsupported(baseline, dataset.protocol);
+if (unsupported) fail(unsupported);
+
+const config: RunConfig = {
+  model: baseline ? 'base' : (kind as ModelType), // a baseline prepares the data as any model does
   protocol: dataset.protocol,
   seed: int('seed', a.seed, 0),
-  epochs: int('epochs', a.epochs),
+  epochs,
   batchSize: int('batch-size', a['batch-size']),
   learningRate: positive('lr', a.lr),
   maxHistory: a['max-history'] !== undefined ? int('max-history', a['max-history']) : (dataset.prepare.maxHistory ?? DEFAULT_RUN.maxHistory),
@@ -132,27 +192,43 @@ const config = {
   ...(a['task-weights'] !== undefined ? { taskWeights: taskWeights(a['task-weights']) } : {}),
   ...(a['attention-hidden'] !== undefined ? { attentionHidden: attentionHidden(a['attention-hidden']) } : {}),
   ...(datasetId !== undefined ? { dataset: datasetId } : {}),
+  ...(validationFraction > 0 ? { validationFraction, patience } : {}),
 };
 
-const quantize = a.quantize !== undefined ? oneOf('quantize', a.quantize, ['int8'] as const) : undefined;
-if (quantize && !MODEL_KINDS[config.model].int8) fail(`--quantize int8 is not implemented for --model ${config.model}`);
-if (quantize && !a.out) fail('--quantize applies to the export: give --out');
+if (baseline) {
+  // No model: the run's data, scored by the baseline on the test split.
+  const started = performance.now();
+  const data = prepareRun(dataset, config);
+  const metrics = BASELINES[baseline].evaluate(data);
+  const seconds = (performance.now() - started) / 1000;
+  const { model: _model, epochs: _epochs, batchSize: _b, learningRate: _lr, embeddingDim: _d, ...prepared } = config;
+  writeResults({ baseline, config: prepared, ...metrics, trainSamples: data.train.size, testSamples: data.test.size, seconds });
+  console.log(summary(dataset, data, config, { baseline, metrics, seconds }));
+  process.exit(0);
+}
 
 const backend = await selectBackend(a.backend ? oneOf<BackendName>('backend', a.backend, BACKEND_PREFERENCE) : undefined);
 const { result, model, data } = await trainRun(dataset, config, backend);
-const last = result.epochs[result.epochs.length - 1];
-console.log(JSON.stringify({ model: config.model, protocol: config.protocol, seed: config.seed, auc: last.auc, gauc: last.gauc, logloss: last.logloss, samplesPerSecond: last.samplesPerSecond }));
-if (a.results) {
-  mkdirSync(dirname(a.results), { recursive: true });
-  writeFileSync(a.results, JSON.stringify(result, null, 2) + '\n');
-}
+// The model holds the kept epoch's weights (the last one without early stopping): its metrics are the run's.
+const kept = keptEpoch(result.epochs);
+writeResults(result);
+let exported: string | undefined;
 if (a.out) {
-  const name = a.name ?? `${config.model}-${dataset.name}`;
+  const name = modelName!;
   const manifest = await exportModel(model, data.contract, {
     dir: a.out,
     name,
-    metrics: { auc: last.auc, gauc: last.gauc, logloss: last.logloss, ...(last.tasks ? Object.fromEntries(Object.entries(last.tasks).flatMap(([t, m]) => [[`${t}Auc`, m.auc], [`${t}Gauc`, m.gauc]])) : {}) },
-    training: { ...config, backend, source: dataset.log.source, dataset: { ...dataset.config, data: relative(process.cwd(), dataset.config.data) || '.' }, trainSamples: result.trainSamples, testSamples: result.testSamples, samplesPerSecond: last.samplesPerSecond },
+    metrics: { auc: kept.auc, gauc: kept.gauc, logloss: kept.logloss, ...(kept.tasks ? Object.fromEntries(Object.entries(kept.tasks).flatMap(([t, m]) => [[`${t}Auc`, m.auc], [`${t}Gauc`, m.gauc]])) : {}) },
+    training: {
+      ...config,
+      backend,
+      source: dataset.log.source,
+      dataset: { ...dataset.config, data: relative(process.cwd(), dataset.config.data) || '.' },
+      trainSamples: result.trainSamples,
+      testSamples: result.testSamples,
+      ...(result.keptEpoch !== undefined ? { validationSamples: result.validationSamples, keptEpoch: result.keptEpoch, epochsRun: result.epochs.length } : {}),
+      samplesPerSecond: kept.samplesPerSecond,
+    },
     ...(quantize ? { quantize } : {}),
     // The artifact's own test-split metrics (onnxruntime-node); for an int8 export also the float32
     // graph's, so the manifest records what the int8 weights cost.
@@ -163,4 +239,88 @@ if (a.out) {
     },
   });
   console.error(`exported ${name} ${manifest.version} → ${a.out} (${manifest.onnx.bytes} bytes, sha256 ${manifest.onnx.sha256.slice(0, 12)}…)`);
+  const onnx = manifest.metrics;
+  exported = `${name} ${manifest.version} → ${a.out} (${count(manifest.onnx.bytes)} bytes${quantize ? `, ${quantize}` : ''}; the ONNX graph's own test AUC ${fixed(onnx.onnxAuc)}, GAUC ${fixed(onnx.onnxGauc)})`;
+}
+console.log(summary(dataset, data, config, { result, backend, exported }));
+
+function writeResults(value: object): void {
+  if (!a.results) return;
+  mkdirSync(dirname(a.results), { recursive: true });
+  writeFileSync(a.results, JSON.stringify(value, null, 2) + '\n');
+}
+
+/** A path relative to the working directory when it lies inside it, else absolute. */
+function shortPath(path: string): string {
+  const rel = relative(process.cwd(), path);
+  return rel === '' ? '.' : rel.startsWith('..') ? resolve(path) : rel;
+}
+function count(n: number): string {
+  return n.toLocaleString('en-US');
+}
+function fixed(x: number | undefined): string {
+  return x === undefined || Number.isNaN(x) ? 'n/a' : x.toFixed(4);
+}
+
+/** Split of the samples in words: the dataset's user or time split, or the din/dien protocol's own. */
+function splitText(d: LoadedDataset): string {
+  if (d.protocol === 'din') return "the DIN protocol's: each user's last behaviour is the test pair";
+  if (d.protocol === 'dien') return "the DIEN protocol's: users 9:1 by a hash of the id, one pair per user";
+  const s = d.config.split;
+  if (s.by === 'time') return `by time: behaviours of the last ${s.lastDays} days are test samples`;
+  return s.assign === 'modulo' ? `by user: user id mod ${Math.round(1 / s.testFraction)} == 0 in test` : `by user: ${100 * s.testFraction} % of users in test (hash of the id)`;
+}
+
+/**
+ * The human summary on stdout: what was read and dropped, the split, the samples, which epoch the
+ * model ends with, its test metrics (per task for multi-task runs) and the export. The full run is
+ * what --results writes.
+ */
+function summary(
+  d: LoadedDataset,
+  data: PreparedData,
+  c: RunConfig,
+  run: { baseline: BaselineKind; metrics: { auc: number; gauc: number }; seconds: number } | { result: RunResult; backend: string; exported?: string },
+): string {
+  const items = new Set<string>();
+  for (const timeline of d.log.timelines.values()) for (const b of timeline) items.add(b.item);
+  const users = (x: { userIds: readonly string[] }) => `${count(x.userIds.length)} users`;
+  const dropped = [
+    d.malformed.rows > 0 ? `${count(d.malformed.rows)} malformed row${d.malformed.rows > 1 ? 's' : ''} (first: ${d.malformed.first})` : undefined,
+    d.droppedUsers > 0 ? `${count(d.droppedUsers)} user${d.droppedUsers > 1 ? 's' : ''} with fewer than ${d.config.minUserBehaviours ?? 2} behaviours` : undefined,
+  ].filter((x) => x !== undefined);
+  const validation = data.validation;
+  const what = 'baseline' in run ? `${run.baseline} baseline (no model)` : c.model;
+  const lines = [
+    `${what} on ${d.source} ${shortPath(d.config.data)} (${d.log.source}), protocol ${c.protocol}, seed ${c.seed}`,
+    `  data      ${count(d.log.timelines.size)} users, ${count(items.size)} items (${count(data.contract.itemCount - FIRST_INDEX)} in the vocabulary: seen ≥ ${c.minItemCount} times in training)`,
+    `  dropped   ${dropped.length ? dropped.join('; ') : 'nothing'}`,
+    `  split     ${splitText(d)}${validation ? `; validation: ${100 * c.validationFraction!} % of the training users (hash of the id)` : ''}`,
+    `  samples   train ${count(data.train.size)} (${users(data.train)})${validation ? ` · validation ${count(validation.size)} (${users(validation)})` : ''} · test ${count(data.test.size)} (${users(data.test)})`,
+  ];
+  if ('baseline' in run) {
+    lines.push(`  test      AUC ${fixed(run.metrics.auc)} · GAUC ${fixed(run.metrics.gauc)} (scores are not probabilities: no logloss)`);
+    lines.push(`  export    none (a baseline has no model)${a.results ? `; results → ${a.results}` : ''}`);
+    return lines.join('\n');
+  }
+  const { result } = run;
+  const kept = keptEpoch(result.epochs);
+  const ran = result.epochs.length;
+  if (result.keptEpoch !== undefined) {
+    const stopped = ran - kept.epoch >= c.patience!;
+    const why = stopped ? `stopped after epoch ${ran}: no better validation GAUC for ${c.patience} epoch${c.patience! > 1 ? 's' : ''}` : `all ${c.epochs} epochs ran (the maximum: more may help, --epochs)`;
+    lines.push(`  epochs    kept epoch ${kept.epoch} of ${ran} (validation GAUC ${fixed(kept.validation?.gauc)}); ${why}`);
+  } else {
+    const why = c.validationFraction ? 'the validation slice holds no sample' : ownData ? '--validation-fraction 0' : 'the vendored MovieLens trains fixed epochs; --validation-fraction 0.1 stops early';
+    lines.push(`  epochs    ${ran}, fixed (${why})`);
+  }
+  lines.push(`  test      AUC ${fixed(kept.auc)} · GAUC ${fixed(kept.gauc)} · logloss ${fixed(kept.logloss)}${c.label === 'conversion' ? ' (label: click ∧ conversion)' : ''}`);
+  const multiTask = result.modelConfig.multiTask !== undefined || c.label === 'conversion';
+  if (multiTask && kept.tasks) {
+    const task = (t: keyof NonNullable<EvalReport['tasks']>, label: string) => `${label} AUC ${fixed(kept.tasks![t].auc)} GAUC ${fixed(kept.tasks![t].gauc)}`;
+    lines.push(`  tasks     ${task('ctr', 'ctr')} · ${task('cvr', 'cvr (clicked samples)')} · ${task('ctcvr', 'ctcvr')}`);
+  }
+  lines.push(`  speed     ${count(Math.round(kept.samplesPerSecond))} samples/s (${run.backend}), ${result.seconds.toFixed(0)} s in all`);
+  lines.push(`  export    ${run.exported ?? 'none (give --out models/<name>)'}${a.results ? `; results → ${a.results}` : ''}`);
+  return lines.join('\n');
 }

@@ -2,7 +2,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { amazonSourceName, readAmazon } from '../data/amazon.js';
-import type { DataSource } from './dataSource.js';
+import { malformedSummary, type DataSource } from './dataSource.js';
 import { findFile } from './files.js';
 
 export const amazonSource: DataSource = {
@@ -17,7 +17,11 @@ export const amazonSource: DataSource = {
     const meta = metaBeside(reviews);
     // Category of an item: DIN's rule (last entry of the last path) except for DIEN's protocol (first path).
     const { log, stats } = await readAmazon({ reviews, meta, categoryPath: config.protocol === 'dien' ? 'first' : 'last', progress, maxMalformedFraction: config.maxMalformedFraction });
-    return { log, name: amazonSourceName(reviews), stats, positiveRating: config.positive?.minEventValue ?? 4 };
+    const malformed = malformedSummary([
+      [reviews, stats.reviews],
+      [meta, stats.meta],
+    ]);
+    return { log, name: amazonSourceName(reviews), stats, positiveRating: config.positive?.minEventValue ?? 4, malformed };
   },
 };
 

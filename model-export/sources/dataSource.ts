@@ -3,7 +3,9 @@
  * one turns its files into the source-agnostic BehaviourLog every protocol consumes; the registry
  * (registry.ts) is the one list of them, so a new source touches that file and its own.
  */
+import { basename } from 'node:path';
 import type { BehaviourLog } from '../data/behaviourLog.js';
+import type { MalformedReport } from '../data/lineReader.js';
 import type { Protocol } from '../samples/protocols.js';
 import type { DatasetConfig, SourceName, SplitConfig } from './datasetConfig.js';
 
@@ -15,6 +17,27 @@ export interface SourceRead {
   stats: object;
   /** `rating` protocol: label = value ≥ this. */
   positiveRating?: number;
+  /** Rows skipped as malformed (below `maxMalformedFraction`), over every file read; absent: the reader skips none. */
+  malformed?: MalformedSummary;
+}
+
+/** Malformed rows a read skipped: how many, and the first one as `file:line: reason`. */
+export interface MalformedSummary {
+  rows: number;
+  first?: string;
+}
+
+/** One summary over the per-file reports of a read (files without a report were not read). */
+export function malformedSummary(reports: ReadonlyArray<readonly [file: string | undefined, report: MalformedReport | undefined]>): MalformedSummary {
+  let rows = 0;
+  let first: string | undefined;
+  for (const [file, report] of reports) {
+    if (!report) continue;
+    rows += report.malformed;
+    const example = report.examples[0];
+    if (first === undefined && example) first = `${file ? basename(file) : '?'}:${example.line}: ${example.reason}`;
+  }
+  return { rows, ...(first !== undefined ? { first } : {}) };
 }
 
 export interface DataSource {

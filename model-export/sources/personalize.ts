@@ -1,7 +1,7 @@
 /** Amazon Personalize's dataset layout: a team's own interactions.csv (+ items.csv, users.csv). */
 import { basename, resolve } from 'node:path';
 import { readItemTitles, readPersonalize, slug } from '../data/personalize.js';
-import type { DataSource } from './dataSource.js';
+import { malformedSummary, type DataSource } from './dataSource.js';
 import type { FeatureDeclaration } from './datasetConfig.js';
 
 /** The CSV columns the declared features read, per file. */
@@ -38,6 +38,11 @@ export const personalizeSource: DataSource = {
       ...featureColumnsOf(config.features ?? []),
       ...(config.conversion ? { conversion: config.conversion } : {}),
     });
-    return { log, name: slug(basename(resolve(dir))), stats, positiveRating: config.positive?.minEventValue };
+    const malformed = malformedSummary([
+      [stats.files.interactions, stats.interactions],
+      [stats.files.items, stats.items],
+      [stats.files.users, stats.users],
+    ]);
+    return { log, name: slug(basename(resolve(dir))), stats, positiveRating: config.positive?.minEventValue, malformed };
   },
 };

@@ -4,14 +4,14 @@
  * entry in SOURCES.
  */
 import { createHash } from 'node:crypto';
-import { basename, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import type { BehaviourLog } from '../data/behaviourLog.js';
 import type { Protocol } from '../samples/protocols.js';
 import { hashUserSplit, moduloUserSplit } from '../samples/sample.js';
 import type { PrepareOptions, SampleSplit } from '../train/pipeline.js';
 import { amazonSource } from './amazon.js';
-import type { DataSource } from './dataSource.js';
-import { configBeside, featureName, readDatasetConfig, SOURCE_NAMES, type DatasetConfig, type FeatureDeclaration, type SourceName, type SplitConfig } from './datasetConfig.js';
+import type { DataSource, MalformedSummary } from './dataSource.js';
+import { configBeside, DATASET_CONFIG_FILE, featureName, readDatasetConfig, SOURCE_NAMES, type DatasetConfig, type FeatureDeclaration, type SourceName, type SplitConfig } from './datasetConfig.js';
 import { movielensSource } from './movielens.js';
 import { personalizeSource } from './personalize.js';
 import { taobaoSource } from './taobao.js';
@@ -26,7 +26,7 @@ export const SOURCES: Readonly<Record<SourceName, DataSource>> = {
 export interface LoadedDataset {
   source: SourceName;
   log: BehaviourLog;
-  /** Model-name suffix: `<model>-<name>`. */
+  /** A label for the data (the config's `name`, else the source's: e.g. the directory's name); models are named after the train CLI's --out folder. */
   name: string;
   protocol: Protocol;
   /** The config after defaults, for manifests and reports. */
@@ -36,6 +36,8 @@ export interface LoadedDataset {
   stats: object;
   /** Users dropped by minUserBehaviours. */
   droppedUsers: number;
+  /** Rows the reader skipped as malformed (tolerated below maxMalformedFraction). */
+  malformed: MalformedSummary;
   /** Item titles where the source has them (report heat maps); empty otherwise. */
   titles(): Promise<ReadonlyMap<string, string>>;
 }
@@ -51,9 +53,21 @@ export interface DatasetFlags {
   category?: string;
 }
 
+/** The dataset config file the flags select: --config, else a `dataset.json` inside --data when there is one. */
+export function datasetConfigFile(flags: DatasetFlags): string | undefined {
+  return flags.config ?? (flags.data ? configBeside(flags.data) : undefined);
+}
+
+/** One line for the commands' logs: which dataset config applies (a `dataset.json` inside --data is picked up without a flag). */
+export function describeDatasetConfig(flags: DatasetFlags): string {
+  const file = datasetConfigFile(flags);
+  if (file !== undefined) return `dataset config: ${file}${flags.config === undefined ? ' (found in --data)' : ''}`;
+  return `dataset config: defaults (no --config${flags.data !== undefined ? `, no ${join(flags.data, DATASET_CONFIG_FILE)}` : ', no --data'})`;
+}
+
 /** Config file (explicit, or beside --data) merged under the flags. */
 export function resolveDatasetConfig(flags: DatasetFlags): DatasetConfig {
-  const file = flags.config ?? (flags.data ? configBeside(flags.data) : undefined);
+  const file = datasetConfigFile(flags);
   const fromFile = file ? readDatasetConfig(file) : {};
   if (flags.source !== undefined && !(SOURCE_NAMES as readonly string[]).includes(flags.source)) {
     throw new Error(`--source must be one of ${SOURCE_NAMES.join(', ')}, got "${flags.source}"`);
@@ -124,6 +138,7 @@ export async function loadDataset(config: DatasetConfig, options: { progress?: b
     },
     stats: read.stats,
     droppedUsers,
+    malformed: read.malformed ?? { rows: 0 },
     titles: async () => (source.itemTitles ? source.itemTitles(data) : new Map()),
   };
 }

@@ -1,6 +1,6 @@
 /** Alibaba's Taobao UserBehavior.csv (pv events are the clicks). */
 import { readTaobao } from '../data/taobao.js';
-import type { DataSource } from './dataSource.js';
+import { malformedSummary, type DataSource } from './dataSource.js';
 import { findFile } from './files.js';
 
 export const taobaoSource: DataSource = {
@@ -16,6 +16,6 @@ export const taobaoSource: DataSource = {
     const bad = types?.filter((t) => !['fav', 'cart', 'buy'].includes(t));
     if (bad?.length) throw new Error(`conversion.eventTypes for taobao: fav, cart or buy, not ${bad.join(', ')}`);
     const { log, stats } = await readTaobao(file, { progress, maxMalformedFraction: config.maxMalformedFraction, ...(types ? { conversionTypes: types as Array<'fav' | 'cart' | 'buy'> } : {}) });
-    return { log, name: 'taobao', stats };
+    return { log, name: 'taobao', stats, malformed: malformedSummary([[file, stats]]) };
   },
 };

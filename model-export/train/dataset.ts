@@ -314,6 +314,11 @@ export class EncodedDataset {
     return Object.assign(view, this, { size: Math.min(n, this.size) });
   }
 
+  /** Which user and timeline position sample `i` came from (its candidate's raw id, for the `rating` protocol, is that behaviour's item). */
+  sampleAt(i: number): { user: string; position: number } {
+    return { user: this.userIds[this.sampleUser[i]], position: this.samplePosition[i] };
+  }
+
   /** Share of positive labels. */
   positiveRate(): number {
     let s = 0;

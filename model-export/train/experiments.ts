@@ -13,6 +13,8 @@ import { dirname, isAbsolute } from 'node:path';
 import { PROTOCOLS, type Protocol } from '../samples/protocols.js';
 import { datasetConfigSchema, readDatasetConfig, type DatasetConfig } from '../sources/datasetConfig.js';
 import { datasetIdentity, resolveDatasetConfig, SOURCES, type DatasetFlags } from '../sources/registry.js';
+import { BASELINE_KINDS } from './baselines.js';
+import { keptEpoch } from './fit.js';
 import { meanStd, relaImpr } from './metrics.js';
 import { DEFAULT_RUN, type RunConfig, type RunResult } from './run.js';
 
@@ -24,7 +26,17 @@ export const experimentSchema = z.object({
   /** Default: the dataset's protocol, else its source's default. */
   protocol: z.enum(PROTOCOLS).optional(),
   seeds: z.array(z.number().int()).min(1),
+  /** Epochs of every run; with `validationFraction`, the maximum. */
   epochs: z.number().int().positive(),
+  /**
+   * Early stopping (RunConfig.validationFraction): hold out this share of the training users and
+   * keep each run's best epoch by their GAUC. Default off: the committed experiments train fixed epochs.
+   */
+  validationFraction: z.number().gt(0).lt(1).optional(),
+  /** Early stopping: epochs without a better validation GAUC before a run stops (default DEFAULT_PATIENCE, 3). */
+  patience: z.number().int().positive().optional(),
+  /** Rows without a model, evaluated on each seed's test split (train/baselines.ts); default ["popularity"]. */
+  baselines: z.array(z.enum(BASELINE_KINDS)).optional(),
   /** Model id RelaImpr is measured against. */
   baseline: z.string(),
   /** Multi-task tables: the model RelaImpr of the conversion tasks (cvr, ctcvr) is measured against (default `baseline`). */
@@ -92,6 +104,7 @@ export function runConfigOf(exp: Experiment, m: ExperimentModel, seed: number, d
     seed,
     epochs: exp.epochs,
     ...(datasetId !== undefined ? { dataset: datasetId } : {}),
+    ...(exp.validationFraction !== undefined ? { validationFraction: exp.validationFraction, ...(exp.patience !== undefined ? { patience: exp.patience } : {}) } : {}),
     ...(m.activation ? { activation: m.activation } : {}),
     ...(m.auxWeight !== undefined ? { auxWeight: m.auxWeight } : {}),
     ...(m.l2 !== undefined ? { l2: m.l2 } : {}),
@@ -102,6 +115,11 @@ export function runConfigOf(exp: Experiment, m: ExperimentModel, seed: number, d
     ...(m.backbone !== undefined ? { backbone: m.backbone } : {}),
     ...(m.attentionHidden !== undefined ? { attentionHidden: m.attentionHidden } : {}),
   };
+}
+
+/** The epoch whose weights a run ended with: its last, or with early stopping the kept one. */
+export function finalEpoch(run: RunResult): RunResult['epochs'][number] {
+  return run.keptEpoch !== undefined ? run.epochs[run.keptEpoch - 1] : keptEpoch(run.epochs);
 }
 
 export const runFile = (runDir: string, id: string, seed: number) => join(runDir, `${id}-seed${seed}.json`);
@@ -136,7 +154,7 @@ export function experimentRows(exp: Experiment, runDir: string, dataset: Dataset
       continue;
     }
     const complete = runs as RunResult[];
-    const last = complete.map((r) => r.epochs[r.epochs.length - 1]);
+    const last = complete.map(finalEpoch);
     rows.push({
       id: m.id,
       label: m.label ?? m.id,
@@ -183,9 +201,9 @@ export function markdownTable(rows: ReadonlyArray<Omit<TableRow, 'runs'>>, basel
  */
 export function taskTable(rows: readonly TableRow[], baselineId: string, conversionBaselineId: string): string | undefined {
   const tasks = ['ctr', 'cvr', 'ctcvr'] as const;
-  const withTasks = rows.filter((r) => r.runs.every((run) => run.epochs[run.epochs.length - 1].tasks));
+  const withTasks = rows.filter((r) => r.runs.every((run) => finalEpoch(run).tasks));
   if (withTasks.length === 0) return undefined;
-  const stat = (r: TableRow, t: (typeof tasks)[number], m: 'auc' | 'gauc') => meanStd(r.runs.map((run) => run.epochs[run.epochs.length - 1].tasks![t][m]));
+  const stat = (r: TableRow, t: (typeof tasks)[number], m: 'auc' | 'gauc') => meanStd(r.runs.map((run) => finalEpoch(run).tasks![t][m]));
   const fmt = (x: { mean: number; std: number }) => `${x.mean.toFixed(4)} ± ${x.std.toFixed(4)}`;
   const pct = (x: number) => `${x >= 0 ? '+' : ''}${x.toFixed(2)} %`;
   const base = { ctr: withTasks.find((r) => r.id === baselineId), conv: withTasks.find((r) => r.id === conversionBaselineId) };

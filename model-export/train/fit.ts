@@ -15,11 +15,18 @@ export interface FitOptions {
   seed: number;
   /** Called after every step with the running mean loss of the epoch. */
   onStep?: (info: { epoch: number; step: number; steps: number; loss: number; samples: number }) => void;
-  onEpoch?: (info: EpochReport) => void;
+  /** Called after every epoch; `more` says whether another epoch follows (false after the last, or when early stopping ends the fit). */
+  onEpoch?: (info: EpochReport, more: boolean) => void;
   /** Mini-batch aware L2 (DIN eq. 6) with weight λ on these tables; off when absent or λ = 0. */
   l2?: { lambda: number; targets: MbaTarget[] };
   /** Single-task models: train on clicks (default) or on click ∧ conversion over all samples. */
   label?: 'click' | 'conversion';
+  /**
+   * Early stopping: `data` (held-out training users) is evaluated after every epoch; the fit stops
+   * once its GAUC has not improved for `patience` epochs and ends with the weights of the epoch
+   * with the best validation GAUC (`keptEpoch`), so whatever runs next (export, test metrics) sees those.
+   */
+  validation?: { data: EncodedDataset; patience: number };
 }
 
 export interface EvalReport {
@@ -42,6 +49,27 @@ export interface EpochReport extends EvalReport {
   /** Mean mini-batch aware L2 term, 0 when off. */
   l2Loss: number;
   samplesPerSecond: number;
+  /** With early stopping: the validation users' metrics after this epoch. */
+  validation?: { auc: number; gauc: number; logloss: number };
+}
+
+/** A validation GAUC better than `best` (a NaN GAUC — no user with both labels — never is). */
+function improves(gauc: number, best: number): boolean {
+  return gauc > best || (Number.isNaN(best) && !Number.isNaN(gauc));
+}
+
+/**
+ * The epoch whose weights a fit ended with: the best validation GAUC (the earliest on ties) when
+ * the fit had a validation split, else the last epoch.
+ */
+export function keptEpoch<E extends Pick<EpochReport, 'validation'>>(reports: readonly E[]): E {
+  if (!reports.some((r) => r.validation)) return reports[reports.length - 1];
+  return reports.reduce((best, r) => (r.validation && (!best.validation || improves(r.validation.gauc, best.validation.gauc)) ? r : best));
+}
+
+/** Copies of every weight, trainable and state (Dice's moving moments): what inference depends on. */
+function copyWeights(model: CtrModel): Map<string, tf.Tensor> {
+  return new Map(model.params.names().map((name) => [name, model.params.get(name).clone()]));
 }
 
 export function toTensors(batch: Batch, maxHistory: number): BatchTensors {
@@ -103,6 +131,8 @@ export async function fit(model: CtrModel, train: EncodedDataset, test: EncodedD
   const updates: StateUpdates = { pending: [] };
   const reports: EpochReport[] = [];
   const steps = Math.ceil(train.size / options.batchSize);
+  const validation = options.validation && options.validation.data.size > 0 ? options.validation : undefined;
+  let best: { epoch: number; gauc: number; weights: Map<string, tf.Tensor> } | undefined;
   for (let epoch = 1; epoch <= options.epochs; epoch++) {
     const order = shuffled(train.size, rng);
     const started = performance.now();
@@ -148,10 +178,25 @@ export async function fit(model: CtrModel, train: EncodedDataset, test: EncodedD
     }
     const seconds = (performance.now() - started) / 1000;
     const report: EpochReport = { epoch, trainLoss: lossSum / steps, auxLoss: auxSum / steps, l2Loss: l2Sum / steps, samplesPerSecond: train.size / seconds, ...(await evaluate(model, test, options.label)) };
+    if (validation) {
+      const { auc, gauc, logloss } = await evaluate(model, validation.data, options.label);
+      report.validation = { auc, gauc, logloss };
+      if (!best || improves(gauc, best.gauc)) {
+        if (best) tf.dispose([...best.weights.values()]);
+        best = { epoch, gauc, weights: copyWeights(model) };
+      }
+    }
     reports.push(report);
-    options.onEpoch?.(report);
+    const stop = best !== undefined && epoch - best.epoch >= validation!.patience;
+    options.onEpoch?.(report, !stop && epoch < options.epochs);
+    if (stop) break;
   }
   optimizer.dispose();
+  if (best) {
+    // Back to the best epoch's weights (a no-op copy when it was the last one).
+    if (best.epoch !== reports.length) for (const [name, value] of best.weights) model.params.get(name).assign(value);
+    tf.dispose([...best.weights.values()]);
+  }
   return reports;
 }
 

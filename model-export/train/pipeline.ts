@@ -5,6 +5,7 @@
  * Samples stream from the protocol straight into EncodedDataset's typed arrays: memory grows with
  * the behaviours, not with behaviours × H, and no array of sample objects is ever built.
  */
+import { createHash } from 'node:crypto';
 import { buildFeatureContract, type FeatureContract } from '../../contract/featureContract.js';
 import { parseCsvValue } from '../../contract/features.js';
 import { buildFeatureSpecs, RawFeatureValues, type FeatureOptions } from '../features/featureColumns.js';
@@ -13,13 +14,17 @@ import { dienSamples, dinSampleStream } from '../samples/amazonProtocols.js';
 import { itemPool } from '../samples/negativeSampler.js';
 import { negativeSequences } from '../samples/negativeSequences.js';
 import { sampleStream, type Protocol } from '../samples/protocols.js';
-import { moduloFiveSplit, type UserSplit } from '../samples/sample.js';
+import { moduloFiveSplit, type Sample, type UserSplit } from '../samples/sample.js';
 import { EncodedDataset } from './dataset.js';
 
 export interface PreparedData {
   contract: FeatureContract;
   train: EncodedDataset;
   test: EncodedDataset;
+  /** Early stopping (`validationFraction`): the training samples of a slice of the training users, left out of `train`. */
+  validation?: EncodedDataset;
+  /** The timelines each split's samples point into; `train` holds only what the model may learn from (baselines count it). */
+  logs: { train: BehaviourLog; test: BehaviourLog };
 }
 
 /**
@@ -46,6 +51,39 @@ export interface PrepareOptions {
   positiveRating?: number;
   /** Feature columns (user, candidate, context) from the dataset config. */
   features?: FeatureOptions;
+  /**
+   * Share of the training users whose training samples are held out for early stopping (0 or
+   * absent: none). Only their samples leave the fit: the vocabulary, the negative pool and the
+   * test samples are the same as without a validation slice, so runs with and without compare.
+   */
+  validationFraction?: number;
+}
+
+/**
+ * A training user is in the validation slice when the first 4 bytes of SHA-256(`user-validation:<id>`),
+ * as a big-endian uint32 over 2³², fall below `fraction`: deterministic, independent of the seed,
+ * and independent of the test split's hash (another prefix).
+ */
+export function validationUsers(fraction: number): (user: string) => boolean {
+  const threshold = Math.round(fraction * 2 ** 32);
+  return (user) => createHash('sha256').update(`user-validation:${user}`).digest().readUInt32BE(0) < threshold;
+}
+
+/**
+ * Train and validation datasets from one deterministic sample stream: `samples()` is called once
+ * per split (the same samples each time), and each keeps its users' samples.
+ */
+function trainAndValidation(log: BehaviourLog, samples: () => Iterable<Sample>, contract: FeatureContract, o: PrepareOptions, negatives?: ReadonlyMap<string, string[]>): Pick<PreparedData, 'train' | 'validation'> {
+  if (!o.validationFraction) return { train: new EncodedDataset(log, samples(), contract, negatives) };
+  const held = validationUsers(o.validationFraction);
+  return {
+    train: new EncodedDataset(log, filterSamples(samples(), (s) => !held(s.user)), contract, negatives),
+    validation: new EncodedDataset(log, filterSamples(samples(), (s) => held(s.user)), contract),
+  };
+}
+
+function* filterSamples(samples: Iterable<Sample>, keep: (s: Sample) => boolean): Generator<Sample> {
+  for (const s of samples) if (keep(s)) yield s;
 }
 
 export function prepareData(log: BehaviourLog, o: PrepareOptions): PreparedData {
@@ -86,8 +124,9 @@ function preparePositions(log: BehaviourLog, protocol: 'rating' | 'next', o: Pre
   const negatives = o.negativeSequences ? negativeSequences(trainLog, o.seed, negativePool) : undefined;
   return {
     contract,
-    train: new EncodedDataset(trainLog, sampleStream(trainLog, protocol, { ...common, negativePool, stream: 'train' }), contract, negatives),
+    ...trainAndValidation(trainLog, () => sampleStream(trainLog, protocol, { ...common, negativePool, stream: 'train' }), contract, o, negatives),
     test: new EncodedDataset(testLog, sampleStream(testLog, protocol, { ...common, negativePool, stream: 'test', includePosition: includeTest }), contract),
+    logs: { train: trainLog, test: testLog },
   };
 }
 
@@ -100,8 +139,9 @@ function prepareDin(log: BehaviourLog, o: PrepareOptions): PreparedData {
   const negatives = o.negativeSequences ? negativeSequences(log, o.seed, negativePool) : undefined;
   return {
     contract,
-    train: new EncodedDataset(log, dinSampleStream(log, { seed: o.seed, negativePool }, 'train'), contract, negatives),
+    ...trainAndValidation(log, () => dinSampleStream(log, { seed: o.seed, negativePool }, 'train'), contract, o, negatives),
     test: new EncodedDataset(log, dinSampleStream(log, { seed: o.seed, negativePool }, 'test'), contract),
+    logs: { train: trainView, test: log },
   };
 }
 
@@ -113,8 +153,9 @@ function prepareDien(log: BehaviourLog, o: PrepareOptions): PreparedData {
   const contract = contractFrom(trainLog, log, o);
   return {
     contract,
-    train: new EncodedDataset(dien.log, dien.train, contract, o.negativeSequences ? dien.negatives : undefined),
+    ...trainAndValidation(dien.log, () => dien.train, contract, o, o.negativeSequences ? dien.negatives : undefined),
     test: new EncodedDataset(dien.log, dien.test, contract),
+    logs: { train: trainLog, test: dien.log },
   };
 }
 

@@ -15,6 +15,7 @@ import { modelManifestSchema } from '../../contract/manifest.js';
 import { readPersonalize } from '../../model-export/data/personalize.js';
 import { readTaobao } from '../../model-export/data/taobao.js';
 import { buildSamples } from '../../model-export/samples/protocols.js';
+import type { RunResult } from '../../model-export/train/run.js';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 const tmp = mkdtempSync(join(tmpdir(), 'multitask-'));
@@ -72,12 +73,18 @@ describe('npm run train -- --model ple', () => {
     await generatePersonalize({ dir: data, interactions: 5000, users: 100, items: 200, categories: 8, seed: 5 });
     writeFileSync(join(data, 'dataset.json'), JSON.stringify({ positive: { eventTypes: ['click', 'purchase'] }, conversion: { eventTypes: ['purchase'] } }));
     const out = join(tmp, 'models', 'ple-shop');
+    const results = join(tmp, 'ple.json');
     const { stdout } = await promisify(execFile)(
       process.execPath,
-      ['--import', 'tsx', join(ROOT, 'scripts/train.ts'), '--data', data, '--model', 'ple', '--epochs', '1', '--batch-size', '64', '--embedding-dim', '8', '--max-history', '20', '--task-weights', '1,2', '--out', out],
+      ['--import', 'tsx', join(ROOT, 'scripts/train.ts'), '--data', data, '--model', 'ple', '--epochs', '1', '--batch-size', '64', '--embedding-dim', '8', '--max-history', '20', '--task-weights', '1,2', '--out', out, '--results', results],
       { cwd: ROOT, env: { ...process.env, FORCE_COLOR: '0' }, maxBuffer: 16 << 20 },
     );
-    expect(JSON.parse(stdout.trim().split('\n').pop()!).auc).toBeGreaterThan(0.5);
+    const [epoch] = (JSON.parse(readFileSync(results, 'utf8')) as RunResult).epochs;
+    expect(epoch.auc).toBeGreaterThan(0.5);
+    // The summary prints every task's AUC and GAUC (cvr on the clicked samples).
+    const { ctr, cvr, ctcvr } = epoch.tasks!;
+    const f = (x: number) => x.toFixed(4);
+    expect(stdout).toContain(`tasks     ctr AUC ${f(ctr.auc)} GAUC ${f(ctr.gauc)} · cvr (clicked samples) AUC ${f(cvr.auc)} GAUC ${f(cvr.gauc)} · ctcvr AUC ${f(ctcvr.auc)} GAUC ${f(ctcvr.gauc)}`);
     const manifest = modelManifestSchema.parse(JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')));
     expect(manifest.type).toBe('ple');
     expect(manifest.outputs.map((o) => o.name)).toEqual(['score', 'attention', 'ctr', 'cvr', 'ctcvr']);

@@ -28,7 +28,7 @@ const body = (extra: Record<string, unknown> = {}) => ({
 /** An app with its own registry, config and captured log records; requests get a real ExecutionContext. */
 function harness(routes: unknown, options: AppOptions = {}) {
   const records: LogRecord[] = [];
-  const app = createApp({ routes, exposureSink: { write: (r) => records.push(r) }, ...options });
+  const app = createApp({ routes, exposureSink: { write: (r) => void records.push(r) }, ...options });
   return {
     records,
     async post(path: string, payload: unknown, headers: Record<string, string> = {}, bindings: Partial<Cloudflare.Env> = {}) {
