@@ -94,4 +94,15 @@ export class RouteScorer {
     const res = await this.http(`${this.baseUrl}/v1/exposures/${encodeURIComponent(this.assignment.route)}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), keepalive: true });
     if (!res.ok) throw new Error(`exposure report: HTTP ${res.status}: ${await res.text()}`);
   }
+
+  /**
+   * Reports what the user did (`POST /v1/outcomes/:route`) with this page's assignment token:
+   * `routed.reportOutcome('click', { item })`. A retry with the same `idempotencyKey` counts once.
+   */
+  async reportOutcome(event: string, o: { item?: string | number; value?: number; idempotencyKey?: string } = {}): Promise<void> {
+    if (!this.assignment.token) throw new Error('no assignment token: load the RouteScorer from the worker');
+    const body = { token: this.assignment.token.token, event, ...(o.item !== undefined ? { item: o.item } : {}), ...(o.value !== undefined ? { value: o.value } : {}), idempotencyKey: o.idempotencyKey ?? crypto.randomUUID().replace(/-/g, '') };
+    const res = await this.http(`${this.baseUrl}/v1/outcomes/${encodeURIComponent(this.assignment.route)}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), keepalive: true });
+    if (!res.ok) throw new Error(`outcome report: HTTP ${res.status}: ${await res.text()}`);
+  }
 }

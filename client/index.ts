@@ -5,7 +5,8 @@
  *
  * @example
  * const edge = createInterestEdgeClient({ baseUrl: 'https://edge.example.com' });
- * const { scores, variant } = await edge.score({ history: ['1196', '260'], candidates: ['1210', '2571'], user: 'u42' }, { route: 'home' });
+ * const scored = await edge.score({ history: ['1196', '260'], candidates: ['1210', '2571'], user: 'u42' }, { route: 'home' });
+ * await edge.reportOutcome(scored, 'click', { item: scored.scores[0].item });
  */
 import type { ModelsResponse } from '../core/schema/models.schema.js';
 import type { RoutesResponse } from '../core/schema/routes.schema.js';
@@ -81,6 +82,15 @@ export function createInterestEdgeClient(options: ClientOptions) {
       const path = o.route === undefined ? '/v1/score' : `/v1/score/${encodeURIComponent(o.route)}`;
       const { body, response } = await call<ScoreResponse>(path, { method: 'POST', headers, body: JSON.stringify(input), ...(o.signal ? { signal: o.signal } : {}) });
       return { ...body, modelVersion: response.headers.get('x-model-version') };
+    },
+    /**
+     * `POST /v1/outcomes/:route`: what the user did after a scored response — one line with the
+     * response in hand: `edge.reportOutcome(result, 'click', { item: '2571' })`. The idempotency key
+     * defaults to a new random id; pass the same one to retry a report safely.
+     */
+    async reportOutcome(scored: Pick<ScoreResponse, 'route' | 'assignment'>, event: string, o: { item?: string | number; value?: number; idempotencyKey?: string; signal?: AbortSignal } = {}): Promise<void> {
+      const body = { token: scored.assignment.token, event, ...(o.item !== undefined ? { item: o.item } : {}), ...(o.value !== undefined ? { value: o.value } : {}), idempotencyKey: o.idempotencyKey ?? crypto.randomUUID().replace(/-/g, '') };
+      await call<undefined>(`/v1/outcomes/${encodeURIComponent(scored.route)}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), ...(o.signal ? { signal: o.signal } : {}) });
     },
     /** `GET /v1/models`. */
     async models(): Promise<ModelsResponse> {

@@ -75,7 +75,7 @@ describe('GET /openapi.json', () => {
 
   it('is OpenAPI 3.1 and lists every route', () => {
     expect(document.openapi).toBe('3.1.0');
-    expect(Object.keys(document.paths).sort()).toEqual(['/healthz', '/openapi.json', '/v1/models', '/v1/routes', '/v1/score', '/v1/score/{route}']);
+    expect(Object.keys(document.paths).sort()).toEqual(['/healthz', '/openapi.json', '/v1/assignments/{route}', '/v1/exposures/{route}', '/v1/models', '/v1/outcomes/{route}', '/v1/routes', '/v1/score', '/v1/score/{route}']);
   });
 
   it('validates real responses of every endpoint', async () => {
@@ -111,6 +111,12 @@ describe('typed client', () => {
     expect(result.modelVersion).toBe(result.model.version);
     expect((await client.models()).models.map((m) => m.name)).toContain(served.name);
     expect((await client.routes()).routes.map((r) => r.name)).toContain('home');
+  });
+
+  it('reports an outcome of a scored response in one line; a bad event is an InterestEdgeError naming it', async () => {
+    const scored = await client.score({ candidates: served.vocabularySample.slice(0, 5), user: 'client-outcome' }, { route: 'home' });
+    await expect(client.reportOutcome(scored, 'click', { item: scored.scores[0].item })).resolves.toBeUndefined();
+    await expect(client.reportOutcome(scored, 'teleport')).rejects.toMatchObject({ status: 400, body: { issues: [{ path: 'event' }] } });
   });
 
   it('keeps a generated unit id sticky through unitId', async () => {

@@ -3,6 +3,9 @@
  * responses (zod's own `z.toJSONSchema`, JSON Schema 2020-12 = OpenAPI 3.1's dialect). Built once
  * per isolate on first request.
  */
+import { assignmentRequestSchema, assignmentResponseSchema } from '../../../core/schema/assignments.schema.js';
+import { outcomeRequestSchema } from '../../../core/schema/outcomes.schema.js';
+import { browserExposureSchema } from '../exposures/exposures.routes.js';
 import { ERROR_STATUS } from '../../../core/errors.js';
 import { FORCED_VARIANT_HEADER, VARIANT_TOKEN_HEADER } from '../../experiments/forcedVariant.js';
 import { UNIT_ID_HEADER } from '../../../core/experiments/assignment.js';
@@ -71,6 +74,16 @@ function scoreOperation(withRoute: boolean) {
   };
 }
 
+function eventOperation(id: string, summary: string, request: string, responses: Record<string, unknown>) {
+  return {
+    summary,
+    operationId: id,
+    parameters: [{ name: 'route', in: 'path', required: true, schema: { type: 'string' } }],
+    requestBody: { required: true, content: { 'application/json': { schema: ref(request) } } },
+    responses: { ...responses, ...errors(400, 404, 413, 415, 429, 500) },
+  };
+}
+
 export function buildOpenApiDocument(): Record<string, unknown> {
   return {
     openapi: '3.1.0',
@@ -87,6 +100,9 @@ export function buildOpenApiDocument(): Record<string, unknown> {
       '/v1/models': { get: { summary: 'Models named by the route config', operationId: 'models', responses: { '200': json('ModelsResponse', 'Every model, loaded or not.'), ...errors(503) } } },
       '/v1/routes': { get: { summary: 'Routes, variants and weights', operationId: 'routes', responses: { '200': json('RoutesResponse', 'The route config.') } } },
       '/healthz': { get: { summary: 'Liveness', operationId: 'health', responses: { '200': json('HealthResponse', 'Load state of each model.'), '503': json('HealthResponse', 'A model is failed: status "degraded", naming it and why.') } } },
+      '/v1/assignments/{route}': { post: eventOperation('assignment', 'A page\'s variant and signed token from its unit key (browser routes)', 'AssignmentRequest', { '200': json('AssignmentResponse', 'The variant, model version and assignment token.') }) },
+      '/v1/exposures/{route}': { post: eventOperation('exposure', 'A page reports what it showed (browser routes)', 'ExposureRequest', { '204': { description: 'Recorded (x-exposure: recorded) or a repeat (duplicate).' } }) },
+      '/v1/outcomes/{route}': { post: eventOperation('outcome', 'What a unit did after an exposure: click, conversion or a route event', 'OutcomeRequest', { '204': { description: 'Recorded (x-outcome: recorded) or a repeat (duplicate).' } }) },
       '/openapi.json': { get: { summary: 'This document', operationId: 'openapi', responses: { '200': { description: 'OpenAPI 3.1', content: { 'application/json': {} } } } } },
     },
     components: {
@@ -96,6 +112,10 @@ export function buildOpenApiDocument(): Record<string, unknown> {
         ModelsResponse: jsonSchema(modelsResponseSchema, 'output'),
         RoutesResponse: jsonSchema(routesResponseSchema, 'output'),
         HealthResponse: jsonSchema(healthResponseSchema, 'output'),
+        AssignmentRequest: jsonSchema(assignmentRequestSchema, 'input'),
+        AssignmentResponse: jsonSchema(assignmentResponseSchema, 'output'),
+        ExposureRequest: jsonSchema(browserExposureSchema, 'input'),
+        OutcomeRequest: jsonSchema(outcomeRequestSchema, 'input'),
         Error: jsonSchema(errorBodySchema, 'output'),
       },
     },
