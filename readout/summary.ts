@@ -21,9 +21,12 @@ export interface VariantSummary {
 
 const ROUTE = /^[a-z0-9][a-z0-9_-]{0,62}$/;
 
-export async function summarise(run: SqlRunner, route: string): Promise<VariantSummary[]> {
+/** `since`: only records from this Unix millisecond on (an experiment's start). */
+export async function summarise(run: SqlRunner, route: string, since = 0): Promise<VariantSummary[]> {
   if (!ROUTE.test(route)) throw new Error(`not a route name: ${JSON.stringify(route)}`);
-  const r = `'${route}'`; // validated above: the CLI's runner takes no parameters
+  if (!Number.isSafeInteger(since) || since < 0) throw new Error(`not a time: ${since}`);
+  // Both validated above: the CLI's runner takes no parameters.
+  const r = `'${route}' AND ts >= ${since}`;
   const units = `SELECT assigned_variant AS variant, unit_hash, COUNT(*) AS exposures, SUM(variant != assigned_variant) AS fallbacks FROM exposures WHERE route = ${r} AND forced = 0 GROUP BY assigned_variant, unit_hash`;
   const perUnitEvents = `SELECT unit_hash, event, COUNT(*) AS n, SUM(COALESCE(value, 0)) AS v FROM outcomes WHERE route = ${r} AND forced = 0 GROUP BY unit_hash, event`;
   const [variants, events, latencies, providers] = await Promise.all([

@@ -1,7 +1,7 @@
 /**
  * The A/B readout (docs/experiments.md):
  *
- *   npm run ab -- report --route home [--json] [--persist-to .wrangler/state]
+ *   npm run ab -- report --route home [--since 2026-12-05] [--json] [--persist-to .wrangler/state]
  *
  * Reads the embedded event store — the local D1 database `npm start` writes (wrangler dev's
  * .wrangler/state, or --persist-to) — through `wrangler d1 execute --local`, and prints per variant
@@ -29,20 +29,22 @@ export function wranglerD1Runner(options: { persistTo?: string; remote?: boolean
   };
 }
 
-export async function report(route: string, run: SqlRunner, routesJson = JSON.parse(readFileSync(join(ROOT, 'config/routes.json'), 'utf8'))) {
+export async function report(route: string, run: SqlRunner, since = 0, routesJson = JSON.parse(readFileSync(join(ROOT, 'config/routes.json'), 'utf8'))) {
   const config = parseRouteConfig(routesJson).routes.get(route);
   if (!config) throw new Error(`no route "${route}" in config/routes.json`);
-  return buildReadout(route, config.variants.map((v) => ({ name: v.name, weight: v.weight })), await summarise(run, route));
+  return buildReadout(route, config.variants.map((v) => ({ name: v.name, weight: v.weight })), await summarise(run, route, since));
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const { values: a, positionals } = parseArgs({ allowPositionals: true, options: { route: { type: 'string' }, json: { type: 'boolean', default: false }, 'persist-to': { type: 'string' }, remote: { type: 'boolean', default: false } } });
+  const { values: a, positionals } = parseArgs({ allowPositionals: true, options: { route: { type: 'string' }, since: { type: 'string' }, json: { type: 'boolean', default: false }, 'persist-to': { type: 'string' }, remote: { type: 'boolean', default: false } } });
   if (positionals[0] !== 'report' || !a.route) {
-    console.error('usage: npm run ab -- report --route <route> [--json] [--persist-to <dir>] [--remote]');
+    console.error('usage: npm run ab -- report --route <route> [--since <ISO date or time>] [--json] [--persist-to <dir>] [--remote]');
     process.exit(2);
   }
   try {
-    const r = await report(a.route, wranglerD1Runner({ ...(a['persist-to'] ? { persistTo: a['persist-to'] } : {}), remote: a.remote }));
+    const since = a.since === undefined ? 0 : Date.parse(a.since);
+    if (!Number.isFinite(since)) throw new Error(`--since: not a date or time: ${a.since}`);
+    const r = await report(a.route, wranglerD1Runner({ ...(a['persist-to'] ? { persistTo: a['persist-to'] } : {}), remote: a.remote }), since);
     console.log(a.json ? JSON.stringify(r, null, 1) : renderReadout(r));
   } catch (err) {
     const text = err instanceof Error ? err.message : String(err);

@@ -26,11 +26,11 @@ export interface WranglerDev {
  * Starts `wrangler dev -c <config>` on 127.0.0.1 (free ports), `vars` overriding wrangler.toml's, and resolves once it is ready.
  * The per-client rate limit is off unless `vars` sets RATE_LIMIT_KEY: a benchmark is one client sending far more than any real one.
  */
-export async function startWranglerDev(config: string, vars: Record<string, string> = {}, timeoutMs = 90_000): Promise<WranglerDev> {
+export async function startWranglerDev(config: string, vars: Record<string, string> = {}, timeoutMs = 90_000, extraArgs: string[] = []): Promise<WranglerDev> {
   const port = await freePort();
   const inspectorPort = await freePort();
   const varArgs = Object.entries({ RATE_LIMIT_KEY: 'off', DEPLOYMENT: 'development', ...vars }).flatMap(([k, v]) => ['--var', `${k}:${v}`]);
-  const child = spawn(WRANGLER, ['dev', '-c', config, '--ip', '127.0.0.1', '--port', String(port), '--inspector-port', String(inspectorPort), ...varArgs], {
+  const child = spawn(WRANGLER, ['dev', '-c', config, '--ip', '127.0.0.1', '--port', String(port), '--inspector-port', String(inspectorPort), ...varArgs, ...extraArgs], {
     cwd: REPO_ROOT,
     env: WRANGLER_ENV,
     detached: true, // own process group: stop() signals wrangler and workerd, nothing else

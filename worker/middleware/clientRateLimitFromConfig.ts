@@ -18,7 +18,8 @@ export function configuredClientRateLimit() {
 export function configuredAddressRateLimit(binding: 'event' | 'read'): MiddlewareHandler {
   // One unit on arrival and nothing after: no route reads c.var.clientBudget, so any env fits.
   return clientRateLimit({
-    limiter: (c) => (binding === 'event' ? config(c).eventRateLimit : config(c).readRateLimit),
+    // RATE_LIMIT_KEY = off turns every budget off (benchmarks and simulations drive the worker from one address).
+    limiter: (c) => (config(c).rateLimitKey.kind === 'off' ? undefined : binding === 'event' ? config(c).eventRateLimit : config(c).readRateLimit),
     key: async (c) => addressKey(c.req.header('cf-connecting-ip'), config(c).ipv6Prefix),
     periodSeconds: (c) => config(c).rateLimitPeriodSeconds,
     what: binding === 'event' ? 'assignments and exposures (one unit per request)' : 'reads (one unit per request)',
