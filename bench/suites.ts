@@ -27,6 +27,7 @@ export const SUITES: Suite[] = [
   { name: 'attention-width', script: 'bench/attentionWidth.ts', tag: 'attention-width', what: 'DIN activation-unit widths: test GAUC over seeds beside int8 wasm time' },
   { name: 'model-cost', script: 'bench/modelCost.ts', tag: 'model-cost', what: 'fits each manifest’s CPU cost model (writes `cost` into the manifests)' },
   { name: 'ab', script: 'bench/ab/coverage.ts', tag: 'ab', what: 'A/B readout coverage: 20 seeded simulated experiments through wrangler dev and the D1 store (planted lift, none, 52/48 SRM)' },
+  { name: 'replay', script: 'bench/ab/replay.ts', tag: 'replay', what: 'offline replay of held-out MovieLens users: hit rate @ K per variant of home and the lift a live test would see' },
   { name: 'soak', script: 'bench/soak/run.ts', tag: 'soak', what: 'reliability: load, fuzz, transport faults, attacks and model faults against wrangler dev' },
   { name: 'quantized', script: 'bench/quantized.ts', tag: 'quantized-din', what: 'int8 against float32 exports: size, time, metric loss' },
   { name: 'quantized-matmul', script: 'bench/quantizedMatMul.ts', tag: 'quantized-matmul', what: 'int8 attention products (MatMulInteger) against float32' },

@@ -51,3 +51,16 @@ export async function summarise(run: SqlRunner, route: string, since = 0): Promi
   }
   return [...out.values()];
 }
+
+/** Exposures and clicks per day and assigned variant: the metric over time. */
+export async function dailySummary(run: SqlRunner, route: string, since = 0): Promise<Array<{ variant: string; day: string; exposures: number; clicks: number }>> {
+  if (!ROUTE.test(route) || !Number.isSafeInteger(since)) throw new Error('bad route or time');
+  const r = `'${route}' AND ts >= ${since}`;
+  const [exposures, clicks] = await Promise.all([
+    run(`SELECT assigned_variant AS variant, date(ts / 1000, 'unixepoch') AS day, COUNT(*) AS n FROM exposures WHERE route = ${r} AND forced = 0 GROUP BY variant, day`),
+    run(`WITH u AS (SELECT DISTINCT unit_hash, assigned_variant AS variant FROM exposures WHERE route = ${r} AND forced = 0) SELECT u.variant AS variant, date(o.ts / 1000, 'unixepoch') AS day, COUNT(*) AS n FROM outcomes o JOIN u ON u.unit_hash = o.unit_hash WHERE o.route = ${r} AND o.forced = 0 AND o.event = 'click' GROUP BY u.variant, day`),
+  ]);
+  const key = (row: Record<string, unknown>) => `${String(row.variant)}|${String(row.day)}`;
+  const c = new Map(clicks.map((row) => [key(row), Number(row.n)]));
+  return exposures.map((row) => ({ variant: String(row.variant), day: String(row.day), exposures: Number(row.n), clicks: c.get(key(row)) ?? 0 })).sort((x, y) => x.day.localeCompare(y.day) || x.variant.localeCompare(y.variant));
+}

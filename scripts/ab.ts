@@ -1,7 +1,7 @@
 /**
  * The A/B readout (docs/experiments.md):
  *
- *   npm run ab -- report --route home [--since 2026-12-05] [--json] [--persist-to .wrangler/state]
+ *   npm run ab -- report --route home [--since 2026-12-05] [--json] [--html readout.html] [--persist-to .wrangler/state]
  *
  * Reads the embedded event store — the local D1 database `npm start` writes (wrangler dev's
  * .wrangler/state, or --persist-to) — through `wrangler d1 execute --local`, and prints per variant
@@ -15,7 +15,9 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseRouteConfig } from '../core/experiments/routeConfig.js';
 import { buildReadout, renderReadout } from '../readout/readout.js';
-import { summarise, type SqlRunner } from '../readout/summary.js';
+import { dailySummary, summarise, type SqlRunner } from '../readout/summary.js';
+import { readoutHtml } from '../readout/html.js';
+import { writeFileSync } from 'node:fs';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 
@@ -36,16 +38,21 @@ export async function report(route: string, run: SqlRunner, since = 0, routesJso
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const { values: a, positionals } = parseArgs({ allowPositionals: true, options: { route: { type: 'string' }, since: { type: 'string' }, json: { type: 'boolean', default: false }, 'persist-to': { type: 'string' }, remote: { type: 'boolean', default: false } } });
+  const { values: a, positionals } = parseArgs({ allowPositionals: true, options: { route: { type: 'string' }, since: { type: 'string' }, json: { type: 'boolean', default: false }, html: { type: 'string' }, 'persist-to': { type: 'string' }, remote: { type: 'boolean', default: false } } });
   if (positionals[0] !== 'report' || !a.route) {
-    console.error('usage: npm run ab -- report --route <route> [--since <ISO date or time>] [--json] [--persist-to <dir>] [--remote]');
+    console.error('usage: npm run ab -- report --route <route> [--since <ISO date or time>] [--json] [--html readout.html] [--persist-to <dir>] [--remote]');
     process.exit(2);
   }
   try {
     const since = a.since === undefined ? 0 : Date.parse(a.since);
     if (!Number.isFinite(since)) throw new Error(`--since: not a date or time: ${a.since}`);
-    const r = await report(a.route, wranglerD1Runner({ ...(a['persist-to'] ? { persistTo: a['persist-to'] } : {}), remote: a.remote }), since);
+    const run = wranglerD1Runner({ ...(a['persist-to'] ? { persistTo: a['persist-to'] } : {}), remote: a.remote });
+    const r = await report(a.route, run, since);
     console.log(a.json ? JSON.stringify(r, null, 1) : renderReadout(r));
+    if (a.html) {
+      writeFileSync(a.html, await readoutHtml(r, await dailySummary(run, a.route, since)));
+      console.error(`ab: wrote ${a.html}`);
+    }
   } catch (err) {
     const text = err instanceof Error ? err.message : String(err);
     console.error(`ab: ${/no such table/.test(text) ? 'the store has no experiment records yet (score with npm start first)' : text}`);
