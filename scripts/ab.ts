@@ -7,13 +7,15 @@
  * .wrangler/state, or --persist-to) — through `wrangler d1 execute --local`, and prints per variant
  * units, exposures, outcomes, metrics with relative lift against the control and its 95 % interval,
  * and guardrails, after the sample-ratio-mismatch check. `--remote` reads the deployed D1 database
- * instead (needs `wrangler login`).
+ * instead (needs `wrangler login`); `--store analytics-engine` reads the Analytics Engine dataset
+ * through its SQL API (CLOUDFLARE_ACCOUNT_ID, CLOUDFLARE_API_TOKEN; readout/analyticsEngine.ts).
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseRouteConfig } from '../core/experiments/routeConfig.js';
+import { analyticsEngineSummary } from '../readout/analyticsEngine.js';
 import { buildReadout, renderReadout } from '../readout/readout.js';
 import { dailySummary, summarise, type SqlRunner } from '../readout/summary.js';
 import { readoutHtml } from '../readout/html.js';
@@ -38,21 +40,32 @@ export async function report(route: string, run: SqlRunner, since = 0, routesJso
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const { values: a, positionals } = parseArgs({ allowPositionals: true, options: { route: { type: 'string' }, since: { type: 'string' }, json: { type: 'boolean', default: false }, html: { type: 'string' }, 'persist-to': { type: 'string' }, remote: { type: 'boolean', default: false } } });
+  const { values: a, positionals } = parseArgs({ allowPositionals: true, options: { route: { type: 'string' }, since: { type: 'string' }, store: { type: 'string', default: 'd1' }, json: { type: 'boolean', default: false }, html: { type: 'string' }, 'persist-to': { type: 'string' }, remote: { type: 'boolean', default: false } } });
   if (positionals[0] !== 'report' || !a.route) {
-    console.error('usage: npm run ab -- report --route <route> [--since <ISO date or time>] [--json] [--html readout.html] [--persist-to <dir>] [--remote]');
+    console.error('usage: npm run ab -- report --route <route> [--since <ISO date or time>] [--store d1|analytics-engine] [--json] [--html readout.html] [--persist-to <dir>] [--remote]');
     process.exit(2);
   }
   try {
     const since = a.since === undefined ? 0 : Date.parse(a.since);
     if (!Number.isFinite(since)) throw new Error(`--since: not a date or time: ${a.since}`);
-    const run = wranglerD1Runner({ ...(a['persist-to'] ? { persistTo: a['persist-to'] } : {}), remote: a.remote });
-    const r = await report(a.route, run, since);
-    console.log(a.json ? JSON.stringify(r, null, 1) : renderReadout(r));
-    if (a.html) {
-      writeFileSync(a.html, await readoutHtml(r, await dailySummary(run, a.route, since)));
-      console.error(`ab: wrote ${a.html}`);
+    if (a.store !== 'd1' && a.store !== 'analytics-engine') throw new Error('--store is d1 (default) or analytics-engine');
+    let r;
+    if (a.store === 'analytics-engine') {
+      const accountId = process.env.CLOUDFLARE_ACCOUNT_ID;
+      const apiToken = process.env.CLOUDFLARE_API_TOKEN;
+      if (!accountId || !apiToken) throw new Error('--store analytics-engine needs CLOUDFLARE_ACCOUNT_ID and CLOUDFLARE_API_TOKEN (Account Analytics: Read)');
+      const config = parseRouteConfig(JSON.parse(readFileSync(join(ROOT, 'config/routes.json'), 'utf8'))).routes.get(a.route);
+      if (!config) throw new Error(`no route "${a.route}" in config/routes.json`);
+      r = buildReadout(a.route, config.variants.map((v) => ({ name: v.name, weight: v.weight })), await analyticsEngineSummary(a.route, since, { accountId, apiToken }));
+    } else {
+      const run = wranglerD1Runner({ ...(a['persist-to'] ? { persistTo: a['persist-to'] } : {}), remote: a.remote });
+      r = await report(a.route, run, since);
+      if (a.html) {
+        writeFileSync(a.html, await readoutHtml(r, await dailySummary(run, a.route, since)));
+        console.error(`ab: wrote ${a.html}`);
+      }
     }
+    console.log(a.json ? JSON.stringify(r, null, 1) : renderReadout(r));
   } catch (err) {
     const text = err instanceof Error ? err.message : String(err);
     console.error(`ab: ${/no such table/.test(text) ? 'the store has no experiment records yet (score with npm start first)' : text}`);
