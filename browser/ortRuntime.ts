@@ -50,6 +50,19 @@ export async function webGpuAdapter(): Promise<{ vendor: string; architecture: s
   }
 }
 
+let webGpuQueue: Promise<unknown> = Promise.resolve();
+
+/**
+ * Runs `task` after every WebGPU task queued before it. ORT's WebGPU EP refuses to create a session
+ * while another is being created ("another WebGPU EP inference session is being created"), and two
+ * `Scorer.load` calls at once used to hang both; loads on WebGPU therefore take turns (issue 27).
+ */
+export function onWebGpuQueue<T>(task: () => Promise<T>): Promise<T> {
+  const run = webGpuQueue.then(task, task);
+  webGpuQueue = run.catch(() => undefined);
+  return run;
+}
+
 export async function createSession(ort: OrtModule, onnx: Uint8Array, provider: OrtBuild): Promise<Ort.InferenceSession> {
   // Quiet: nodes ORT keeps on CPU inside a WebGPU session are reported at warning level.
   return ort.InferenceSession.create(onnx, { executionProviders: [provider], graphOptimizationLevel: 'all', logSeverityLevel: 3 });

@@ -21,7 +21,7 @@ import { scoreRequestSchema, toErrorIssues, type ScoreResponse } from '../core/s
 import { checkSignature, OrtScoringSession } from '../core/runtime/ortSession.js';
 import type { RankBy } from '../core/scoring/objectives.js';
 import { scoreRequest, type RankedItem } from '../core/scoring/scoreRequest.js';
-import { createSession, importOrt, webGpuAdapter, type OrtBuild, type OrtModule } from './ortRuntime.js';
+import { createSession, onWebGpuQueue, importOrt, webGpuAdapter, type OrtBuild, type OrtModule } from './ortRuntime.js';
 
 export type ExecutionProviderChoice = 'auto' | OrtBuild;
 
@@ -153,7 +153,9 @@ export class Scorer {
       try {
         if (!adapter) throw new Error('no WebGPU adapter (navigator.gpu is missing or gave none)');
         ort = await importOrt('webgpu', options.ortWasmPaths ?? ((version) => `${base}/browser/ort/${version}/`));
-        session = await start(ort, 'webgpu');
+        const module = ort;
+        // One WebGPU session is created (and checked against the golden requests) at a time.
+        session = await onWebGpuQueue(() => start(module, 'webgpu'));
         provider = 'webgpu';
       } catch (err) {
         fallbackReason = err instanceof Error ? err.message : String(err);

@@ -136,6 +136,25 @@ describe.skipIf(!available)('browser scoring in Chromium', () => {
           expect(maxDiff).toBeLessThanOrEqual(TOLERANCE);
         }, 180_000);
       }
+
+      it(`loads two models at once on ${webgpu ? 'WebGPU' : 'WASM'} (issue 27: on WebGPU both used to hang)`, async () => {
+        const page = await browser.context.newPage();
+        try {
+          await page.goto(`${dev.origin}/healthz`);
+          await withLibrary(page);
+          const providers = (await page.evaluate(async () => {
+            const lib = (window as unknown as { __interestEdge: any }).__interestEdge; // eslint-disable-line @typescript-eslint/no-explicit-any
+            const timeout = new Promise((_, reject) => setTimeout(() => reject(new Error('loads did not finish within 90 s')), 90_000));
+            const both = Promise.all(['din-movielens', 'dien-movielens'].map((model) => lib.Scorer.load({ baseUrl: location.origin, model })));
+            const scorers = (await Promise.race([both, timeout])) as Array<{ executionProvider: string; score(r: object): Promise<unknown> }>;
+            for (const s of scorers) await s.score({ history: ['1', '2'], candidates: ['3', '4'] });
+            return scorers.map((s) => s.executionProvider);
+          })) as string[];
+          expect(providers).toEqual(webgpu ? ['webgpu', 'webgpu'] : ['wasm', 'wasm']);
+        } finally {
+          await page.close();
+        }
+      }, 180_000);
     });
   }
 
