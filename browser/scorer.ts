@@ -21,6 +21,7 @@ import { scoreRequestSchema, toErrorIssues, type ScoreResponse } from '../core/s
 import { checkSignature, OrtScoringSession } from '../core/runtime/ortSession.js';
 import type { RankBy } from '../core/scoring/objectives.js';
 import { scoreRequest, type RankedItem } from '../core/scoring/scoreRequest.js';
+import type * as z from '../core/zod.js';
 import { createSession, onWebGpuQueue, importOrt, webGpuAdapter, type OrtBuild, type OrtModule } from './ortRuntime.js';
 
 export type ExecutionProviderChoice = 'auto' | OrtBuild;
@@ -41,8 +42,12 @@ export interface ScorerOptions {
   fetch?: typeof fetch;
 }
 
-/** A request as `POST /v1/score` takes it (core/schema/score.schema.ts). */
-export type ScoreInput = Record<string, unknown>;
+/**
+ * A request as `POST /v1/score` takes it, typed from its zod schema (core/schema/score.schema.ts):
+ * a misspelt field (`histroy`) is a type error. `user` is ignored in the page (the route's
+ * assignment is the worker's). Untyped callers still get the schema's checks at run time.
+ */
+export type ScoreInput = z.input<typeof scoreRequestSchema>;
 
 export interface ScoreOptions {
   /** Every kept history behaviour's attention weight per candidate (`scores[i].attention`), for heat maps. */

@@ -17,7 +17,7 @@
 import { parse } from 'csv-parse/sync';
 import { build, type Plugin } from 'esbuild';
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
@@ -123,6 +123,12 @@ if (!fresh(catalogue, moviesCsv, ...manifests)) {
 
 // 4. the library for bundlers: onnxruntime-web stays an import of the site's own copy
 const DIST = join(ROOT, 'dist/browser');
+rmSync(DIST, { recursive: true, force: true }); // the package ships exactly this build (nothing stale from older trees)
 await build({ ...common, minify: false, entryPoints: { index: join(ROOT, 'browser/index.ts') }, outdir: DIST, external: ['onnxruntime-web', 'onnxruntime-web/*'] });
 execFileSync(join(ROOT, 'node_modules/.bin/tsc'), ['-p', join(ROOT, 'browser/tsconfig.lib.json')], { stdio: 'inherit' });
-log(`written models/browser/ (served at /browser/ and /demo) and dist/browser/ (ORT ${ORT_VERSION})`);
+// 5. the typed client (any runtime with fetch), for the package's `interest-edge/client`
+const CLIENT = join(ROOT, 'dist/client');
+rmSync(CLIENT, { recursive: true, force: true });
+await build({ ...common, platform: 'neutral', minify: false, entryPoints: { index: join(ROOT, 'client/index.ts') }, outdir: CLIENT });
+execFileSync(join(ROOT, 'node_modules/.bin/tsc'), ['-p', join(ROOT, 'client/tsconfig.lib.json')], { stdio: 'inherit' });
+log(`written models/browser/ (served at /browser/ and /demo), dist/browser/ and dist/client/ (ORT ${ORT_VERSION})`);

@@ -1,0 +1,65 @@
+/// <reference lib="dom" />
+/**
+ * The package as a web developer gets it (issue 27): `npm pack` the repository, install the tarball
+ * (and its peer onnxruntime-web) into a scratch app, bundle the app with esbuild, load the bundle in
+ * Debian's Chromium on a page of the worker (which serves the models and ORT's wasm files) and
+ * score with `Scorer` — the same scores as `POST /v1/score`. A typo in a request is a type error for
+ * the app (browser/typeChecks.ts proves that at `npm run typecheck`).
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { build } from 'esbuild';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chromiumAvailable, launchChromium, type Chromium } from '../../bench/lib/browserHarness.js';
+import { loadShippedModel, REPO_ROOT } from '../../bench/lib/servingModels.js';
+import { startWranglerDev, type WranglerDev } from '../../bench/lib/wranglerDev.js';
+
+describe.runIf(chromiumAvailable())('the npm package in a scratch app', () => {
+  let dev: WranglerDev;
+  let browser: Chromium;
+  let app: string;
+  let bundle: string;
+  beforeAll(async () => {
+    app = mkdtempSync(join(tmpdir(), 'interest-edge-app-'));
+    execFileSync('npm', ['pack', '--ignore-scripts', '--pack-destination', app], { cwd: REPO_ROOT, stdio: 'ignore' }); // test:node built dist/ already
+    const tarball = readdirSync(app).find((f) => f.endsWith('.tgz'))!;
+    const version = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')).peerDependencies['onnxruntime-web'];
+    writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'scratch-shop', private: true, type: 'module', dependencies: { 'interest-edge': `file:./${tarball}`, 'onnxruntime-web': version } }));
+    execFileSync('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--ignore-scripts'], { cwd: app, stdio: 'ignore', env: { ...process.env, ONNXRUNTIME_NODE_INSTALL: 'skip' } });
+    writeFileSync(join(app, 'app.ts'), `import { Scorer } from 'interest-edge/browser';\nimport { createInterestEdgeClient } from 'interest-edge/client';\n(window as any).shop = { Scorer, createInterestEdgeClient };\n`);
+    const out = await build({ entryPoints: [join(app, 'app.ts')], bundle: true, format: 'esm', platform: 'browser', write: false, absWorkingDir: app, logLevel: 'silent' });
+    bundle = out.outputFiles[0].text;
+    dev = await startWranglerDev('wrangler.toml', { EXPOSURE_LOG: 'console' });
+    browser = await launchChromium({ webgpu: false });
+  }, 300_000);
+  afterAll(async () => {
+    await browser?.close();
+    await dev?.stop();
+    rmSync(app, { recursive: true, force: true });
+  });
+
+  it('installs from the tarball, bundles with esbuild, and scores in the page like the worker', async () => {
+    const items = loadShippedModel('din-movielens').manifest.featureContract.items;
+    const request = { history: items.slice(0, 12), candidates: items.slice(20, 40) };
+    const page = await browser.context.newPage();
+    try {
+      await page.goto(`${dev.origin}/healthz`);
+      await page.addScriptTag({ type: 'module', content: bundle });
+      await page.waitForFunction(() => (window as unknown as { shop?: unknown }).shop !== undefined);
+      const inPage = (await page.evaluate(async (request) => {
+        const { Scorer, createInterestEdgeClient } = (window as unknown as { shop: any }).shop; // eslint-disable-line @typescript-eslint/no-explicit-any
+        const scorer = await Scorer.load({ baseUrl: location.origin, model: 'din-movielens' });
+        const local = await scorer.score(request);
+        const remote = await createInterestEdgeClient({ baseUrl: location.origin }).score(request);
+        return { provider: scorer.executionProvider, local: local.scores, remote: remote.scores };
+      }, request)) as { provider: string; local: Array<{ item: string; score: number }>; remote: Array<{ item: string; score: number }> };
+      expect(inPage.provider).toBe('wasm');
+      expect(inPage.local.map((s) => s.item)).toEqual(inPage.remote.map((s) => s.item));
+      for (const [i, s] of inPage.local.entries()) expect(Math.abs(s.score - inPage.remote[i].score)).toBeLessThan(1e-4);
+    } finally {
+      await page.close();
+    }
+  }, 180_000);
+});
