@@ -68,13 +68,17 @@ function candidates(): string[] {
   return catalogue.filter((m) => !picked.has(m.id)).slice(0, CANDIDATES).map((m) => m.id);
 }
 
+/** Whether the worker answered with another model than the one scored in the page (then no agreement is claimed). */
+let workerModelDiffers = false;
+
 async function scoreWithWorker(request: object): Promise<BrowserScoreResponse['scores']> {
   const model = scorer instanceof RouteScorer ? undefined : (scorer as Scorer).manifest.name;
   // The worker serves route "home" by the same assignment; a hand-picked model is compared only when it is the one the worker serves.
   const res = await fetch(`${base}/v1/score/${ROUTE}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ...request, user: unitId }) });
   if (!res.ok) throw new Error(`worker: HTTP ${res.status}`);
   const body = (await res.json()) as { model: { name: string }; scores: BrowserScoreResponse['scores'] };
-  if (model && body.model.name !== model) $('agreement').textContent = `The worker serves ${body.model.name} to you on route ${ROUTE}; pick "Your A/B variant" to compare like with like.`;
+  workerModelDiffers = model !== undefined && body.model.name !== model;
+  if (workerModelDiffers) $('agreement').textContent = `The worker serves ${body.model.name} to you on route ${ROUTE}; pick "Your A/B variant" to compare like with like.`;
   return body.scores;
 }
 
@@ -88,7 +92,8 @@ async function rank(): Promise<void> {
     const remote = await scoreWithWorker(request);
     const localById = new Map(local.scores.map((s) => [s.item, s.score]));
     const delta = Math.max(...remote.map((s) => Math.abs(s.score - (localById.get(s.item) ?? Number.NaN))));
-    if (Number.isFinite(delta)) $('agreement').textContent = `Worker and browser agree: max |Δ| = ${delta.toExponential(1)} over ${remote.length} candidates.`;
+    // Issue 27, bug 3: a different model is not "agreement"; the mismatch note above stays.
+    if (Number.isFinite(delta) && !workerModelDiffers) $('agreement').textContent = `Worker and browser agree: max |Δ| = ${delta.toExponential(1)} over ${remote.length} candidates.`;
     document.body.dataset.maxDelta = String(delta);
     shown = remote;
   } else {
@@ -159,8 +164,8 @@ function drawHeatmap(response: BrowserScoreResponse): void {
       const td = document.createElement('td');
       const share = span > 0 ? (w - min) / span : 0.5;
       td.textContent = w.toFixed(2);
-      td.style.background = `rgba(var(--cell), ${(0.08 + 0.85 * share).toFixed(3)})`;
-      td.style.color = share > 0.55 ? 'white' : 'inherit';
+      // Alpha ≤ 0.85 keeps the page's own text colour at ≥ 4.5:1 on every cell, light and dark (issue 27, bug 6).
+      td.style.background = `rgba(var(--cell), ${(0.08 + 0.77 * share).toFixed(3)})`;
       tr.append(td);
     }
     body.append(tr);
@@ -178,6 +183,9 @@ function drawPicks(): void {
       remove.addEventListener('click', () => {
         picks.splice(i, 1);
         drawPicks();
+        // Focus stays in the list (the next Remove, else the previous), else returns to the search box: never to <body>.
+        const buttons = $('picks').querySelectorAll('button');
+        ((buttons[Math.min(i, buttons.length - 1)] as HTMLElement | undefined) ?? $('search')).focus();
         schedule();
       });
       li.append(label(byId.get(id), id), remove);
@@ -198,6 +206,8 @@ function search(text: string): void {
         picks.push(m.id);
         drawPicks();
         search(($('search') as HTMLInputElement).value);
+        // The clicked result is gone from the list: keep keyboard users on the next result, else the search box.
+        (($('results').querySelector('button') as HTMLElement | null) ?? $('search')).focus();
         schedule();
       });
       li.append(add);
