@@ -113,11 +113,20 @@ export class Scorer {
     const http = options.fetch ?? globalThis.fetch.bind(globalThis);
     const base = options.baseUrl.replace(/\/+$/, '');
     const t0 = performance.now();
-    const pointer = await getJson<{ version: string; manifest: string; onnx: string; sha256: string }>(http, `${base}/v1/public/models/${encodeURIComponent(options.model)}`);
-    const [manifestText, onnx] = await Promise.all([
-      getOk(http, absolute(base, pointer.manifest)).then((r) => r.text()),
-      getOk(http, absolute(base, pointer.onnx)).then(async (r) => new Uint8Array(await r.arrayBuffer())),
-    ]);
+    const pointerUrl = `${base}/v1/public/models/${encodeURIComponent(options.model)}`;
+    const files = async (cache?: RequestCache) => {
+      const pointer = await getJson<{ version: string; manifest: string; onnx: string; sha256: string }>(http, pointerUrl, cache);
+      return Promise.all([
+        getOk(http, absolute(base, pointer.manifest)).then((r) => r.text()),
+        getOk(http, absolute(base, pointer.onnx)).then(async (r) => new Uint8Array(await r.arrayBuffer())),
+      ]);
+    };
+    // The pointer is cacheable for a minute; right after a deploy a cached pointer names a version the
+    // worker no longer serves (404). Then the pointer is fetched again past the cache, once.
+    const [manifestText, onnx] = await files().catch((err: unknown) => {
+      if (err instanceof HttpError && err.status === 404) return files('reload');
+      throw err;
+    });
     const t1 = performance.now();
     // The public form of the manifest: only what scoring needs (contract/manifest.ts publicManifestOf).
     const parsed = publicManifestSchema.safeParse(JSON.parse(manifestText));
@@ -221,8 +230,16 @@ export class Scorer {
   }
 }
 
-async function getOk(http: typeof fetch, url: string): Promise<Response> {
-  const res = await http(url);
+/** A failed fetch of the library, with its status (404s are retried once past the HTTP cache). */
+export class HttpError extends Error {
+  override name = 'HttpError';
+  constructor(readonly status: number, message: string) {
+    super(message);
+  }
+}
+
+async function getOk(http: typeof fetch, url: string, cache?: RequestCache): Promise<Response> {
+  const res = await http(url, cache ? { cache } : undefined);
   if (!res.ok) {
     let detail = '';
     try {
@@ -230,13 +247,13 @@ async function getOk(http: typeof fetch, url: string): Promise<Response> {
     } catch {
       // not our JSON error
     }
-    throw new Error(`GET ${url}: HTTP ${res.status}${detail ? `: ${detail}` : ''}`);
+    throw new HttpError(res.status, `GET ${url}: HTTP ${res.status}${detail ? `: ${detail}` : ''}`);
   }
   return res;
 }
 
-async function getJson<T>(http: typeof fetch, url: string): Promise<T> {
-  return (await (await getOk(http, url)).json()) as T;
+async function getJson<T>(http: typeof fetch, url: string, cache?: RequestCache): Promise<T> {
+  return (await (await getOk(http, url, cache)).json()) as T;
 }
 
 function absolute(base: string, path: string): string {

@@ -62,4 +62,32 @@ describe.runIf(chromiumAvailable())('the npm package in a scratch app', () => {
       await page.close();
     }
   }, 180_000);
+
+  it('a pointer cached from before a deploy (its version now a 404) is fetched again past the cache, once', async () => {
+    const page = await browser.context.newPage();
+    try {
+      await page.goto(`${dev.origin}/healthz`);
+      await page.addScriptTag({ type: 'module', content: bundle });
+      await page.waitForFunction(() => (window as unknown as { shop?: unknown }).shop !== undefined);
+      const seen = (await page.evaluate(async () => {
+        const { Scorer } = (window as unknown as { shop: any }).shop; // eslint-disable-line @typescript-eslint/no-explicit-any
+        const calls: string[] = [];
+        // What a browser's HTTP cache hands out within the pointer's max-age after a deploy: the old version.
+        const stale = (input: RequestInfo | URL, init?: RequestInit) => {
+          const url = String(input);
+          calls.push(`${url.replace(location.origin, '')} ${init?.cache ?? 'default'}`);
+          if (url.endsWith('/v1/public/models/din-movielens') && init?.cache !== 'reload') {
+            return Promise.resolve(new Response(JSON.stringify({ version: '2020-01-01.00000000', manifest: '/v1/public/models/din-movielens/2020-01-01.00000000/manifest.json', onnx: '/v1/public/models/din-movielens/2020-01-01.00000000/model.onnx', sha256: '0' }), { headers: { 'content-type': 'application/json' } }));
+          }
+          return fetch(input, init);
+        };
+        const scorer = await Scorer.load({ baseUrl: location.origin, model: 'din-movielens', fetch: stale });
+        return { calls, version: scorer.manifest.version };
+      })) as { calls: string[]; version: string };
+      expect(seen.calls.filter((c) => c.startsWith('/v1/public/models/din-movielens ')).map((c) => c.split(' ')[1])).toEqual(['default', 'reload']);
+      expect(seen.version).not.toBe('2020-01-01.00000000');
+    } finally {
+      await page.close();
+    }
+  }, 180_000);
 });
