@@ -10,7 +10,7 @@ import { bucketOf, unitKeyOf } from '../core/experiments/assignment.js';
 import type { AssignmentResponse } from '../core/schema/assignments.schema.js';
 import type { RoutesResponse } from '../core/schema/routes.schema.js';
 import type { RankBy } from '../core/scoring/objectives.js';
-import { Scorer, type BrowserScoreResponse, type ScorerOptions } from './scorer.js';
+import { Scorer, type BrowserScoreResponse, type ScorerApi, type ScorerOptions } from './scorer.js';
 
 export type BrowserRoute = RoutesResponse['routes'][number];
 
@@ -60,7 +60,7 @@ export async function fetchAssignment(baseUrl: string, route: string, unitId: st
 /** A `Scorer` for a route: the worker assigns the unit's variant (and signs it), the page loads that variant's model. */
 export class RouteScorer {
   private constructor(
-    readonly scorer: Scorer,
+    readonly scorer: ScorerApi,
     readonly assignment: Assignment,
     private readonly baseUrl: string,
     private readonly http: typeof fetch,

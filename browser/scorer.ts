@@ -22,6 +22,7 @@ import { checkSignature, OrtScoringSession } from '../core/runtime/ortSession.js
 import type { RankBy } from '../core/scoring/objectives.js';
 import { scoreRequest, type RankedItem } from '../core/scoring/scoreRequest.js';
 import type * as z from '../core/zod.js';
+import type { WorkerReply, WorkerRequest } from './workerProtocol.js';
 import { createSession, onWebGpuQueue, importOrt, webGpuAdapter, type OrtBuild, type OrtModule } from './ortRuntime.js';
 
 export type ExecutionProviderChoice = 'auto' | OrtBuild;
@@ -38,8 +39,26 @@ export interface ScorerOptions {
   executionProvider?: ExecutionProviderChoice;
   /** Where ORT fetches its `.wasm`/`.mjs` files (a URL prefix ending in `/`); default the worker's `/browser/ort/<ORT version>/`. */
   ortWasmPaths?: string;
-  /** Defaults to the global `fetch`. */
+  /** Defaults to the global `fetch` (main thread only: a worker uses its own). */
   fetch?: typeof fetch;
+  /**
+   * `main` (default): load and score on the page's thread. `worker`: in a dedicated Web Worker, so
+   * the page's main thread never blocks on loading (sha256, ORT's start, session creation) or
+   * scoring; the same API, answers by message. See docs/browser.md, "Off the main thread".
+   */
+  thread?: 'main' | 'worker';
+  /** With `thread: 'worker'`: the URL of `interest-edge-worker.js`; default beside this library's own file. */
+  workerUrl?: string | URL;
+}
+
+/** What a loaded model offers, on either thread. */
+export interface ScorerApi {
+  readonly report: LoadReport;
+  readonly manifest: ModelManifest;
+  readonly executionProvider: OrtBuild;
+  score(input: ScoreInput, options?: ScoreOptions): Promise<BrowserScoreResponse>;
+  /** Frees the session (and the worker, off the main thread). */
+  release(): Promise<void>;
 }
 
 /**
@@ -90,7 +109,7 @@ export interface LoadReport {
   bytes: { manifest: number; onnx: number };
 }
 
-export class Scorer {
+export class Scorer implements ScorerApi {
   private constructor(
     private readonly model: LoadedModel,
     readonly report: LoadReport,
@@ -108,8 +127,12 @@ export class Scorer {
     return this.report.executionProvider;
   }
 
-  /** Fetches, verifies and starts a published model. */
-  static async load(options: ScorerOptions, route?: { name: string; variant: string; rankBy: RankBy }): Promise<Scorer> {
+  /** Fetches, verifies and starts a published model (in a Web Worker with `thread: 'worker'`). */
+  static load(options: ScorerOptions & { thread: 'worker' }, route?: { name: string; variant: string; rankBy: RankBy }): Promise<ScorerApi>;
+  static load(options: ScorerOptions & { thread?: 'main' }, route?: { name: string; variant: string; rankBy: RankBy }): Promise<Scorer>;
+  static load(options: ScorerOptions, route?: { name: string; variant: string; rankBy: RankBy }): Promise<ScorerApi>;
+  static async load(options: ScorerOptions, route?: { name: string; variant: string; rankBy: RankBy }): Promise<ScorerApi> {
+    if (options.thread === 'worker') return WorkerScorer.load(options, route);
     const http = options.fetch ?? globalThis.fetch.bind(globalThis);
     const base = options.baseUrl.replace(/\/+$/, '');
     const t0 = performance.now();
@@ -258,4 +281,84 @@ async function getJson<T>(http: typeof fetch, url: string, cache?: RequestCache)
 
 function absolute(base: string, path: string): string {
   return /^https?:\/\//.test(path) ? path : `${base}${path}`;
+}
+
+/** A Scorer living in a dedicated Web Worker (browser/worker.ts); the page only posts messages. */
+class WorkerScorer implements ScorerApi {
+  private next = 1;
+  private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+
+  private constructor(
+    private readonly worker: Worker,
+    readonly report: LoadReport,
+    readonly manifest: ModelManifest,
+  ) {}
+
+  get executionProvider(): OrtBuild {
+    return this.report.executionProvider;
+  }
+
+  static async load(options: ScorerOptions, route?: { name: string; variant: string; rankBy: RankBy }): Promise<ScorerApi> {
+    const { fetch: _fetch, thread: _thread, workerUrl, ...rest } = options;
+    const url = new URL(workerUrl ?? new URL('./interest-edge-worker.js', import.meta.url), location.href);
+    // A worker script must be same-origin; a library served by the edge worker is not: start a
+    // same-origin module worker from a blob that imports it (CORS applies to the import).
+    const worker =
+      url.origin === location.origin
+        ? new Worker(url, { type: 'module', name: 'interest-edge' })
+        : new Worker(URL.createObjectURL(new Blob([`import ${JSON.stringify(url.href)};`], { type: 'text/javascript' })), { type: 'module', name: 'interest-edge' });
+    const calls = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+    worker.onmessage = (e: MessageEvent<WorkerReply>) => {
+      const call = calls.get(e.data.id);
+      if (!call) return;
+      calls.delete(e.data.id);
+      if (e.data.ok) call.resolve(e.data.value);
+      else {
+        const { name, message, code, issues } = e.data.error;
+        call.reject(name === 'ScoreRequestError' ? new ScoreRequestError(code ?? 'invalid_request', message, (issues ?? []) as ErrorIssue[]) : Object.assign(new Error(message), { name }));
+      }
+    };
+    worker.onerror = (e) => {
+      for (const call of calls.values()) call.reject(new Error(`interest-edge worker failed: ${e.message || 'could not start (is interest-edge-worker.js served beside the library? see workerUrl)'}`));
+      calls.clear();
+    };
+    const loaded = (await new Promise<unknown>((resolve, reject) => {
+      calls.set(0, { resolve, reject });
+      worker.postMessage({ id: 0, op: 'load', options: { ...rest, baseUrl: new URL(options.baseUrl, location.href).href }, ...(route ? { route } : {}) } satisfies WorkerRequest);
+    })) as { report: LoadReport; manifest: ModelManifest };
+    const scorer = new WorkerScorer(worker, loaded.report, loaded.manifest);
+    // From here on the scorer's own table of calls answers.
+    worker.onmessage = (e: MessageEvent<WorkerReply>) => scorer.settle(e.data);
+    worker.onerror = (e) => scorer.fail(new Error(`interest-edge worker failed: ${e.message}`));
+    return scorer;
+  }
+
+  score(input: ScoreInput, options?: ScoreOptions): Promise<BrowserScoreResponse> {
+    const id = this.next++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      this.worker.postMessage({ id, op: 'score', input, ...(options ? { options } : {}) } satisfies WorkerRequest);
+    });
+  }
+
+  async release(): Promise<void> {
+    this.fail(new Error('released'));
+    this.worker.terminate();
+  }
+
+  private settle(reply: WorkerReply): void {
+    const call = this.pending.get(reply.id);
+    if (!call) return;
+    this.pending.delete(reply.id);
+    if (reply.ok) call.resolve(reply.value);
+    else {
+      const { name, message, code, issues } = reply.error;
+      call.reject(name === 'ScoreRequestError' ? new ScoreRequestError(code ?? 'invalid_request', message, (issues ?? []) as ErrorIssue[]) : Object.assign(new Error(message), { name }));
+    }
+  }
+
+  private fail(error: Error): void {
+    for (const call of this.pending.values()) call.reject(error);
+    this.pending.clear();
+  }
 }

@@ -79,7 +79,7 @@ function writeIfChanged(path: string, bytes: Uint8Array): void {
 // 2. the library and the demo, for the worker to serve
 const common = { bundle: true, format: 'esm', platform: 'browser', target: 'es2022', minify: true, sourcemap: true, legalComments: 'none', logLevel: 'warning' } as const;
 const bundles = [
-  await build({ ...common, entryPoints: { 'interest-edge': join(ROOT, 'browser/index.ts') }, outdir: OUT, write: false, plugins: [ortFromWorker] }),
+  await build({ ...common, entryPoints: { 'interest-edge': join(ROOT, 'browser/index.ts'), 'interest-edge-worker': join(ROOT, 'browser/worker.ts') }, outdir: OUT, write: false, plugins: [ortFromWorker] }),
   // The demo imports the library by URL, so the page loads it once.
   await build({
     ...common,
@@ -124,7 +124,7 @@ if (!fresh(catalogue, moviesCsv, ...manifests)) {
 // 4. the library for bundlers: onnxruntime-web stays an import of the site's own copy
 const DIST = join(ROOT, 'dist/browser');
 rmSync(DIST, { recursive: true, force: true }); // the package ships exactly this build (nothing stale from older trees)
-await build({ ...common, minify: false, entryPoints: { index: join(ROOT, 'browser/index.ts') }, outdir: DIST, external: ['onnxruntime-web', 'onnxruntime-web/*'] });
+await build({ ...common, minify: false, entryPoints: { index: join(ROOT, 'browser/index.ts'), 'interest-edge-worker': join(ROOT, 'browser/worker.ts') }, outdir: DIST, external: ['onnxruntime-web', 'onnxruntime-web/*'] });
 execFileSync(join(ROOT, 'node_modules/.bin/tsc'), ['-p', join(ROOT, 'browser/tsconfig.lib.json')], { stdio: 'inherit' });
 // 5. the typed client (any runtime with fetch), for the package's `interest-edge/client`
 const CLIENT = join(ROOT, 'dist/client');

@@ -167,6 +167,31 @@ describe.skipIf(!available)('browser scoring in Chromium', () => {
       await browser?.close();
     });
 
+    it('thread: "worker" loads and scores in a Web Worker with the same scores as the main thread; a bad request is the same ScoreRequestError', async () => {
+      const page = await browser.context.newPage();
+      try {
+        await page.goto(`${dev.origin}/healthz`);
+        await withLibrary(page);
+        const request = requestsFor('din-movielens', 2)[1];
+        const result = (await page.evaluate(async (request) => {
+          const lib = (window as unknown as { __interestEdge: any }).__interestEdge; // eslint-disable-line @typescript-eslint/no-explicit-any
+          const off = await lib.Scorer.load({ baseUrl: location.origin, model: 'din-movielens', thread: 'worker' });
+          const a = await off.score(request);
+          const bad = await off.score({ candidates: [], histroy: [] }).catch((e: { name: string; issues: Array<{ path: string }> }) => ({ name: e.name, paths: e.issues.map((i) => i.path) }));
+          const on = await lib.Scorer.load({ baseUrl: location.origin, model: 'din-movielens' });
+          const b = await on.score(request);
+          await off.release();
+          return { provider: off.executionProvider, version: off.manifest.version, a: a.scores, b: b.scores, bad };
+        }, request)) as { provider: string; version: string; a: Array<{ item: string; score: number }>; b: Array<{ item: string; score: number }>; bad: { name: string; paths: string[] } };
+        expect(result.provider).toBe('wasm');
+        expect(result.version).toBe(loadShippedModel('din-movielens').manifest.version);
+        expect(result.a).toEqual(result.b);
+        expect(result.bad).toEqual({ name: 'ScoreRequestError', paths: expect.arrayContaining(['candidates']) });
+      } finally {
+        await page.close();
+      }
+    }, 120_000);
+
     it('client-side assignment gives the worker\'s variant for the same unit ids', async () => {
       const page = await browser.context.newPage();
       await page.goto(`${dev.origin}/healthz`);

@@ -21,6 +21,7 @@ describe.runIf(chromiumAvailable())('the npm package in a scratch app', () => {
   let browser: Chromium;
   let app: string;
   let bundle: string;
+  let workerBundle: string;
   beforeAll(async () => {
     app = mkdtempSync(join(tmpdir(), 'interest-edge-app-'));
     execFileSync('npm', ['pack', '--ignore-scripts', '--pack-destination', app], { cwd: REPO_ROOT, stdio: 'ignore' }); // test:node built dist/ already
@@ -31,6 +32,9 @@ describe.runIf(chromiumAvailable())('the npm package in a scratch app', () => {
     writeFileSync(join(app, 'app.ts'), `import { Scorer } from 'interest-edge/browser';\nimport { createInterestEdgeClient } from 'interest-edge/client';\n(window as any).shop = { Scorer, createInterestEdgeClient };\n`);
     const out = await build({ entryPoints: [join(app, 'app.ts')], bundle: true, format: 'esm', platform: 'browser', write: false, absWorkingDir: app, logLevel: 'silent' });
     bundle = out.outputFiles[0].text;
+    // thread: 'worker' with a bundler: the app bundles the package's worker entry as a file of its own.
+    writeFileSync(join(app, 'scorer-worker.ts'), `import 'interest-edge/browser/worker';\n`);
+    workerBundle = (await build({ entryPoints: [join(app, 'scorer-worker.ts')], bundle: true, format: 'esm', platform: 'browser', write: false, absWorkingDir: app, logLevel: 'silent' })).outputFiles[0].text;
     dev = await startWranglerDev('wrangler.toml', { EXPOSURE_LOG: 'console' });
     browser = await launchChromium({ webgpu: false });
   }, 300_000);
@@ -58,6 +62,29 @@ describe.runIf(chromiumAvailable())('the npm package in a scratch app', () => {
       expect(inPage.provider).toBe('wasm');
       expect(inPage.local.map((s) => s.item)).toEqual(inPage.remote.map((s) => s.item));
       for (const [i, s] of inPage.local.entries()) expect(Math.abs(s.score - inPage.remote[i].score)).toBeLessThan(1e-4);
+    } finally {
+      await page.close();
+    }
+  }, 180_000);
+
+  it('thread: "worker" with the app\'s own bundle of interest-edge/browser/worker scores like the main thread', async () => {
+    const items = loadShippedModel('din-movielens').manifest.featureContract.items;
+    const request = { history: items.slice(0, 12), candidates: items.slice(20, 40) };
+    const page = await browser.context.newPage();
+    try {
+      await page.goto(`${dev.origin}/healthz`);
+      await page.addScriptTag({ type: 'module', content: bundle });
+      await page.waitForFunction(() => (window as unknown as { shop?: unknown }).shop !== undefined);
+      const same = await page.evaluate(async ({ request, workerBundle }) => {
+        const { Scorer } = (window as unknown as { shop: any }).shop; // eslint-disable-line @typescript-eslint/no-explicit-any
+        const workerUrl = URL.createObjectURL(new Blob([workerBundle], { type: 'text/javascript' }));
+        const off = await Scorer.load({ baseUrl: location.origin, model: 'din-movielens', thread: 'worker', workerUrl });
+        const on = await Scorer.load({ baseUrl: location.origin, model: 'din-movielens' });
+        const [a, b] = [await off.score(request), await on.score(request)];
+        await off.release();
+        return JSON.stringify(a.scores) === JSON.stringify(b.scores) && a.scores.length === request.candidates.length;
+      }, { request, workerBundle });
+      expect(same).toBe(true);
     } finally {
       await page.close();
     }
