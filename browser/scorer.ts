@@ -49,6 +49,10 @@ export interface ScorerOptions {
   thread?: 'main' | 'worker';
   /** With `thread: 'worker'`: the URL of `interest-edge-worker.js`; default beside this library's own file. */
   workerUrl?: string | URL;
+  /** Aborts the load: pending downloads are cancelled and the promise rejects with the signal's reason. */
+  signal?: AbortSignal;
+  /** Download progress of the model file (`total` from Content-Length, when the server sends one). */
+  onProgress?: (progress: { file: 'model'; loaded: number; total?: number }) => void;
 }
 
 /** What a loaded model offers, on either thread. */
@@ -133,7 +137,11 @@ export class Scorer implements ScorerApi {
   static load(options: ScorerOptions, route?: { name: string; variant: string; rankBy: RankBy }): Promise<ScorerApi>;
   static async load(options: ScorerOptions, route?: { name: string; variant: string; rankBy: RankBy }): Promise<ScorerApi> {
     if (options.thread === 'worker') return WorkerScorer.load(options, route);
-    const http = options.fetch ?? globalThis.fetch.bind(globalThis);
+    const signal = options.signal;
+    signal?.throwIfAborted();
+    const plain = options.fetch ?? globalThis.fetch.bind(globalThis);
+    // Every download of this load carries the caller's signal.
+    const http: typeof fetch = signal ? (input, init) => plain(input, { ...init, signal }) : plain;
     const base = options.baseUrl.replace(/\/+$/, '');
     const t0 = performance.now();
     const pointerUrl = `${base}/v1/public/models/${encodeURIComponent(options.model)}`;
@@ -141,7 +149,7 @@ export class Scorer implements ScorerApi {
       const pointer = await getJson<{ version: string; manifest: string; onnx: string; sha256: string }>(http, pointerUrl, cache);
       return Promise.all([
         getOk(http, absolute(base, pointer.manifest)).then((r) => r.text()),
-        getOk(http, absolute(base, pointer.onnx)).then(async (r) => new Uint8Array(await r.arrayBuffer())),
+        getOk(http, absolute(base, pointer.onnx)).then((r) => readWithProgress(r, options.onProgress)),
       ]);
     };
     // The pointer is cacheable for a minute; right after a deploy a cached pointer names a version the
@@ -150,6 +158,7 @@ export class Scorer implements ScorerApi {
       if (err instanceof HttpError && err.status === 404) return files('reload');
       throw err;
     });
+    signal?.throwIfAborted();
     const t1 = performance.now();
     // The public form of the manifest: only what scoring needs (contract/manifest.ts publicManifestOf).
     const parsed = publicManifestSchema.safeParse(JSON.parse(manifestText));
@@ -203,6 +212,10 @@ export class Scorer implements ScorerApi {
       // The WebGPU build runs WASM too: after a WebGPU failure, no second download.
       ort ??= await importOrt('wasm', options.ortWasmPaths ?? ((version) => `${base}/browser/ort/${version}/`));
       session = await start(ort, 'wasm');
+    }
+    if (signal?.aborted) {
+      await (session as OrtScoringSession).release().catch(() => undefined);
+      signal.throwIfAborted();
     }
     const t3 = performance.now();
     const model: LoadedModel = { manifest, contract, session, loadMs: t3 - t0, loadBreakdownMs: { assets: t2 - t0, contract: 0, session: t3 - t2 } };
@@ -299,7 +312,8 @@ class WorkerScorer implements ScorerApi {
   }
 
   static async load(options: ScorerOptions, route?: { name: string; variant: string; rankBy: RankBy }): Promise<ScorerApi> {
-    const { fetch: _fetch, thread: _thread, workerUrl, ...rest } = options;
+    const { fetch: _fetch, thread: _thread, workerUrl, signal, onProgress, ...rest } = options;
+    signal?.throwIfAborted();
     const url = new URL(workerUrl ?? new URL('./interest-edge-worker.js', import.meta.url), location.href);
     // A worker script must be same-origin; a library served by the edge worker is not: start a
     // same-origin module worker from a blob that imports it (CORS applies to the import).
@@ -309,6 +323,7 @@ class WorkerScorer implements ScorerApi {
         : new Worker(URL.createObjectURL(new Blob([`import ${JSON.stringify(url.href)};`], { type: 'text/javascript' })), { type: 'module', name: 'interest-edge' });
     const calls = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
     worker.onmessage = (e: MessageEvent<WorkerReply>) => {
+      if ('progress' in e.data) return onProgress?.(e.data.progress);
       const call = calls.get(e.data.id);
       if (!call) return;
       calls.delete(e.data.id);
@@ -324,7 +339,12 @@ class WorkerScorer implements ScorerApi {
     };
     const loaded = (await new Promise<unknown>((resolve, reject) => {
       calls.set(0, { resolve, reject });
-      worker.postMessage({ id: 0, op: 'load', options: { ...rest, baseUrl: new URL(options.baseUrl, location.href).href }, ...(route ? { route } : {}) } satisfies WorkerRequest);
+      // Aborting a load ends its worker: whatever it was downloading or compiling stops with it.
+      signal?.addEventListener('abort', () => {
+        worker.terminate();
+        reject(signal.reason);
+      }, { once: true });
+      worker.postMessage({ id: 0, op: 'load', options: { ...rest, baseUrl: new URL(options.baseUrl, location.href).href }, progress: onProgress !== undefined, ...(route ? { route } : {}) } satisfies WorkerRequest);
     })) as { report: LoadReport; manifest: ModelManifest };
     const scorer = new WorkerScorer(worker, loaded.report, loaded.manifest);
     // From here on the scorer's own table of calls answers.
@@ -347,6 +367,7 @@ class WorkerScorer implements ScorerApi {
   }
 
   private settle(reply: WorkerReply): void {
+    if ('progress' in reply) return;
     const call = this.pending.get(reply.id);
     if (!call) return;
     this.pending.delete(reply.id);
@@ -361,4 +382,28 @@ class WorkerScorer implements ScorerApi {
     for (const call of this.pending.values()) call.reject(error);
     this.pending.clear();
   }
+}
+
+/** The body as bytes, reporting progress per chunk when asked to. */
+async function readWithProgress(res: Response, onProgress: ScorerOptions['onProgress']): Promise<Uint8Array> {
+  if (!onProgress || !res.body) return new Uint8Array(await res.arrayBuffer());
+  const declared = Number(res.headers.get('content-length'));
+  const total = Number.isFinite(declared) && declared > 0 ? declared : undefined;
+  const chunks: Uint8Array[] = [];
+  let loaded = 0;
+  const reader = res.body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    chunks.push(value);
+    loaded += value.byteLength;
+    onProgress({ file: 'model', loaded, ...(total ? { total } : {}) });
+  }
+  const bytes = new Uint8Array(loaded);
+  let at = 0;
+  for (const c of chunks) {
+    bytes.set(c, at);
+    at += c.byteLength;
+  }
+  return bytes;
 }

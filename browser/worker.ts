@@ -15,7 +15,7 @@ self.onmessage = async (event: MessageEvent<WorkerRequest>) => {
   const reply = (r: WorkerReply) => self.postMessage(r);
   try {
     if (m.op === 'load') {
-      scorer = await Scorer.load({ ...m.options, thread: 'main' }, m.route);
+      scorer = await Scorer.load({ ...m.options, thread: 'main', ...(m.progress ? { onProgress: (progress) => self.postMessage({ id: m.id, progress } satisfies WorkerReply) } : {}) }, m.route);
       reply({ id: m.id, ok: true, value: { report: scorer.report, manifest: scorer.manifest } });
     } else {
       if (!scorer) throw new Error('no model loaded in this worker');

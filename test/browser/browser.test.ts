@@ -192,6 +192,37 @@ describe.skipIf(!available)('browser scoring in Chromium', () => {
       }
     }, 120_000);
 
+    it('reports download progress and aborts loads on both threads', async () => {
+      const page = await browser.context.newPage();
+      try {
+        await page.goto(`${dev.origin}/healthz`);
+        await withLibrary(page);
+        const r = (await page.evaluate(async () => {
+          const lib = (window as unknown as { __interestEdge: any }).__interestEdge; // eslint-disable-line @typescript-eslint/no-explicit-any
+          const out: Record<string, unknown> = {};
+          for (const thread of ['main', 'worker']) {
+            const progress: number[] = [];
+            const scorer = await lib.Scorer.load({ baseUrl: location.origin, model: 'din-movielens', thread, onProgress: (p: { loaded: number }) => progress.push(p.loaded) });
+            out[`${thread}Progress`] = { last: progress[progress.length - 1], bytes: scorer.manifest.onnx.bytes, increasing: progress.every((x, i) => i === 0 || x >= progress[i - 1]) };
+            await scorer.release();
+            const controller = new AbortController();
+            const pending = lib.Scorer.load({ baseUrl: location.origin, model: 'dien-movielens', thread, signal: controller.signal });
+            controller.abort();
+            out[`${thread}Abort`] = await pending.then(() => 'loaded', (e: { name: string }) => e.name);
+          }
+          return out;
+        })) as Record<string, { last: number; bytes: number; increasing: boolean } | string>;
+        for (const thread of ['main', 'worker']) {
+          const p = r[`${thread}Progress`] as { last: number; bytes: number; increasing: boolean };
+          expect(p.last, thread).toBe(p.bytes);
+          expect(p.increasing).toBe(true);
+          expect(r[`${thread}Abort`], thread).toBe('AbortError');
+        }
+      } finally {
+        await page.close();
+      }
+    }, 120_000);
+
     it('client-side assignment gives the worker\'s variant for the same unit ids', async () => {
       const page = await browser.context.newPage();
       await page.goto(`${dev.origin}/healthz`);
