@@ -94,7 +94,7 @@ export function buildReadout(route: string, config: ReadonlyArray<{ name: string
 
 /** The readout as text: the SRM verdict first, then one table per metric. */
 export function renderReadout(r: Readout): string {
-  const pct = (x: number) => `${x >= 0 ? '+' : ''}${(100 * x).toFixed(2)} %`;
+  const pct = (x: number) => (Number.isFinite(x) ? `${x >= 0 ? '+' : ''}${(100 * x).toFixed(2)} %` : '–');
   const lines = [`route ${r.route}: control "${r.control}"`];
   lines.push(r.srm.ok ? `SRM check: ok (χ² = ${r.srm.chi2.toFixed(2)}, p = ${r.srm.pValue.toFixed(3)})` : '');
   for (const w of r.warnings) lines.push(`WARNING: ${w}`);
@@ -107,7 +107,7 @@ export function renderReadout(r: Readout): string {
     lines.push('', `| ${m} | value | lift vs ${r.control} | 95 % interval |`, '| --- | --- | --- | --- |');
     for (const v of r.variants) {
       const x = v.metrics[m];
-      lines.push(`| ${v.name} | ${x ? x.value.toPrecision(4) : '–'} | ${x?.lift ? pct(x.lift.relative) : '(control)'} | ${x?.lift ? `[${pct(x.lift.ci95[0])}, ${pct(x.lift.ci95[1])}]` : ''} |`);
+      lines.push(`| ${v.name} | ${x && Number.isFinite(x.value) ? x.value.toPrecision(4) : '–'} | ${x?.lift ? pct(x.lift.relative) : '(control)'} | ${x?.lift ? `[${pct(x.lift.ci95[0])}, ${pct(x.lift.ci95[1])}]` : ''} |`);
     }
   }
   return lines.filter((l, i) => l !== '' || i > 1).join('\n');
