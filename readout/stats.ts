@@ -128,6 +128,8 @@ export function srmTest(units: readonly number[], weights: readonly number[]): {
     if (expected[i] > 0) chi2 += ((o - expected[i]) ** 2) / expected[i];
   });
   const df = weights.filter((x) => x > 0).length - 1;
-  const pValue = df > 0 && total > 0 ? chiSquareSurvival(chi2, df) : 1;
+  // A unit in a variant that should get none is a mismatch whatever χ² says.
+  const strayUnits = units.some((o, i) => o > 0 && !(weights[i] > 0));
+  const pValue = strayUnits ? 0 : df > 0 && total > 0 ? chiSquareSurvival(chi2, df) : 1;
   return { chi2, df, pValue, ok: pValue >= SRM_ALPHA, expected };
 }

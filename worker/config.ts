@@ -51,7 +51,7 @@ export interface WorkerBindings {
   BODY_READ_TIMEOUT_MS?: string;
   /** Workers rate limiting binding: each client's budget of cost units (middleware/clientRateLimit.ts). Unbound: no per-client limit. */
   CLIENT_RATE_LIMIT?: RateLimit;
-  /** Whose budget a request spends: `ip` (default, CF-Connecting-IP), `header:<name>` (e.g. an API key header; the address when absent), `off`. */
+  /** Whose budget a request spends: `ip` (default, CF-Connecting-IP, IPv6 by /64), `header:<name>` (a signed API key; missing or invalid: 401), `off`. */
   RATE_LIMIT_KEY?: string;
   /** The binding's period in seconds (wrangler.toml `simple.period`), for `Retry-After`; default 60. */
   RATE_LIMIT_PERIOD?: string;

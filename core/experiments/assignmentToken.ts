@@ -8,15 +8,17 @@
  * Format: `v1.<payload>.<signature>`, both base64url; payload = JSON of `AssignmentClaims`;
  * signature = the first 16 bytes of HMAC-SHA-256(ASSIGNMENT_TOKEN_SECRET, "v1." + payload).
  * 128 bits of tag: forging one is as hard as guessing the secret (RFC 2104 §5 allows truncation to
- * half the hash). Verification uses `crypto.subtle.verify` after recomputing, which compares in
- * constant time. Tokens are not encrypted: their claims are what the score response shows anyway.
+ * half the hash). Verification recomputes the tag and compares it in constant time; a token has
+ * exactly one spelling. Tokens are not encrypted: their claims are what the score response shows anyway.
  */
 
 export interface AssignmentClaims {
   /** Route. */
   r: string;
-  /** Variant. */
+  /** The variant that served (differs from `av` after a fallback). */
   v: string;
+  /** The assigned variant, when it differs from `v`: readouts group units by it (intent to treat). */
+  av?: string;
   /** Bucket, 0 … 9,999. */
   b: number;
   /** The keyed unit hash as the logs store it (16 hex digits; exposureLog.ts `hashUnitId`). */
@@ -85,7 +87,8 @@ export async function verifyAssignment(secret: string, token: string, route: str
   if (token.length > MAX_TOKEN_LENGTH || !token.startsWith(PREFIX)) return { ok: false, problem: 'malformed' };
   const [payload, signature, ...rest] = token.slice(PREFIX.length).split('.');
   const given = signature === undefined ? undefined : fromBase64url(signature);
-  if (rest.length > 0 || !payload || !given || given.length !== TAG_BYTES) return { ok: false, problem: 'malformed' };
+  // One spelling per token: the tag's unused low bits must be zero (base64url of its own bytes).
+  if (rest.length > 0 || !payload || !given || given.length !== TAG_BYTES || base64url(given) !== signature) return { ok: false, problem: 'malformed' };
   const expected = await tag(secret, PREFIX + payload);
   if (!constantTimeEqual(expected, given)) return { ok: false, problem: 'bad_signature' };
   let claims: AssignmentClaims;

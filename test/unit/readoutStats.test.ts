@@ -35,6 +35,8 @@ describe('SRM', () => {
     expect(bad.ok).toBe(false);
     expect(srmTest([5030, 4970], [50, 50]).ok).toBe(true);
     expect(srmTest([2000, 3000, 5000], [20, 30, 50])).toMatchObject({ chi2: 0, df: 2, pValue: 1, ok: true });
+    // units in a variant weighted 0 are a mismatch whatever χ² says
+    expect(srmTest([100, 5], [100, 0]).ok).toBe(false);
   });
 });
 

@@ -15,6 +15,8 @@ import type { ScoreResponse } from '../../core/schema/score.schema.js';
 import { BASE, env, errorOf } from './helpers.js';
 
 const records: LogRecord[] = [];
+/** base64url's alphabet: the tag's last character is one of A, Q, g, w (4 zero bits); the next one decodes to the same bytes. */
+const B64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
 const app = createApp({ exposureSink: { write: (r) => void records.push(r) } });
 const SECRET = env.ASSIGNMENT_TOKEN_SECRET!;
 
@@ -59,7 +61,7 @@ describe('assignment tokens', () => {
     const [r] = exposures();
     const claims = (await verifyAssignment(SECRET, a.assignment.token, 'home')) as { ok: true; claims: { u: string } };
     expect(r).toMatchObject({ route: 'home', variant: a.variant, model: a.model.name, modelVersion: a.model.version, objective: a.rankBy, bucket: a.bucket, unitHash: claims.claims.u, candidates: 40, latencyMs: 60_000, unitSource: 'browser', executionProvider: 'wasm' });
-    expect(r.idempotencyKey).toMatch(/\.pv-0000001$/);
+    expect(r.idempotencyKey).toMatch(/^[A-Za-z0-9_-]{16}$/); // the token id: one exposure per token
   });
 
   it('the red team’s forgeries are refused and store nothing: invented unit hash, made-up version with a newline, rankBy for a click-only model, no token', async () => {
@@ -88,6 +90,8 @@ describe('assignment tokens', () => {
       ['for another route', (await signAssignment(SECRET, { ...claims, r: 'ads' })).token, 'wrong_route'],
       ['not a token', 'hello', 'malformed'],
       ['truncated signature', a.assignment.token.slice(0, -4), 'malformed'],
+      // The tag's last character carries 4 unused bits: another spelling of the same bytes is refused.
+      ['another spelling of the tag', a.assignment.token.slice(0, -1) + B64URL[B64URL.indexOf(a.assignment.token.at(-1)!) + 1], 'malformed'],
     ];
     for (const [why, token, problem] of cases) {
       const err = await errorOf(await report(token));
@@ -96,14 +100,18 @@ describe('assignment tokens', () => {
     expect(exposures()).toHaveLength(0);
   });
 
-  it('one exposure per token and page view: replays are accepted (204) and not recorded again; a new page view is', async () => {
+  it('one exposure per token: replays, and other page view ids under the same token, are accepted (204) and not recorded again', async () => {
     records.length = 0;
     const a = await assignment('judy');
     for (let i = 0; i < 5; i++) expect((await report(a.assignment.token)).status).toBe(204);
     expect(exposures()).toHaveLength(1);
     const again = await report(a.assignment.token);
     expect(again.headers.get('x-exposure')).toBe('duplicate');
-    expect((await report(a.assignment.token, { pageView: 'pv-0000002' })).status).toBe(204);
+    const other = await report(a.assignment.token, { pageView: 'pv-0000002' });
+    expect(other.headers.get('x-exposure')).toBe('duplicate');
+    expect(exposures()).toHaveLength(1);
+    // a new page view gets a new assignment, hence a new token: recorded
+    expect((await report((await assignment('judy')).assignment.token)).headers.get('x-exposure')).toBe('recorded');
     expect(exposures()).toHaveLength(2);
   });
 

@@ -40,17 +40,18 @@ describe('POST /v1/outcomes/:route and the D1 store', () => {
     const res = await send(app, '/v1/outcomes/shop', { token: scored.assignment.token, event: 'click', item: '4', idempotencyKey: 'click-0001' });
     expect(res.status).toBe(204);
     expect(res.headers.get('x-outcome')).toBe('recorded');
-    const row = await db.prepare("SELECT o.variant, o.event, o.item, o.model_version, e.unit_hash FROM outcomes o JOIN exposures e ON e.unit_hash = o.unit_hash AND e.route = o.route WHERE o.idempotency_key LIKE '%.click-0001'").first<Record<string, string>>();
+    const row = await db.prepare("SELECT o.variant, o.event, o.item, o.model_version, e.unit_hash FROM outcomes o JOIN exposures e ON e.unit_hash = o.unit_hash AND e.route = o.route WHERE o.idempotency_key LIKE '%.click' AND o.item = '4'").first<Record<string, string>>();
     expect(row).toMatchObject({ variant: scored.variant, event: 'click', item: '4', model_version: scored.model.version });
   });
 
-  it('a retried report counts once: in this isolate (duplicate) and in another one (the store ignores the repeated key)', async () => {
+  it('one outcome per token and event: a retry counts once, in this isolate (duplicate) and in another (the store ignores the key); a new key does not add a second', async () => {
     const body = { token: scored.assignment.token, event: 'conversion', value: 19.99, idempotencyKey: 'conv-0001' };
     expect((await send(app, '/v1/outcomes/shop', body)).headers.get('x-outcome')).toBe('recorded');
     expect((await send(app, '/v1/outcomes/shop', body)).headers.get('x-outcome')).toBe('duplicate');
+    expect((await send(app, '/v1/outcomes/shop', { ...body, idempotencyKey: 'conv-0002' })).headers.get('x-outcome')).toBe('duplicate');
     const otherIsolate = createApp({ routes });
-    expect((await send(otherIsolate, '/v1/outcomes/shop', body)).headers.get('x-outcome')).toBe('recorded');
-    expect(await count("SELECT count(*) AS n FROM outcomes WHERE idempotency_key LIKE '%.conv-0001'")).toBe(1);
+    expect((await send(otherIsolate, '/v1/outcomes/shop', { ...body, idempotencyKey: 'conv-0003' })).headers.get('x-outcome')).toBe('recorded');
+    expect(await count("SELECT count(*) AS n FROM outcomes WHERE idempotency_key LIKE '%.conversion'")).toBe(1);
   });
 
   it('a route\'s own event is accepted; bad input is a 4xx naming the field and stores nothing', async () => {

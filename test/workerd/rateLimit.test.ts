@@ -100,6 +100,10 @@ describe('per-client rate limit', () => {
       expect(e.issues[0].path).toBe('header.x-api-key');
       expect(res.headers.get('www-authenticate')).toBe('ApiKey header="x-api-key"');
     }
+    // The key is checked even where no rate limiting binding is configured: authentication does not ride on the budget.
+    const unbound = { ...env, CLIENT_RATE_LIMIT: undefined, RATE_LIMIT_KEY: 'header:x-api-key', API_KEY_SECRET: secret };
+    expect((await post(address(), 1, 1, unbound)).status).toBe(401);
+    expect((await post(address(), 1, 1, unbound, { 'x-api-key': k2 })).status).toBe(200);
     // Header mode without the secret cannot verify anything: a configuration error, not an open door.
     expect((await post(ip, 1, 1, { ...limited, RATE_LIMIT_KEY: 'header:x-api-key' }, { 'x-api-key': k1 })).status).toBe(500);
   });
@@ -137,6 +141,16 @@ describe('per-client rate limit', () => {
     expect((await send()).status).toBe(429);
   });
 
+  it('a request refused over the CPU budget is charged only its arrival unit', async () => {
+    await inFreshWindow();
+    const ip = address();
+    const refusing = createApp({ routes: { defaultRoute: 'r', routes: { r: { budgetMs: 1, variants: [{ name: 'din', model: 'din-movielens', weight: 1 }] } } } });
+    const send = (candidates: number) => refusing.fetch(new Request(`${BASE}/v1/score`, { method: 'POST', headers: { 'content-type': 'application/json', 'cf-connecting-ip': ip }, body: JSON.stringify({ user: 'u', history: items.slice(0, 50), candidates: Array.from({ length: candidates }, (_, i) => items[i % items.length]) }) }), limited);
+    expect((await send(1000)).status).toBe(422); // ≈ 9 ms estimated against a 1 ms budget: refused, 1 unit
+    for (let i = 0; i < 11; i++) expect((await send(5)).status).toBe(200); // 11 more single-unit requests fit the 12
+    expect((await send(5)).status).toBe(429);
+  });
+
   it('record sizes are refused before schema validation: a profile of 20,000 keys is a 400 naming profile (issue 24, item 5)', async () => {
     const profile = Object.fromEntries(Array.from({ length: 20_000 }, (_, i) => [`k${i}`, 0]));
     const attributes = Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`a${i}`, i]));
@@ -160,8 +174,9 @@ describe('per-client rate limit', () => {
     const other = address();
     const assignment = () => app.fetch(new Request(`${BASE}/v1/assignments/home`, { method: 'POST', headers: { 'content-type': 'application/json', 'cf-connecting-ip': other }, body: JSON.stringify({ unitHash: 'a'.repeat(64) }) }), events);
     const exposure = () => app.fetch(new Request(`${BASE}/v1/exposures/home`, { method: 'POST', headers: { 'content-type': 'application/json', 'cf-connecting-ip': other }, body: '{}' }), events);
-    for (let i = 0; i < 6; i++) expect((await assignment()).status).toBe(200);
-    for (let i = 0; i < 6; i++) expect((await exposure()).status).toBe(400);
+    // An assignment costs 10 units of the event budget (it mints a unit's ticket into the records), an exposure 1.
+    expect((await assignment()).status).toBe(200);
+    for (let i = 0; i < 2; i++) expect((await exposure()).status).toBe(400);
     expect((await assignment()).status).toBe(429);
     expect((await exposure()).status).toBe(429);
     // Scoring is not charged to either

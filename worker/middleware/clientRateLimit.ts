@@ -104,13 +104,17 @@ export interface ClientRateLimitOptions {
   periodSeconds: (c: Context) => number;
   /** What the budget is for, in the 429's message. */
   what: string;
+  /** Units charged on arrival (default 1). */
+  arrivalUnits?: number;
 }
 
 /** Charges one unit on arrival and leaves `c.var.clientBudget` for the rest. */
 export function clientRateLimit(options: ClientRateLimitOptions): MiddlewareHandler<ClientRateLimitEnv> {
   return async function clientRateLimit(c, next) {
     const limiter = options.limiter(c);
-    const key = limiter ? await options.key(c) : undefined;
+    // The key is always resolved: in header mode that is the API key check (401), which must not
+    // depend on whether a rate limiting binding happens to be configured.
+    const key = await options.key(c);
     if (limiter && key) {
       const period = options.periodSeconds(c);
       const budget: ClientBudget = {
@@ -124,7 +128,7 @@ export function clientRateLimit(options: ClientRateLimitOptions): MiddlewareHand
           }
         },
       };
-      await budget.charge(1);
+      await budget.charge(options.arrivalUnits ?? 1);
       c.set('clientBudget', budget);
     }
     await next();

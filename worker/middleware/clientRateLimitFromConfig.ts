@@ -15,14 +15,15 @@ export function configuredClientRateLimit() {
 }
 
 /** One unit per request, per address (IPv6: per /RATE_LIMIT_IPV6_PREFIX), on the EVENT_RATE_LIMIT or READ_RATE_LIMIT binding. */
-export function configuredAddressRateLimit(binding: 'event' | 'read'): MiddlewareHandler {
+export function configuredAddressRateLimit(binding: 'event' | 'read', units = 1): MiddlewareHandler {
   // One unit on arrival and nothing after: no route reads c.var.clientBudget, so any env fits.
   return clientRateLimit({
     // RATE_LIMIT_KEY = off turns every budget off (benchmarks and simulations drive the worker from one address).
     limiter: (c) => (config(c).rateLimitKey.kind === 'off' ? undefined : binding === 'event' ? config(c).eventRateLimit : config(c).readRateLimit),
     key: async (c) => addressKey(c.req.header('cf-connecting-ip'), config(c).ipv6Prefix),
     periodSeconds: (c) => config(c).rateLimitPeriodSeconds,
-    what: binding === 'event' ? 'assignments and exposures (one unit per request)' : 'reads (one unit per request)',
+    what: binding === 'event' ? 'assignments, exposures and outcomes' : 'reads (one unit per request)',
+    arrivalUnits: units,
   }) as MiddlewareHandler;
 }
 

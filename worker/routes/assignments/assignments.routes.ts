@@ -19,6 +19,9 @@ import type { Services } from '../../services.js';
 import { toErrorIssues } from '../../../core/schema/score.schema.js';
 import { assignmentRequestSchema, type AssignmentResponse } from '../../../core/schema/assignments.schema.js';
 
+/** Event-budget units one assignment costs (an exposure or an outcome costs 1): 300 a minute allow 30 page loads per address. */
+export const ASSIGNMENT_UNITS = 10;
+
 type AssignmentEnv = { Bindings: WorkerBindings } & JsonBodyEnv & ClientRateLimitEnv;
 
 export function assignmentRoutes(services: Services) {
@@ -54,6 +57,7 @@ export function assignmentRoutes(services: Services) {
     return c.json(body, 200, { 'cache-control': 'no-store' });
   };
   return new Hono<AssignmentEnv>()
-    .post('/v1/assignments/:route', configuredAddressRateLimit('event'), jsonBody({ maxBytes: 1024, timeoutMs: 5000 }), handle)
+    // A token is a unit's ticket into the experiment's records: minting costs ASSIGNMENT_UNITS of the event budget.
+    .post('/v1/assignments/:route', configuredAddressRateLimit('event', ASSIGNMENT_UNITS), jsonBody({ maxBytes: 1024, timeoutMs: 5000 }), handle)
     .all('/v1/assignments/:route', methodNotAllowed(['POST', 'OPTIONS']));
 }

@@ -49,7 +49,9 @@ export function exposureRoutes(services: Services) {
     const t = verified.claims;
     const variant = route.variants.find((v) => v.name === t.v);
     if (!variant) throw new ApiError('invalid_request', `route "${route.name}" no longer has variant "${t.v}": get a new assignment`, { issues: [{ path: 'token', message: 'stale variant' }] });
-    const idempotencyKey = `${t.id}.${e.pageView}`;
+    // One exposure per token: each page view gets its own assignment (RouteScorer.load), so a
+    // client cannot multiply exposures by varying the page view id.
+    const idempotencyKey = t.id;
     const recorded = services.seenExposures.add(idempotencyKey);
     if (recorded) {
       const sink = exposureSinkOf(services, config);
@@ -58,7 +60,7 @@ export function exposureRoutes(services: Services) {
           kind: 'exposure',
           route: route.name,
           variant: t.v,
-          assignedVariant: t.v,
+          assignedVariant: t.av ?? t.v,
           model: t.m,
           modelVersion: t.mv,
           unitHash: t.u,

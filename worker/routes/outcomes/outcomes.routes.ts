@@ -3,8 +3,9 @@
  * route's named events, with an optional item and value. It carries the assignment token of the
  * score response (or of `POST /v1/assignments/:route`), so the outcome is tied to the variant that
  * caused it and cannot be invented for a unit that was never assigned; route, variant, unit and
- * model version come from the token. `idempotencyKey` makes a retried report count once (exactly,
- * in the D1 store; per isolate and by key at readout in Analytics Engine). Rate-limited per address
+ * model version come from the token. At most one outcome per token and event is recorded (exactly
+ * in the D1 store; per isolate and by key at readout in Analytics Engine): a retry, or a second
+ * report of the same event under the same token, is a 204 with `x-outcome: duplicate`. Rate-limited per address
  * (EVENT_RATE_LIMIT). Bad input is a 4xx naming the field, and nothing is stored.
  */
 import { Hono, type Context } from 'hono';
@@ -36,7 +37,10 @@ export function outcomeRoutes(services: Services) {
     const verified = await verifyAssignment(config.assignmentTokenSecret, o.token, route.name);
     if (!verified.ok) throw new ApiError('invalid_request', `assignment token refused: ${TOKEN_PROBLEMS[verified.problem]}`, { issues: [{ path: 'token', message: verified.problem }] });
     const t = verified.claims;
-    const idempotencyKey = `${t.id}.${o.idempotencyKey}`;
+    // One outcome per token and event: a token is one assignment (one scored response or one page's
+    // assignment), so a client cannot multiply clicks by varying its key (the client's key still
+    // makes its own retries safe, and is what a repeat carries).
+    const idempotencyKey = `${t.id}.${o.event}`;
     const recorded = services.seenExposures.add(`outcome:${idempotencyKey}`);
     if (recorded) {
       const sink = exposureSinkOf(services, config);

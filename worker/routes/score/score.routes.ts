@@ -42,6 +42,7 @@ export function scoreRoutes(services: Services) {
     const token = await signAssignment(config.assignmentTokenSecret, {
       r: route.name,
       v: served.variant.name,
+      ...(served.variant.name !== assignment.variant.name ? { av: assignment.variant.name } : {}),
       b: assignment.bucket,
       u: assignment.unitHash,
       m: served.model.manifest.name,
@@ -115,14 +116,15 @@ async function serveWithFallback(c: ScoreContext, services: Services, route: Rou
   let charged = false;
   const serve = async (): Promise<Served> => {
     const served = await loadServingVariant(services.registry, route, assignment.variant, config.assets, load);
+    const ranking = { ...(request.rankBy ? { rankBy: request.rankBy, from: 'request' as const } : { rankBy: served.variant.rankBy, from: 'route' as const }), maxBid: config.maxBid };
+    // Refused over the budget (422) before any charge beyond the arrival unit: no model runs.
+    const plan = planBudget(served.model, request, budgetMs, route.overBudget, route.name);
     if (!charged && c.var.clientBudget) {
       // The rest of this request's cost units (one was charged on arrival); a fallback re-serve is not charged again.
       charged = true;
-      const capUs = route.overBudget === 'refuse' ? Infinity : budgetMs * 1000; // a cascade stays within the budget
+      const capUs = plan.kind === 'cascade' ? budgetMs * 1000 : Infinity; // a cascade stays within the budget
       await c.var.clientBudget.charge(requestUnits(served.model.manifest.cost, request.candidates.length, keptHistory(served.model, request), capUs) - 1);
     }
-    const ranking = { ...(request.rankBy ? { rankBy: request.rankBy, from: 'request' as const } : { rankBy: served.variant.rankBy, from: 'route' as const }), maxBid: config.maxBid };
-    const plan = planBudget(served.model, request, budgetMs, route.overBudget, route.name);
     if (plan.kind === 'full') return { ...served, scored: await scoreRequest(served.model, request, circumstances, ranking) };
     const firstStage = await services.registry.get(plan.firstStage, config.assets, load);
     const cascaded = await cascadeScore(firstStage, served.model, request, budgetMs, circumstances, ranking, plan.keep);
