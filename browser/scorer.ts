@@ -77,6 +77,8 @@ export interface ScoreOptions {
   attention?: boolean;
   /** Request time (Unix seconds) for the hour/weekday features; default now. */
   time?: number;
+  /** Abandons the score: the promise rejects with the signal's reason (a run already inside ORT finishes, its result is dropped). */
+  signal?: AbortSignal;
 }
 
 /** What `POST /v1/score` answers, plus how the page computed it. */
@@ -235,6 +237,7 @@ export class Scorer implements ScorerApi {
    * same response). With `attention: true`, each score carries its weights over the kept history.
    */
   async score(input: ScoreInput, options: ScoreOptions = {}): Promise<BrowserScoreResponse> {
+    options.signal?.throwIfAborted();
     const t0 = performance.now();
     const parsed = scoreRequestSchema.safeParse(input);
     if (!parsed.success) throw new ScoreRequestError('invalid_request', 'request does not match the schema of POST /v1/score', toErrorIssues(parsed.error.issues));
@@ -248,6 +251,7 @@ export class Scorer implements ScorerApi {
       if (err instanceof ApiError) throw new ScoreRequestError(err.code, err.message, err.issues);
       throw err;
     }
+    options.signal?.throwIfAborted();
     return {
       ...(this.route ? { route: this.route.name, variant: this.route.variant } : {}),
       model: scored.model,
@@ -354,10 +358,16 @@ class WorkerScorer implements ScorerApi {
   }
 
   score(input: ScoreInput, options?: ScoreOptions): Promise<BrowserScoreResponse> {
+    const { signal, ...rest } = options ?? {};
+    signal?.throwIfAborted();
     const id = this.next++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
-      this.worker.postMessage({ id, op: 'score', input, ...(options ? { options } : {}) } satisfies WorkerRequest);
+      // An AbortSignal cannot cross to the worker: the page stops waiting, the worker's answer is dropped.
+      signal?.addEventListener('abort', () => {
+        if (this.pending.delete(id)) reject(signal.reason);
+      }, { once: true });
+      this.worker.postMessage({ id, op: 'score', input, options: rest } satisfies WorkerRequest);
     });
   }
 

@@ -192,7 +192,7 @@ describe.skipIf(!available)('browser scoring in Chromium', () => {
       }
     }, 120_000);
 
-    it('reports download progress and aborts loads on both threads', async () => {
+    it('reports download progress and aborts loads and scores on both threads', async () => {
       const page = await browser.context.newPage();
       try {
         await page.goto(`${dev.origin}/healthz`);
@@ -209,6 +209,12 @@ describe.skipIf(!available)('browser scoring in Chromium', () => {
             const pending = lib.Scorer.load({ baseUrl: location.origin, model: 'dien-movielens', thread, signal: controller.signal });
             controller.abort();
             out[`${thread}Abort`] = await pending.then(() => 'loaded', (e: { name: string }) => e.name);
+            const ready = await lib.Scorer.load({ baseUrl: location.origin, model: 'din-movielens', thread });
+            const scoreController = new AbortController();
+            const scoring = ready.score({ history: ['1'], candidates: ['2', '3'] }, { signal: scoreController.signal });
+            scoreController.abort();
+            out[`${thread}ScoreAbort`] = await scoring.then(() => 'scored', (e: { name: string }) => e.name);
+            await ready.release();
           }
           return out;
         })) as Record<string, { last: number; bytes: number; increasing: boolean } | string>;
@@ -217,6 +223,7 @@ describe.skipIf(!available)('browser scoring in Chromium', () => {
           expect(p.last, thread).toBe(p.bytes);
           expect(p.increasing).toBe(true);
           expect(r[`${thread}Abort`], thread).toBe('AbortError');
+          expect(r[`${thread}ScoreAbort`], thread).toBe('AbortError');
         }
       } finally {
         await page.close();
