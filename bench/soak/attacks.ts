@@ -178,7 +178,7 @@ const CASES: Record<AttackName, AttackCase> = {
       // handled, so the browser records then counted are all there are (no fixed sleep).
       const marker = pageView();
       await exposure(d, home.token, marker, address);
-      figures.markerRecords = await recordsOf(d.dev, `${claims.id}.${marker}`);
+      figures.markerRecords = await recordsOf(d.dev, claims.id); // one exposure per token: keyed by the token id
       figures.recordsAfter = browserRecords(d.dev.log());
       figures.forgedRecorded = figures.recordsAfter - figures.recordsBefore - figures.markerRecords;
       figures.logWrapped = Number(d.dev.log().length >= LOG_WINDOW);
@@ -199,7 +199,7 @@ const CASES: Record<AttackName, AttackCase> = {
         if (a.headers.get('x-exposure') === 'recorded') figures.recordedAnswers++;
         if (a.headers.get('x-exposure') === 'duplicate') figures.duplicateAnswers++;
       }
-      figures.records = await recordsOf(d.dev, `${claimsOf(token).id}.${view}`);
+      figures.records = await recordsOf(d.dev, claimsOf(token).id);
       figures.logWrapped = Number(d.dev.log().length >= LOG_WINDOW);
       return figures.records === 1 && figures.recordedAnswers === 1 && figures.duplicateAnswers === settings.exposureReplays - 1 && figures.logWrapped === 0;
     },
