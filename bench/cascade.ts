@@ -14,12 +14,10 @@
  * Writes bench/results/<date>-cascade.{md,json}.
  */
 import { join } from 'node:path';
-import seedrandom from 'seedrandom';
 import { contractOf } from '../contract/manifest.js';
-import { moduloFiveSplit } from '../model-export/samples/sample.js';
-import { loadDataset } from '../model-export/sources/registry.js';
 import { encodeScoreRequest } from '../core/encode/requestEncoder.js';
 import { estimateUs } from '../core/scoring/requestCost.js';
+import { heldOutRequests } from './lib/heldOut.js';
 import { table } from './lib/markdown.js';
 import { createSession, feedsFromServing, type Feeds } from './lib/ortRuntimes.js';
 import { loadShippedModel } from './lib/servingModels.js';
@@ -36,30 +34,9 @@ const din = loadShippedModel('din-movielens');
 const dot = loadShippedModel('din-movielens-dot');
 const contract = contractOf(din.manifest);
 const vocabulary = din.manifest.featureContract.items;
-const known = new Set(vocabulary);
-const dataset = await loadDataset({});
-const rng = seedrandom('cascade-bench');
 
 // One request per test user: the last behaviour is the held-out positive.
-const requests: Array<{ user: string; history: string[]; candidates: string[]; positive: string }> = [];
-for (const [user, timeline] of dataset.log.timelines) {
-  if (requests.length >= MAX_USERS) break;
-  if (moduloFiveSplit(user) !== 'test' || timeline.length < 11) continue;
-  const positive = timeline[timeline.length - 1].item;
-  if (!known.has(positive)) continue;
-  const seen = new Set(timeline.map((b) => b.item));
-  const negatives = new Set<string>();
-  while (negatives.size < C - 1) {
-    const item = vocabulary[Math.floor(rng() * vocabulary.length)];
-    if (!seen.has(item)) negatives.add(item);
-  }
-  const candidates = [positive, ...negatives];
-  for (let i = candidates.length - 1; i > 0; i--) {
-    const j = Math.floor(rng() * (i + 1));
-    [candidates[i], candidates[j]] = [candidates[j], candidates[i]];
-  }
-  requests.push({ user, history: timeline.slice(-1 - H, -1).map((b) => b.item), candidates, positive });
-}
+const requests = await heldOutRequests({ vocabulary, C, H, maxUsers: MAX_USERS, seed: 'cascade-bench' });
 log(`${requests.length} test users`);
 
 function feedsOf(history: string[], candidates: string[]): Feeds {

@@ -300,13 +300,50 @@ function absolute(base: string, path: string): string {
   return /^https?:\/\//.test(path) ? path : `${base}${path}`;
 }
 
+/** Requests to the library's worker and their answers, matched by id; progress messages go to `onProgress`. */
+class WorkerChannel {
+  private next = 0;
+  private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: unknown) => void }>();
+
+  constructor(
+    readonly worker: Worker,
+    onProgress?: ScorerOptions['onProgress'],
+  ) {
+    worker.onmessage = (e: MessageEvent<WorkerReply>) => {
+      const reply = e.data;
+      if ('progress' in reply) return onProgress?.(reply.progress);
+      const call = this.pending.get(reply.id);
+      if (!call) return;
+      this.pending.delete(reply.id);
+      if (reply.ok) return call.resolve(reply.value);
+      const { name, message, code, issues } = reply.error;
+      call.reject(name === 'ScoreRequestError' ? new ScoreRequestError(code ?? 'invalid_request', message, (issues ?? []) as ErrorIssue[]) : Object.assign(new Error(message), { name }));
+    };
+    worker.onerror = (e) => this.fail(new Error(`interest-edge worker failed: ${e.message || 'could not start (is interest-edge-worker.js served beside the library? see workerUrl)'}`));
+  }
+
+  /** Posts `request` (its id is set here); `signal` stops waiting for the answer. */
+  call(request: DistributiveOmit<WorkerRequest, 'id'>, signal?: AbortSignal): Promise<unknown> {
+    const id = this.next++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      signal?.addEventListener('abort', () => this.pending.delete(id) && reject(signal.reason), { once: true });
+      this.worker.postMessage({ ...request, id } as WorkerRequest);
+    });
+  }
+
+  fail(error: unknown): void {
+    for (const call of this.pending.values()) call.reject(error);
+    this.pending.clear();
+  }
+}
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
 /** A Scorer living in a dedicated Web Worker (browser/worker.ts); the page only posts messages. */
 class WorkerScorer implements ScorerApi {
-  private next = 1;
-  private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
-
   private constructor(
-    private readonly worker: Worker,
+    private readonly channel: WorkerChannel,
     readonly report: LoadReport,
     readonly manifest: ModelManifest,
   ) {}
@@ -325,72 +362,23 @@ class WorkerScorer implements ScorerApi {
       url.origin === location.origin
         ? new Worker(url, { type: 'module', name: 'interest-edge' })
         : new Worker(URL.createObjectURL(new Blob([`import ${JSON.stringify(url.href)};`], { type: 'text/javascript' })), { type: 'module', name: 'interest-edge' });
-    const calls = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
-    worker.onmessage = (e: MessageEvent<WorkerReply>) => {
-      if ('progress' in e.data) return onProgress?.(e.data.progress);
-      const call = calls.get(e.data.id);
-      if (!call) return;
-      calls.delete(e.data.id);
-      if (e.data.ok) call.resolve(e.data.value);
-      else {
-        const { name, message, code, issues } = e.data.error;
-        call.reject(name === 'ScoreRequestError' ? new ScoreRequestError(code ?? 'invalid_request', message, (issues ?? []) as ErrorIssue[]) : Object.assign(new Error(message), { name }));
-      }
-    };
-    worker.onerror = (e) => {
-      for (const call of calls.values()) call.reject(new Error(`interest-edge worker failed: ${e.message || 'could not start (is interest-edge-worker.js served beside the library? see workerUrl)'}`));
-      calls.clear();
-    };
-    const loaded = (await new Promise<unknown>((resolve, reject) => {
-      calls.set(0, { resolve, reject });
-      // Aborting a load ends its worker: whatever it was downloading or compiling stops with it.
-      signal?.addEventListener('abort', () => {
-        worker.terminate();
-        reject(signal.reason);
-      }, { once: true });
-      worker.postMessage({ id: 0, op: 'load', options: { ...rest, baseUrl: new URL(options.baseUrl, location.href).href }, progress: onProgress !== undefined, ...(route ? { route } : {}) } satisfies WorkerRequest);
-    })) as { report: LoadReport; manifest: ModelManifest };
-    const scorer = new WorkerScorer(worker, loaded.report, loaded.manifest);
-    // From here on the scorer's own table of calls answers.
-    worker.onmessage = (e: MessageEvent<WorkerReply>) => scorer.settle(e.data);
-    worker.onerror = (e) => scorer.fail(new Error(`interest-edge worker failed: ${e.message}`));
-    return scorer;
+    const channel = new WorkerChannel(worker, onProgress);
+    // Aborting a load ends its worker: whatever it was downloading or compiling stops with it.
+    signal?.addEventListener('abort', () => worker.terminate(), { once: true });
+    const loaded = (await channel.call({ op: 'load', options: { ...rest, baseUrl: new URL(options.baseUrl, location.href).href }, progress: onProgress !== undefined, ...(route ? { route } : {}) }, signal)) as { report: LoadReport; manifest: ModelManifest };
+    return new WorkerScorer(channel, loaded.report, loaded.manifest);
   }
 
   score(input: ScoreInput, options?: ScoreOptions): Promise<BrowserScoreResponse> {
     const { signal, ...rest } = options ?? {};
     signal?.throwIfAborted();
-    const id = this.next++;
-    return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
-      // An AbortSignal cannot cross to the worker: the page stops waiting, the worker's answer is dropped.
-      signal?.addEventListener('abort', () => {
-        if (this.pending.delete(id)) reject(signal.reason);
-      }, { once: true });
-      this.worker.postMessage({ id, op: 'score', input, options: rest } satisfies WorkerRequest);
-    });
+    // An AbortSignal cannot cross to the worker: the page stops waiting, the worker's answer is dropped.
+    return this.channel.call({ op: 'score', input, options: rest }, signal) as Promise<BrowserScoreResponse>;
   }
 
   async release(): Promise<void> {
-    this.fail(new Error('released'));
-    this.worker.terminate();
-  }
-
-  private settle(reply: WorkerReply): void {
-    if ('progress' in reply) return;
-    const call = this.pending.get(reply.id);
-    if (!call) return;
-    this.pending.delete(reply.id);
-    if (reply.ok) call.resolve(reply.value);
-    else {
-      const { name, message, code, issues } = reply.error;
-      call.reject(name === 'ScoreRequestError' ? new ScoreRequestError(code ?? 'invalid_request', message, (issues ?? []) as ErrorIssue[]) : Object.assign(new Error(message), { name }));
-    }
-  }
-
-  private fail(error: Error): void {
-    for (const call of this.pending.values()) call.reject(error);
-    this.pending.clear();
+    this.channel.fail(new Error('released'));
+    this.channel.worker.terminate();
   }
 }
 

@@ -11,13 +11,11 @@
  * Writes bench/results/<date>-replay.md/.json.
  */
 import { parseArgs } from 'node:util';
-import seedrandom from 'seedrandom';
 import defaultRoutes from '../../config/routes.json' with { type: 'json' };
 import { parseRouteConfig } from '../../core/experiments/routeConfig.js';
-import { moduloFiveSplit } from '../../model-export/samples/sample.js';
 import { loadShippedModel } from '../../model-export/shippedModels.js';
-import { loadDataset } from '../../model-export/sources/registry.js';
 import { meanEstimate, relativeLift } from '../../readout/stats.js';
+import { heldOutRequests } from '../lib/heldOut.js';
 import { writeResults } from '../lib/results.js';
 import { startWranglerDev } from '../lib/wranglerDev.js';
 
@@ -30,23 +28,7 @@ const route = parseRouteConfig(defaultRoutes).routes.get('home')!;
 const log = (line: string) => console.error(`[bench replay] ${line}`);
 
 const vocabulary = loadShippedModel(route.variants[0].model).manifest.featureContract.items;
-const known = new Set(vocabulary);
-const dataset = await loadDataset({});
-const rng = seedrandom('replay-bench');
-const requests: Array<{ history: string[]; candidates: string[]; positive: string }> = [];
-for (const [user, timeline] of dataset.log.timelines) {
-  if (requests.length >= MAX_USERS) break;
-  if (moduloFiveSplit(user) !== 'test' || timeline.length < 11) continue;
-  const positive = timeline[timeline.length - 1].item;
-  if (!known.has(positive)) continue;
-  const seen = new Set(timeline.map((b) => b.item));
-  const negatives = new Set<string>();
-  while (negatives.size < C - 1) {
-    const item = vocabulary[Math.floor(rng() * vocabulary.length)];
-    if (!seen.has(item)) negatives.add(item);
-  }
-  requests.push({ history: timeline.slice(-1 - H, -1).map((b) => b.item), candidates: [positive, ...negatives], positive });
-}
+const requests = await heldOutRequests({ vocabulary, C, H, maxUsers: MAX_USERS, seed: 'replay-bench' });
 log(`${requests.length} test users, C = ${C}, K = ${K}`);
 
 const TOKEN = 'replay-override-token';

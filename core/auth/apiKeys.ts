@@ -6,18 +6,11 @@
  * revoked by rotating the secret (all keys) or by renaming the tenant. Mint with `npm run api-key`.
  */
 import { base64url } from '../experiments/assignmentToken.js';
+import { hmacSha256 } from '../hmac.js';
 
 const KEY = /^ie_([A-Za-z0-9-]{1,64})_([A-Za-z0-9_-]{24})$/;
-const encoder = new TextEncoder();
-const keys = new Map<string, Promise<CryptoKey>>();
-
 async function signature(secret: string, tenant: string): Promise<string> {
-  let key = keys.get(secret);
-  if (!key) {
-    key = crypto.subtle.importKey('raw', encoder.encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
-    keys.set(secret, key);
-  }
-  return base64url(new Uint8Array(await crypto.subtle.sign('HMAC', await key, encoder.encode(`api-key:${tenant}`))).subarray(0, 18));
+  return base64url((await hmacSha256(secret, `api-key:${tenant}`)).subarray(0, 18));
 }
 
 /** A tenant's API key under `secret`. */

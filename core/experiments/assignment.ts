@@ -16,6 +16,7 @@
  * secret, which clients cannot compute (docs/experiments.md).
  */
 import { ApiError } from '../errors.js';
+import { hmacSha256 } from '../hmac.js';
 import { BUCKETS, variantOfBucket, type Route, type Variant } from './routeConfig.js';
 
 export const UNIT_ID_HEADER = 'x-unit-id';
@@ -61,8 +62,7 @@ export interface Assignment {
 
 /** HMAC-SHA-256(key, `<salt>:<unitKey>`) → bucket in 0 … 9,999 (keyed assignment). */
 export async function keyedBucketOf(unitKey: string, salt: string, key: string): Promise<number> {
-  const hmacKey = await crypto.subtle.importKey('raw', encoder.encode(key), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
-  const digest = new DataView(await crypto.subtle.sign('HMAC', hmacKey, encoder.encode(`${salt}:${unitKey}`)));
+  const digest = new DataView((await hmacSha256(key, `${salt}:${unitKey}`)).buffer);
   return Number(digest.getBigUint64(0, false) % BigInt(BUCKETS));
 }
 

@@ -12,6 +12,9 @@
  * exactly one spelling. Tokens are not encrypted: their claims are what the score response shows anyway.
  */
 
+import { ApiError } from '../errors.js';
+import { hmacSha256 } from '../hmac.js';
+
 export interface AssignmentClaims {
   /** Route. */
   r: string;
@@ -42,16 +45,6 @@ const TAG_BYTES = 16;
 export const MAX_TOKEN_LENGTH = 1024;
 
 const encoder = new TextEncoder();
-const keys = new Map<string, Promise<CryptoKey>>();
-
-function hmacKey(secret: string): Promise<CryptoKey> {
-  let key = keys.get(secret);
-  if (!key) {
-    key = crypto.subtle.importKey('raw', encoder.encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
-    keys.set(secret, key);
-  }
-  return key;
-}
 
 export function base64url(bytes: Uint8Array): string {
   let s = '';
@@ -70,7 +63,7 @@ function fromBase64url(text: string): Uint8Array | undefined {
 }
 
 async function tag(secret: string, signed: string): Promise<Uint8Array> {
-  return new Uint8Array(await crypto.subtle.sign('HMAC', await hmacKey(secret), encoder.encode(signed))).subarray(0, TAG_BYTES);
+  return (await hmacSha256(secret, signed)).subarray(0, TAG_BYTES);
 }
 
 /** A new token for `claims` (minus `id`, which is drawn here). */
@@ -117,3 +110,10 @@ export const TOKEN_PROBLEMS: Record<TokenProblem, string> = {
   expired: 'the token has expired: get a new one (POST /v1/assignments/:route, or score again)',
   wrong_route: 'the token was issued for another route',
 };
+
+/** The claims of a token a client sent for `route`, or the 400 that names `token` and why. */
+export async function requireAssignment(secret: string, token: string, route: string): Promise<AssignmentClaims> {
+  const verified = await verifyAssignment(secret, token, route);
+  if (!verified.ok) throw new ApiError('invalid_request', `assignment token refused: ${TOKEN_PROBLEMS[verified.problem]}`, { issues: [{ path: 'token', message: verified.problem }] });
+  return verified.claims;
+}

@@ -44,14 +44,19 @@ describe.runIf(chromiumAvailable())('the npm package in a scratch app', () => {
     rmSync(app, { recursive: true, force: true });
   });
 
+  /** A page on the worker's origin with the scratch app's bundle loaded (`window.shop`). */
+  async function withShop(page: import('playwright-core').Page): Promise<void> {
+    await page.goto(`${dev.origin}/healthz`);
+    await page.addScriptTag({ type: 'module', content: bundle });
+    await page.waitForFunction(() => (window as unknown as { shop?: unknown }).shop !== undefined);
+  }
+
   it('installs from the tarball, bundles with esbuild, and scores in the page like the worker', async () => {
     const items = loadShippedModel('din-movielens').manifest.featureContract.items;
     const request = { history: items.slice(0, 12), candidates: items.slice(20, 40) };
     const page = await browser.context.newPage();
     try {
-      await page.goto(`${dev.origin}/healthz`);
-      await page.addScriptTag({ type: 'module', content: bundle });
-      await page.waitForFunction(() => (window as unknown as { shop?: unknown }).shop !== undefined);
+      await withShop(page);
       const inPage = (await page.evaluate(async (request) => {
         const { Scorer, createInterestEdgeClient } = (window as unknown as { shop: any }).shop; // eslint-disable-line @typescript-eslint/no-explicit-any
         const scorer = await Scorer.load({ baseUrl: location.origin, model: 'din-movielens' });
@@ -72,9 +77,7 @@ describe.runIf(chromiumAvailable())('the npm package in a scratch app', () => {
     const request = { history: items.slice(0, 12), candidates: items.slice(20, 40) };
     const page = await browser.context.newPage();
     try {
-      await page.goto(`${dev.origin}/healthz`);
-      await page.addScriptTag({ type: 'module', content: bundle });
-      await page.waitForFunction(() => (window as unknown as { shop?: unknown }).shop !== undefined);
+      await withShop(page);
       const same = await page.evaluate(async ({ request, workerBundle }) => {
         const { Scorer } = (window as unknown as { shop: any }).shop; // eslint-disable-line @typescript-eslint/no-explicit-any
         const workerUrl = URL.createObjectURL(new Blob([workerBundle], { type: 'text/javascript' }));
@@ -93,9 +96,7 @@ describe.runIf(chromiumAvailable())('the npm package in a scratch app', () => {
   it('a pointer cached from before a deploy (its version now a 404) is fetched again past the cache, once', async () => {
     const page = await browser.context.newPage();
     try {
-      await page.goto(`${dev.origin}/healthz`);
-      await page.addScriptTag({ type: 'module', content: bundle });
-      await page.waitForFunction(() => (window as unknown as { shop?: unknown }).shop !== undefined);
+      await withShop(page);
       const seen = (await page.evaluate(async () => {
         const { Scorer } = (window as unknown as { shop: any }).shop; // eslint-disable-line @typescript-eslint/no-explicit-any
         const calls: string[] = [];

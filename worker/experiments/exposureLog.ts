@@ -9,6 +9,8 @@
  * HMAC-SHA-256(UNIT_HASH_KEY, unit key), or of the unit key (SHA-256 of `unit:<id>`) without the secret.
  */
 
+import { hmacSha256 } from '../../core/hmac.js';
+
 /** One scored request. */
 export interface ExposureRecord {
   kind: 'exposure';
@@ -122,7 +124,6 @@ export function analyticsEngineSink(dataset: DataPointWriter): ExposureSink {
   };
 }
 
-const encoder = new TextEncoder();
 
 /**
  * The unit hash the logs and tokens store: the first 16 hex digits of HMAC-SHA-256(UNIT_HASH_KEY,
@@ -131,7 +132,5 @@ const encoder = new TextEncoder();
  */
 export async function hashUnitId(unitKey: string, key: string | undefined): Promise<string> {
   if (!key) return unitKey.slice(0, 16);
-  const hmacKey = await crypto.subtle.importKey('raw', encoder.encode(key), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
-  const digest = await crypto.subtle.sign('HMAC', hmacKey, encoder.encode(unitKey));
-  return Array.from(new Uint8Array(digest).subarray(0, 8), (b) => b.toString(16).padStart(2, '0')).join('');
+  return Array.from((await hmacSha256(key, unitKey)).subarray(0, 8), (b) => b.toString(16).padStart(2, '0')).join('');
 }

@@ -12,7 +12,7 @@ import { Hono, type Context } from 'hono';
 import { workerConfig, type WorkerBindings } from '../../config.js';
 import { ApiError, methodNotAllowed } from '../../errors.js';
 import { afterResponse } from '../../experiments/afterResponse.js';
-import { MAX_TOKEN_LENGTH, TOKEN_PROBLEMS, verifyAssignment } from '../../../core/experiments/assignmentToken.js';
+import { MAX_TOKEN_LENGTH, requireAssignment } from '../../../core/experiments/assignmentToken.js';
 import type { ClientRateLimitEnv } from '../../middleware/clientRateLimit.js';
 import { configuredAddressRateLimit } from '../../middleware/clientRateLimitFromConfig.js';
 import { jsonBody, type JsonBodyEnv } from '../../middleware/jsonBody.js';
@@ -44,9 +44,7 @@ export function exposureRoutes(services: Services) {
     if (!parsed.success) throw new ApiError('invalid_request', 'exposure does not match the schema', { issues: toErrorIssues(parsed.error.issues) });
     const e = parsed.data;
     const config = workerConfig(c.env);
-    const verified = await verifyAssignment(config.assignmentTokenSecret, e.token, route.name);
-    if (!verified.ok) throw new ApiError('invalid_request', `assignment token refused: ${TOKEN_PROBLEMS[verified.problem]}`, { issues: [{ path: 'token', message: verified.problem }] });
-    const t = verified.claims;
+    const t = await requireAssignment(config.assignmentTokenSecret, e.token, route.name);
     const variant = route.variants.find((v) => v.name === t.v);
     if (!variant) throw new ApiError('invalid_request', `route "${route.name}" no longer has variant "${t.v}": get a new assignment`, { issues: [{ path: 'token', message: 'stale variant' }] });
     // One exposure per token: each page view gets its own assignment (RouteScorer.load), so a

@@ -9,7 +9,7 @@
  * (EVENT_RATE_LIMIT). Bad input is a 4xx naming the field, and nothing is stored.
  */
 import { Hono, type Context } from 'hono';
-import { TOKEN_PROBLEMS, verifyAssignment } from '../../../core/experiments/assignmentToken.js';
+import { requireAssignment } from '../../../core/experiments/assignmentToken.js';
 import { outcomeRequestSchema } from '../../../core/schema/outcomes.schema.js';
 import { toErrorIssues } from '../../../core/schema/score.schema.js';
 import { workerConfig, type WorkerBindings } from '../../config.js';
@@ -34,9 +34,7 @@ export function outcomeRoutes(services: Services) {
       throw new ApiError('invalid_request', `route "${route.name}" has no event "${o.event}"`, { issues: [{ path: 'event', message: `one of ${route.events.map((e) => `"${e}"`).join(', ')} (a route adds its own with "events" in config/routes.json)` }] });
     }
     const config = workerConfig(c.env);
-    const verified = await verifyAssignment(config.assignmentTokenSecret, o.token, route.name);
-    if (!verified.ok) throw new ApiError('invalid_request', `assignment token refused: ${TOKEN_PROBLEMS[verified.problem]}`, { issues: [{ path: 'token', message: verified.problem }] });
-    const t = verified.claims;
+    const t = await requireAssignment(config.assignmentTokenSecret, o.token, route.name);
     // One outcome per token and event: a token is one assignment (one scored response or one page's
     // assignment), so a client cannot multiply clicks by varying its key (the client's key still
     // makes its own retries safe, and is what a repeat carries).
