@@ -126,6 +126,12 @@ export interface EncodedCandidates {
  */
 export type HistoryWidth = 'full' | 'compact';
 
+/**
+ * Known items of a model whose item rows live outside the graph (contract/itemRows.ts): the
+ * category index of a canonical id the row store holds, undefined for any other id (OOV rule).
+ */
+export type ItemLookup = (canonical: string) => number | undefined;
+
 /** Canonical string form of a raw id; throws on ids the contract cannot represent. */
 export function canonicalId(id: RawId): string {
   if (typeof id === 'string') return id;
@@ -141,7 +147,14 @@ export class FeatureContract {
   private readonly categoryIndex: Map<string, number>;
   private readonly byName: Map<string, FeatureEncoder>;
 
-  constructor(spec: FeatureContractSpec) {
+  /**
+   * `externalItems`: the manifest carries no item vocabulary, its rows live in a row store
+   * (contract/itemRows.ts); every encode must then be given the request's `ItemLookup`.
+   */
+  constructor(
+    spec: FeatureContractSpec,
+    readonly options: { externalItems?: boolean } = {},
+  ) {
     validateSpec(spec);
     this.spec = spec;
     this.itemIndex = new Map(spec.items.map((id, i) => [id, i + FIRST_INDEX]));
@@ -186,9 +199,15 @@ export class FeatureContract {
     return name === undefined ? OOV_INDEX : (this.categoryIndex.get(name) ?? OOV_INDEX);
   }
 
-  /** Encode one behaviour or candidate under the OOV rule. */
-  encode(ref: BehaviourRef | RawId): EncodedItem {
+  /** Encode one behaviour or candidate under the OOV rule (`items`: the row store's answer, external items only). */
+  encode(ref: BehaviourRef | RawId, items?: ItemLookup): EncodedItem {
     const { item: id, category } = typeof ref === 'object' ? ref : { item: ref, category: undefined };
+    if (items) {
+      // Every known item is index FIRST_INDEX: the graph reads only "not padding" from it, its row comes as an input.
+      const known = items(canonicalId(id));
+      return known === undefined ? { item: OOV_INDEX, category: this.categoryOf(category), known: false } : { item: FIRST_INDEX, category: known, known: true };
+    }
+    if (this.options.externalItems) throw new Error('this model keeps its item rows outside the graph: encode with the row store (core/encode/rowFeeds.ts)');
     const item = this.itemOf(id);
     if (item !== OOV_INDEX) {
       return { item, category: this.spec.itemCategories[item - FIRST_INDEX], known: true };
@@ -224,7 +243,7 @@ export class FeatureContract {
   }
 
   /** Encode a history (oldest first): keep the last `maxHistory`, pad on the right. */
-  encodeHistory(refs: ReadonlyArray<BehaviourRef | RawId>, width: HistoryWidth = 'compact'): EncodedHistory {
+  encodeHistory(refs: ReadonlyArray<BehaviourRef | RawId>, width: HistoryWidth = 'compact', itemLookup?: ItemLookup): EncodedHistory {
     const H = this.spec.maxHistory;
     const start = Math.max(0, refs.length - H);
     const length = refs.length - start;
@@ -235,26 +254,26 @@ export class FeatureContract {
     let unknown = 0;
     for (let t = 0; t < length; t++) {
       const ref = refs[start + t];
-      const e = this.encode(ref);
+      const e = this.encode(ref, itemLookup);
       items[t] = e.item;
       categories[t] = e.category;
-      if (attributes.length > 0) this.writeAttributes(attributes, t, ref, e.item);
+      if (attributes.length > 0) this.writeAttributes(attributes, t, ref, itemLookup ? OOV_INDEX : e.item);
       if (!e.known) unknown++;
     }
     return { items, categories, length, unknown, features: this.attributeFeatures('hist', attributes, size) };
   }
 
   /** Encode candidates in request order. */
-  encodeCandidates(refs: ReadonlyArray<BehaviourRef | RawId>): EncodedCandidates {
+  encodeCandidates(refs: ReadonlyArray<BehaviourRef | RawId>, itemLookup?: ItemLookup): EncodedCandidates {
     const items = new Int32Array(refs.length);
     const categories = new Int32Array(refs.length);
     const attributes = this.attributeOutputs(refs.length);
     let unknown = 0;
     refs.forEach((ref, c) => {
-      const e = this.encode(ref);
+      const e = this.encode(ref, itemLookup);
       items[c] = e.item;
       categories[c] = e.category;
-      if (attributes.length > 0) this.writeAttributes(attributes, c, ref, e.item);
+      if (attributes.length > 0) this.writeAttributes(attributes, c, ref, itemLookup ? OOV_INDEX : e.item);
       if (!e.known) unknown++;
     });
     return { items, categories, unknown, features: this.attributeFeatures('cand', attributes, refs.length) };

@@ -7,6 +7,7 @@ import * as z from 'zod';
 import { FeatureContract, type FeatureContractSpec } from './featureContract.js';
 import { inputNamesOf, type FeatureSpec } from './features.js';
 import { goldenSchema } from './goldenRequests.js';
+import { ITEM_ROW_INPUTS } from './itemRows.js';
 
 /** Graph input and output names: the serving signature every exported model follows. */
 export const SERVING_INPUTS = {
@@ -97,6 +98,25 @@ export const costModelSchema = z
   .strict();
 export type CostModel = z.infer<typeof costModelSchema>;
 
+/** contract/itemRows.ts `ItemRowStoreSpec`: item rows outside the graph. */
+export const itemRowStoreSchema = z
+  .object({
+    kind: z.literal('sharded-rows'),
+    format: z.literal(1, { error: 'this worker reads row store format 1: re-export the model or update the worker' }),
+    encoding: z.literal('int8-row'),
+    shards: z.number().int().positive().max(2 ** 20).refine((n) => (n & (n - 1)) === 0, 'a power of two'),
+    dim: z.number().int().positive().max(4096),
+    items: z.number().int().nonnegative(),
+    storeId: z.string().regex(/^[0-9a-f]{8}$/, '8 lowercase hex digits'),
+    directory: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, 'a plain directory name'),
+    bytes: z.number().int().nonnegative(),
+    padRow: z.array(z.number()),
+    oovRow: z.array(z.number()),
+    sample: z.array(z.string()).max(64),
+  })
+  .strict()
+  .refine((s) => s.padRow.length === s.dim && s.oovRow.length === s.dim, 'padRow and oovRow must have dim values');
+
 export const modelManifestSchema = z.object({
   name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'lowercase letters, digits and dashes'),
   type: z.enum(SERVED_MODEL_TYPES),
@@ -124,18 +144,28 @@ export const modelManifestSchema = z.object({
    * worker's per-request CPU budget estimates with (core/scoring/requestCost.ts).
    */
   cost: costModelSchema.optional(),
+  /** Item rows outside the graph (contract/itemRows.ts): the graph takes them as inputs, the worker reads them per request. */
+  itemRows: itemRowStoreSchema.optional(),
 });
 
 export type ModelManifest = z.infer<typeof modelManifestSchema>;
 
-/** Every graph input a model with these features takes, in order: the four behaviour inputs, then per feature. */
-export function servingInputNames(features: readonly Pick<FeatureSpec, 'name' | 'group'>[] = []): string[] {
-  return [...Object.values(SERVING_INPUTS), ...features.flatMap(inputNamesOf)];
+/**
+ * Every graph input a model with these features takes, in order: the four behaviour inputs, then
+ * per feature, then (item rows outside the graph) the two row inputs.
+ */
+export function servingInputNames(features: readonly Pick<FeatureSpec, 'name' | 'group'>[] = [], externalItemRows = false): string[] {
+  return [...Object.values(SERVING_INPUTS), ...features.flatMap(inputNamesOf), ...(externalItemRows ? Object.values(ITEM_ROW_INPUTS) : [])];
+}
+
+/** The graph inputs a manifest's model takes (servingInputNames for its features and row store). */
+export function manifestInputNames(manifest: Pick<ModelManifest, 'featureContract' | 'itemRows'>): string[] {
+  return servingInputNames(manifest.featureContract.features ?? [], manifest.itemRows !== undefined);
 }
 
 /** The contract a manifest carries, validated. */
-export function contractOf(manifest: ModelManifest): FeatureContract {
-  return new FeatureContract(manifest.featureContract as FeatureContractSpec);
+export function contractOf(manifest: Pick<ModelManifest, 'featureContract' | 'itemRows'>): FeatureContract {
+  return new FeatureContract(manifest.featureContract as FeatureContractSpec, { externalItems: manifest.itemRows !== undefined });
 }
 
 /**
@@ -143,8 +173,8 @@ export function contractOf(manifest: ModelManifest): FeatureContract {
  * (`GET /v1/public/models/:name/:version/manifest.json`). No metrics, training configuration, cost
  * model or creation time — nothing an anonymous caller cannot see on `GET /v1/models`.
  */
-export const PUBLIC_MANIFEST_KEYS = ['name', 'type', 'version', 'onnx', 'inputs', 'outputs', 'featureContract', 'golden'] as const;
-export const publicManifestSchema = modelManifestSchema.pick({ name: true, type: true, version: true, onnx: true, inputs: true, outputs: true, featureContract: true, golden: true }).strict();
+export const PUBLIC_MANIFEST_KEYS = ['name', 'type', 'version', 'onnx', 'inputs', 'outputs', 'featureContract', 'golden', 'itemRows'] as const;
+export const publicManifestSchema = modelManifestSchema.pick({ name: true, type: true, version: true, onnx: true, inputs: true, outputs: true, featureContract: true, golden: true, itemRows: true }).strict();
 export type PublicManifest = z.infer<typeof publicManifestSchema>;
 
 export function publicManifestOf(manifest: ModelManifest): PublicManifest {

@@ -2,7 +2,7 @@
  * Request → serving feeds, through the shared feature contract (contract/featureContract.ts owns
  * ids → indices, truncation to H, padding and the OOV rule; nothing here re-decides them).
  */
-import { canonicalId, CONTEXT_TIME_ZONE_KEY, type BehaviourRef, type FeatureContract, type RawId } from '../../contract/featureContract.js';
+import { canonicalId, CONTEXT_TIME_ZONE_KEY, type BehaviourRef, type FeatureContract, type ItemLookup, type RawId } from '../../contract/featureContract.js';
 import type { ServingFeeds } from '../runtime/scoringSession.js';
 
 export interface ScoreInputs {
@@ -39,9 +39,15 @@ export interface EncodedScoreRequest {
  * Values are assumed checked (`contract.checkRequest`): a wrong type would be encoded as missing.
  * Time zone of the derived hour/weekday: `context.tz`, else the edge's, else UTC.
  */
-export function encodeScoreRequest(contract: FeatureContract, request: ScoreInputs, circumstances: RequestCircumstances = { time: Date.now() / 1000, route: 'default' }): EncodedScoreRequest {
-  const history = contract.encodeHistory(request.history, 'compact'); // [max(1, kept)], right-padded
-  const candidates = contract.encodeCandidates(request.candidates); // [C]
+export function encodeScoreRequest(
+  contract: FeatureContract,
+  request: ScoreInputs,
+  circumstances: RequestCircumstances = { time: Date.now() / 1000, route: 'default' },
+  /** Models with item rows outside the graph: the row store's answer (core/encode/rowFeeds.ts). */
+  itemLookup?: ItemLookup,
+): EncodedScoreRequest {
+  const history = contract.encodeHistory(request.history, 'compact', itemLookup); // [max(1, kept)], right-padded
+  const candidates = contract.encodeCandidates(request.candidates, itemLookup); // [C]
   const tz = request.context?.[CONTEXT_TIME_ZONE_KEY];
   const requestFeatures =
     contract.features.user.length + contract.features.context.length > 0 || request.profile || request.context

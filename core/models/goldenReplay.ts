@@ -1,6 +1,7 @@
 import { goldenMismatch, type Golden } from '../../contract/goldenRequests.js';
 import type { FeatureContract } from '../../contract/featureContract.js';
-import { encodeScoreRequest } from '../encode/requestEncoder.js';
+import { encodeForModel } from '../encode/rowFeeds.js';
+import type { ItemRowStore } from '../rows/itemRowStore.js';
 import type { ScoringSession } from '../runtime/scoringSession.js';
 
 /**
@@ -9,9 +10,9 @@ import type { ScoringSession } from '../runtime/scoringSession.js';
  * every output must match what the exporter recorded, to the manifest's tolerance unless the
  * caller allows more (`tolerance`). Returns the first mismatch, described.
  */
-export async function replayGolden(golden: Golden, contract: FeatureContract, session: ScoringSession, tolerance = golden.tolerance): Promise<string | undefined> {
+export async function replayGolden(golden: Golden, contract: FeatureContract, session: ScoringSession, tolerance = golden.tolerance, rows?: ItemRowStore): Promise<string | undefined> {
   for (const [i, request] of golden.requests.entries()) {
-    const { feeds } = encodeScoreRequest(contract, request, { time: request.time, route: request.route });
+    const { feeds } = await encodeForModel({ contract, rows }, request, { time: request.time, route: request.route });
     const result = await session.score(feeds, { tasks: true });
     const mismatch = goldenMismatch(request, i, { score: result.scores, ...result.tasks }, tolerance);
     if (mismatch) return `${mismatch}; expected values from ${golden.reference}`;

@@ -1,4 +1,5 @@
-import { encodeScoreRequest, type RequestCircumstances, type ScoreInputs } from '../encode/requestEncoder.js';
+import type { RequestCircumstances, ScoreInputs } from '../encode/requestEncoder.js';
+import { encodeForModel } from '../encode/rowFeeds.js';
 import { ApiError } from '../errors.js';
 import type { LoadedModel } from '../models/loadedModel.js';
 import { topBehaviours, type Because } from './explain.js';
@@ -59,7 +60,7 @@ export async function scoreRequest(
   if (issues.length > 0) {
     throw new ApiError('invalid_request', `request values do not fit model "${model.manifest.name}" or rankBy "${rankBy}"`, { issues });
   }
-  const encoded = encodeScoreRequest(model.contract, request, circumstances);
+  const encoded = await encodeForModel(model, request, circumstances);
   const rows = options.attentionRows === true && model.session.hasAttention;
   const explain = (request.explain === true || rows) && model.session.hasAttention;
   const withTasks = model.session.tasks.length > 0;

@@ -6,7 +6,7 @@
  * missing entry a type error.
  */
 import type { ModelType } from '../../contract/manifest.js';
-import type { GraphBuilder } from '../onnx/graphBuilder.js';
+import type { GraphBuilder, ItemRowPlacement } from '../onnx/graphBuilder.js';
 import { buildBaseGraph } from '../onnx/exportBase.js';
 import { buildDienGraph } from '../onnx/exportDien.js';
 import { buildDinGraph } from '../onnx/exportDin.js';
@@ -26,7 +26,9 @@ export interface ModelKind {
   /** Settings beyond the shared defaults (embeddings 16 + 16, attention 80-40, MLP 200-80 with Dice). */
   defaults: Partial<ModelConfig>;
   /** The serving graph (onnx/); `quantize` only when `int8` is true. */
-  buildGraph(model: CtrModel, weights: WeightMap, options: { quantize?: 'int8' }): GraphBuilder;
+  buildGraph(model: CtrModel, weights: WeightMap, options: { quantize?: 'int8'; itemRows?: ItemRowPlacement }): GraphBuilder;
+  /** Item rows can live outside the graph (contract/itemRows.ts). */
+  externalItemRows: boolean;
   /** int8 export implemented. */
   int8: boolean;
   /** Feature columns (user, candidate, context) supported. */
@@ -46,6 +48,7 @@ export const MODEL_KINDS: Readonly<Record<ModelType, ModelKind>> = {
     defaults: {},
     buildGraph: (model, w) => buildLrGraph(model as LrModel, w),
     int8: false,
+    externalItemRows: false,
     features: false,
     needsNegativeSequences: never,
   },
@@ -55,6 +58,7 @@ export const MODEL_KINDS: Readonly<Record<ModelType, ModelKind>> = {
     defaults: { mlpActivation: 'prelu' },
     buildGraph: (model, w, o) => buildBaseGraph(model as BaseModel, w, o),
     int8: true,
+    externalItemRows: true,
     features: true,
     needsNegativeSequences: never,
   },
@@ -64,6 +68,7 @@ export const MODEL_KINDS: Readonly<Record<ModelType, ModelKind>> = {
     defaults: {},
     buildGraph: (model, w, o) => buildDinGraph(model as DinModel, w, o),
     int8: true,
+    externalItemRows: true,
     features: true,
     startGraph: { embeddingDim: 8, mlpHidden: [64, 4], attentionHidden: [8, 4] },
     needsNegativeSequences: never,
@@ -74,6 +79,7 @@ export const MODEL_KINDS: Readonly<Record<ModelType, ModelKind>> = {
     defaults: { gruHidden: 32, auxWeight: 1, auxHidden: [100, 50] },
     buildGraph: (model, w, o) => buildDienGraph(model as DienModel, w, { augru: 'scan', ...o }),
     int8: true,
+    externalItemRows: true,
     features: true,
     startGraph: { embeddingDim: 8, mlpHidden: [64, 4], attentionHidden: [8, 4], gruHidden: 8, auxHidden: [4, 2] },
     needsNegativeSequences: (config) => (config.auxWeight ?? 1) > 0,
@@ -98,6 +104,7 @@ function multiTaskKind(kind: MultiTaskKind, description: string, head: Partial<M
     defaults: { multiTask, backbone: 'din', gruHidden: 32, auxWeight: 1, auxHidden: [100, 50] },
     buildGraph: (model, w, o) => (model instanceof DienModel ? buildDienGraph(model, w, { augru: 'scan', ...o }) : buildDinGraph(model as DinModel, w, o)),
     int8: true,
+    externalItemRows: true,
     features: true,
     needsNegativeSequences: (config) => (config as ModelConfig).backbone === 'dien' && (config.auxWeight ?? 1) > 0,
   };

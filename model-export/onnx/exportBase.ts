@@ -3,7 +3,7 @@
  * are computed once per request ([1, ·]) and broadcast over the C candidates.
  */
 import type { BaseModel } from '../models/base.js';
-import { GraphBuilder } from './graphBuilder.js';
+import { GraphBuilder, type ItemRowPlacement } from './graphBuilder.js';
 import { embed, embeddingTables, historyMask, mlpHead } from './servingLayers.js';
 import { servingInputs, servingOutput } from './servingSignature.js';
 import { attributeParts, requestPart, servingFeatures } from './servingFeatures.js';
@@ -11,8 +11,8 @@ import { behaviourWidth } from '../layers/featureEmbedding.js';
 import type { WeightMap } from './weights.js';
 
 /** `quantize: 'int8'`: large weights stored int8, arithmetic float32 (onnx/int8Weights.ts). */
-export function buildBaseGraph(model: BaseModel, w: WeightMap, options: { quantize?: 'int8' } = {}): GraphBuilder {
-  const g = new GraphBuilder('base', undefined, { weights: options.quantize === 'int8' ? 'int8' : 'float32' });
+export function buildBaseGraph(model: BaseModel, w: WeightMap, options: { quantize?: 'int8'; itemRows?: ItemRowPlacement } = {}): GraphBuilder {
+  const g = new GraphBuilder('base', undefined, { weights: options.quantize === 'int8' ? 'int8' : 'float32', itemRows: options.itemRows });
   const D = behaviourWidth(model.config);
   const x = servingInputs(g);
   const sf = servingFeatures(g, w, model.config.features);

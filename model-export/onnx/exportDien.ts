@@ -10,7 +10,7 @@
 import type { DienModel } from '../models/dien/dien.js';
 import { MASKED_SCORE } from '../models/dien/dien.js';
 import type { GruSpec } from '../layers/gru.js';
-import { GraphBuilder } from './graphBuilder.js';
+import { GraphBuilder, type ItemRowPlacement } from './graphBuilder.js';
 import { embed, embeddingTables, historyMask, mlpHead } from './servingLayers.js';
 import { attentionOutput, servingInputs, servingOutput, taskOutputs } from './servingSignature.js';
 import { multiTaskHead } from './multiTaskHead.js';
@@ -43,6 +43,8 @@ function onnxGruWeights(w: WeightMap, s: GruSpec): { W: Float32Array; R: Float32
 }
 
 export interface DienExportOptions {
+  /** Item rows in the graph (default) or as inputs (contract/itemRows.ts). */
+  itemRows?: ItemRowPlacement;
   /** `scan` (served) or an unrolled AUGRU for exactly `unrolledSteps` behaviours (benchmarks). */
   augru: 'scan' | { unrolledSteps: number };
   /** 'int8': large weights stored int8, arithmetic float32 (onnx/int8Weights.ts). */
@@ -70,7 +72,7 @@ function augruStep(b: GraphBuilder, w: AugruStepWeights, h: string, x: { xu: str
 }
 
 export function buildDienGraph(model: DienModel, w: WeightMap, options: DienExportOptions = { augru: 'scan' }): GraphBuilder {
-  const g = new GraphBuilder('dien', undefined, { weights: options.quantize === 'int8' ? 'int8' : 'float32' });
+  const g = new GraphBuilder('dien', undefined, { weights: options.quantize === 'int8' ? 'int8' : 'float32', itemRows: options.itemRows });
   const D = behaviourWidth(model.config);
   const H = model.extractor.hidden;
   const x = servingInputs(g);

@@ -14,7 +14,7 @@
  * everything after the first layer's pre-activation.
  */
 import type { DinModel } from '../models/din.js';
-import { GraphBuilder } from './graphBuilder.js';
+import { GraphBuilder, type ItemRowPlacement } from './graphBuilder.js';
 import { embed, embeddingTables, historyMask, mlpHead } from './servingLayers.js';
 import { attentionOutput, servingInputs, servingOutput, taskOutputs } from './servingSignature.js';
 import { multiTaskHead } from './multiTaskHead.js';
@@ -25,6 +25,8 @@ import { behaviourWidth } from '../layers/featureEmbedding.js';
 import { ATTENTION_ACTIVATION_HINTS } from './attentionTanh.js';
 
 export interface DinExportOptions {
+  /** Item rows in the graph (default) or as inputs (contract/itemRows.ts). */
+  itemRows?: ItemRowPlacement;
   /** 'factored' (served, default): history-only work once per request; 'tiled': history repeated per candidate. */
   attention?: 'factored' | 'tiled';
   /**
@@ -39,7 +41,7 @@ export interface DinExportOptions {
 export function buildDinGraph(model: DinModel, w: WeightMap, options: DinExportOptions = {}): GraphBuilder {
   if (options.quantize && options.attention === 'tiled') throw new Error('quantize: int8 is implemented for the factored form only');
   const int8 = options.quantize === 'int8';
-  const g = new GraphBuilder('din', undefined, { weights: int8 ? 'int8' : 'float32' });
+  const g = new GraphBuilder('din', undefined, { weights: int8 ? 'int8' : 'float32', itemRows: options.itemRows });
   const D = behaviourWidth(model.config);
   const h1 = model.attention.hidden[0];
   const h2 = model.attention.hidden[1];

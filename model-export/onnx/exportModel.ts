@@ -4,13 +4,14 @@
  * same weights always get the same version on a given day and any change gets a new one.
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FeatureContract } from '../../contract/featureContract.js';
 import { modelManifestSchema, type ModelManifest } from '../../contract/manifest.js';
 import { MODEL_KINDS } from '../models/kinds.js';
 import type { CtrModel } from '../models/model.js';
-import { IR_VERSION, OPSET, type GraphBuilder } from './graphBuilder.js';
+import { IR_VERSION, OPSET, type GraphBuilder, type ItemRowPlacement } from './graphBuilder.js';
+import { ITEM_ROWS_DIRECTORY, itemRowFiles } from './itemRowShards.js';
 import { attentionTanh, ATTENTION_TANH_PASS } from './attentionTanh.js';
 import { goldenFor } from './goldenScores.js';
 import { signatureOf } from './servingSignature.js';
@@ -18,10 +19,11 @@ import { signatureOf } from './servingSignature.js';
 export const ONNX_FILE = 'model.onnx';
 export const MANIFEST_FILE = 'manifest.json';
 
-export async function buildGraph(model: CtrModel, quantize?: 'int8'): Promise<GraphBuilder> {
+export async function buildGraph(model: CtrModel, quantize?: 'int8', itemRows: ItemRowPlacement = 'graph'): Promise<GraphBuilder> {
   const kind = MODEL_KINDS[model.config.type];
   if (quantize && !kind.int8) throw new Error(`quantize: int8 is not implemented for ${model.config.type}`);
-  return kind.buildGraph(model, await model.params.snapshot(), quantize ? { quantize } : {});
+  if (itemRows === 'inputs' && !kind.externalItemRows) throw new Error(`item rows outside the graph are not implemented for ${model.config.type}: export it with --item-rows graph`);
+  return kind.buildGraph(model, await model.params.snapshot(), { ...(quantize ? { quantize } : {}), ...(itemRows === 'inputs' ? { itemRows } : {}) });
 }
 
 /**
@@ -29,8 +31,8 @@ export async function buildGraph(model: CtrModel, quantize?: 'int8'): Promise<Gr
  * a cheaper graph of the same function (onnx/attentionTanh.ts for DIN's activation unit). `passes`
  * names those that applied, for the manifest.
  */
-export async function servingBytes(model: CtrModel, quantize?: 'int8', docString = `${model.config.type} exported by interest-edge`): Promise<{ bytes: Uint8Array; passes: string[]; graph: GraphBuilder }> {
-  const graph = await buildGraph(model, quantize);
+export async function servingBytes(model: CtrModel, quantize?: 'int8', docString = `${model.config.type} exported by interest-edge`, itemRows: ItemRowPlacement = 'graph'): Promise<{ bytes: Uint8Array; passes: string[]; graph: GraphBuilder }> {
+  const graph = await buildGraph(model, quantize, itemRows);
   const built = graph.toBytes(docString);
   const tanh = attentionTanh(built);
   return { bytes: tanh ?? built, passes: tanh ? [ATTENTION_TANH_PASS] : [], graph };
@@ -47,10 +49,28 @@ export interface ExportOptions {
   quantize?: 'int8';
   /** Metrics of the serialised graph itself (e.g. train/onnxEvaluation.ts), merged into `metrics`. */
   evaluate?: (onnx: Uint8Array) => Promise<Record<string, number>>;
+  /**
+   * Where the item rows go: `graph` (an initializer), `store` (int8 shards in `<dir>/rows/`, read per
+   * request: contract/itemRows.ts), or `auto` (default): `store` once the item table passes
+   * ITEM_ROWS_AUTO_BYTES, so a catalogue too big for one asset exports and deploys as is.
+   */
+  itemRows?: 'graph' | 'store' | 'auto';
+}
+
+/** `itemRows: 'auto'` keeps an item table of up to 16 MiB (float32) in the graph: well inside the 25 MiB per-asset limit with the rest of the model. */
+export const ITEM_ROWS_AUTO_BYTES = 16 * 1024 * 1024;
+
+/** Where `auto` puts a model's item rows. */
+export async function itemRowsFor(model: CtrModel, choice: ExportOptions['itemRows'] = 'auto'): Promise<'graph' | 'store'> {
+  if (choice !== 'auto') return choice;
+  const table = (await model.params.snapshot()).get('emb.item')?.shape;
+  return table && MODEL_KINDS[model.config.type].externalItemRows && table[0] * table[1] * 4 > ITEM_ROWS_AUTO_BYTES ? 'store' : 'graph';
 }
 
 export async function exportModel(model: CtrModel, contract: FeatureContract, o: ExportOptions): Promise<ModelManifest> {
-  const { bytes, passes, graph } = await servingBytes(model, o.quantize);
+  const placement = await itemRowsFor(model, o.itemRows);
+  const rows = placement === 'store' ? itemRowFiles(await tableOf(model, 'emb.item'), contract) : undefined;
+  const { bytes, passes, graph } = await servingBytes(model, o.quantize, undefined, rows ? 'inputs' : 'graph');
   const sha256 = createHash('sha256').update(bytes).digest('hex');
   const metrics = { ...o.metrics, ...(o.evaluate ? await o.evaluate(bytes) : {}) };
   const created = o.created ?? new Date();
@@ -61,13 +81,28 @@ export async function exportModel(model: CtrModel, contract: FeatureContract, o:
     created: created.toISOString(),
     onnx: { file: ONNX_FILE, sha256, bytes: bytes.length, irVersion: IR_VERSION, opset: OPSET },
     ...signatureOf(graph),
-    featureContract: contract.spec,
+    featureContract: rows ? rows.contract : contract.spec,
     metrics,
     training: { ...o.training, ...(o.quantize ? { quantize: o.quantize } : {}), modelConfig: model.config, graphNodes: graph.size, ...(passes.length ? { graphPasses: passes } : {}) },
-    golden: await goldenFor(bytes, contract),
+    golden: await goldenFor(bytes, contract, rows),
+    ...(rows ? { itemRows: rows.spec } : {}),
   });
   mkdirSync(o.dir, { recursive: true });
   writeFileSync(join(o.dir, ONNX_FILE), bytes);
+  if (rows) {
+    const dir = join(o.dir, rows.spec.directory);
+    rmSync(dir, { recursive: true, force: true }); // no stale shard of an earlier export survives
+    mkdirSync(dir);
+    for (const [file, shard] of rows.files) writeFileSync(join(dir, file), shard);
+  } else {
+    rmSync(join(o.dir, ITEM_ROWS_DIRECTORY), { recursive: true, force: true });
+  }
   writeFileSync(join(o.dir, MANIFEST_FILE), JSON.stringify(manifest, null, 1) + '\n');
   return manifest;
+}
+
+async function tableOf(model: CtrModel, name: string): Promise<{ data: Float32Array; shape: number[] }> {
+  const t = (await model.params.snapshot()).get(name);
+  if (!t) throw new Error(`${model.config.type} has no weight ${name}`);
+  return t;
 }

@@ -3,13 +3,23 @@
  * encoder, scored by onnxruntime-node on the exported bytes, stored in the manifest.
  */
 import { createRequire } from 'node:module';
-import type { FeatureContract } from '../../contract/featureContract.js';
+import { FeatureContract } from '../../contract/featureContract.js';
 import { GOLDEN_TOLERANCE, goldenRequestsFor, type Golden, type GoldenOutput } from '../../contract/goldenRequests.js';
 import { SERVING_INPUTS, SERVING_OUTPUTS, TASK_OUTPUTS } from '../../contract/manifest.js';
-import { encodeScoreRequest } from '../../core/encode/requestEncoder.js';
+import { encodeForModel } from '../../core/encode/rowFeeds.js';
+import { ItemRowStore } from '../../core/rows/itemRowStore.js';
+import type { ItemRowFiles } from './itemRowShards.js';
 import { nodeSessionOptions } from './nodeSessionOptions.js';
 
-export async function goldenFor(onnx: Uint8Array, contract: FeatureContract): Promise<Golden> {
+/**
+ * `rows`: the model's item rows live outside the graph; the requests' ids are still chosen from the
+ * training vocabulary (`contract`), but encoded as the worker will: through the served contract and
+ * the written shards, so the golden outputs pin the row store too (int8 rows included).
+ */
+export async function goldenFor(onnx: Uint8Array, contract: FeatureContract, rows?: ItemRowFiles): Promise<Golden> {
+  const served = rows
+    ? { contract: new FeatureContract(rows.contract, { externalItems: true }), rows: new ItemRowStore(rows.spec, async (file) => rows.files.get(file) ?? Promise.reject(new Error(`no shard ${file}`))) }
+    : { contract };
   const ort = await import('onnxruntime-node');
   const version = (createRequire(import.meta.url)('onnxruntime-node/package.json') as { version: string }).version;
   const session = await ort.InferenceSession.create(onnx, nodeSessionOptions());
@@ -17,7 +27,7 @@ export async function goldenFor(onnx: Uint8Array, contract: FeatureContract): Pr
     const outputs = [SERVING_OUTPUTS.scores, ...TASK_OUTPUTS.filter((t) => session.outputNames.includes(t))] as GoldenOutput[];
     const requests = [];
     for (const input of goldenRequestsFor(contract)) {
-      const { feeds } = encodeScoreRequest(contract, input, { time: input.time, route: input.route });
+      const { feeds } = await encodeForModel(served, input, { time: input.time, route: input.route });
       const tensors: Record<string, InstanceType<typeof ort.Tensor>> = {
         [SERVING_INPUTS.historyItems]: new ort.Tensor('int32', feeds.historyItems, [feeds.historyItems.length]),
         [SERVING_INPUTS.historyCategories]: new ort.Tensor('int32', feeds.historyCategories, [feeds.historyCategories.length]),

@@ -53,6 +53,9 @@ export const INT8_STORAGE_MIN_VALUES = 1024;
 /** …and so do weights with fewer values per scale than this (a long vector would grow, not shrink). */
 export const INT8_STORAGE_MIN_PER_SCALE = 16;
 
+/** Where a model's item embedding rows live: in the graph (an initializer) or outside it (graph inputs). */
+export type ItemRowPlacement = 'graph' | 'inputs';
+
 export class GraphBuilder {
   private readonly nodes: NodeProto[] = [];
   private readonly initializers = new Map<string, TensorProto>();
@@ -64,14 +67,17 @@ export class GraphBuilder {
   /** `parent`: the enclosing graph of a subgraph (Scan/Loop body); names are unique across both. */
   /** `weights: 'int8'` stores every float weight of ≥ INT8_STORAGE_MIN_VALUES values as int8 (see `weight`). */
   readonly weightStorage: WeightStorage;
+  /** `'inputs'`: the item table stays out of the graph; its rows are graph inputs (contract/itemRows.ts). */
+  readonly itemRows: ItemRowPlacement;
 
   constructor(
     readonly name: string,
     private readonly parent?: GraphBuilder,
-    options: { weights?: WeightStorage } = {},
+    options: { weights?: WeightStorage; itemRows?: ItemRowPlacement } = {},
   ) {
     this.counter = parent ? parent.counter : { next: 0 };
     this.weightStorage = parent ? parent.weightStorage : (options.weights ?? 'float32');
+    this.itemRows = parent ? parent.itemRows : (options.itemRows ?? 'graph');
   }
 
   /** A subgraph (e.g. a Scan body). It may read the enclosing graph's tensors and initializers by name. */

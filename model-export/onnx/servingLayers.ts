@@ -7,12 +7,16 @@ import type { MlpSpec } from '../layers/mlp.js';
 import { INT8_STORAGE_MIN_VALUES, ONNX_FLOAT, type GraphBuilder } from './graphBuilder.js';
 import { int8PerRow } from './int8Weights.js';
 import { rowsOf, weightOf, type WeightMap } from './weights.js';
+import { ITEM_ROW_INPUTS } from '../../contract/itemRows.js';
+import { SERVING_INPUTS } from '../../contract/manifest.js';
 
-/** An embedding table in the graph: float32 rows, or int8 rows with one float scale per row. */
+/** An embedding table in the graph: float32 rows, or int8 rows with one float scale per row; or rows fed as inputs. */
 export interface EmbeddingTable {
   values: string;
   /** [rows, 1] float scales when `values` is int8. */
   rowScales?: string;
+  /** The rows come as graph inputs (contract/itemRows.ts): `width` values each. */
+  external?: { width: number };
 }
 
 /**
@@ -28,6 +32,7 @@ export function embeddingTables(g: GraphBuilder, w: WeightMap): { item: Embeddin
 export function embeddingTable(g: GraphBuilder, w: WeightMap, name: string): EmbeddingTable {
   const t = weightOf(w, name);
   const [rows, width] = t.shape;
+  if (name === 'emb.item' && g.itemRows === 'inputs') return { values: '', external: { width } };
   if (g.weightStorage !== 'int8' || t.data.length < INT8_STORAGE_MIN_VALUES) return { values: g.float32(name, t.data, t.shape) };
   const q = int8PerRow(t.data, rows, width);
   return { values: g.int8(`${name}.q`, q.values, t.shape), rowScales: g.float32(`${name}.rowScale`, q.scales, [rows, 1]) };
@@ -35,10 +40,19 @@ export function embeddingTable(g: GraphBuilder, w: WeightMap, name: string): Emb
 
 /** Rows `ids` [N] (or [N, M]) of a table → [N, D] (or [N, M, D]) float. */
 export function lookup(g: GraphBuilder, table: EmbeddingTable, ids: string, hint: string): string {
+  if (table.external) return rowInput(g, ids, table.external.width);
   const rows = g.op('Gather', [table.values, ids], { axis: 0 }, hint);
   if (!table.rowScales) return rows;
   const scales = g.op('Gather', [table.rowScales, ids], { axis: 0 }, `${hint}_scale`); // [N, 1]
   return g.op('Mul', [g.op('Cast', [rows], { to: ONNX_FLOAT }), scales], {}, `${hint}_f`);
+}
+
+/** The graph input that carries the rows of `ids` (the history's or the candidates'), declared once. */
+function rowInput(g: GraphBuilder, ids: string, width: number): string {
+  const name = ids === SERVING_INPUTS.historyItems ? ITEM_ROW_INPUTS.history : ids === SERVING_INPUTS.candidateItems ? ITEM_ROW_INPUTS.candidates : undefined;
+  if (!name) throw new Error(`item rows outside the graph: no row input for ids "${ids}" (only the history and the candidates have one)`);
+  if (!g.inputList().some((i) => i.name === name)) g.input(name, 'float32', [name === ITEM_ROW_INPUTS.history ? 'T' : 'C', width]);
+  return name;
 }
 
 /** items, categories [N] (+ candidate-attribute vectors [N, w]) → [N, 2D + Σw] (layers/behaviourEmbedding.ts). */

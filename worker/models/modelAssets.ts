@@ -22,7 +22,7 @@ export const ASSET_ORIGIN = 'https://assets.invalid';
 
 export async function readVerifiedModel(assets: Fetcher, name: string): Promise<VerifiedModelFiles> {
   const manifestPath = `${name}/manifest.json`;
-  const manifestText = new TextDecoder().decode(await fetchAsset(assets, manifestPath));
+  const manifestText = new TextDecoder().decode(await readAsset(assets, manifestPath));
   let raw: unknown;
   try {
     raw = JSON.parse(manifestText);
@@ -43,7 +43,7 @@ export async function readVerifiedModel(assets: Fetcher, name: string): Promise<
   }
 
   const onnxPath = `${name}/${manifest.onnx.file}`;
-  const onnx = await fetchAsset(assets, onnxPath);
+  const onnx = await readAsset(assets, onnxPath);
   const sha256 = await sha256Hex(onnx);
   if (sha256 !== manifest.onnx.sha256) {
     throw new ModelLoadError(
@@ -54,7 +54,8 @@ export async function readVerifiedModel(assets: Fetcher, name: string): Promise<
   return { manifest, onnx };
 }
 
-async function fetchAsset(assets: Fetcher, path: string): Promise<Uint8Array> {
+/** One asset's bytes; ModelLoadError when it cannot be read or is missing. */
+export async function readAsset(assets: Fetcher, path: string): Promise<Uint8Array> {
   let response: Response;
   try {
     response = await assets.fetch(`${ASSET_ORIGIN}/${path}`);

@@ -4,13 +4,14 @@
  * `retryAfterMs` (so a broken deployment does not re-hash the model on every request) and then
  * tried again.
  */
-import { contractOf, servingInputNames, type ModelManifest } from '../../contract/manifest.js';
+import { contractOf, manifestInputNames, type ModelManifest } from '../../contract/manifest.js';
 import type { FeatureContract } from '../../contract/featureContract.js';
 import { replayGolden } from '../../core/models/goldenReplay.js';
 import { ApiError } from '../../core/errors.js';
 import type { CreateScoringSession, ScoringSession } from '../../core/runtime/scoringSession.js';
 import type { LoadedModel } from '../../core/models/loadedModel.js';
-import { ModelLoadError, readVerifiedModel } from './modelAssets.js';
+import { ItemRowStore } from '../../core/rows/itemRowStore.js';
+import { ModelLoadError, readAsset, readVerifiedModel } from './modelAssets.js';
 import { warmUp } from './warmUp.js';
 
 export type { LoadedModel } from '../../core/models/loadedModel.js';
@@ -33,6 +34,8 @@ export interface ModelRegistryOptions {
   retryAfterMs?: number;
   /** How long a passed self-check (golden replay) is trusted by `recheck`; default 10 s. */
   recheckAfterMs?: number;
+  /** Bytes of item rows each row-store model keeps cached (ROW_CACHE_MB); default core/rows DEFAULT_ROW_CACHE_BYTES. */
+  rowCacheBytes?: number;
 }
 
 interface Entry {
@@ -92,16 +95,17 @@ export function createModelRegistry(options: ModelRegistryOptions): ModelRegistr
     const built = Date.now();
     let session: ScoringSession;
     try {
-      session = await options.createSession(onnx, servingInputNames(contract.featureSpecs));
+      session = await options.createSession(onnx, manifestInputNames(manifest));
     } catch (err) {
       throw new ModelLoadError(`cannot create a session for ${name}: ${err instanceof Error ? err.message : String(err)}`);
     }
     const created = Date.now();
-    const problem = await selfCheck(manifest, contract, session);
+    const rows = manifest.itemRows ? new ItemRowStore(manifest.itemRows, (file) => readAsset(assets, `${name}/${manifest.itemRows!.directory}/${file}`), { cacheBytes: options.rowCacheBytes, model: name }) : undefined;
+    const problem = await selfCheck(manifest, contract, session, rows);
     if (problem) throw new ModelLoadError(`${name} loads but misbehaves: ${problem}`);
     const warmed = Date.now();
     const warmupRuns = loadOptions.warmupRuns ?? 0;
-    if (warmupRuns) await warmUp(contract, session, warmupRuns);
+    if (warmupRuns) await warmUp({ contract, session, rows }, warmupRuns);
     const done = Date.now();
     const loadMs = done - started;
     const loadBreakdownMs = { assets: read - started, contract: built - read, session: done - built };
@@ -112,7 +116,7 @@ export function createModelRegistry(options: ModelRegistryOptions): ModelRegistr
         `: create ${created - built}, ${manifest.golden ? 'golden requests' : 'probe'} ${warmed - created}` +
         `${warmupRuns ? `, ${warmupRuns} warm-up runs ${done - warmed}` : ''})`,
     );
-    return { manifest, contract, session, loadMs, loadBreakdownMs };
+    return { manifest, contract, session, ...(rows ? { rows } : {}), loadMs, loadBreakdownMs };
   };
 
   return {
@@ -160,7 +164,7 @@ export function createModelRegistry(options: ModelRegistryOptions): ModelRegistr
       if (!entry.check || (entry.checkedAt !== undefined && Date.now() - entry.checkedAt >= recheckAfterMs)) {
         entry.checkedAt = undefined;
         entry.check = entry.promise.then(async (model) => {
-          const problem = await selfCheck(model.manifest, model.contract, model.session).catch((err: unknown) => `self-check threw: ${err instanceof Error ? err.message : String(err)}`);
+          const problem = await selfCheck(model.manifest, model.contract, model.session, model.rows).catch((err: unknown) => `self-check threw: ${err instanceof Error ? err.message : String(err)}`);
           if (!problem) entry.checkedAt = Date.now();
           return problem;
         });
@@ -185,8 +189,10 @@ export function createModelRegistry(options: ModelRegistryOptions): ModelRegistr
 }
 
 /** Golden requests when the manifest has them, else the probe: the evidence a model is sound. */
-function selfCheck(manifest: ModelManifest, contract: FeatureContract, session: ScoringSession): Promise<string | undefined> {
-  return manifest.golden ? replayGolden(manifest.golden, contract, session) : probe(contract, session);
+function selfCheck(manifest: ModelManifest, contract: FeatureContract, session: ScoringSession, rows?: ItemRowStore): Promise<string | undefined> {
+  if (manifest.golden) return replayGolden(manifest.golden, contract, session, undefined, rows);
+  if (rows) return Promise.resolve('a model with item rows outside the graph needs golden requests in its manifest (re-export it)');
+  return probe(contract, session);
 }
 
 /**

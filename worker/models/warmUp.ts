@@ -5,15 +5,17 @@
  * a Worker cannot pass V8 flags (docs/worker.md, "Cold isolates").
  */
 import type { FeatureContract } from '../../contract/featureContract.js';
-import { encodeScoreRequest } from '../../core/encode/requestEncoder.js';
+import { encodeForModel } from '../../core/encode/rowFeeds.js';
+import type { ItemRowStore } from '../../core/rows/itemRowStore.js';
 import type { ScoringSession } from '../../core/runtime/scoringSession.js';
 
-/** Runs `runs` synthetic requests of random vocabulary items at H = the model's, C = 100. */
-export async function warmUp(contract: FeatureContract, session: ScoringSession, runs: number): Promise<void> {
-  const items = contract.spec.items;
+/** Runs `runs` synthetic requests of random vocabulary items (the row store's sample) at H = the model's, C = 100. */
+export async function warmUp({ contract, session, rows }: { contract: FeatureContract; session: ScoringSession; rows?: ItemRowStore }, runs: number): Promise<void> {
+  const items = rows ? rows.spec.sample : contract.spec.items;
+  if (items.length === 0) return;
   let seed = 1;
   const next = () => items[(seed = (seed * 48271) % 2147483647) % items.length];
   const request = { history: Array.from({ length: contract.spec.maxHistory }, next), candidates: Array.from({ length: 100 }, next) };
-  const { feeds } = encodeScoreRequest(contract, request, { time: 0, route: 'warmup' });
+  const { feeds } = await encodeForModel({ contract, rows }, request, { time: 0, route: 'warmup' });
   for (let i = 0; i < runs; i++) await session.score(feeds, { tasks: session.tasks.length > 0 });
 }

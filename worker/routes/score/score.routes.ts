@@ -23,6 +23,7 @@ import { throttledWarn } from '../../log/throttledWarn.js';
 import { cascadeScore, keptHistory, planBudget } from '../../../core/scoring/cascade.js';
 import { estimateUs } from '../../../core/scoring/requestCost.js';
 import { ModelOutputError, scoreRequest, type ScoredRequest } from '../../../core/scoring/scoreRequest.js';
+import { RowStoreError } from '../../../core/rows/itemRowStore.js';
 import { exposureSinkOf, type Services } from '../../services.js';
 import { recordSizeIssues } from '../../../core/schema/score.precheck.js';
 import { SCORE_LIMITS, scoreRequestSchema, toErrorIssues, type ScoreRequest, type ScoreResponse } from '../../../core/schema/score.schema.js';
@@ -114,8 +115,9 @@ async function serveWithFallback(c: ScoreContext, services: Services, route: Rou
   const load: LoadOptions = { warmupRuns: config.modelWarmupRuns };
   const budgetMs = route.budgetMs ?? config.cpuBudgetMs;
   let charged = false;
+  const skip = new Set<string>();
   const serve = async (): Promise<Served> => {
-    const served = await loadServingVariant(services.registry, route, assignment.variant, config.assets, load);
+    const served = await loadServingVariant(services.registry, route, assignment.variant, config.assets, load, skip);
     const ranking = { ...(request.rankBy ? { rankBy: request.rankBy, from: 'request' as const } : { rankBy: served.variant.rankBy, from: 'route' as const }), maxBid: config.maxBid };
     // Refused over the budget (422) before any charge beyond the arrival unit: no model runs.
     const plan = planBudget(served.model, request, budgetMs, route.overBudget, route.name);
@@ -130,8 +132,21 @@ async function serveWithFallback(c: ScoreContext, services: Services, route: Rou
     const cascaded = await cascadeScore(firstStage, served.model, request, budgetMs, circumstances, ranking, plan.keep);
     return { ...served, scored: cascaded.scored, cascade: { firstStage: cascaded.firstStage, kept: cascaded.kept, candidates: cascaded.candidates } };
   };
+  const serveOrSkip = async (): Promise<Served> => {
+    for (;;) {
+      try {
+        return await serve();
+      } catch (err) {
+        // A row store that cannot be read is the deployment's fault, not the request's: this
+        // request falls back to the next variant, the model stays loaded for the next request.
+        if (!(err instanceof RowStoreError) || !err.model || skip.has(err.model)) throw err;
+        skip.add(err.model);
+        throttledWarn(`rows:${err.model}`, `[model-rows] model "${err.model}" cannot read its item rows (${err.message}); route "${route.name}" falls back to its next variant for such requests`);
+      }
+    }
+  };
   try {
-    return await serve();
+    return await serveOrSkip();
   } catch (err) {
     // A non-probability for this request: the model is failed only if its golden requests no
     // longer reproduce (then this request and the next ones fall back to another variant);
@@ -140,7 +155,7 @@ async function serveWithFallback(c: ScoreContext, services: Services, route: Rou
     if ((await services.registry.recheck(err.model, err.message)) === 'healthy') {
       throw new ApiError('unscorable_request', `model "${err.model}" cannot score this request (it gave a non-probability; its golden requests still reproduce, so the model stays in service): check the request's feature values`);
     }
-    return serve();
+    return serveOrSkip();
   }
 }
 
