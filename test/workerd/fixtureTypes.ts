@@ -46,5 +46,7 @@ declare module 'vitest' {
     modelFixtures: Record<string, ModelFixture>;
     /** A DIN with a dense feature in every group (test/workerd/extremesModel.ts), exported by globalSetup. */
     extremesModel: { name: string; manifest: string; onnxFile: string; onnxBase64: string; items: string[] };
+    /** A DIN with its item rows outside the graph (test/workerd/rowsModel.ts). */
+    rowsModel: import('./rowsModel.js').RowsFixture;
   }
 }
