@@ -12,7 +12,8 @@
  */
 import '../core/zod.js';
 import type { FeatureContract } from '../contract/featureContract.js';
-import { contractOf, fromPublicManifest, publicManifestSchema, servingInputNames, type ModelManifest } from '../contract/manifest.js';
+import { contractOf, fromPublicManifest, manifestInputNames, publicManifestSchema, type ModelManifest } from '../contract/manifest.js';
+import { ItemRowStore } from '../core/rows/itemRowStore.js';
 import { ApiError, type ErrorIssue } from '../core/errors.js';
 import { replayGolden } from '../core/models/goldenReplay.js';
 import type { LoadedModel } from '../core/models/loadedModel.js';
@@ -115,11 +116,18 @@ export interface LoadReport {
   bytes: { manifest: number; onnx: number };
 }
 
+/** Bytes of item-row shards a scorer has fetched so far (models with item rows outside the graph; 0 otherwise). */
+export interface RowTraffic {
+  shards: number;
+  bytes: number;
+}
+
 export class Scorer implements ScorerApi {
   private constructor(
     private readonly model: LoadedModel,
     readonly report: LoadReport,
     private readonly route?: { name: string; variant: string; rankBy: RankBy },
+    private readonly traffic: RowTraffic = { shards: 0, bytes: 0 },
   ) {}
 
   get manifest(): ModelManifest {
@@ -147,8 +155,10 @@ export class Scorer implements ScorerApi {
     const base = options.baseUrl.replace(/\/+$/, '');
     const t0 = performance.now();
     const pointerUrl = `${base}/v1/public/models/${encodeURIComponent(options.model)}`;
+    let rowsUrl: string | undefined;
     const files = async (cache?: RequestCache) => {
-      const pointer = await getJson<{ version: string; manifest: string; onnx: string; sha256: string }>(http, pointerUrl, cache);
+      const pointer = await getJson<{ version: string; manifest: string; onnx: string; sha256: string; rows?: string }>(http, pointerUrl, cache);
+      rowsUrl = pointer.rows === undefined ? undefined : absolute(base, pointer.rows);
       return Promise.all([
         getOk(http, absolute(base, pointer.manifest)).then((r) => r.text()),
         getOk(http, absolute(base, pointer.onnx)).then((r) => readWithProgress(r, options.onProgress)),
@@ -170,8 +180,24 @@ export class Scorer implements ScorerApi {
     if (digest !== manifest.onnx.sha256) throw new Error(`${options.model}: model bytes fail verification: sha256 ${digest}, manifest says ${manifest.onnx.sha256}`);
     const contract = contractOf(manifest);
     const t2 = performance.now();
+    // Item rows outside the graph: the page fetches only the shards of the items it scores (immutable URLs, HTTP-cached).
+    const traffic: RowTraffic = { shards: 0, bytes: 0 };
+    const rows =
+      manifest.itemRows && rowsUrl
+        ? new ItemRowStore(
+            manifest.itemRows,
+            async (file) => {
+              const bytes = await (await getOk(plain, `${rowsUrl}${file}`)).arrayBuffer();
+              traffic.shards++;
+              traffic.bytes += bytes.byteLength;
+              return bytes;
+            },
+            { model: options.model },
+          )
+        : undefined;
+    if (manifest.itemRows && !rows) throw new Error(`${options.model}: the manifest keeps item rows outside the graph, but the worker's pointer names no rows URL (update the worker)`);
 
-    const inputs = servingInputNames(contract.featureSpecs);
+    const inputs = manifestInputNames(manifest);
     const choice = options.executionProvider ?? 'auto';
     const adapter = choice === 'wasm' ? undefined : await webGpuAdapter();
     let session: OrtScoringSession | undefined;
@@ -188,7 +214,7 @@ export class Scorer implements ScorerApi {
         // GPU arithmetic (summation order, fused multiply-add) moves scores by up to ≈ 2e-5 here (DIN on
         // SwiftShader); WebGPU is held to the agreement the library promises, WASM to the manifest's tolerance.
         const tolerance = ep === 'webgpu' ? Math.max(manifest.golden?.tolerance ?? 0, WEBGPU_TOLERANCE) : undefined;
-        const problem = manifest.golden ? await replayGolden(manifest.golden, contract, s, tolerance) : undefined;
+        const problem = manifest.golden ? await replayGolden(manifest.golden, contract, s, tolerance, rows) : undefined;
         goldenMs += performance.now() - g0;
         if (problem) throw new Error(`${ep} session does not reproduce the golden requests: ${problem}`);
         return s;
@@ -220,7 +246,7 @@ export class Scorer implements ScorerApi {
       signal.throwIfAborted();
     }
     const t3 = performance.now();
-    const model: LoadedModel = { manifest, contract, session, loadMs: t3 - t0, loadBreakdownMs: { assets: t2 - t0, contract: 0, session: t3 - t2 } };
+    const model: LoadedModel = { manifest, contract, session, ...(rows ? { rows } : {}), loadMs: t3 - t0, loadBreakdownMs: { assets: t2 - t0, contract: 0, session: t3 - t2 } };
     const report: LoadReport = {
       executionProvider: provider,
       ...(fallbackReason ? { fallbackReason } : {}),
@@ -229,7 +255,12 @@ export class Scorer implements ScorerApi {
       ms: { total: t3 - t0, fetch: t1 - t0, verify: t2 - t1, runtime: t3 - t2 - goldenMs, golden: goldenMs },
       bytes: { manifest: manifestText.length, onnx: onnx.byteLength },
     };
-    return new Scorer(model, report, route);
+    return new Scorer(model, report, route, traffic);
+  }
+
+  /** Item-row shards fetched so far (golden replay included): what scoring cost in downloads beyond the model. */
+  get rowTraffic(): RowTraffic {
+    return { ...this.traffic };
   }
 
   /**

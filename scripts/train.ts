@@ -62,6 +62,7 @@ const { values: a } = (() => {
         backbone: { type: 'string' },
         'attention-hidden': { type: 'string' },
         quantize: { type: 'string' },
+        'item-rows': { type: 'string', default: 'auto' },
         backend: { type: 'string' },
         data: { type: 'string' },
         out: { type: 'string' },
@@ -86,6 +87,7 @@ ${Object.values(SOURCES).map((src) => `    ${src.name}: ${src.dataHelp}; protoco
   multi-task (${MULTI_TASK_TYPES.join(', ')}; click + conversion, ESMM): [--backbone din|dien] [--task-weights w_ctr,w_ctcvr (default 1,1)]; single-task: [--label click|conversion]
   no model (test metrics only, no export): ${BASELINE_KINDS.map((k) => `--model ${k} (${BASELINES[k].description}${BASELINES[k].protocols ? `; protocol ${BASELINES[k].protocols!.join(', ')}` : ''})`).join(', ')}
   [--batch-size N] [--lr X] [--max-history H] [--min-item-count N] [--embedding-dim D] [--activation dice|prelu] [--attention-hidden h1,h2 (din, dien; default 80,40)] [--aux-weight α (dien)] [--l2 λ (mini-batch aware L2, paper: 0.01)] [--quantize int8 (int8 weights in the export; DIN also int8 attention products)]
+  [--item-rows auto|graph|store (where the exported item rows live: in the ONNX graph, or int8 shards in <out>/rows/ read per request (docs/catalogues.md); auto: the store once the item table passes 16 MiB)]
   [--backend ${BACKEND_PREFERENCE.join('|')}] [--out models/<name> (export; the model is named after the folder)] [--name <model name> (default: --out's folder name)] [--results file.json (the full run: every epoch, the config)]`);
   process.exit(0);
 }
@@ -134,6 +136,8 @@ const kind = oneOf<ModelType | BaselineKind>('model', a.model, [...MODEL_TYPES, 
 const baseline = (BASELINE_KINDS as readonly string[]).includes(kind) ? (kind as BaselineKind) : undefined;
 if (baseline && a.out) fail(`--model ${baseline} is a baseline without a model: nothing to export, drop --out (it prints test metrics, and --results writes them)`);
 const quantize = a.quantize !== undefined ? oneOf('quantize', a.quantize, ['int8'] as const) : undefined;
+const itemRows = oneOf('item-rows', a['item-rows'] ?? 'auto', ['auto', 'graph', 'store'] as const);
+if (itemRows === 'store' && !MODEL_KINDS[kind as ModelType]?.externalItemRows) fail(`--item-rows store is not implemented for --model ${kind}`);
 if (quantize && !a.out) fail('--quantize applies to the export: give --out');
 if (quantize && !MODEL_KINDS[kind as ModelType].int8) fail(`--quantize int8 is not implemented for --model ${kind}`);
 if (a.name !== undefined && !a.out) fail('--name names the exported model: give --out');
@@ -230,17 +234,19 @@ if (a.out) {
       samplesPerSecond: kept.samplesPerSecond,
     },
     ...(quantize ? { quantize } : {}),
+    itemRows,
     // The artifact's own test-split metrics (onnxruntime-node); for an int8 export also the float32
     // graph's, so the manifest records what the int8 weights cost.
-    evaluate: async (bytes) => {
-      const shipped = await onnxTestMetrics(bytes, data.test);
+    evaluate: async (bytes, rows) => {
+      const shipped = await onnxTestMetrics(bytes, data.test, rows ? { table: rows.servedTable(), dim: rows.spec.dim } : undefined);
       const float32 = quantize ? await onnxTestMetrics((await servingBytes(model)).bytes, data.test) : undefined;
       return { onnxAuc: shipped.auc, onnxGauc: shipped.gauc, ...(float32 ? { float32OnnxAuc: float32.auc, float32OnnxGauc: float32.gauc } : {}) };
     },
   });
   console.error(`exported ${name} ${manifest.version} → ${a.out} (${manifest.onnx.bytes} bytes, sha256 ${manifest.onnx.sha256.slice(0, 12)}…)`);
   const onnx = manifest.metrics;
-  exported = `${name} ${manifest.version} → ${a.out} (${count(manifest.onnx.bytes)} bytes${quantize ? `, ${quantize}` : ''}; the ONNX graph's own test AUC ${fixed(onnx.onnxAuc)}, GAUC ${fixed(onnx.onnxGauc)})`;
+  const store = manifest.itemRows ? `; item rows outside the graph: ${count(manifest.itemRows.items)} rows in ${count(manifest.itemRows.shards)} shards, ${count(manifest.itemRows.bytes)} bytes` : '';
+  exported = `${name} ${manifest.version} → ${a.out} (${count(manifest.onnx.bytes)} bytes${quantize ? `, ${quantize}` : ''}${store}; the ONNX graph's own test AUC ${fixed(onnx.onnxAuc)}, GAUC ${fixed(onnx.onnxGauc)})`;
 }
 console.log(summary(dataset, data, config, { result, backend, exported }));
 

@@ -11,7 +11,7 @@ import { modelManifestSchema, type ModelManifest } from '../../contract/manifest
 import { MODEL_KINDS } from '../models/kinds.js';
 import type { CtrModel } from '../models/model.js';
 import { IR_VERSION, OPSET, type GraphBuilder, type ItemRowPlacement } from './graphBuilder.js';
-import { ITEM_ROWS_DIRECTORY, itemRowFiles } from './itemRowShards.js';
+import { ITEM_ROWS_DIRECTORY, itemRowFiles, type ItemRowFiles } from './itemRowShards.js';
 import { attentionTanh, ATTENTION_TANH_PASS } from './attentionTanh.js';
 import { goldenFor } from './goldenScores.js';
 import { signatureOf } from './servingSignature.js';
@@ -48,7 +48,7 @@ export interface ExportOptions {
   /** int8 weights (onnx/int8Weights.ts), and for DIN int8 attention products (onnx/quantizedMatMul.ts); recorded in `training.quantize`. */
   quantize?: 'int8';
   /** Metrics of the serialised graph itself (e.g. train/onnxEvaluation.ts), merged into `metrics`. */
-  evaluate?: (onnx: Uint8Array) => Promise<Record<string, number>>;
+  evaluate?: (onnx: Uint8Array, itemRows?: ItemRowFiles) => Promise<Record<string, number>>;
   /**
    * Where the item rows go: `graph` (an initializer), `store` (int8 shards in `<dir>/rows/`, read per
    * request: contract/itemRows.ts), or `auto` (default): `store` once the item table passes
@@ -72,7 +72,7 @@ export async function exportModel(model: CtrModel, contract: FeatureContract, o:
   const rows = placement === 'store' ? itemRowFiles(await tableOf(model, 'emb.item'), contract) : undefined;
   const { bytes, passes, graph } = await servingBytes(model, o.quantize, undefined, rows ? 'inputs' : 'graph');
   const sha256 = createHash('sha256').update(bytes).digest('hex');
-  const metrics = { ...o.metrics, ...(o.evaluate ? await o.evaluate(bytes) : {}) };
+  const metrics = { ...o.metrics, ...(o.evaluate ? await o.evaluate(bytes, rows) : {}) };
   const created = o.created ?? new Date();
   const manifest = modelManifestSchema.parse({
     name: o.name,

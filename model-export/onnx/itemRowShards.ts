@@ -18,6 +18,8 @@ export interface ItemRowFiles {
   files: Map<string, Uint8Array>;
   /** The contract as the manifest carries it: no item vocabulary (the store holds the items). */
   contract: FeatureContractSpec;
+  /** The item table as readers see it, [V, D] by training index: int8-rounded rows, padding and OOV exact. */
+  servedTable(): Float32Array;
 }
 
 /** Refusals that name the cause: what cannot move out of the graph today. */
@@ -66,5 +68,6 @@ export function itemRowFiles(table: { data: Float32Array; shape: number[] }, con
     },
     files,
     contract: { ...contract.spec, items: [], itemCategories: [], vocabularyRule: `${contract.spec.vocabularyRule}; ${items.length} items in the row store (${shards} shards), not in the manifest` },
+    servedTable: () => Float32Array.from(q.values, (v, i) => (i < FIRST_INDEX * D ? table.data[i] : Math.fround(v * q.scales[Math.floor(i / D)]))),
   };
 }

@@ -5,13 +5,26 @@
  * export bug or a lossy storage choice (int8 weights) shows up in the manifest's metrics.
  */
 import type * as Ort from 'onnxruntime-node';
+import { ITEM_ROW_INPUTS } from '../../contract/itemRows.js';
 import { SERVING_INPUTS, SERVING_OUTPUTS } from '../../contract/manifest.js';
 import type { BatchFeature, EncodedDataset } from './dataset.js';
 import { auc, gauc } from './metrics.js';
 import { nodeSessionOptions } from '../onnx/nodeSessionOptions.js';
 
+/** Item rows of a graph that takes them as inputs (contract/itemRows.ts): the served table [V, D] by training index. */
+export interface ServedItemRows {
+  table: Float32Array;
+  dim: number;
+}
+
+function rowFeed(ort: typeof Ort, rows: ServedItemRows, indices: Int32Array): Ort.Tensor {
+  const out = new Float32Array(indices.length * rows.dim);
+  indices.forEach((ix, i) => out.set(rows.table.subarray(ix * rows.dim, (ix + 1) * rows.dim), i * rows.dim));
+  return new ort.Tensor('float32', out, [indices.length, rows.dim]);
+}
+
 /** Probabilities of every sample of `data` from the ONNX graph `session`. */
-export async function onnxPredictions(ort: typeof Ort, session: Ort.InferenceSession, data: EncodedDataset): Promise<Float32Array> {
+export async function onnxPredictions(ort: typeof Ort, session: Ort.InferenceSession, data: EncodedDataset, itemRows?: ServedItemRows): Promise<Float32Array> {
   const out = new Float32Array(data.size);
   const H = data.maxHistory;
   for (let start = 0; start < data.size; start += 1024) {
@@ -28,6 +41,9 @@ export async function onnxPredictions(ort: typeof Ort, session: Ort.InferenceSes
           [SERVING_INPUTS.candidateItems]: new ort.Tensor('int32', b.candidateItems.slice(i, i + 1), [1]),
           [SERVING_INPUTS.candidateCategories]: new ort.Tensor('int32', b.candidateCategories.slice(i, i + 1), [1]),
           ...featureFeeds(ort, b.features, i, H, T),
+          ...(itemRows
+            ? { [ITEM_ROW_INPUTS.history]: rowFeed(ort, itemRows, row.slice(0, T)), [ITEM_ROW_INPUTS.candidates]: rowFeed(ort, itemRows, b.candidateItems.slice(i, i + 1)) }
+            : {}),
         },
         [SERVING_OUTPUTS.scores],
       );
@@ -57,11 +73,11 @@ function featureFeeds(ort: typeof Ort, features: Record<string, BatchFeature>, i
 }
 
 /** AUC and user-weighted GAUC of the graph `onnx` on `data` (onnxruntime-node, 1 thread). */
-export async function onnxTestMetrics(onnx: Uint8Array, data: EncodedDataset): Promise<{ auc: number; gauc: number }> {
+export async function onnxTestMetrics(onnx: Uint8Array, data: EncodedDataset, itemRows?: ServedItemRows): Promise<{ auc: number; gauc: number }> {
   const ort = await import('onnxruntime-node');
   const session = await ort.InferenceSession.create(onnx, nodeSessionOptions());
   try {
-    const p = await onnxPredictions(ort, session, data);
+    const p = await onnxPredictions(ort, session, data, itemRows);
     const labels = data.labels.subarray(0, data.size);
     return { auc: auc(p, labels), gauc: gauc(p, labels, data.sampleUser.subarray(0, data.size)) };
   } finally {

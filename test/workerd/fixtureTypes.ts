@@ -37,6 +37,17 @@ export interface ModelFixture {
   servedModel: ServedModel;
 }
 
+/** A DIN with its item rows outside the graph, exported by globalSetup (test/workerd/rowsModel.ts). */
+export interface RowsFixture {
+  name: string;
+  /** Asset path (under the assets root) → base64 bytes: manifest, ONNX, shards. */
+  files: Record<string, string>;
+  shardFiles: string[];
+  items: string[];
+  /** Requests with onnxruntime-node's scores through the row store, request order. */
+  cases: Array<{ body: { history: unknown[]; candidates: unknown[] }; expected: number[]; unknown: { history: number; candidates: number } }>;
+}
+
 declare module 'vitest' {
   export interface ProvidedContext {
     /** The model of the default route's control variant (config/routes.json). */
@@ -47,6 +58,6 @@ declare module 'vitest' {
     /** A DIN with a dense feature in every group (test/workerd/extremesModel.ts), exported by globalSetup. */
     extremesModel: { name: string; manifest: string; onnxFile: string; onnxBase64: string; items: string[] };
     /** A DIN with its item rows outside the graph (test/workerd/rowsModel.ts). */
-    rowsModel: import('./rowsModel.js').RowsFixture;
+    rowsModel: RowsFixture;
   }
 }

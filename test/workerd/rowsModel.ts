@@ -16,18 +16,10 @@ import { createModel, defaultConfig } from '../../model-export/models/index.js';
 import { exportModel } from '../../model-export/onnx/exportModel.js';
 import { nodeSessionOptions } from '../../model-export/onnx/nodeSessionOptions.js';
 import { selectBackend } from '../../model-export/train/backend.js';
+import type { RowsFixture } from './fixtureTypes.js';
 
 export const ROWS_MODEL = 'rows-din';
 
-export interface RowsFixture {
-  name: string;
-  /** Asset path (under the assets root) → base64 bytes: manifest, ONNX, shards. */
-  files: Record<string, string>;
-  shardFiles: string[];
-  items: string[];
-  /** Requests with onnxruntime-node's scores through the row store, request order. */
-  cases: Array<{ body: { history: unknown[]; candidates: unknown[] }; expected: number[]; unknown: { history: number; candidates: number } }>;
-}
 
 export async function buildRowsModel(): Promise<RowsFixture> {
   await selectBackend('cpu', () => {});
