@@ -127,7 +127,6 @@ export class Scorer implements ScorerApi {
     private readonly model: LoadedModel,
     readonly report: LoadReport,
     private readonly route?: { name: string; variant: string; rankBy: RankBy },
-    private readonly traffic: RowTraffic = { shards: 0, bytes: 0 },
   ) {}
 
   get manifest(): ModelManifest {
@@ -181,20 +180,7 @@ export class Scorer implements ScorerApi {
     const contract = contractOf(manifest);
     const t2 = performance.now();
     // Item rows outside the graph: the page fetches only the shards of the items it scores (immutable URLs, HTTP-cached).
-    const traffic: RowTraffic = { shards: 0, bytes: 0 };
-    const rows =
-      manifest.itemRows && rowsUrl
-        ? new ItemRowStore(
-            manifest.itemRows,
-            async (file) => {
-              const bytes = await (await getOk(plain, `${rowsUrl}${file}`)).arrayBuffer();
-              traffic.shards++;
-              traffic.bytes += bytes.byteLength;
-              return bytes;
-            },
-            { model: options.model },
-          )
-        : undefined;
+    const rows = manifest.itemRows && rowsUrl ? new ItemRowStore(manifest.itemRows, async (file) => (await getOk(plain, `${rowsUrl}${file}`)).arrayBuffer(), { model: options.model }) : undefined;
     if (manifest.itemRows && !rows) throw new Error(`${options.model}: the manifest keeps item rows outside the graph, but the worker's pointer names no rows URL (update the worker)`);
 
     const inputs = manifestInputNames(manifest);
@@ -255,12 +241,13 @@ export class Scorer implements ScorerApi {
       ms: { total: t3 - t0, fetch: t1 - t0, verify: t2 - t1, runtime: t3 - t2 - goldenMs, golden: goldenMs },
       bytes: { manifest: manifestText.length, onnx: onnx.byteLength },
     };
-    return new Scorer(model, report, route, traffic);
+    return new Scorer(model, report, route);
   }
 
   /** Item-row shards fetched so far (golden replay included): what scoring cost in downloads beyond the model. */
   get rowTraffic(): RowTraffic {
-    return { ...this.traffic };
+    const stats = this.model.rows?.stats;
+    return { shards: stats?.shardReads ?? 0, bytes: stats?.bytesRead ?? 0 };
   }
 
   /**

@@ -5,10 +5,15 @@
  * Limits checked (developers.cloudflare.com/workers/platform/limits, late 2026): the worker script
  * ≤ 64 MiB uncompressed on every plan; one static asset ≤ 25 MiB; ≤ 20,000 asset files (Free plan;
  * 100,000 on Paid). What the account needs besides (bindings, secrets): README "Deploy".
+ * `--config <wrangler.toml>`: another deployment (its own assets directory), e.g. a catalogue's.
+ *
+ * A model whose item rows live outside its graph (docs/catalogues.md) uploads its shards as assets
+ * here too: the one command deploys graph, manifest and rows together, so a worker version never
+ * sees shards of another export (each shard also carries its store id).
  */
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { gzipSync } from 'node:zlib';
 
@@ -17,19 +22,21 @@ const LIMITS = { scriptBytes: 64 * MiB, assetBytes: 25 * MiB, assetFiles: 20_000
 const ROOT = new URL('..', import.meta.url).pathname;
 const OUT = join(ROOT, '.cache', 'deploy');
 
-const { values: args } = parseArgs({ options: { 'dry-run': { type: 'boolean', default: false } } });
+const { values: args } = parseArgs({ options: { 'dry-run': { type: 'boolean', default: false }, config: { type: 'string' } } });
+const CONFIG = args.config ? resolve(args.config) : join(ROOT, 'wrangler.toml');
+const ASSETS_DIR = resolve(dirname(CONFIG), /^directory\s*=\s*"([^"]+)"/m.exec(readFileSync(CONFIG, 'utf8'))?.[1] ?? './models');
 const env = { ...process.env, WRANGLER_SEND_METRICS: 'false' };
 const run = (cmd: string, cmdArgs: string[]) => execFileSync(cmd, cmdArgs, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'inherit'] }).toString();
 
 run('npm', ['run', '--silent', 'build:browser']);
 rmSync(OUT, { recursive: true, force: true });
-run('npx', ['wrangler', 'deploy', '--dry-run', '--outdir', OUT]);
+run('npx', ['wrangler', 'deploy', '--dry-run', '--outdir', OUT, '-c', CONFIG]);
 
 const files = (dir: string): string[] => readdirSync(dir, { withFileTypes: true, recursive: true }).filter((d) => d.isFile()).map((d) => join(d.parentPath, d.name));
 const script = files(OUT).filter((f) => !f.endsWith('.map') && !f.endsWith('README.md'));
 const scriptBytes = script.reduce((n, f) => n + statSync(f).size, 0);
 const scriptGzip = script.reduce((n, f) => n + gzipSync(readFileSync(f), { level: 9 }).length, 0);
-const assets = files(join(ROOT, 'models')).map((f) => ({ path: relative(ROOT, f), bytes: statSync(f).size }));
+const assets = files(ASSETS_DIR).map((f) => ({ path: relative(ROOT, f), bytes: statSync(f).size }));
 const largest = assets.reduce((a, b) => (b.bytes > a.bytes ? b : a));
 
 const fmt = (b: number) => `${(b / MiB).toFixed(2)} MiB`;
@@ -51,5 +58,5 @@ if (args['dry-run']) {
   console.log(`\ndry run: built in ${relative(ROOT, OUT)}; nothing deployed`);
 } else {
   console.log('\nproduction needs these secrets (wrangler secret put <NAME>): ASSIGNMENT_TOKEN_SECRET (required: the worker refuses to serve without it), UNIT_HASH_KEY, ADMIN_TOKEN; API_KEY_SECRET with RATE_LIMIT_KEY = header:…');
-  execFileSync('npx', ['wrangler', 'deploy'], { cwd: ROOT, env, stdio: 'inherit' });
+  execFileSync('npx', ['wrangler', 'deploy', '-c', CONFIG], { cwd: ROOT, env, stdio: 'inherit' });
 }

@@ -38,6 +38,8 @@ export interface RowStoreStats {
   hits: number;
   misses: number;
   shardReads: number;
+  /** Bytes of the shards read. */
+  bytesRead: number;
   cachedEntries: number;
   cachedBytes: number;
 }
@@ -48,7 +50,7 @@ export class ItemRowStore {
   private readonly inFlight = new Map<number, Promise<Shard>>();
   private readonly maxEntries: number;
   private readonly storeId: number;
-  readonly stats: RowStoreStats = { hits: 0, misses: 0, shardReads: 0, cachedEntries: 0, cachedBytes: 0 };
+  readonly stats: RowStoreStats = { hits: 0, misses: 0, shardReads: 0, bytesRead: 0, cachedEntries: 0, cachedBytes: 0 };
 
   private readonly model?: string;
 
@@ -118,6 +120,7 @@ export class ItemRowStore {
         } catch (err) {
           throw new RowStoreError(`item rows: cannot read shard ${this.spec.directory}/${file}: ${err instanceof Error ? err.message : String(err)}`, this.model);
         }
+        this.stats.bytesRead += bytes.byteLength;
         try {
           return new Shard(bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes), { storeId: this.storeId, dim: this.spec.dim });
         } catch (err) {

@@ -26,7 +26,7 @@ export async function goldenFor(onnx: Uint8Array, contract: FeatureContract, row
   try {
     const outputs = [SERVING_OUTPUTS.scores, ...TASK_OUTPUTS.filter((t) => session.outputNames.includes(t))] as GoldenOutput[];
     const requests = [];
-    for (const input of goldenRequestsFor(contract)) {
+    for (const input of goldenRequestsFor(rows ? contractOver(contract, rows.goldenItems) : contract)) {
       const { feeds } = await encodeForModel(served, input, { time: input.time, route: input.route });
       const tensors: Record<string, InstanceType<typeof ort.Tensor>> = {
         [SERVING_INPUTS.historyItems]: new ort.Tensor('int32', feeds.historyItems, [feeds.historyItems.length]),
@@ -43,4 +43,11 @@ export async function goldenFor(onnx: Uint8Array, contract: FeatureContract, row
   } finally {
     await session.release();
   }
+}
+
+/** `contract` with its vocabulary cut to `items` (in vocabulary order): where golden requests draw ids from. */
+function contractOver(contract: FeatureContract, items: readonly string[]): FeatureContract {
+  const keep = new Set(items);
+  const at = contract.spec.items.flatMap((id, i) => (keep.has(id) ? [i] : []));
+  return new FeatureContract({ ...contract.spec, items: at.map((i) => contract.spec.items[i]), itemCategories: at.map((i) => contract.spec.itemCategories[i]) });
 }

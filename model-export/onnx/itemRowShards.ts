@@ -18,6 +18,11 @@ export interface ItemRowFiles {
   files: Map<string, Uint8Array>;
   /** The contract as the manifest carries it: no item vocabulary (the store holds the items). */
   contract: FeatureContractSpec;
+  /**
+   * Items of the first shards (at least 2H + 16 of them): golden requests and the warm-up sample
+   * are drawn from these, so a reader's load-time replay reads one or two shards, not dozens.
+   */
+  goldenItems: string[];
   /** The item table as readers see it, [V, D] by training index: int8-rounded rows, padding and OOV exact. */
   servedTable(): Float32Array;
 }
@@ -43,6 +48,9 @@ export function itemRowFiles(table: { data: Float32Array; shape: number[] }, con
     const r = i + FIRST_INDEX;
     byShard[shardOf(id, shards)].push({ fingerprint: fingerprintOf(id), category: contract.spec.itemCategories[i], scale: q.scales[r], values: q.values.subarray(r * D, (r + 1) * D) });
   });
+  const goldenIds = new Set<string>();
+  for (let s = 0; s < shards && goldenIds.size < 2 * contract.maxHistory + 16; s++) for (const r of byShard[s]) goldenIds.add(`${r.fingerprint[0]}:${r.fingerprint[1]}`);
+  const goldenItems = items.filter((id) => goldenIds.has(fingerprintOf(id).join(':')));
   const files = new Map<string, Uint8Array>();
   let bytes = 0;
   byShard.forEach((rows, s) => {
@@ -64,10 +72,11 @@ export function itemRowFiles(table: { data: Float32Array; shape: number[] }, con
       bytes,
       padRow: row(PAD_INDEX),
       oovRow: row(OOV_INDEX),
-      sample: items.slice(0, options.sample ?? 32),
+      sample: goldenItems.slice(0, options.sample ?? 32),
     },
     files,
     contract: { ...contract.spec, items: [], itemCategories: [], vocabularyRule: `${contract.spec.vocabularyRule}; ${items.length} items in the row store (${shards} shards), not in the manifest` },
+    goldenItems,
     servedTable: () => Float32Array.from(q.values, (v, i) => (i < FIRST_INDEX * D ? table.data[i] : Math.fround(v * q.scales[Math.floor(i / D)]))),
   };
 }

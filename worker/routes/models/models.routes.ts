@@ -47,7 +47,7 @@ function withoutPrivate<T extends { runtime?: unknown; metrics?: unknown }>(m: T
   return rest;
 }
 
-export function modelSummary({ manifest, contract, session, loadMs, loadBreakdownMs }: LoadedModel) {
+export function modelSummary({ manifest, contract, session, rows, loadMs, loadBreakdownMs }: LoadedModel) {
   return {
     name: manifest.name,
     status: 'ready' as const,
@@ -58,10 +58,17 @@ export function modelSummary({ manifest, contract, session, loadMs, loadBreakdow
     bytes: manifest.onnx.bytes,
     opset: manifest.onnx.opset,
     explain: session.hasAttention,
-    runtime: { executionProviders: [...session.executionProviders], wasmMemoryBytes: session.memoryBytes() ?? null, loadMs, loadBreakdownMs },
+    runtime: {
+      executionProviders: [...session.executionProviders],
+      wasmMemoryBytes: session.memoryBytes() ?? null,
+      loadMs,
+      loadBreakdownMs,
+      // Item rows outside the graph: the isolate's row cache (bounded) and its traffic so far.
+      ...(rows ? { itemRows: { ...rows.stats } } : {}),
+    },
     inputs: manifest.inputs,
     outputs: manifest.outputs,
-    featureContract: contract.summary(),
+    featureContract: { ...contract.summary(), ...(manifest.itemRows ? { items: manifest.itemRows.items, itemRows: `outside the graph: ${manifest.itemRows.shards} int8 shards` } : {}) },
     metrics: manifest.metrics,
   };
 }
