@@ -30,7 +30,7 @@ import { getHeapStatistics } from 'node:v8';
 import { parseArgs } from 'node:util';
 import seedrandom from 'seedrandom';
 import { FeatureContract, FIRST_INDEX, type FeatureContractSpec } from '../contract/featureContract.js';
-import { modelManifestSchema, type ModelManifest } from '../contract/manifest.js';
+import { modelManifestSchema, publicManifestSchema, type ModelManifest } from '../contract/manifest.js';
 import { ItemRowStore } from '../core/rows/itemRowStore.js';
 import { createModel, defaultConfig } from '../model-export/models/index.js';
 import { exportModel } from '../model-export/onnx/exportModel.js';
@@ -234,7 +234,7 @@ async function browserFirstScore(dev: WranglerDev, name: string, request: { hist
   const manifestBytes = await get(pointer.manifest);
   const onnx = await get(pointer.onnx);
   let bytes = pointerBytes.length + manifestBytes.length + onnx.length;
-  const manifest = modelManifestSchema.parse(JSON.parse(new TextDecoder().decode(manifestBytes)));
+  const manifest = publicManifestSchema.parse(JSON.parse(new TextDecoder().decode(manifestBytes)));
   if (!manifest.itemRows || !pointer.rows) return { browserFirstScoreBytes: bytes, browserShards: 0 };
   const store = new ItemRowStore(manifest.itemRows, (file) => get(`${pointer.rows}${file}`));
   for (const g of manifest.golden?.requests ?? []) await store.resolve([...g.history, ...g.candidates]);
