@@ -40,7 +40,7 @@ import { writeResults } from './lib/results.js';
 import { REPO_ROOT } from './lib/servingModels.js';
 import { percentile } from './lib/stats.js';
 import { systemInfo } from './lib/system.js';
-import { startWranglerDev, workerdRssBytes, type WranglerDev } from './lib/wranglerDev.js';
+import { isolateHeap, startWranglerDev, workerdRssBytes, type WranglerDev } from './lib/wranglerDev.js';
 
 const HEAP_MB = 16_384;
 if (getHeapStatistics().heap_size_limit < (HEAP_MB - 1024) * 1024 * 1024 && !process.env.CATALOGUE_BENCH_CHILD) {
@@ -75,8 +75,13 @@ interface Served {
   warm: { p50: number; p99: number };
   cold: { p50: number; p99: number };
   warmP50VsReference: number;
-  rssBytes: number;
+  /** The worker isolate's V8 heap in use after serving (a fresh `wrangler dev` per option: this model only) and before its first request. */
+  heapUsedBytes: number;
+  heapBeforeBytes: number;
   wasmMemoryBytes: number | null;
+  /** Isolate memory: V8 heap in use + ORT's wasm memory (the 128 MB limit counts both). */
+  isolateBytes: number;
+  rssBytes: number;
   rowCache?: { entries: number; bytes: number; shardReads: number; bytesRead: number };
   /** A page's model bytes for its first score: pointer + manifest + graph + shards read. */
   browserFirstScoreBytes: number;
@@ -189,10 +194,11 @@ async function timed(dev: WranglerDev, route: string, body: unknown): Promise<nu
   return performance.now() - t0;
 }
 
-const p = (xs: number[]) => ({ p50: percentile(xs, 50), p99: percentile(xs, 99) });
+const p = (xs: number[]) => ({ p50: percentile(xs, 0.5), p99: percentile(xs, 0.99) });
 
 async function serveOption(dev: WranglerDev, route: string, items: number, manifest: ModelManifest, referenceWarmP50: number): Promise<Served> {
   const rng = seedrandom(`requests:${route}:${items}`);
+  const heapBefore = await isolateHeap(dev.inspectorPort);
   const firstRequestMs = await timed(dev, route, requestFor(rng, items));
   // V8 tiers ORT's wasm up over the first few dozen runs (docs/worker.md): not what either cache state costs.
   for (let i = 0; i < 60; i++) await timed(dev, route, requestFor(rng, items));
@@ -204,6 +210,7 @@ async function serveOption(dev: WranglerDev, route: string, items: number, manif
   for (let i = 0; i < REQUESTS; i++) warm.push(await timed(dev, route, fixed[i % fixed.length]));
   const models = (await (await fetch(`${dev.origin}/v1/models`, { headers: { 'x-admin-token': ADMIN } })).json()) as { models: Array<{ name: string; runtime?: { loadMs: number; wasmMemoryBytes: number | null; itemRows?: { cachedEntries: number; cachedBytes: number; shardReads: number; bytesRead: number } } }> };
   const info = models.models.find((m) => m.name === manifest.name)?.runtime;
+  const heap = await isolateHeap(dev.inspectorPort);
   const page = await browserFirstScore(dev, manifest.name, requestFor(seedrandom(`page:${items}`), items));
   return {
     loadMs: info?.loadMs ?? NaN,
@@ -211,8 +218,11 @@ async function serveOption(dev: WranglerDev, route: string, items: number, manif
     warm: p(warm),
     cold: p(cold),
     warmP50VsReference: p(warm).p50 / referenceWarmP50,
-    rssBytes: workerdRssBytes(dev.pid),
+    heapUsedBytes: heap.usedBytes,
+    heapBeforeBytes: heapBefore.usedBytes,
     wasmMemoryBytes: info?.wasmMemoryBytes ?? null,
+    isolateBytes: heap.usedBytes + (info?.wasmMemoryBytes ?? 0),
+    rssBytes: workerdRssBytes(dev.pid),
     ...(info?.itemRows ? { rowCache: { entries: info.itemRows.cachedEntries, bytes: info.itemRows.cachedBytes, shardReads: info.itemRows.shardReads, bytesRead: info.itemRows.bytesRead } } : {}),
     ...page,
   };
@@ -273,25 +283,32 @@ async function runCatalogue(items: number): Promise<CatalogueResult> {
   log(`${items} items: deploy check`);
   const deploy = spawnSync(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'scripts/deploy.ts'), '--dry-run', '--config', config], { cwd: REPO_ROOT, encoding: 'utf8' });
   const deployCheck = { passed: deploy.status === 0, table: deploy.stdout.split('\n').filter((l) => l.startsWith('|')).join('\n') };
-  const routes = routesFor(options);
-  const dev = await startWranglerDev(config, { CATALOGUE_ROUTES: routes, ADMIN_TOKEN: ADMIN, EXPOSURE_LOG: 'console' });
-  try {
-    log(`${items} items: reference ${REFERENCE}`);
-    const refItems = modelManifestSchema.parse(JSON.parse(readFileSync(join(models, REFERENCE, 'manifest.json'), 'utf8'))).featureContract.items;
+  const vars = (routes: string) => ({ CATALOGUE_ROUTES: routes, ADMIN_TOKEN: ADMIN, EXPOSURE_LOG: 'console' });
+  // The reference and every option in a fresh wrangler dev of its own: each isolate holds one model.
+  log(`${items} items: reference ${REFERENCE}`);
+  const refItems = modelManifestSchema.parse(JSON.parse(readFileSync(join(models, REFERENCE, 'manifest.json'), 'utf8'))).featureContract.items;
+  const reference = await withDev(config, vars(routesFor([])), async (dev) => {
     const rng = seedrandom('reference');
     const refRequest = () => ({ history: Array.from({ length: H }, () => refItems[Math.floor(rng() * refItems.length)]), candidates: Array.from({ length: C }, () => refItems[Math.floor(rng() * refItems.length)]) });
     for (let i = 0; i < 60; i++) await timed(dev, 'reference', refRequest());
     const fixed = Array.from({ length: 10 }, refRequest);
     const warm: number[] = [];
     for (let i = 0; i < REQUESTS; i++) warm.push(await timed(dev, 'reference', fixed[i % fixed.length]));
-    const reference = { warm: p(warm) };
-    for (const o of options) {
-      if (!o.deployable) continue;
-      log(`${items} items: serving ${o.option}`);
-      const manifest = modelManifestSchema.parse(JSON.parse(readFileSync(join(models, `cat-${o.option}`, 'manifest.json'), 'utf8')));
-      o.served = await serveOption(dev, o.option, items, manifest, reference.warm.p50);
-    }
-    return { items, deployCheck, reference, options };
+    return { warm: p(warm) };
+  });
+  for (const o of options) {
+    if (!o.deployable) continue;
+    log(`${items} items: serving ${o.option}`);
+    const manifest = modelManifestSchema.parse(JSON.parse(readFileSync(join(models, `cat-${o.option}`, 'manifest.json'), 'utf8')));
+    o.served = await withDev(config, vars(routesFor([o])), (dev) => serveOption(dev, o.option, items, manifest, reference.warm.p50));
+  }
+  return { items, deployCheck, reference, options };
+}
+
+async function withDev<T>(config: string, vars: Record<string, string>, run: (dev: WranglerDev) => Promise<T>): Promise<T> {
+  const dev = await startWranglerDev(config, vars);
+  try {
+    return await run(dev);
   } finally {
     await dev.stop();
   }
@@ -324,7 +341,7 @@ const lines: string[] = [
   '## Serving',
   '',
   table(
-    ['items', 'option', 'deployable', 'files', 'export', 'largest file', 'manifest', 'model load (first request)', 'warm p50 / p99', 'warm p50 ÷ reference', 'cold-cache p50 / p99', 'workerd RSS', 'ORT wasm memory', 'row cache', 'page: first score'],
+    ['items', 'option', 'deployable', 'files', 'export', 'largest file', 'manifest', 'model load (first request)', 'warm p50 / p99', 'warm p50 ÷ reference', 'cold-cache p50 / p99', 'isolate memory (V8 heap + ORT wasm)', 'V8 heap before the first request', 'row cache', 'page: first score'],
     results.flatMap((r) =>
       r.options.map((o) => [
         fmtItems(r.items),
@@ -338,8 +355,8 @@ const lines: string[] = [
         o.served ? `${ms(o.served.warm.p50)} / ${ms(o.served.warm.p99)}` : '–',
         o.served ? ratio(o.served.warmP50VsReference) : '–',
         o.served ? `${ms(o.served.cold.p50)} / ${ms(o.served.cold.p99)}` : '–',
-        o.served ? `${mib(o.served.rssBytes)}` : '–',
-        o.served?.wasmMemoryBytes ? `${mib(o.served.wasmMemoryBytes)}` : '–',
+        o.served ? `${mib(o.served.isolateBytes)} (${mib(o.served.heapUsedBytes)} + ${o.served.wasmMemoryBytes ? mib(o.served.wasmMemoryBytes) : '?'})` : '–',
+        o.served ? mib(o.served.heapBeforeBytes) : '–',
         o.served?.rowCache ? `${o.served.rowCache.entries} rows, ${mib(o.served.rowCache.bytes)}` : '–',
         o.served ? `${kib(o.served.browserFirstScoreBytes)}${o.served.browserShards ? ` (${o.served.browserShards} shards)` : ''}` : '–',
       ]),
