@@ -194,11 +194,24 @@ async function timed(dev: WranglerDev, route: string, body: unknown): Promise<nu
   return performance.now() - t0;
 }
 
+/** The isolate's heap; wrangler's inspector proxy sometimes drops a call, so up to three tries (NaN after). */
+async function heapOf(dev: WranglerDev): Promise<{ usedBytes: number }> {
+  for (let i = 0; i < 3; i++) {
+    try {
+      return await isolateHeap(dev.inspectorPort);
+    } catch (err) {
+      log(`inspector: ${err instanceof Error ? err.message : String(err)}; retrying`);
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  }
+  return { usedBytes: Number.NaN };
+}
+
 const p = (xs: number[]) => ({ p50: percentile(xs, 0.5), p99: percentile(xs, 0.99) });
 
 async function serveOption(dev: WranglerDev, route: string, items: number, manifest: ModelManifest, referenceWarmP50: number): Promise<Served> {
   const rng = seedrandom(`requests:${route}:${items}`);
-  const heapBefore = await isolateHeap(dev.inspectorPort);
+  const heapBefore = await heapOf(dev);
   const firstRequestMs = await timed(dev, route, requestFor(rng, items));
   // V8 tiers ORT's wasm up over the first few dozen runs (docs/worker.md): not what either cache state costs.
   for (let i = 0; i < 60; i++) await timed(dev, route, requestFor(rng, items));
@@ -210,7 +223,7 @@ async function serveOption(dev: WranglerDev, route: string, items: number, manif
   for (let i = 0; i < REQUESTS; i++) warm.push(await timed(dev, route, fixed[i % fixed.length]));
   const models = (await (await fetch(`${dev.origin}/v1/models`, { headers: { 'x-admin-token': ADMIN } })).json()) as { models: Array<{ name: string; runtime?: { loadMs: number; wasmMemoryBytes: number | null; itemRows?: { cachedEntries: number; cachedBytes: number; shardReads: number; bytesRead: number } } }> };
   const info = models.models.find((m) => m.name === manifest.name)?.runtime;
-  const heap = await isolateHeap(dev.inspectorPort);
+  const heap = await heapOf(dev);
   const page = await browserFirstScore(dev, manifest.name, requestFor(seedrandom(`page:${items}`), items));
   return {
     loadMs: info?.loadMs ?? NaN,
