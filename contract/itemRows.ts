@@ -41,7 +41,16 @@ export interface ItemRowStoreSpec {
   oovRow: number[];
   /** A few known ids (warm-up and probe requests need real items without a vocabulary). */
   sample: string[];
+  /**
+   * The most frequent items of training (`items` of them) in one more shard, `<directory>/hot.bin`,
+   * read once when a reader starts and kept: typical traffic, concentrated on popular items, is
+   * answered without per-request reads. Golden requests and `sample` draw their ids from it.
+   */
+  hot: { items: number; bytes: number };
 }
+
+/** File name of the hot shard. */
+export const HOT_SHARD_FILE = 'hot.bin';
 
 /** The shard that holds `canonical`'s row (`shards` is a power of two). */
 export function shardOf(canonical: string, shards: number): number {

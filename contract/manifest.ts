@@ -113,6 +113,7 @@ export const itemRowStoreSchema = z
     padRow: z.array(z.number()),
     oovRow: z.array(z.number()),
     sample: z.array(z.string()).max(64),
+    hot: z.object({ items: z.number().int().nonnegative(), bytes: z.number().int().nonnegative() }).strict(),
   })
   .strict()
   .refine((s) => s.padRow.length === s.dim && s.oovRow.length === s.dim, 'padRow and oovRow must have dim values');

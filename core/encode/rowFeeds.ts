@@ -7,6 +7,7 @@
  */
 import { canonicalId, type BehaviourRef, type FeatureContract, type RawId } from '../../contract/featureContract.js';
 import { ITEM_ROW_INPUTS } from '../../contract/itemRows.js';
+import { ApiError } from '../errors.js';
 import type { ItemRowStore, ResolvedItem } from '../rows/itemRowStore.js';
 import { encodeScoreRequest, type EncodedScoreRequest, type RequestCircumstances, type ScoreInputs } from './requestEncoder.js';
 
@@ -24,7 +25,14 @@ export async function encodeForModel(model: EncodableModel, request: ScoreInputs
   if (!store) return encodeScoreRequest(model.contract, request, circumstances);
   const kept = request.history.slice(Math.max(0, request.history.length - model.contract.maxHistory)).map(idOf);
   const candidateIds = request.candidates.map(idOf);
-  const resolved = await store.resolve([...kept, ...candidateIds]);
+  const ids = [...kept, ...candidateIds];
+  const shards = await store.shardsFor(ids);
+  if (shards > store.maxShardsPerRequest) {
+    throw new ApiError('unscorable_request', `the history and candidates of this request are spread over ${shards} row shards; this model keeps its item rows outside the graph and reads at most ${store.maxShardsPerRequest} shards per request: send fewer candidates`, {
+      issues: [{ path: 'candidates', message: `touches ${shards} row shards, at most ${store.maxShardsPerRequest}` }],
+    });
+  }
+  const resolved = await store.resolve(ids);
   const encoded = encodeScoreRequest(model.contract, request, circumstances, (id) => resolved.get(id)?.category);
   const { dim, padRow, oovRow } = store.spec;
   const rowsOf = (ids: readonly string[], width: number): Float32Array => {

@@ -55,6 +55,8 @@ export interface ExportOptions {
    * ITEM_ROWS_AUTO_BYTES, so a catalogue too big for one asset exports and deploys as is.
    */
   itemRows?: 'graph' | 'store' | 'auto';
+  /** Row store layout (tests, benches): shard count and hot-set size; defaults in onnx/itemRowShards.ts. */
+  rowStore?: { shards?: number; hotItems?: number };
 }
 
 /** `itemRows: 'auto'` keeps an item table of up to 16 MiB (float32) in the graph: well inside the 25 MiB per-asset limit with the rest of the model. */
@@ -69,7 +71,7 @@ export async function itemRowsFor(model: CtrModel, choice: ExportOptions['itemRo
 
 export async function exportModel(model: CtrModel, contract: FeatureContract, o: ExportOptions): Promise<ModelManifest> {
   const placement = await itemRowsFor(model, o.itemRows);
-  const rows = placement === 'store' ? itemRowFiles(await tableOf(model, 'emb.item'), contract) : undefined;
+  const rows = placement === 'store' ? itemRowFiles(await tableOf(model, 'emb.item'), contract, o.rowStore) : undefined;
   const { bytes, passes, graph } = await servingBytes(model, o.quantize, undefined, rows ? 'inputs' : 'graph');
   const sha256 = createHash('sha256').update(bytes).digest('hex');
   const metrics = { ...o.metrics, ...(o.evaluate ? await o.evaluate(bytes, rows) : {}) };

@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { FIRST_INDEX, OOV_INDEX, PAD_INDEX, type FeatureContract, type FeatureContractSpec } from '../../contract/featureContract.js';
-import { fingerprintOf, shardCountFor, shardFileName, shardOf, type ItemRowStoreSpec } from '../../contract/itemRows.js';
+import { fingerprintOf, HOT_SHARD_FILE, shardCountFor, shardFileName, shardOf, type ItemRowStoreSpec } from '../../contract/itemRows.js';
 import { encodeShard, type ShardRow } from '../../core/rows/shardFormat.js';
 import { int8PerRow } from './int8Weights.js';
 
@@ -18,10 +18,7 @@ export interface ItemRowFiles {
   files: Map<string, Uint8Array>;
   /** The contract as the manifest carries it: no item vocabulary (the store holds the items). */
   contract: FeatureContractSpec;
-  /**
-   * Items of the first shards (at least 2H + 16 of them): golden requests and the warm-up sample
-   * are drawn from these, so a reader's load-time replay reads one or two shards, not dozens.
-   */
+  /** The hot set: golden requests and the warm-up sample draw from it, so a reader's load reads the hot shard and nothing else. */
   goldenItems: string[];
   /** The item table as readers see it, [V, D] by training index: int8-rounded rows, padding and OOV exact. */
   servedTable(): Float32Array;
@@ -34,7 +31,10 @@ export function externalRowsProblem(contract: FeatureContract): string | undefin
   return undefined;
 }
 
-export function itemRowFiles(table: { data: Float32Array; shape: number[] }, contract: FeatureContract, options: { shards?: number; sample?: number } = {}): ItemRowFiles {
+/** Rows in the hot shard by default: 16,384 × (16 + D) bytes ≈ 0.5 MiB at D = 16, read once per reader. */
+export const DEFAULT_HOT_ITEMS = 16_384;
+
+export function itemRowFiles(table: { data: Float32Array; shape: number[] }, contract: FeatureContract, options: { shards?: number; sample?: number; hotItems?: number } = {}): ItemRowFiles {
   const problem = externalRowsProblem(contract);
   if (problem) throw new Error(`item rows outside the graph: ${problem}`);
   const [V, D] = table.shape;
@@ -44,15 +44,16 @@ export function itemRowFiles(table: { data: Float32Array; shape: number[] }, con
   const q = int8PerRow(table.data, V, D);
   const storeId = createHash('sha256').update(new Uint8Array(table.data.buffer, table.data.byteOffset, table.data.byteLength)).digest('hex').slice(0, 8);
   const byShard: ShardRow[][] = Array.from({ length: shards }, () => []);
-  items.forEach((id, i) => {
+  const rowOf = (id: string, i: number): ShardRow => {
     const r = i + FIRST_INDEX;
-    byShard[shardOf(id, shards)].push({ fingerprint: fingerprintOf(id), category: contract.spec.itemCategories[i], scale: q.scales[r], values: q.values.subarray(r * D, (r + 1) * D) });
-  });
-  const goldenIds = new Set<string>();
-  for (let s = 0; s < shards && goldenIds.size < 2 * contract.maxHistory + 16; s++) for (const r of byShard[s]) goldenIds.add(`${r.fingerprint[0]}:${r.fingerprint[1]}`);
-  const goldenItems = items.filter((id) => goldenIds.has(fingerprintOf(id).join(':')));
-  const files = new Map<string, Uint8Array>();
-  let bytes = 0;
+    return { fingerprint: fingerprintOf(id), category: contract.spec.itemCategories[i], scale: q.scales[r], values: q.values.subarray(r * D, (r + 1) * D) };
+  };
+  items.forEach((id, i) => byShard[shardOf(id, shards)].push(rowOf(id, i)));
+  // The vocabulary is ordered by training count (buildFeatureContract): its head is the hot set.
+  const hotItems = items.slice(0, options.hotItems ?? DEFAULT_HOT_ITEMS);
+  const hot = encodeShard(hotItems.map(rowOf), Number.parseInt(storeId, 16), D);
+  const files = new Map<string, Uint8Array>([[HOT_SHARD_FILE, hot]]);
+  let bytes = hot.byteLength;
   byShard.forEach((rows, s) => {
     const shard = encodeShard(rows, Number.parseInt(storeId, 16), D);
     files.set(shardFileName(s), shard);
@@ -72,11 +73,12 @@ export function itemRowFiles(table: { data: Float32Array; shape: number[] }, con
       bytes,
       padRow: row(PAD_INDEX),
       oovRow: row(OOV_INDEX),
-      sample: goldenItems.slice(0, options.sample ?? 32),
+      sample: items.slice(0, options.sample ?? 32),
+      hot: { items: hotItems.length, bytes: hot.byteLength },
     },
     files,
     contract: { ...contract.spec, items: [], itemCategories: [], vocabularyRule: `${contract.spec.vocabularyRule}; ${items.length} items in the row store (${shards} shards), not in the manifest` },
-    goldenItems,
+    goldenItems: items.slice(0, Math.max(hotItems.length, 2 * contract.maxHistory + 16)),
     servedTable: () => Float32Array.from(q.values, (v, i) => (i < FIRST_INDEX * D ? table.data[i] : Math.fround(v * q.scales[Math.floor(i / D)]))),
   };
 }

@@ -13,6 +13,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { BehaviourRef, FeatureContract } from '../../contract/featureContract.js';
 import { contractOf, modelManifestSchema, SERVING_INPUTS, SERVING_OUTPUTS, type ModelManifest } from '../../contract/manifest.js';
 import { encodeForModel } from '../../core/encode/rowFeeds.js';
+import { ApiError } from '../../core/errors.js';
 import { ItemRowStore, RowStoreError } from '../../core/rows/itemRowStore.js';
 import { replayGolden } from '../../core/models/goldenReplay.js';
 import type { ServingFeeds } from '../../core/runtime/scoringSession.js';
@@ -77,7 +78,8 @@ describe.each(['din', 'base', 'dien'] as const)('%s with item rows outside the g
   beforeAll(async () => {
     ({ model, contract } = await trainedFixture(type));
     dir = mkdtempSync(join(tmpdir(), `rows-${type}-`));
-    manifest = modelManifestSchema.parse(await exportModel(model, contract, { dir, name: `${type}-rows`, metrics: {}, training: {}, itemRows: 'store' }));
+    // A hot set just big enough for the golden requests: most ids of the random requests go through the hashed shards.
+    manifest = modelManifestSchema.parse(await exportModel(model, contract, { dir, name: `${type}-rows`, metrics: {}, training: {}, itemRows: 'store', rowStore: { hotItems: 2 * contract.maxHistory + 16 } }));
     store = await ort.InferenceSession.create(join(dir, 'model.onnx'), nodeSessionOptions());
     // The reference: the same weights with the item table int8-rounded as the shards store it, inside the graph.
     const w = await model.params.snapshot();
@@ -93,7 +95,7 @@ describe.each(['din', 'base', 'dien'] as const)('%s with item rows outside the g
     expect(manifest.featureContract.items).toEqual([]);
     expect(manifest.itemRows?.items).toBe(contract.spec.items.length);
     expect(manifest.inputs.map((i) => i.name)).toEqual(expect.arrayContaining(['hist_item_emb', 'cand_item_emb']));
-    expect(readdirSync(join(dir, 'rows'))).toHaveLength(manifest.itemRows!.shards);
+    expect(readdirSync(join(dir, 'rows'))).toHaveLength(manifest.itemRows!.shards + 1); // + hot.bin
     const rows = new ItemRowStore(manifest.itemRows!, readerOf(dir));
     const found = await rows.resolve(contract.spec.items);
     expect([...found.values()].filter((r) => r === null)).toHaveLength(0);
@@ -113,10 +115,12 @@ describe.each(['din', 'base', 'dien'] as const)('%s with item rows outside the g
     expect(max).toBeLessThanOrEqual(1e-5);
   });
 
-  it('replays its golden requests through the row store', async () => {
+  it('replays its golden requests through the row store, reading the hot shard and at most one more', async () => {
     const rows = new ItemRowStore(manifest.itemRows!, readerOf(dir));
     expect(await replayGolden(manifest.golden!, contractOf(manifest), nodeScoring(store), undefined, rows)).toBeUndefined();
     expect(rows.stats.shardReads).toBeGreaterThan(0);
+    expect(rows.stats.shardReads).toBeLessThanOrEqual(2); // hot.bin + the unknown candidate's shard
+    expect(rows.stats.hotHits).toBeGreaterThan(0);
   });
 
   it('refuses a damaged or foreign shard with a RowStoreError, and caches nothing from it', async () => {
@@ -138,11 +142,29 @@ describe.each(['din', 'base', 'dien'] as const)('%s with item rows outside the g
   });
 });
 
+describe('reads per request', () => {
+  it('refuses a request spread over more shards than the bound with a 422 naming candidates, whatever is cached', async () => {
+    const { model, contract } = await trainedFixture('din', 2);
+    const dir = mkdtempSync(join(tmpdir(), 'rows-bound-'));
+    const m = await exportModel(model, contract, { dir, name: 'bound', metrics: {}, training: {}, itemRows: 'store', rowStore: { hotItems: 0, shards: 16 } });
+    const served = { contract: contractOf(modelManifestSchema.parse(m)), rows: new ItemRowStore(m.itemRows!, readerOf(dir), { maxShardsPerRequest: 3 }) };
+    const wide = { history: [], candidates: contract.spec.items.slice(0, 40) };
+    for (let i = 0; i < 2; i++) {
+      const err = await encodeForModel(served, wide).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(ApiError);
+      expect((err as ApiError).code).toBe('unscorable_request');
+      expect((err as ApiError).issues[0].path).toBe('candidates');
+    }
+    expect(served.rows.stats.shardReads).toBe(1); // the (empty) hot shard only: nothing was read for the refused request
+    await expect(encodeForModel(served, { history: [], candidates: contract.spec.items.slice(0, 1) })).resolves.toBeDefined();
+  }, 120_000);
+});
+
 describe('row cache', () => {
   it('stays within its bound and counts hits', async () => {
     const { model, contract } = await trainedFixture('din', 2);
     const dir = mkdtempSync(join(tmpdir(), 'rows-cache-'));
-    const m = await exportModel(model, contract, { dir, name: 'cache', metrics: {}, training: {}, itemRows: 'store' });
+    const m = await exportModel(model, contract, { dir, name: 'cache', metrics: {}, training: {}, itemRows: 'store', rowStore: { hotItems: 0 } });
     const rows = new ItemRowStore(m.itemRows!, readerOf(dir), { cacheBytes: 1 });
     await rows.resolve(contract.spec.items);
     expect(rows.stats.cachedEntries).toBeLessThanOrEqual(256);

@@ -42,7 +42,7 @@ export async function buildRowsModel(): Promise<RowsFixture> {
   const config = { ...defaultConfig('din', contract.itemCount, contract.categoryCount), embeddingDim: 8, mlpHidden: [16, 8], attentionHidden: [16, 8] as [number, number] };
   const model = createModel(config, 11);
   const dir = mkdtempSync(join(tmpdir(), 'rows-din-'));
-  const exported = await exportModel(model, contract, { dir, name: ROWS_MODEL, metrics: {}, training: { fixture: 'test/workerd/rowsModel.ts' }, created: new Date('2026-12-05T00:00:00Z'), itemRows: 'store' });
+  const exported = await exportModel(model, contract, { dir, name: ROWS_MODEL, metrics: {}, training: { fixture: 'test/workerd/rowsModel.ts' }, created: new Date('2026-12-05T00:00:00Z'), itemRows: 'store', rowStore: { hotItems: 64 } });
   const manifest = modelManifestSchema.parse(exported);
   const files: Record<string, string> = {
     [`${ROWS_MODEL}/manifest.json`]: readFileSync(join(dir, 'manifest.json')).toString('base64'),
