@@ -74,6 +74,7 @@ interface Served {
   firstRequestMs: number;
   warm: { p50: number; p99: number };
   cold: { p50: number; p99: number };
+  typical: { p50: number; p99: number };
   warmP50VsReference: number;
   /** The worker isolate's V8 heap in use after serving (a fresh `wrangler dev` per option: this model only) and before its first request. */
   heapUsedBytes: number;
@@ -181,8 +182,14 @@ async function hashedExport(items: number, dir: string): Promise<boolean> {
   return true;
 }
 
-function requestFor(rng: () => number, items: number) {
-  const id = () => `i${Math.floor(rng() * items)}`;
+/**
+ * A request over the catalogue: `uniform` draws every id uniformly (the cold-cache worst case: at
+ * 10⁷ items nearly every id is new to the isolate), `zipf` by popularity rank with exponent 1 (rank
+ * ⌊(N+1)^u⌋ − 1 for uniform u, the continuous Zipf(1) inverse CDF; item `i<k>` has rank k, the
+ * vocabulary's order, so the head is the row store's hot set): typical traffic.
+ */
+function requestFor(rng: () => number, items: number, draw: 'uniform' | 'zipf' = 'uniform') {
+  const id = () => `i${draw === 'uniform' ? Math.floor(rng() * items) : Math.min(items - 1, Math.floor((items + 1) ** rng()) - 1)}`;
   return { history: Array.from({ length: H }, id), candidates: Array.from({ length: C }, id) };
 }
 
@@ -217,6 +224,8 @@ async function serveOption(dev: WranglerDev, route: string, items: number, manif
   for (let i = 0; i < 60; i++) await timed(dev, route, requestFor(rng, items));
   const cold: number[] = [];
   for (let i = 0; i < REQUESTS; i++) cold.push(await timed(dev, route, requestFor(rng, items)));
+  const typical: number[] = [];
+  for (let i = 0; i < REQUESTS; i++) typical.push(await timed(dev, route, requestFor(rng, items, 'zipf')));
   const fixed = Array.from({ length: 10 }, () => requestFor(rng, items));
   for (const body of fixed) await timed(dev, route, body);
   const warm: number[] = [];
@@ -230,6 +239,7 @@ async function serveOption(dev: WranglerDev, route: string, items: number, manif
     firstRequestMs,
     warm: p(warm),
     cold: p(cold),
+    typical: p(typical),
     warmP50VsReference: p(warm).p50 / referenceWarmP50,
     heapUsedBytes: heap.usedBytes,
     heapBeforeBytes: heapBefore.usedBytes,
@@ -349,12 +359,12 @@ const fmtItems = (n: number) => (n >= 1e6 ? `${n / 1e6}·10⁶` : n >= 1e4 ? `${
 const lines: string[] = [
   `# Catalogue benchmark (${new Date().toISOString().slice(0, 10)})`,
   '',
-  `\`npm run bench -- catalogue\` (bench/catalogue.ts). DIN, H = ${H}, C = ${C}, embeddings 16 + 16, seeded random weights. Latency is client-side wall time through \`wrangler dev\` on 127.0.0.1, sequential, ${REQUESTS} requests each after 60 warm-up requests; cold-cache requests draw every id uniformly from the catalogue (nearly every id is new to the isolate's row cache), warm-cache requests repeat 10 fixed requests. The reference is the shipped ${REFERENCE} (9,724 items, item table in the graph) in the same \`wrangler dev\`.`,
+  `\`npm run bench -- catalogue\` (bench/catalogue.ts). DIN, H = ${H}, C = ${C}, embeddings 16 + 16, seeded random weights. Latency is client-side wall time through \`wrangler dev\` on 127.0.0.1, sequential, ${REQUESTS} requests each after 60 warm-up requests; cold-cache requests draw every id uniformly from the catalogue (nearly every id is new to the isolate's row cache: the worst case), typical requests draw ids by popularity (Zipf, exponent 1: the head is the row store's hot set), warm-cache requests repeat 10 fixed requests. The reference is the shipped ${REFERENCE} (9,724 items, item table in the graph) in the same \`wrangler dev\`.`,
   '',
   '## Serving',
   '',
   table(
-    ['items', 'option', 'deployable', 'files', 'export', 'largest file', 'manifest', 'model load (first request)', 'warm p50 / p99', 'warm p50 ÷ reference', 'cold-cache p50 / p99', 'isolate memory (V8 heap + ORT wasm)', 'V8 heap before the first request', 'row cache', 'page: first score'],
+    ['items', 'option', 'deployable', 'files', 'export', 'largest file', 'manifest', 'model load (first request)', 'warm p50 / p99', 'warm p50 ÷ reference', 'typical (Zipf) p50 / p99', 'cold-cache p50 / p99', 'isolate memory (V8 heap + ORT wasm)', 'V8 heap before the first request', 'row cache', 'page: first score'],
     results.flatMap((r) =>
       r.options.map((o) => [
         fmtItems(r.items),
@@ -367,6 +377,7 @@ const lines: string[] = [
         o.served ? ms(o.served.loadMs) : '–',
         o.served ? `${ms(o.served.warm.p50)} / ${ms(o.served.warm.p99)}` : '–',
         o.served ? ratio(o.served.warmP50VsReference) : '–',
+        o.served ? `${ms(o.served.typical.p50)} / ${ms(o.served.typical.p99)}` : '–',
         o.served ? `${ms(o.served.cold.p50)} / ${ms(o.served.cold.p99)}` : '–',
         o.served ? `${mib(o.served.isolateBytes)} (${mib(o.served.heapUsedBytes)} + ${o.served.wasmMemoryBytes ? mib(o.served.wasmMemoryBytes) : '?'})` : '–',
         o.served ? mib(o.served.heapBeforeBytes) : '–',
