@@ -21,9 +21,10 @@ import type { RowsFixture } from './fixtureTypes.js';
 export const ROWS_MODEL = 'rows-din';
 
 
-export async function buildRowsModel(): Promise<RowsFixture> {
+/** `items`: catalogue size (default 5,000: several shards); the browser test uses a larger one so a page's reads are a small subset. */
+export async function buildRowsModel(options: { items?: number; dir?: string } = {}): Promise<RowsFixture> {
   await selectBackend('cpu', () => {});
-  const items = Array.from({ length: 5000 }, (_, i) => `sku-${i + 1}`);
+  const items = Array.from({ length: options.items ?? 5000 }, (_, i) => `sku-${i + 1}`);
   const categories = ['Shoes', 'Bags', 'Hats', 'Coats'];
   const spec: FeatureContractSpec = {
     formatVersion: 2,
@@ -41,7 +42,7 @@ export async function buildRowsModel(): Promise<RowsFixture> {
   const contract = new FeatureContract(spec);
   const config = { ...defaultConfig('din', contract.itemCount, contract.categoryCount), embeddingDim: 8, mlpHidden: [16, 8], attentionHidden: [16, 8] as [number, number] };
   const model = createModel(config, 11);
-  const dir = mkdtempSync(join(tmpdir(), 'rows-din-'));
+  const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'rows-din-'));
   const exported = await exportModel(model, contract, { dir, name: ROWS_MODEL, metrics: {}, training: { fixture: 'test/workerd/rowsModel.ts' }, created: new Date('2026-12-05T00:00:00Z'), itemRows: 'store', rowStore: { hotItems: 64 } });
   const manifest = modelManifestSchema.parse(exported);
   const files: Record<string, string> = {

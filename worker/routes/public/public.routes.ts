@@ -21,6 +21,7 @@ import { workerConfig } from '../../config.js';
 import { ApiError, methodNotAllowed } from '../../errors.js';
 import type { PublishedModel } from '../../models/publishedModels.js';
 import { readAsset } from '../../models/modelAssets.js';
+import { HOT_SHARD_FILE, shardFileName } from '../../../contract/itemRows.js';
 import type { Services } from '../../services.js';
 
 const IMMUTABLE = 'public, max-age=31536000, immutable';
@@ -61,8 +62,8 @@ export function publicModelRoutes(services: Services) {
       const p = await current(c, name, version);
       const rows = p.files.manifest.itemRows;
       const shard = /^[0-9a-f]{5}\.bin$/.test(file) ? Number.parseInt(file.slice(0, 5), 16) : -1;
-      if (!rows || directory !== rows.directory || shard < 0 || shard >= rows.shards) {
-        throw new ApiError('not_found', `model "${name}" has no file "${directory}/${file}"${rows ? `; its row shards are ${rows.directory}/00000.bin … ${rows.directory}/${(rows.shards - 1).toString(16).padStart(5, '0')}.bin` : ''}`);
+      if (!rows || directory !== rows.directory || (file !== HOT_SHARD_FILE && (shard < 0 || shard >= rows.shards))) {
+        throw new ApiError('not_found', `model "${name}" has no file "${directory}/${file}"${rows ? `; its row shards are ${rows.directory}/${HOT_SHARD_FILE} and ${rows.directory}/00000.bin … ${rows.directory}/${shardFileName(rows.shards - 1)}` : ''}`);
       }
       const etag = `"${rows.storeId}-${file}"`;
       return cached(c, etag, async () => new Response(await readAsset(workerConfig(c.env).assets, `${name}/${rows.directory}/${file}`), { headers: { 'content-type': 'application/octet-stream', etag, 'cache-control': IMMUTABLE } }));
