@@ -27,7 +27,7 @@ export class IdRemapper {
   private readonly slot: Int32Array;
 
   constructor(readonly rows: number) {
-    this.slot = new Int32Array(rows);
+    this.slot = new Int32Array(rows).fill(0); // pages written now, not faulted in one by one during steps (lazyAdam.ts zeroed)
   }
 
   remap(arrays: readonly Int32Array[]): RemappedIds {
