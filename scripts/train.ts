@@ -64,6 +64,7 @@ const { values: a } = (() => {
         quantize: { type: 'string' },
         'item-rows': { type: 'string', default: 'auto' },
         backend: { type: 'string' },
+        'dense-embeddings': { type: 'boolean' },
         data: { type: 'string' },
         out: { type: 'string' },
         name: { type: 'string' },
@@ -88,6 +89,7 @@ ${Object.values(SOURCES).map((src) => `    ${src.name}: ${src.dataHelp}; protoco
   no model (test metrics only, no export): ${BASELINE_KINDS.map((k) => `--model ${k} (${BASELINES[k].description}${BASELINES[k].protocols ? `; protocol ${BASELINES[k].protocols!.join(', ')}` : ''})`).join(', ')}
   [--batch-size N] [--lr X] [--max-history H] [--min-item-count N] [--embedding-dim D] [--activation dice|prelu] [--attention-hidden h1,h2 (din, dien; default 80,40)] [--aux-weight α (dien)] [--l2 λ (mini-batch aware L2, paper: 0.01)] [--quantize int8 (int8 weights in the export; DIN also int8 attention products)]
   [--item-rows auto|graph|store (where the exported item rows live: in the ONNX graph, or int8 shards in <out>/rows/ read per request (docs/catalogues.md); auto: the store once the item table passes 16 MiB)]
+  [--dense-embeddings (update every row of the item embedding tables each step, the former path; default: sparse, only the batch's rows, lazy Adam)]
   [--backend ${BACKEND_PREFERENCE.join('|')}] [--out models/<name> (export; the model is named after the folder)] [--name <model name> (default: --out's folder name)] [--results file.json (the full run: every epoch, the config)]`);
   process.exit(0);
 }
@@ -197,6 +199,7 @@ const config: RunConfig = {
   ...(a['attention-hidden'] !== undefined ? { attentionHidden: attentionHidden(a['attention-hidden']) } : {}),
   ...(datasetId !== undefined ? { dataset: datasetId } : {}),
   ...(validationFraction > 0 ? { validationFraction, patience } : {}),
+  ...(a['dense-embeddings'] ? { denseEmbeddings: true } : {}),
 };
 
 if (baseline) {

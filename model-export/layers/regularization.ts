@@ -13,11 +13,18 @@ import { embeddingLookup } from './embedding.js';
 
 /** λ·Σ_{j ∈ ids} ‖table[j]‖² / n_j. `ids`: distinct ids of the batch; `inverseFrequency[j]` = 1/n_j. */
 export function miniBatchAwareL2(table: tf.Tensor2D, ids: Int32Array, inverseFrequency: Float32Array, lambda: number): tf.Scalar {
+  return weightedRowsL2(table, ids, Float32Array.from(ids, (j) => inverseFrequency[j]), lambda);
+}
+
+/**
+ * λ·Σ_i weights[i]·‖table[rows[i]]‖²: eq. 6 once the rows and their 1/n_j are known. Sparse training
+ * passes a batch-local table, its local rows and the global ids' inverse frequencies.
+ */
+export function weightedRowsL2(table: tf.Tensor2D, rows: Int32Array, weights: Float32Array, lambda: number): tf.Scalar {
   return tf.tidy(() => {
-    if (ids.length === 0) return tf.scalar(0);
-    const rows = embeddingLookup(table, tf.tensor1d(ids, 'int32')); // [N, D]; the gradient only reaches these rows
-    const scale = tf.tensor1d(Float32Array.from(ids, (j) => inverseFrequency[j])); // [N]
-    return tf.mul(tf.sum(tf.mul(tf.sum(tf.square(rows), 1), scale)), lambda) as tf.Scalar;
+    if (rows.length === 0) return tf.scalar(0);
+    const w = embeddingLookup(table, tf.tensor1d(rows, 'int32')); // [N, D]; the gradient only reaches these rows
+    return tf.mul(tf.sum(tf.mul(tf.sum(tf.square(w), 1), tf.tensor1d(weights))), lambda) as tf.Scalar;
   });
 }
 

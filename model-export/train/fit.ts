@@ -1,11 +1,22 @@
-/** Mini-batch training with Adam and evaluation on the test split. */
+/**
+ * Mini-batch training with Adam and evaluation on the test split.
+ *
+ * By default the item-indexed embedding tables train sparsely: for the fit they live on the host
+ * (layers/sparseTable.ts), each step binds the batch's rows as a small local table
+ * (sparseBatch.ts) and updates only those rows with a lazy Adam (lazyAdam.ts), so a step costs the
+ * same whatever the catalogue size. Every other weight goes to tfjs's Adam as before.
+ * `denseEmbeddings: true` is the former path: tfjs's Adam over every row of every table each step.
+ */
 import * as tf from '@tensorflow/tfjs';
 import seedrandom from 'seedrandom';
 import { applyStateUpdates, type StateUpdates } from '../layers/activations.js';
 import type { BatchTensors, CtrModel } from '../models/model.js';
-import { distinctIds, miniBatchAwareL2 } from '../layers/regularization.js';
+import { distinctIds, weightedRowsL2 } from '../layers/regularization.js';
 import type { Batch, EncodedDataset } from './dataset.js';
+import { LazyAdam } from './lazyAdam.js';
 import type { MbaTarget } from './mbaTargets.js';
+import { SparseBatcher, type BatchView } from './sparseBatch.js';
+import { itemTables } from './tableIndex.js';
 import { auc, gauc, logloss } from './metrics.js';
 
 export interface FitOptions {
@@ -27,6 +38,11 @@ export interface FitOptions {
    * with the best validation GAUC (`keptEpoch`), so whatever runs next (export, test metrics) sees those.
    */
   validation?: { data: EncodedDataset; patience: number };
+  /**
+   * Update the item-indexed embedding tables densely, every row every step (tfjs Adam over the
+   * whole table: the path before sparse updates, kept to compare against). Default false: sparse.
+   */
+  denseEmbeddings?: boolean;
 }
 
 export interface EvalReport {
@@ -67,9 +83,35 @@ export function keptEpoch<E extends Pick<EpochReport, 'validation'>>(reports: re
   return reports.reduce((best, r) => (r.validation && (!best.validation || improves(r.validation.gauc, best.validation.gauc)) ? r : best));
 }
 
-/** Copies of every weight, trainable and state (Dice's moving moments): what inference depends on. */
-function copyWeights(model: CtrModel): Map<string, tf.Tensor> {
-  return new Map(model.params.names().map((name) => [name, model.params.get(name).clone()]));
+type WeightCopy = tf.Tensor | Float32Array;
+
+/** Copies of every weight, trainable and state (Dice's moving moments), host tables included: what inference depends on. */
+function copyWeights(model: CtrModel): Map<string, WeightCopy> {
+  const host = new Set(model.params.hostNames());
+  return new Map(model.params.names().map((name) => [name, host.has(name) ? model.params.host(name).copy() : model.params.get(name).clone()]));
+}
+
+function restoreWeights(model: CtrModel, weights: Map<string, WeightCopy>): void {
+  for (const [name, value] of weights) {
+    if (value instanceof Float32Array) model.params.host(name).restore(value);
+    else model.params.get(name).assign(value);
+  }
+}
+
+const tensorsOf = (weights: Map<string, WeightCopy>) => [...weights.values()].filter((w): w is tf.Tensor => w instanceof tf.Tensor);
+
+/**
+ * The rows mini-batch aware L2 covers in a batch and their 1/n_j: the distinct non-padding ids; for
+ * a bound host table, its local rows 1..U−1 (exactly those ids) with the global ids' frequencies.
+ */
+function regularizedRows(target: MbaTarget, raw: Batch, view: BatchView | undefined): { rows: Int32Array; weights: Float32Array } {
+  const local = view?.locals.find((l) => l.param === target.param);
+  if (local) {
+    const rows = Int32Array.from({ length: local.ids.length - 1 }, (_, i) => i + 1);
+    return { rows, weights: Float32Array.from(rows, (r) => target.inverseFrequency[local.ids[r]]) };
+  }
+  const ids = distinctIds(...target.idsOf(raw));
+  return { rows: ids, weights: Float32Array.from(ids, (j) => target.inverseFrequency[j]) };
 }
 
 export function toTensors(batch: Batch, maxHistory: number): BatchTensors {
@@ -125,14 +167,27 @@ export async function fit(model: CtrModel, train: EncodedDataset, test: EncodedD
   if ((multiTask || options.label === 'conversion') && !train.hasConversions) {
     throw new Error(`${model.config.type} is multi-task (click and conversion): the data has no conversion labels — use protocol next on a source with conversions (MovieLens ratings ≥ 4, Taobao buy/cart/fav, Personalize with "conversion" in the dataset config)`);
   }
+  const hostTables = options.denseEmbeddings ? [] : itemTables(model.params.names());
+  for (const t of hostTables) model.params.toHost(t.param);
+  try {
+    return await fitLoop(model, train, test, options, hostTables.length > 0 ? new SparseBatcher(model.params, hostTables) : undefined);
+  } finally {
+    for (const t of hostTables) model.params.toDevice(t.param); // whatever runs next (export, tests) sees ordinary variables
+  }
+}
+
+async function fitLoop(model: CtrModel, train: EncodedDataset, test: EncodedDataset, options: FitOptions, batcher: SparseBatcher | undefined): Promise<EpochReport[]> {
+  const multiTask = model.config.multiTask;
   const optimizer = tf.train.adam(options.learningRate);
+  // Same β1, β2 (tfjs defaults 0.9, 0.999) and ε (the backend's, as tf.train.adam takes it) as the dense Adam.
+  const lazyAdam = new LazyAdam({ learningRate: options.learningRate, epsilon: tf.backend().epsilon() });
   const rng = seedrandom(`shuffle:${options.seed}`);
   const variables = model.params.trainable();
   const updates: StateUpdates = { pending: [] };
   const reports: EpochReport[] = [];
   const steps = Math.ceil(train.size / options.batchSize);
   const validation = options.validation && options.validation.data.size > 0 ? options.validation : undefined;
-  let best: { epoch: number; gauc: number; weights: Map<string, tf.Tensor> } | undefined;
+  let best: { epoch: number; gauc: number; weights: Map<string, WeightCopy> } | undefined;
   for (let epoch = 1; epoch <= options.epochs; epoch++) {
     const order = shuffled(train.size, rng);
     const started = performance.now();
@@ -141,31 +196,30 @@ export async function fit(model: CtrModel, train: EncodedDataset, test: EncodedD
     let l2Sum = 0;
     const l2 = options.l2 && options.l2.lambda > 0 ? options.l2 : undefined;
     for (let step = 0; step < steps; step++) {
-      const batch = train.batch(order.subarray(step * options.batchSize, (step + 1) * options.batchSize));
+      const raw = train.batch(order.subarray(step * options.batchSize, (step + 1) * options.batchSize));
+      const view = batcher?.bind(raw, true);
+      const batch = view ? view.batch : raw;
       const inputs = toTensors(batch, train.maxHistory);
       const labels = tf.tensor1d(options.label === 'conversion' && !multiTask ? batch.conversions : batch.labels);
       const conversions = multiTask ? tf.tensor1d(batch.conversions) : undefined;
       let aux: tf.Scalar | undefined;
       let reg: tf.Scalar | undefined;
-      const regIds = l2?.targets.map((t) => distinctIds(...t.idsOf(batch)));
-      const total = optimizer.minimize(
-        () => {
+      const regRows = l2?.targets.map((t) => regularizedRows(t, raw, view));
+      const lossOf = (): tf.Scalar => {
           const out = model.forward(inputs, true, updates);
           let loss = multiTask && out.taskLogits ? esmmLoss(out.taskLogits, labels, conversions!, multiTask.taskWeights) : (tf.losses.sigmoidCrossEntropy(labels, out.logits) as tf.Scalar);
           if (out.auxLoss) {
             aux = tf.keep(out.auxLoss);
             loss = tf.add(loss, out.auxLoss) as tf.Scalar;
           }
-          if (l2 && regIds) {
-            const terms = l2.targets.map((t, i) => miniBatchAwareL2(model.params.get(t.param) as tf.Tensor2D, regIds[i], t.inverseFrequency, l2.lambda));
+          if (l2 && regRows) {
+            const terms = l2.targets.map((t, i) => weightedRowsL2(model.params.get(t.param) as tf.Tensor2D, regRows[i].rows, regRows[i].weights, l2.lambda));
             reg = tf.keep(tf.addN(terms) as tf.Scalar);
             loss = tf.add(loss, reg) as tf.Scalar;
           }
           return loss;
-        },
-        true,
-        variables,
-      )!;
+        };
+      const total = view ? await sparseStep(lossOf, variables, view, optimizer, lazyAdam) : optimizer.minimize(lossOf, true, variables)!;
       applyStateUpdates(updates);
       const auxValue = aux ? (await aux.data())[0] : 0;
       const regValue = reg ? (await reg.data())[0] : 0;
@@ -182,7 +236,7 @@ export async function fit(model: CtrModel, train: EncodedDataset, test: EncodedD
       const { auc, gauc, logloss } = await evaluate(model, validation.data, options.label);
       report.validation = { auc, gauc, logloss };
       if (!best || improves(gauc, best.gauc)) {
-        if (best) tf.dispose([...best.weights.values()]);
+        if (best) tf.dispose(tensorsOf(best.weights));
         best = { epoch, gauc, weights: copyWeights(model) };
       }
     }
@@ -194,22 +248,65 @@ export async function fit(model: CtrModel, train: EncodedDataset, test: EncodedD
   optimizer.dispose();
   if (best) {
     // Back to the best epoch's weights (a no-op copy when it was the last one).
-    if (best.epoch !== reports.length) for (const [name, value] of best.weights) model.params.get(name).assign(value);
-    tf.dispose([...best.weights.values()]);
+    if (best.epoch !== reports.length) restoreWeights(model, best.weights);
+    tf.dispose(tensorsOf(best.weights));
   }
   return reports;
+}
+
+/**
+ * One training step with host tables bound: gradients of every dense variable and of the local
+ * rows; the dense ones go to tfjs's Adam exactly as `minimize` would pass them, the local rows'
+ * to the lazy Adam at their global ids. Releases the view; returns the loss.
+ */
+async function sparseStep(lossOf: () => tf.Scalar, variables: tf.Variable[], view: BatchView, optimizer: tf.AdamOptimizer, lazyAdam: LazyAdam): Promise<tf.Scalar> {
+  const { value, grads } = tf.variableGrads(lossOf, [...variables, ...view.locals.map((l) => l.variable)]);
+  const dense: Record<string, tf.Variable> = {}; // tfjs types applyGradients' map as variables; gradients are plain tensors
+  for (const v of variables) if (grads[v.name]) dense[v.name] = grads[v.name] as tf.Variable; // minimize's order: tfjs Adam keys its moments by position
+  optimizer.applyGradients(dense);
+  lazyAdam.beginStep();
+  for (const l of view.locals) {
+    const g = grads[l.variable.name];
+    // Local row 0 is the padding row; when no padding occurred it is a placeholder and is not updated.
+    if (g) lazyAdam.update(l.table, l.ids, (await g.data()) as Float32Array, l.padding ? 0 : 1);
+  }
+  tf.dispose(Object.values(grads));
+  view.release();
+  return value;
+}
+
+/** Batches of a dataset for inference, with the host tables (during a sparse fit) bound per batch. */
+function inferenceBatches(model: CtrModel, data: EncodedDataset, batchSize: number): Array<() => { start: number; inputs: BatchTensors; release: () => void }> {
+  const batcher = SparseBatcher.forHostTables(model.params, itemTables(model.params.names()));
+  const out: Array<() => { start: number; inputs: BatchTensors; release: () => void }> = [];
+  for (let start = 0; start < data.size; start += batchSize) {
+    out.push(() => {
+      const idx = Int32Array.from({ length: Math.min(batchSize, data.size - start) }, (_, i) => start + i);
+      const raw = data.batch(idx);
+      const view = batcher?.bind(raw, false);
+      const inputs = toTensors(view ? view.batch : raw, data.maxHistory);
+      return {
+        start,
+        inputs,
+        release: () => {
+          disposeBatch(inputs);
+          view?.release();
+        },
+      };
+    });
+  }
+  return out;
 }
 
 /** Probabilities for every sample of a dataset, in inference mode (Dice moving moments). */
 export async function predict(model: CtrModel, data: EncodedDataset, batchSize = 2048): Promise<Float32Array> {
   const out = new Float32Array(data.size);
-  for (let start = 0; start < data.size; start += batchSize) {
-    const idx = Int32Array.from({ length: Math.min(batchSize, data.size - start) }, (_, i) => start + i);
-    const inputs = toTensors(data.batch(idx), data.maxHistory);
+  for (const next of inferenceBatches(model, data, batchSize)) {
+    const { start, inputs, release } = next();
     const p = tf.tidy(() => tf.sigmoid(model.logits(inputs, false)));
     out.set((await p.data()) as Float32Array, start);
     p.dispose();
-    disposeBatch(inputs);
+    release();
   }
   return out;
 }
@@ -253,14 +350,13 @@ export async function evaluate(model: CtrModel, data: EncodedDataset, label: 'cl
 export async function predictTasks(model: CtrModel, data: EncodedDataset, batchSize = 2048): Promise<{ ctr: Float32Array; cvr: Float32Array }> {
   const ctr = new Float32Array(data.size);
   const cvr = new Float32Array(data.size);
-  for (let start = 0; start < data.size; start += batchSize) {
-    const idx = Int32Array.from({ length: Math.min(batchSize, data.size - start) }, (_, i) => start + i);
-    const inputs = toTensors(data.batch(idx), data.maxHistory);
+  for (const next of inferenceBatches(model, data, batchSize)) {
+    const { start, inputs, release } = next();
     const [a, b] = tf.tidy(() => model.forward(inputs, false).taskLogits!.map((l) => tf.sigmoid(l)));
     ctr.set((await a.data()) as Float32Array, start);
     cvr.set((await b.data()) as Float32Array, start);
     tf.dispose([a, b]);
-    disposeBatch(inputs);
+    release();
   }
   return { ctr, cvr };
 }

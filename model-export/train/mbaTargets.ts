@@ -3,9 +3,9 @@
  * batch ids select their rows, and each id's training-set frequency.
  */
 import type { CtrModel } from '../models/model.js';
-import { LR_TABLES } from '../models/lr.js';
 import { inverseFrequencies } from '../layers/regularization.js';
 import type { Batch, EncodedDataset } from './dataset.js';
+import { arraysOf, tableIndices } from './tableIndex.js';
 
 export interface MbaTarget {
   /** ParamStore name of an embedding table [V, D]. */
@@ -17,20 +17,7 @@ export interface MbaTarget {
 }
 
 export function mbaTargets(model: CtrModel, train: EncodedDataset): MbaTarget[] {
-  const names = new Set(model.params.names());
-  const specs: Array<Omit<MbaTarget, 'inverseFrequency'>> = names.has('emb.item')
-    ? [
-        { param: 'emb.item', idsOf: (b) => [b.historyItems, b.candidateItems, b.negativeItems] },
-        { param: 'emb.category', idsOf: (b) => [b.historyCategories, b.candidateCategories, b.negativeCategories] },
-      ]
-    : names.has(LR_TABLES.candidateItem)
-      ? [
-          { param: LR_TABLES.candidateItem, idsOf: (b) => [b.candidateItems] },
-          { param: LR_TABLES.candidateCategory, idsOf: (b) => [b.candidateCategories] },
-          { param: LR_TABLES.historyItem, idsOf: (b) => [b.historyItems] },
-          { param: LR_TABLES.historyCategory, idsOf: (b) => [b.historyCategories] },
-        ]
-      : [];
+  const specs: Array<Omit<MbaTarget, 'inverseFrequency'>> = tableIndices(model.params.names()).map((t) => ({ param: t.param, idsOf: (b: Batch) => arraysOf(b, t.fields) }));
   // Frequencies over every training sample: one pass in chunks of the dataset.
   const chunks: Batch[] = [];
   const CHUNK = 4096;
@@ -39,6 +26,6 @@ export function mbaTargets(model: CtrModel, train: EncodedDataset): MbaTarget[] 
   }
   return specs.map((s) => ({
     ...s,
-    inverseFrequency: inverseFrequencies(model.params.get(s.param).shape[0], chunks.flatMap(s.idsOf)),
+    inverseFrequency: inverseFrequencies(model.params.shape(s.param)[0], chunks.flatMap(s.idsOf)),
   }));
 }

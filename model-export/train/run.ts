@@ -50,6 +50,8 @@ export interface RunConfig {
   validationFraction?: number;
   /** Early stopping: epochs without a better validation GAUC before the fit stops (default DEFAULT_PATIENCE). */
   patience?: number;
+  /** Update the item embedding tables densely (every row, every step: the former path, for comparison) instead of sparsely (fit.ts). */
+  denseEmbeddings?: boolean;
 }
 
 /**
@@ -129,6 +131,7 @@ export async function trainRun(
     ...(config.l2 ? { l2: { lambda: config.l2, targets: mbaTargets(model, data.train) } } : {}),
     ...(config.label ? { label: config.label } : {}),
     ...(validation ? { validation } : {}),
+    ...(config.denseEmbeddings ? { denseEmbeddings: true } : {}),
     onStep: ({ samples, loss }) => progress.update(samples, loss),
     onEpoch: (r, more) => {
       progress.stopEpoch();
