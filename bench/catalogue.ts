@@ -332,6 +332,9 @@ async function withDev<T>(config: string, vars: Record<string, string>, run: (de
   const dev = await startWranglerDev(config, vars);
   try {
     return await run(dev);
+  } catch (err) {
+    log(`failed; wrangler dev's last lines:\n${dev.log().split('\n').slice(-40).join('\n')}`);
+    throw err;
   } finally {
     await dev.stop();
   }
