@@ -11,6 +11,7 @@
  *   model as unavailable for that request (the route falls back), and nothing is cached from it.
  */
 import { fingerprintOf, HOT_SHARD_FILE, shardFileName, shardOf, type ItemRowStoreSpec } from '../../contract/itemRows.js';
+import { RowCache } from './rowCache.js';
 import { Shard } from './shardFormat.js';
 
 export interface ResolvedItem {
@@ -32,8 +33,6 @@ export class RowStoreError extends Error {
   }
 }
 
-/** Approximate bytes one cached entry holds beyond its row (Map entry, key string, objects). */
-const ENTRY_OVERHEAD_BYTES = 160;
 export const DEFAULT_ROW_CACHE_BYTES = 16 * 1024 * 1024;
 /**
  * Shards one request may need beyond the hot shard. Each read is a subrequest on Workers (1,000 per
@@ -56,11 +55,9 @@ export interface RowStoreStats {
 }
 
 export class ItemRowStore {
-  /** id → row, or null for an id no shard holds; Map order is recency (oldest first). */
-  private readonly cache = new Map<string, ResolvedItem | null>();
+  private readonly cache: RowCache;
   private readonly inFlight = new Map<number, Promise<Shard>>();
   private hot?: Promise<Shard>;
-  private readonly maxEntries: number;
   private readonly storeId: number;
   readonly stats: RowStoreStats = { hits: 0, hotHits: 0, misses: 0, shardReads: 0, bytesRead: 0, cachedEntries: 0, cachedBytes: 0 };
 
@@ -75,7 +72,7 @@ export class ItemRowStore {
   ) {
     this.model = options.model;
     this.maxShardsPerRequest = options.maxShardsPerRequest ?? DEFAULT_MAX_SHARDS_PER_REQUEST;
-    this.maxEntries = Math.max(256, Math.floor((options.cacheBytes ?? DEFAULT_ROW_CACHE_BYTES) / (spec.dim * 4 + ENTRY_OVERHEAD_BYTES)));
+    this.cache = new RowCache(spec.dim, options.cacheBytes ?? DEFAULT_ROW_CACHE_BYTES);
     this.storeId = Number.parseInt(spec.storeId, 16);
   }
 
@@ -107,8 +104,6 @@ export class ItemRowStore {
       const cached = this.cache.get(id);
       if (cached !== undefined) {
         this.stats.hits++;
-        this.cache.delete(id); // refresh recency
-        this.cache.set(id, cached);
         out.set(id, cached);
         continue;
       }
@@ -136,9 +131,8 @@ export class ItemRowStore {
 
   private remember(id: string, item: ResolvedItem | null): void {
     this.cache.set(id, item);
-    while (this.cache.size > this.maxEntries) this.cache.delete(this.cache.keys().next().value as string);
     this.stats.cachedEntries = this.cache.size;
-    this.stats.cachedBytes = this.cache.size * (this.spec.dim * 4 + ENTRY_OVERHEAD_BYTES);
+    this.stats.cachedBytes = this.cache.bytes;
   }
 
   /** The hot shard, read on first use; a failed read is retried by the next request. */
