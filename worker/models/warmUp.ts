@@ -10,7 +10,8 @@ import type { ScoringSession } from '../../core/runtime/scoringSession.js';
 
 /** Runs `runs` synthetic requests of random vocabulary items at H = the model's, C = 100. */
 export async function warmUp(contract: FeatureContract, session: ScoringSession, runs: number): Promise<void> {
-  const items = contract.spec.items;
+  // Hashed item ids (format 3) have no vocabulary: any ids do, they hash all over the tables.
+  const items = contract.spec.items.length > 0 ? contract.spec.items : Array.from({ length: 1000 }, (_, i) => `warmup-${i}`);
   let seed = 1;
   const next = () => items[(seed = (seed * 48271) % 2147483647) % items.length];
   const request = { history: Array.from({ length: contract.spec.maxHistory }, next), candidates: Array.from({ length: 100 }, next) };
