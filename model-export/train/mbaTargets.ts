@@ -4,6 +4,7 @@
  */
 import type { CtrModel } from '../models/model.js';
 import { LR_TABLES } from '../models/lr.js';
+import { QR_TABLES } from '../layers/qrEmbedding.js';
 import { inverseFrequencies } from '../layers/regularization.js';
 import type { Batch, EncodedDataset } from './dataset.js';
 
@@ -18,7 +19,13 @@ export interface MbaTarget {
 
 export function mbaTargets(model: CtrModel, train: EncodedDataset): MbaTarget[] {
   const names = new Set(model.params.names());
-  const specs: Array<Omit<MbaTarget, 'inverseFrequency'>> = names.has('emb.item')
+  // Hashed item ids: only the category table. MBA's 1/n_j is a per-id frequency for tables whose
+  // rows are mostly absent from a batch; each quotient/remainder row is shared by ≈ √N ids and the
+  // two tables are small, so their rows are in nearly every batch and ordinary weight decay would
+  // be the right tool there, not eq. 6. They are left unregularised.
+  const specs: Array<Omit<MbaTarget, 'inverseFrequency'>> = names.has(QR_TABLES.quotient)
+    ? [{ param: 'emb.category', idsOf: (b) => [b.historyCategories, b.candidateCategories, b.negativeCategories] }]
+    : names.has('emb.item')
     ? [
         { param: 'emb.item', idsOf: (b) => [b.historyItems, b.candidateItems, b.negativeItems] },
         { param: 'emb.category', idsOf: (b) => [b.historyCategories, b.candidateCategories, b.negativeCategories] },
