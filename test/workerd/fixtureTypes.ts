@@ -46,5 +46,7 @@ declare module 'vitest' {
     modelFixtures: Record<string, ModelFixture>;
     /** A DIN with a dense feature in every group (test/workerd/extremesModel.ts), exported by globalSetup. */
     extremesModel: { name: string; manifest: string; onnxFile: string; onnxBase64: string; items: string[] };
+    /** A DIN with hashed item ids (test/workerd/hashedModel.ts) and its onnxruntime-node scores, exported by globalSetup. */
+    hashedModel: { name: string; manifest: string; onnxFile: string; onnxBase64: string; cases: Array<{ body: { history: unknown[]; candidates: unknown[] }; expected: Record<string, number> }> };
   }
 }

@@ -15,6 +15,7 @@ import type { FeatureSpec } from '../../contract/features.js';
 import { attentionWithOrtNode, scoreWithOrtNode, tasksWithOrtNode } from '../parity/ortNode.js';
 import type { ModelFixture, ParityCase, ServedModel } from './fixtureTypes.js';
 import { buildExtremesModel } from './extremesModel.js';
+import { buildHashedModel } from './hashedModel.js';
 import { nodeSessionOptions } from '../../model-export/onnx/nodeSessionOptions.js';
 
 export default async function setup(project: TestProject): Promise<void> {
@@ -36,6 +37,7 @@ export default async function setup(project: TestProject): Promise<void> {
   project.provide('servedModel', served.servedModel);
   project.provide('modelFixtures', byModel);
   project.provide('extremesModel', await buildExtremesModel());
+  project.provide('hashedModel', await buildHashedModel());
 }
 
 async function modelFixture(modelDir: string): Promise<ModelFixture> {
