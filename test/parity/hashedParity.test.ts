@@ -162,6 +162,24 @@ describe.each(['din', 'base', 'dien'] as const)('hashed %s export', (type) => {
 });
 
 describe('hashed ids elsewhere', () => {
+  it('int8 export stores the QR tables int8 per row and stays close to float32', async () => {
+    const { model, contract } = await hashedFixture('din', 5);
+    const { servingBytes } = await import('../../model-export/onnx/exportModel.js');
+    const float32 = await ort.InferenceSession.create((await servingBytes(model)).bytes, nodeSessionOptions());
+    const { bytes, graph } = await servingBytes(model, 'int8');
+    expect(graph.toGraph().initializer.map((t) => t.name)).toEqual(expect.arrayContaining([`${QR_TABLES.quotient}.q`, `${QR_TABLES.remainder}.rowScale`]));
+    const int8 = await ort.InferenceSession.create(bytes, nodeSessionOptions());
+    let maxDiff = 0;
+    for (const req of randomRequests(contract, 5, 24)) {
+      const h = contract.encodeHistory(req.history, 'compact');
+      const c = contract.encodeCandidates(req.candidates);
+      const a = await scoreWithOrtNode(float32, h, c);
+      const b = await scoreWithOrtNode(int8, h, c);
+      for (let i = 0; i < a.length; i++) maxDiff = Math.max(maxDiff, Math.abs(a[i] - b[i]));
+    }
+    expect(maxDiff).toBeLessThan(0.02);
+  });
+
   it('mini-batch aware L2 keeps the category table and skips the QR tables', async () => {
     const { model, data } = await hashedFixture('din', 1);
     expect(mbaTargets(model, data.train).map((t) => t.param)).toEqual(['emb.category']);
