@@ -27,6 +27,7 @@ import { selectBackend } from '../../model-export/train/backend.js';
 import { fit } from '../../model-export/train/fit.js';
 import { mbaTargets } from '../../model-export/train/mbaTargets.js';
 import { prepareData } from '../../model-export/train/pipeline.js';
+import { checkOnnx, ONNX_PYTHON } from './onnxChecker.js';
 import { scoreWithOrtNode } from './ortNode.js';
 import { syntheticLog } from './trainedFixture.js';
 
@@ -147,6 +148,10 @@ describe.each(['din', 'base', 'dien'] as const)('hashed %s export', (type) => {
       const scores = await tfjsScores(model, contract, r.history.map((item) => ({ item })), r.candidates.map((item) => ({ item })));
       Array.from(scores).forEach((s, c) => expect(Math.abs(s - r.expected.score![c])).toBeLessThanOrEqual(1e-5));
     }
+  });
+
+  it.skipIf(!ONNX_PYTHON)('passes onnx.checker (python3-onnx)', () => {
+    expect(checkOnnx(join(dir, 'model.onnx'))).toBe('ok 8 17');
   });
 
   it('matches tfjs to 1e-5 on random requests', async () => {
