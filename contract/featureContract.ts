@@ -17,12 +17,17 @@
  * Feature columns beyond the sequence (user profile, candidate attributes, context) are declared
  * in `features` (format 2) and encoded by contract/features.ts under the same rules.
  *
+ * Format 3 adds hashed item ids (`itemIds`, contract/hashedItems.ts): no item vocabulary, an id's
+ * index is FIRST_INDEX + its hash mod N, every id is "known" (the OOV rule is moot for items, the
+ * category and candidate attributes always come from the caller's hints), padding is still 0.
+ *
  * This module imports neither tfjs nor onnxruntime: it runs in Node and in workerd alike.
  */
 import { checkValue, FeatureEncoder, type EncodedFeature, type FeatureGroup, type FeatureSpec, type FeatureValue } from './features.js';
 import { isTimeZone, timeContext } from './timeContext.js';
 
 import { FIRST_INDEX, OOV_INDEX, PAD_INDEX } from './indices.js';
+import { hashedItemIdsProblem, hashedItemIndex, qrRows, type HashedItemIds } from './hashedItems.js';
 
 export { FIRST_INDEX, OOV_INDEX, PAD_INDEX };
 
@@ -33,29 +38,34 @@ export type RawId = string | number;
 export interface FeatureContractSpec {
   /**
    * Bumped when the encoding rules change meaning. 1: behaviours only (item + category);
-   * 2: adds `features`. A reader refuses versions it does not know rather than guess.
+   * 2: adds `features`; 3: adds `itemIds` (hashed item ids, no item vocabulary). A reader refuses
+   * versions it does not know rather than guess.
    */
-  formatVersion: 1 | 2;
+  formatVersion: 1 | 2 | 3;
   /** H: the longest history the model sees. */
   maxHistory: number;
   padding: 'right';
   truncation: 'keep-most-recent';
   padIndex: typeof PAD_INDEX;
   oovIndex: typeof OOV_INDEX;
-  /** Item vocabulary: `items[i]` has index `i + FIRST_INDEX`. */
+  /** Item vocabulary: `items[i]` has index `i + FIRST_INDEX`. Empty with hashed `itemIds`. */
   items: string[];
   /** Category vocabulary: `categories[j]` has index `j + FIRST_INDEX`. */
   categories: string[];
-  /** `itemCategories[i]` is the category index of `items[i]` (may be OOV_INDEX). */
+  /** `itemCategories[i]` is the category index of `items[i]` (may be OOV_INDEX). Empty with hashed `itemIds`. */
   itemCategories: number[];
   /** How the vocabulary was chosen, for people reading a manifest. */
   vocabularyRule: string;
   /** Format 2: user, candidate and context feature columns (contract/features.ts); absent in 1. */
   features?: FeatureSpec[];
+  /** Format 3 only (and required there): items are hashed, not looked up (contract/hashedItems.ts). */
+  itemIds?: HashedItemIds;
 }
 
-/** The newest format this code writes; readers accept 1 … this. */
+/** The format this code writes for vocabulary contracts; readers accept 1 … HASHED_CONTRACT_FORMAT. */
 export const CONTRACT_FORMAT = 2;
+/** The format of contracts with hashed item ids. */
+export const HASHED_CONTRACT_FORMAT = 3;
 
 /** One behaviour or candidate: an id plus an optional category hint used for unknown ids. */
 export interface BehaviourRef {
@@ -174,9 +184,22 @@ export class FeatureContract {
     return this.spec.maxHistory;
   }
 
-  /** Rows of the item embedding table: padding + OOV + vocabulary. */
+  /**
+   * Size of the item index space: rows of the item embedding table (padding + OOV + vocabulary),
+   * or with hashed ids the virtual rows FIRST_INDEX + N (the model stores `itemRows` of them).
+   */
   get itemCount(): number {
-    return this.spec.items.length + FIRST_INDEX;
+    return this.spec.itemIds ? this.spec.itemIds.buckets + FIRST_INDEX : this.spec.items.length + FIRST_INDEX;
+  }
+
+  /** Embedding rows the item ids cost: the table, or the quotient + remainder tables of hashed ids. */
+  get itemRows(): number {
+    return this.spec.itemIds ? qrRows(this.spec.itemIds).total : this.itemCount;
+  }
+
+  /** The hashed-ids spec of a format-3 contract, undefined for a vocabulary. */
+  get hashedItems(): HashedItemIds | undefined {
+    return this.spec.itemIds;
   }
 
   /** Rows of the category embedding table: padding + OOV + vocabulary. */
@@ -189,8 +212,9 @@ export class FeatureContract {
     return this.spec.features ?? [];
   }
 
-  /** Item index of a raw id, OOV_INDEX when unknown. */
+  /** Item index of a raw id, OOV_INDEX when unknown (hashed ids: its bucket, never OOV). */
   itemOf(id: RawId): number {
+    if (this.spec.itemIds) return hashedItemIndex(canonicalId(id), this.spec.itemIds);
     return this.itemIndex.get(canonicalId(id)) ?? OOV_INDEX;
   }
 
@@ -209,6 +233,8 @@ export class FeatureContract {
     }
     if (this.options.externalItems) throw new Error('this model keeps its item rows outside the graph: encode with the row store (core/encode/rowFeeds.ts)');
     const item = this.itemOf(id);
+    // Hashed ids have no stored category: the hint is the category (OOV without one).
+    if (this.spec.itemIds) return { item, category: this.categoryOf(category), known: true };
     if (item !== OOV_INDEX) {
       return { item, category: this.spec.itemCategories[item - FIRST_INDEX], known: true };
     }
@@ -216,13 +242,13 @@ export class FeatureContract {
   }
 
   /**
-   * Candidate-group features of one behaviour at `row`: a known item's stored values, else the
-   * ref's attribute hints (a hint of the wrong type counts as missing: the worker rejects those
+   * Candidate-group features of one behaviour at `row`: a known item's stored values, else (and
+   * always with hashed ids, which store none) the ref's attribute hints (a hint of the wrong type counts as missing: the worker rejects those
    * with a 400 before encoding, see `checkRequest`).
    */
   writeAttributes(out: ReadonlyArray<Int32Array | Float32Array>, row: number, ref: BehaviourRef | RawId, item: number): void {
     this.features.candidate.forEach((e, f) => {
-      if (item !== OOV_INDEX) return e.writeItem(out[f], row, item - FIRST_INDEX);
+      if (item !== OOV_INDEX && !this.spec.itemIds) return e.writeItem(out[f], row, item - FIRST_INDEX);
       const hint = typeof ref === 'object' ? ref.attributes?.[e.spec.name] : undefined;
       const checked = hint === undefined ? undefined : checkValue(e.spec, hint);
       e.write(out[f], row, checked?.ok ? checked.value : undefined);
@@ -339,13 +365,25 @@ export class FeatureContract {
   }
 
   /** A short description for `GET /v1/models` and logs. */
-  summary(): { maxHistory: number; items: number; categories: number; padding: string; oov: string; features?: Array<{ name: string; group: string; kind: string; values?: number }> } {
+  summary(): {
+    maxHistory: number;
+    items: number;
+    categories: number;
+    padding: string;
+    oov: string;
+    itemIds?: HashedItemIds & { rows: number };
+    features?: Array<{ name: string; group: string; kind: string; values?: number }>;
+  } {
+    const hashed = this.spec.itemIds;
     return {
       maxHistory: this.spec.maxHistory,
       items: this.spec.items.length,
       categories: this.spec.categories.length,
       padding: `${this.spec.padding}, index ${PAD_INDEX}`,
-      oov: `index ${OOV_INDEX}; category from the vocabulary, else the request's hint, else OOV`,
+      oov: hashed
+        ? `items are hashed (never OOV); category index ${OOV_INDEX} when the request gives no known category hint`
+        : `index ${OOV_INDEX}; category from the vocabulary, else the request's hint, else OOV`,
+      ...(hashed ? { itemIds: { ...hashed, rows: qrRows(hashed).total } } : {}),
       ...(this.spec.features?.length
         ? { features: this.spec.features.map((f) => ({ name: f.name, group: f.group, kind: f.kind, ...(f.kind === 'dense' ? {} : { values: f.vocabulary.length }) })) }
         : {}),
@@ -362,6 +400,13 @@ export interface VocabularyOptions {
   maxHistory: number;
   /** Items seen fewer times than this in the training split map to OOV, so OOV is trained. */
   minItemCount: number;
+  /** Keep only the this many most frequent of those items (a vocabulary forced to a row budget); all when absent. */
+  maxItems?: number;
+  /**
+   * Hashed item ids instead of a vocabulary (format 3): the manifest carries no items, and the
+   * categories are those of the items the vocabulary rule would have kept.
+   */
+  itemIds?: HashedItemIds;
 }
 
 /**
@@ -378,7 +423,9 @@ export function buildFeatureContract(
   const items = [...itemCounts.entries()]
     .filter(([, n]) => n >= options.minItemCount)
     .sort((a, b) => b[1] - a[1] || compareIds(a[0], b[0]))
+    .slice(0, options.maxItems ?? Infinity)
     .map(([id]) => id);
+  if (options.itemIds) return hashedContract(items, itemCategory, options, options.itemIds, features?.specs);
   const categories = [...new Set(items.map((id) => itemCategory.get(id)).filter((c): c is string => c !== undefined))].sort();
   const catIndex = new Map(categories.map((c, j) => [c, j + FIRST_INDEX]));
   const itemCategories = items.map((id) => catIndex.get(itemCategory.get(id) ?? '') ?? OOV_INDEX);
@@ -398,8 +445,27 @@ export function buildFeatureContract(
     items,
     categories,
     itemCategories,
-    vocabularyRule: `items seen >= ${options.minItemCount} times in the training split; categories of those items`,
+    vocabularyRule: `items seen >= ${options.minItemCount} times in the training split${options.maxItems !== undefined ? `, the ${options.maxItems} most frequent of them` : ''}; categories of those items`,
     features: specs ?? [],
+  });
+}
+
+/** Format 3: no item vocabulary (nor stored item categories or attribute values), categories as usual. */
+function hashedContract(items: readonly string[], itemCategory: ReadonlyMap<string, string>, options: VocabularyOptions, itemIds: HashedItemIds, specs?: FeatureSpec[]): FeatureContract {
+  const categories = [...new Set(items.map((id) => itemCategory.get(id)).filter((c): c is string => c !== undefined))].sort();
+  return new FeatureContract({
+    formatVersion: HASHED_CONTRACT_FORMAT,
+    maxHistory: options.maxHistory,
+    padding: 'right',
+    truncation: 'keep-most-recent',
+    padIndex: PAD_INDEX,
+    oovIndex: OOV_INDEX,
+    items: [],
+    categories,
+    itemCategories: [],
+    vocabularyRule: `items hashed into ${itemIds.buckets} buckets (quotient-remainder, m = ${itemIds.remainder}); categories of the items seen >= ${options.minItemCount} times in the training split`,
+    features: specs ?? [],
+    itemIds,
   });
 }
 
@@ -415,8 +481,16 @@ function validateSpec(spec: FeatureContractSpec): void {
   const fail = (why: string): never => {
     throw new Error(`invalid feature contract: ${why}`);
   };
-  if (spec.formatVersion !== 1 && spec.formatVersion !== 2) fail(`formatVersion ${String(spec.formatVersion)} is not supported (this code reads 1 and 2): update interest-edge`);
+  if (spec.formatVersion !== 1 && spec.formatVersion !== 2 && spec.formatVersion !== 3) fail(`formatVersion ${String(spec.formatVersion)} is not supported (this code reads 1, 2 and 3): update interest-edge`);
   if (spec.formatVersion === 1 && spec.features !== undefined) fail('features need formatVersion 2');
+  if (spec.formatVersion === 3 && spec.itemIds === undefined) fail('formatVersion 3 needs itemIds');
+  if (spec.formatVersion !== 3 && spec.itemIds !== undefined) fail('itemIds need formatVersion 3');
+  if (spec.itemIds) {
+    const problem = hashedItemIdsProblem(spec.itemIds);
+    if (problem) fail(problem);
+    if (spec.items.length > 0 || spec.itemCategories.length > 0) fail('a contract with hashed itemIds carries no item vocabulary: items and itemCategories must be empty');
+    if ((spec.features ?? []).some((f) => f.itemValues !== undefined)) fail('a contract with hashed itemIds stores no per-item feature values (candidate attributes come from hints)');
+  }
   const names = (spec.features ?? []).map((f) => f.name);
   if (new Set(names).size !== names.length) fail('feature names must be unique');
   if (!Number.isInteger(spec.maxHistory) || spec.maxHistory < 1) fail('maxHistory must be a positive integer');

@@ -53,13 +53,15 @@ const GOLDEN_TIME = 1_767_268_800;
 
 /**
  * Three requests that between them touch every part of the contract: a typical history with an
- * unknown candidate (OOV rule), an empty history (one padding slot), and a history longer than
+ * unknown candidate (OOV rule; with hashed ids just another bucket), an empty history (one padding slot), and a history longer than
  * `maxHistory` (truncation), spread over the vocabulary rather than its first rows; profile
  * values from each user feature's vocabulary, so user embeddings are read too.
  */
 export function goldenRequestsFor(contract: FeatureContract): GoldenRequestInput[] {
   const items = contract.spec.items;
-  const at = (fraction: number, offset = 0) => items[Math.min(items.length - 1, Math.floor(fraction * items.length) + offset)];
+  // Hashed item ids (format 3) have no vocabulary: made-up ids hash to rows all over both tables.
+  const at = (fraction: number, offset = 0) =>
+    items.length === 0 ? `golden-${Math.floor(fraction * 1e6) + offset}` : items[Math.min(items.length - 1, Math.floor(fraction * items.length) + offset)];
   const spread = (count: number, from: number) => Array.from({ length: count }, (_, i) => at(((from + i * 0.137) % 1 + 1) % 1));
   const H = contract.spec.maxHistory;
   const profile: Record<string, unknown> = {};

@@ -70,9 +70,14 @@ const featureSpec = z.discriminatedUnion('kind', [
   z.object({ ...featureBase, kind: z.literal('dense'), mean: z.number(), std: z.number().positive(), min: z.number().optional(), max: z.number().optional(), itemValues: z.array(z.number().nullable()).optional() }).strict(),
 ]);
 
+/** Format 3: hashed item ids (contract/hashedItems.ts); the contract's own validation checks N and m. */
+const hashedItemIds = z
+  .object({ kind: z.literal('hashed'), scheme: z.literal('quotient-remainder'), buckets: z.number().int().positive(), remainder: z.number().int().min(2) })
+  .strict();
+
 const featureContractSpec = z.object({
-  /** 1: behaviours only; 2: adds `features`. Any other version is refused, never guessed at. */
-  formatVersion: z.union([z.literal(1), z.literal(2)], { error: 'this worker reads feature contract formats 1 and 2: re-export the model or update the worker' }),
+  /** 1: behaviours only; 2: adds `features`; 3: adds `itemIds`. Any other version is refused, never guessed at. */
+  formatVersion: z.union([z.literal(1), z.literal(2), z.literal(3)], { error: 'this worker reads feature contract formats 1, 2 and 3: re-export the model or update the worker' }),
   maxHistory: z.number().int().positive(),
   padding: z.literal('right'),
   truncation: z.literal('keep-most-recent'),
@@ -83,6 +88,7 @@ const featureContractSpec = z.object({
   itemCategories: z.array(z.number().int()),
   vocabularyRule: z.string(),
   features: z.array(featureSpec).optional(),
+  itemIds: hashedItemIds.optional(),
 });
 
 export const costModelSchema = z

@@ -53,6 +53,8 @@ const { values: a } = (() => {
         lr: { type: 'string', default: String(DEFAULT_RUN.learningRate) },
         'max-history': { type: 'string' },
         'min-item-count': { type: 'string' },
+        'max-items': { type: 'string' },
+        'hashed-items': { type: 'string' },
         'embedding-dim': { type: 'string', default: String(DEFAULT_RUN.embeddingDim) },
         activation: { type: 'string' },
         'aux-weight': { type: 'string' },
@@ -87,6 +89,8 @@ ${Object.values(SOURCES).map((src) => `    ${src.name}: ${src.dataHelp}; protoco
     --epochs: fixed epochs without validation (default ${DEFAULT_RUN.epochs}), the maximum with it (default ${DEFAULT_MAX_EPOCHS}); the best epoch's weights are kept, exported and tested
   multi-task (${MULTI_TASK_TYPES.join(', ')}; click + conversion, ESMM): [--backbone din|dien] [--task-weights w_ctr,w_ctcvr (default 1,1)]; single-task: [--label click|conversion]
   no model (test metrics only, no export): ${BASELINE_KINDS.map((k) => `--model ${k} (${BASELINES[k].description}${BASELINES[k].protocols ? `; protocol ${BASELINES[k].protocols!.join(', ')}` : ''})`).join(', ')}
+  item ids: a vocabulary of the items seen ≥ --min-item-count times (default), [--max-items N (only the N most frequent of them; the rest OOV)],
+    or [--hashed-items ROWS (no vocabulary: ids hashed, embedded by quotient-remainder tables of ROWS rows in all; contract format 3; not lr)]
   [--batch-size N] [--lr X] [--max-history H] [--min-item-count N] [--embedding-dim D] [--activation dice|prelu] [--attention-hidden h1,h2 (din, dien; default 80,40)] [--aux-weight α (dien)] [--l2 λ (mini-batch aware L2, paper: 0.01)] [--quantize int8 (int8 weights in the export; DIN also int8 attention products)]
   [--item-rows auto|graph|store (where the exported item rows live: in the ONNX graph, or int8 shards in <out>/rows/ read per request (docs/catalogues.md); auto: the store once the item table passes 16 MiB)]
   [--dense-embeddings (update every row of the item embedding tables each step, the former path; default: sparse, only the batch's rows, lazy Adam)]
@@ -137,6 +141,8 @@ if (a.protocol !== undefined) oneOf<Protocol>('protocol', a.protocol, PROTOCOLS)
 const kind = oneOf<ModelType | BaselineKind>('model', a.model, [...MODEL_TYPES, ...BASELINE_KINDS]);
 const baseline = (BASELINE_KINDS as readonly string[]).includes(kind) ? (kind as BaselineKind) : undefined;
 if (baseline && a.out) fail(`--model ${baseline} is a baseline without a model: nothing to export, drop --out (it prints test metrics, and --results writes them)`);
+if (a['hashed-items'] !== undefined && a['max-items'] !== undefined) fail('--hashed-items replaces the item vocabulary: drop --max-items');
+if (a['hashed-items'] !== undefined && kind === 'lr') fail('--hashed-items needs embeddings to compose (base, din, dien or a multi-task kind): lr learns one weight per item');
 const quantize = a.quantize !== undefined ? oneOf('quantize', a.quantize, ['int8'] as const) : undefined;
 const itemRows = oneOf('item-rows', a['item-rows'] ?? 'auto', ['auto', 'graph', 'store'] as const);
 if (itemRows === 'store' && !MODEL_KINDS[kind as ModelType]?.externalItemRows) fail(`--item-rows store is not implemented for --model ${kind}`);
@@ -190,6 +196,8 @@ const config: RunConfig = {
   maxHistory: a['max-history'] !== undefined ? int('max-history', a['max-history']) : (dataset.prepare.maxHistory ?? DEFAULT_RUN.maxHistory),
   minItemCount: a['min-item-count'] !== undefined ? int('min-item-count', a['min-item-count']) : (dataset.prepare.minItemCount ?? DEFAULT_RUN.minItemCount),
   embeddingDim: int('embedding-dim', a['embedding-dim']),
+  ...(a['max-items'] !== undefined ? { maxItems: int('max-items', a['max-items']) } : {}),
+  ...(a['hashed-items'] !== undefined ? { hashedItems: int('hashed-items', a['hashed-items'], 4) } : {}),
   ...(a.activation ? { activation: oneOf('activation', a.activation, ['dice', 'prelu'] as const) } : {}),
   ...(a['aux-weight'] !== undefined ? { auxWeight: a['aux-weight'] === '0' ? 0 : positive('aux-weight', a['aux-weight']) } : {}),
   ...(a.l2 !== undefined ? { l2: positive('l2', a.l2) } : {}),
@@ -271,6 +279,14 @@ function fixed(x: number | undefined): string {
   return x === undefined || Number.isNaN(x) ? 'n/a' : x.toFixed(4);
 }
 
+/** How item ids became rows, and how many rows the item embedding costs. */
+function itemIdsText(data: PreparedData, c: RunConfig): string {
+  const hashed = data.contract.hashedItems;
+  if (hashed) return `hashed into ${count(hashed.buckets)} buckets, quotient-remainder m = ${hashed.remainder}: ${count(data.contract.itemRows)} embedding rows`;
+  const most = c.maxItems !== undefined ? `, the ${count(c.maxItems)} most frequent kept` : '';
+  return `${count(data.contract.itemCount - FIRST_INDEX)} in the vocabulary: seen ≥ ${c.minItemCount} times in training${most}; ${count(data.contract.itemRows)} embedding rows`;
+}
+
 /** Split of the samples in words: the dataset's user or time split, or the din/dien protocol's own. */
 function splitText(d: LoadedDataset): string {
   if (d.protocol === 'din') return "the DIN protocol's: each user's last behaviour is the test pair";
@@ -302,7 +318,7 @@ function summary(
   const what = 'baseline' in run ? `${run.baseline} baseline (no model)` : c.model;
   const lines = [
     `${what} on ${d.source} ${shortPath(d.config.data)} (${d.log.source}), protocol ${c.protocol}, seed ${c.seed}`,
-    `  data      ${count(d.log.timelines.size)} users, ${count(items.size)} items (${count(data.contract.itemCount - FIRST_INDEX)} in the vocabulary: seen ≥ ${c.minItemCount} times in training)`,
+    `  data      ${count(d.log.timelines.size)} users, ${count(items.size)} items (${itemIdsText(data, c)})`,
     `  dropped   ${dropped.length ? dropped.join('; ') : 'nothing'}`,
     `  split     ${splitText(d)}${validation ? `; validation: ${100 * c.validationFraction!} % of the training users (hash of the id)` : ''}`,
     `  samples   train ${count(data.train.size)} (${users(data.train)})${validation ? ` · validation ${count(validation.size)} (${users(validation)})` : ''} · test ${count(data.test.size)} (${users(data.test)})`,

@@ -17,7 +17,7 @@ export class BaseModel implements CtrModel {
   constructor(readonly config: ModelConfig, seed: number) {
     this.params = new ParamStore(seed);
     const D = 2 * config.embeddingDim + attributeWidth(config.features);
-    createBehaviourEmbedding(this.params, { itemCount: config.itemCount, categoryCount: config.categoryCount, dim: config.embeddingDim });
+    createBehaviourEmbedding(this.params, { itemCount: config.itemCount, categoryCount: config.categoryCount, dim: config.embeddingDim, itemIds: config.itemIds });
     this.mlp = { name: 'mlp', inputs: 2 * D + requestWidth(config.features), hidden: config.mlpHidden, activation: config.mlpActivation, outputs: 1 };
     createMlp(this.params, this.mlp);
     createFeatureTables(this.params, config.features ?? []); // last: models without features keep their initial weights

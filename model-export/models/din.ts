@@ -23,7 +23,7 @@ export class DinModel implements CtrModel {
   constructor(readonly config: ModelConfig, seed: number) {
     this.params = new ParamStore(seed);
     const D = 2 * config.embeddingDim + attributeWidth(config.features);
-    createBehaviourEmbedding(this.params, { itemCount: config.itemCount, categoryCount: config.categoryCount, dim: config.embeddingDim });
+    createBehaviourEmbedding(this.params, { itemCount: config.itemCount, categoryCount: config.categoryCount, dim: config.embeddingDim, itemIds: config.itemIds });
     this.attention = { name: 'att', dim: D, hidden: config.attentionHidden };
     createTargetAttention(this.params, this.attention);
     const inputs = 2 * D + requestWidth(config.features);

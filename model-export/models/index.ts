@@ -5,6 +5,8 @@ import type { CtrModel, ModelConfig } from './model.js';
 
 export function createModel(config: ModelConfig, seed: number): CtrModel {
   if (config.features?.length && !MODEL_KINDS[config.type].features) throw new Error(`${config.type} takes item and category only: feature columns need base, din or dien`);
+  // lr learns one weight per item index: a quotient-remainder product has no such row.
+  if (config.itemIds && config.type === 'lr') throw new Error('lr has no embeddings to compose: hashed item ids (quotient-remainder) need base, din, dien or a multi-task kind');
   return MODEL_KINDS[config.type].create(config, seed);
 }
 

@@ -5,6 +5,7 @@ import type { Activation, StateUpdates } from '../layers/activations.js';
 import type { ParamStore } from '../layers/params.js';
 import type { FeatureTensors, ModelFeature } from '../layers/featureEmbedding.js';
 import type { MultiTaskConfig } from '../layers/multiTask.js';
+import type { HashedItemIds } from '../../contract/hashedItems.js';
 
 export interface ModelConfig {
   type: ModelType;
@@ -28,6 +29,11 @@ export interface ModelConfig {
   multiTask?: MultiTaskConfig;
   /** Multi-task kinds: the interest model under the head (default din). */
   backbone?: 'din' | 'dien';
+  /**
+   * Hashed item ids (the contract's format-3 `itemIds`): the item embedding is the quotient-remainder
+   * pair of tables (layers/qrEmbedding.ts), `itemCount` is the virtual index space. Not for lr.
+   */
+  itemIds?: HashedItemIds;
 }
 
 export interface BatchTensors {

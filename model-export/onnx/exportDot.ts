@@ -17,6 +17,7 @@ import type { WeightMap } from './weights.js';
 
 /** `w`: `emb.item` [items, D] and `emb.category` [categories, D] (float32; stored int8 per row with `quantize`). */
 export function buildDotGraph(w: WeightMap, options: { quantize?: 'int8' } = {}): GraphBuilder {
+  if (!w.has('emb.item')) throw new Error('dot: the first stage needs an item table emb.item; hashed item ids (quotient-remainder tables) are not supported');
   const g = new GraphBuilder('dot', undefined, { weights: options.quantize === 'int8' ? 'int8' : 'float32' });
   const x = servingInputs(g);
   const tables = embeddingTables(g, w);

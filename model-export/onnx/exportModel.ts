@@ -71,6 +71,9 @@ export async function itemRowsFor(model: CtrModel, choice: ExportOptions['itemRo
 
 export async function exportModel(model: CtrModel, contract: FeatureContract, o: ExportOptions): Promise<ModelManifest> {
   const placement = await itemRowsFor(model, o.itemRows);
+  if (placement === 'store' && !(await model.params.snapshot()).has('emb.item')) {
+    throw new Error(`item rows outside the graph need an item table: ${model.config.type} has none (hashed item ids keep their small quotient-remainder tables in the graph; export with itemRows "graph")`);
+  }
   const rows = placement === 'store' ? itemRowFiles(await tableOf(model, 'emb.item'), contract, o.rowStore) : undefined;
   const { bytes, passes, graph } = await servingBytes(model, o.quantize, undefined, rows ? 'inputs' : 'graph');
   const sha256 = createHash('sha256').update(bytes).digest('hex');

@@ -9,6 +9,7 @@ import { int8PerRow } from './int8Weights.js';
 import { rowsOf, weightOf, type WeightMap } from './weights.js';
 import { ITEM_ROW_INPUTS } from '../../contract/itemRows.js';
 import { SERVING_INPUTS } from '../../contract/manifest.js';
+import { isQrItemTable, qrItemTable, qrLookup, type QrItemTable } from './qrEmbedding.js';
 
 /** An embedding table in the graph: float32 rows, or int8 rows with one float scale per row; or rows fed as inputs. */
 export interface EmbeddingTable {
@@ -24,8 +25,9 @@ export interface EmbeddingTable {
  * table is stored int8 per row and only the gathered rows are rescaled (see `lookup`), so a
  * request dequantises H + C rows, not the whole vocabulary.
  */
-export function embeddingTables(g: GraphBuilder, w: WeightMap): { item: EmbeddingTable; category: EmbeddingTable } {
-  return { item: embeddingTable(g, w, 'emb.item'), category: embeddingTable(g, w, 'emb.category') };
+export function embeddingTables(g: GraphBuilder, w: WeightMap): { item: EmbeddingTable | QrItemTable; category: EmbeddingTable } {
+  // Hashed item ids: the quotient-remainder pair (onnx/qrEmbedding.ts) stands for `emb.item`.
+  return { item: qrItemTable(g, w) ?? embeddingTable(g, w, 'emb.item'), category: embeddingTable(g, w, 'emb.category') };
 }
 
 /** One embedding table as an initializer (int8 per row when the storage says so and it is large). */
@@ -56,8 +58,8 @@ function rowInput(g: GraphBuilder, ids: string, width: number): string {
 }
 
 /** items, categories [N] (+ candidate-attribute vectors [N, w]) → [N, 2D + Σw] (layers/behaviourEmbedding.ts). */
-export function embed(g: GraphBuilder, tables: { item: EmbeddingTable; category: EmbeddingTable }, items: string, categories: string, attributes: readonly string[] = []): string {
-  const e = lookup(g, tables.item, items, 'item_emb'); // [N, D]
+export function embed(g: GraphBuilder, tables: { item: EmbeddingTable | QrItemTable; category: EmbeddingTable }, items: string, categories: string, attributes: readonly string[] = []): string {
+  const e = isQrItemTable(tables.item) ? qrLookup(g, tables.item, items, 'item_emb') : lookup(g, tables.item, items, 'item_emb'); // [N, D]
   const c = lookup(g, tables.category, categories, 'cat_emb'); // [N, D]
   return g.op('Concat', [e, c, ...attributes], { axis: 1 }, 'behaviour'); // [N, 2D (+ Σw)]
 }

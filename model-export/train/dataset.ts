@@ -81,7 +81,8 @@ export function trainingHint(log: BehaviourLog, contract: FeatureContract, item:
 
 /** Attribute hints that go with `trainingHint`: the item's raw values when its category hint is kept. */
 function trainingAttributes(log: BehaviourLog, contract: FeatureContract, raw: RawFeatureValues, item: string, hint: string | undefined) {
-  if (contract.itemOf(item) !== OOV_INDEX) return undefined;
+  // Hashed ids store no attribute values: the hints are all there is, so training always passes them.
+  if (contract.itemOf(item) !== OOV_INDEX && !contract.hashedItems) return undefined;
   const dropped = hint === undefined && (createHash('sha1').update(item).digest()[0] & 1) === 0;
   if (dropped) return undefined;
   const attributes: Record<string, string | string[] | number> = {};

@@ -7,6 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import { buildFeatureContract, type FeatureContract } from '../../contract/featureContract.js';
+import { hashedItemIdsFor } from '../../contract/hashedItems.js';
 import { parseCsvValue } from '../../contract/features.js';
 import { buildFeatureSpecs, RawFeatureValues, type FeatureOptions } from '../features/featureColumns.js';
 import type { Behaviour, BehaviourLog } from '../data/behaviourLog.js';
@@ -41,6 +42,10 @@ export interface PrepareOptions {
   seed: number;
   maxHistory: number;
   minItemCount: number;
+  /** Cap the item vocabulary at this many most frequent items (the rest are OOV). */
+  maxItems?: number;
+  /** Hashed item ids (contract format 3) with this budget of quotient + remainder rows, instead of a vocabulary. */
+  hashedItems?: number;
   /** Default: by user, moduloFiveSplit (the shipped MovieLens models). A bare UserSplit means by user. */
   split?: SampleSplit | UserSplit;
   /** Derive DIEN's auxiliary-loss negative sequences (samples/negativeSequences.ts). */
@@ -170,7 +175,13 @@ function contractFrom(trainLog: BehaviourLog, log: BehaviourLog, o: PrepareOptio
   }
   const specs = buildFeatureSpecs(o.features, trainLog);
   const raw = new RawFeatureValues(log);
-  return buildFeatureContract(itemCounts, log.itemCategory, { maxHistory: o.maxHistory, minItemCount: o.minItemCount }, {
+  const vocabulary = {
+    maxHistory: o.maxHistory,
+    minItemCount: o.minItemCount,
+    ...(o.maxItems !== undefined ? { maxItems: o.maxItems } : {}),
+    ...(o.hashedItems !== undefined ? { itemIds: hashedItemIdsFor(o.hashedItems) } : {}),
+  };
+  return buildFeatureContract(itemCounts, log.itemCategory, vocabulary, {
     specs,
     itemValue: (spec, item) => parseCsvValue(spec, raw.item(spec, item)),
   });

@@ -23,6 +23,10 @@ export interface RunConfig {
   learningRate: number;
   maxHistory: number;
   minItemCount: number;
+  /** Cap the item vocabulary at this many most frequent items (the rest OOV): a vocabulary forced to a row budget. */
+  maxItems?: number;
+  /** Hashed item ids with this budget of embedding rows (quotient + remainder, contract/hashedItems.ts) instead of a vocabulary. */
+  hashedItems?: number;
   embeddingDim: number;
   /** Override the model's default MLP activation (base: prelu, din/dien: dice). */
   activation?: Activation;
@@ -113,6 +117,7 @@ export async function trainRun(
     ...(data.contract.featureSpecs.length > 0 ? { features: modelFeaturesOf(data.contract.featureSpecs) } : {}),
     ...(config.backbone ? { backbone: config.backbone } : {}),
     ...(config.attentionHidden ? { attentionHidden: config.attentionHidden } : {}),
+    ...(data.contract.hashedItems ? { itemIds: data.contract.hashedItems } : {}),
     ...(defaults.multiTask && config.taskWeights ? { multiTask: { ...defaults.multiTask, taskWeights: config.taskWeights } } : {}),
   };
   if (!defaults.multiTask && (config.taskWeights || config.backbone)) throw new Error(`taskWeights and backbone apply to the multi-task kinds, not ${config.model}`);

@@ -4,6 +4,7 @@
  * item-indexed ones — the tables that grow with the catalogue — on the host.
  */
 import { LR_TABLES } from '../models/lr.js';
+import { QR_TABLES } from '../layers/qrEmbedding.js';
 import type { Batch } from './dataset.js';
 
 export type IndexField = 'historyItems' | 'candidateItems' | 'negativeItems' | 'historyCategories' | 'candidateCategories' | 'negativeCategories';
@@ -19,6 +20,13 @@ export interface TableIndex {
 
 export function tableIndices(paramNames: readonly string[]): TableIndex[] {
   const names = new Set(paramNames);
+  if (names.has(QR_TABLES.quotient)) {
+    // Hashed item ids: the batch's item values index the quotient-remainder tables through ⌊i/m⌋
+    // and i mod m, not one row per id, and the two tables are small: they stay dense and outside
+    // mini-batch aware L2 (each of their rows is shared by ≈ √N ids and in nearly every batch, so
+    // eq. 6's per-id frequency does not apply). Only the category table is indexed by id.
+    return [{ param: 'emb.category', fields: ['historyCategories', 'candidateCategories', 'negativeCategories'], items: false }];
+  }
   if (names.has('emb.item')) {
     return [
       { param: 'emb.item', fields: ['historyItems', 'candidateItems', 'negativeItems'], items: true },

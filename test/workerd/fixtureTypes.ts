@@ -59,5 +59,7 @@ declare module 'vitest' {
     extremesModel: { name: string; manifest: string; onnxFile: string; onnxBase64: string; items: string[] };
     /** A DIN with its item rows outside the graph (test/workerd/rowsModel.ts). */
     rowsModel: RowsFixture;
+    /** A DIN with hashed item ids (test/workerd/hashedModel.ts) and its onnxruntime-node scores, exported by globalSetup. */
+    hashedModel: { name: string; manifest: string; onnxFile: string; onnxBase64: string; cases: Array<{ body: { history: unknown[]; candidates: unknown[] }; expected: Record<string, number> }> };
   }
 }

@@ -16,6 +16,7 @@ import { attentionWithOrtNode, scoreWithOrtNode, tasksWithOrtNode } from '../par
 import type { ModelFixture, ParityCase, ServedModel } from './fixtureTypes.js';
 import { buildExtremesModel } from './extremesModel.js';
 import { buildRowsModel } from './rowsModel.js';
+import { buildHashedModel } from './hashedModel.js';
 import { nodeSessionOptions } from '../../model-export/onnx/nodeSessionOptions.js';
 
 export default async function setup(project: TestProject): Promise<void> {
@@ -38,6 +39,7 @@ export default async function setup(project: TestProject): Promise<void> {
   project.provide('modelFixtures', byModel);
   project.provide('extremesModel', await buildExtremesModel());
   project.provide('rowsModel', await buildRowsModel());
+  project.provide('hashedModel', await buildHashedModel());
 }
 
 async function modelFixture(modelDir: string): Promise<ModelFixture> {

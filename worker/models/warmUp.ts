@@ -9,9 +9,10 @@ import { encodeForModel } from '../../core/encode/rowFeeds.js';
 import type { ItemRowStore } from '../../core/rows/itemRowStore.js';
 import type { ScoringSession } from '../../core/runtime/scoringSession.js';
 
-/** Runs `runs` synthetic requests of random vocabulary items (the row store's sample) at H = the model's, C = 100. */
+/** Runs `runs` synthetic requests of random vocabulary items at H = the model's, C = 100 (a row store's sample; made-up ids for hashed item ids). */
 export async function warmUp({ contract, session, rows }: { contract: FeatureContract; session: ScoringSession; rows?: ItemRowStore }, runs: number): Promise<void> {
-  const items = rows ? rows.spec.sample : contract.spec.items;
+  // Hashed item ids (format 3) have no vocabulary: any ids do, they hash all over the tables.
+  const items = rows ? rows.spec.sample : contract.spec.items.length > 0 ? contract.spec.items : Array.from({ length: 1000 }, (_, i) => `warmup-${i}`);
   if (items.length === 0) return;
   let seed = 1;
   const next = () => items[(seed = (seed * 48271) % 2147483647) % items.length];

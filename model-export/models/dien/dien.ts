@@ -38,7 +38,7 @@ export class DienModel implements CtrModel {
     const D = 2 * config.embeddingDim + attributeWidth(config.features);
     const H = config.gruHidden ?? D;
     this.auxWeight = config.auxWeight ?? 1;
-    createBehaviourEmbedding(this.params, { itemCount: config.itemCount, categoryCount: config.categoryCount, dim: config.embeddingDim });
+    createBehaviourEmbedding(this.params, { itemCount: config.itemCount, categoryCount: config.categoryCount, dim: config.embeddingDim, itemIds: config.itemIds });
     this.extractor = { name: 'gru', inputs: D, hidden: H };
     createGru(this.params, this.extractor);
     this.aux = { name: 'aux', inputs: H + D, hidden: config.auxHidden ?? [100, 50], activation: 'sigmoid', outputs: 1 };
