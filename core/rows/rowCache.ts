@@ -13,8 +13,8 @@ export const ROW_CACHE_ENTRY_OVERHEAD_BYTES = 112;
 export class RowCache {
   /** id → slot, or MISS; Map order = recency. */
   private readonly slots = new Map<string, number>();
-  private readonly rows: Float32Array;
-  private readonly categories: Int32Array;
+  private rows: Float32Array;
+  private categories: Int32Array;
   private readonly free: number[] = [];
   readonly capacity: number;
 
@@ -23,9 +23,25 @@ export class RowCache {
     bytes: number,
   ) {
     this.capacity = Math.max(256, Math.floor(bytes / (dim * 4 + 4 + ROW_CACHE_ENTRY_OVERHEAD_BYTES)));
-    this.rows = new Float32Array(this.capacity * dim);
-    this.categories = new Int32Array(this.capacity);
-    for (let s = this.capacity - 1; s >= 0; s--) this.free.push(s);
+    // The slab grows by doubling up to `capacity`: a model whose traffic the hot shard answers never pays for it.
+    this.rows = new Float32Array(0);
+    this.categories = new Int32Array(0);
+    this.grow();
+  }
+
+  /** Doubles the slab (at least 256 slots, at most `capacity`); false when it is full size. */
+  private grow(): boolean {
+    const slots = this.categories.length;
+    if (slots >= this.capacity) return false;
+    const next = Math.min(this.capacity, Math.max(256, slots * 2));
+    const rows = new Float32Array(next * this.dim);
+    rows.set(this.rows);
+    const categories = new Int32Array(next);
+    categories.set(this.categories);
+    this.rows = rows;
+    this.categories = categories;
+    for (let s = next - 1; s >= slots; s--) this.free.push(s);
+    return true;
   }
 
   get size(): number {
@@ -62,7 +78,8 @@ export class RowCache {
       this.slots.set(id, MISS);
       return;
     }
-    if (this.free.length === 0 || this.slots.size >= this.capacity) this.evict();
+    if (this.free.length === 0 && !this.grow()) this.evict();
+    else if (this.slots.size >= this.capacity) this.evict();
     const slot = this.free.pop()!;
     this.rows.set(item.row, slot * this.dim);
     this.categories[slot] = item.category;

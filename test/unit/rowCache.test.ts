@@ -29,6 +29,12 @@ describe('RowCache', () => {
     expect(cache.size).toBe(2);
   });
 
+  it('grows its slab with use: a cache that holds a few rows costs a few KiB, not its bound', () => {
+    const cache = new RowCache(16, 16 * 1024 * 1024);
+    cache.set('a', { category: 1, row: new Float32Array(16) });
+    expect(cache.bytes).toBeLessThan(32 * 1024);
+  });
+
   it('sizes itself by bytes: rows, categories and the per-entry overhead', () => {
     const cache = new RowCache(16, 16 * 1024 * 1024);
     expect(cache.capacity).toBe(Math.floor((16 * 1024 * 1024) / (16 * 4 + 4 + ROW_CACHE_ENTRY_OVERHEAD_BYTES)));
