@@ -32,7 +32,7 @@ import { parseArgs } from 'node:util';
 import seedrandom from 'seedrandom';
 import { buildFeatureContract, FeatureContract, FIRST_INDEX, type FeatureContractSpec } from '../contract/featureContract.js';
 import { hashedItemIdsFor } from '../contract/hashedItems.js';
-import { modelManifestSchema, publicManifestSchema, type ModelManifest } from '../contract/manifest.js';
+import { contractOf, modelManifestSchema, publicManifestSchema, type ModelManifest } from '../contract/manifest.js';
 import { ItemRowStore } from '../core/rows/itemRowStore.js';
 import { createModel, defaultConfig } from '../model-export/models/index.js';
 import { exportModel } from '../model-export/onnx/exportModel.js';
@@ -46,8 +46,8 @@ import { systemInfo } from './lib/system.js';
 import { isolateHeap, startWranglerDev, workerdRssBytes, type WranglerDev } from './lib/wranglerDev.js';
 
 const HEAP_MB = 16_384;
-if (getHeapStatistics().heap_size_limit < (HEAP_MB - 1024) * 1024 * 1024 && !process.env.CATALOGUE_BENCH_CHILD) {
-  const r = spawnSync(process.execPath, [`--max-old-space-size=${HEAP_MB}`, ...process.execArgv, ...process.argv.slice(1)], { stdio: 'inherit', env: { ...process.env, CATALOGUE_BENCH_CHILD: '1' } });
+if ((getHeapStatistics().heap_size_limit < (HEAP_MB - 1024) * 1024 * 1024 || !(globalThis as { gc?: unknown }).gc) && !process.env.CATALOGUE_BENCH_CHILD) {
+  const r = spawnSync(process.execPath, [`--max-old-space-size=${HEAP_MB}`, '--expose-gc', ...process.execArgv, ...process.argv.slice(1)], { stdio: 'inherit', env: { ...process.env, CATALOGUE_BENCH_CHILD: '1' } });
   process.exit(r.status ?? 1);
 }
 
@@ -82,12 +82,13 @@ interface Served {
   cold: { p50: number; p99: number };
   typical: { p50: number; p99: number };
   warmP50VsReference: number;
-  /** The worker isolate's V8 heap in use after serving (a fresh `wrangler dev` per option: this model only) and before its first request. */
+  /** The worker isolate's V8 heap in use after the warm and typical streams (a fresh `wrangler dev` per option: this model only), NaN when the inspector did not answer. */
   heapUsedBytes: number;
-  heapBeforeBytes: number;
   wasmMemoryBytes: number | null;
   /** Isolate memory: V8 heap in use + ORT's wasm memory + the row cache (the 128 MB limit counts all three). */
   isolateBytes: number;
+  /** The inspector did not answer: the heap is the worker's base heap + the model's, measured in Node. */
+  isolateEstimated: boolean;
   rssBytes: number;
   rowCache?: { entries: number; bytes: number; shardReads: number; bytesRead: number };
   /** A page's model bytes for its first score: pointer + manifest + graph + shards read. */
@@ -105,6 +106,8 @@ interface OptionResult {
   manifestBytes: number;
   onnxBytes: number;
   exportSeconds: number;
+  /** What the loaded model adds to a V8 heap (manifest, contract, hot shard), measured in Node: modelHeapBytes. */
+  modelHeapBytes: number;
   deployable: boolean;
   note?: string;
   served?: Served;
@@ -150,7 +153,7 @@ async function exportOption(option: Option, items: number, dir: string): Promise
   const config = defaultConfig('din', contract.itemCount, contract.categoryCount);
   const graphTableBytes = contract.itemCount * config.embeddingDim * (option === 'graph-int8' ? 1 : 4);
   if ((option === 'graph' || option === 'graph-int8') && graphTableBytes > ASSET_LIMIT) {
-    return { option, items, exportBytes: graphTableBytes, files: 2, largestFileBytes: graphTableBytes, manifestBytes: 0, onnxBytes: graphTableBytes, exportSeconds: 0, deployable: false, note: `the item table alone is ${mib(graphTableBytes)}: over the 25 MiB asset limit (not exported)` };
+    return { option, items, exportBytes: graphTableBytes, files: 2, largestFileBytes: graphTableBytes, manifestBytes: 0, onnxBytes: graphTableBytes, exportSeconds: 0, modelHeapBytes: Number.NaN, deployable: false, note: `the item table alone is ${mib(graphTableBytes)}: over the 25 MiB asset limit (not exported)` };
   }
   if (option === 'hashed') {
     await hashedExport(items, join(dir, name));
@@ -170,6 +173,7 @@ async function exportOption(option: Option, items: number, dir: string): Promise
     manifestBytes: statSync(join(dir, name, 'manifest.json')).size,
     onnxBytes: manifest.onnx.bytes,
     exportSeconds: (performance.now() - started) / 1000,
+    modelHeapBytes: await modelHeapBytes(join(dir, name)),
     deployable: Math.max(...files.map((f) => f.bytes)) <= ASSET_LIMIT,
   };
 }
@@ -207,24 +211,49 @@ async function timed(dev: WranglerDev, route: string, body: unknown): Promise<nu
   return performance.now() - t0;
 }
 
-/** The isolate's heap; wrangler's inspector proxy sometimes drops a call, so up to three tries (NaN after). */
+/**
+ * The isolate's V8 heap through wrangler's inspector, or NaN: the inspector proxy sometimes never
+ * answers (and a workerd busy with a stuck inspector session slows everything after it), so one
+ * try with timeouts. The model-dependent part is also measured in Node (modelHeapBytes).
+ */
 async function heapOf(dev: WranglerDev): Promise<{ usedBytes: number }> {
-  for (let i = 0; i < 3; i++) {
-    try {
-      return await isolateHeap(dev.inspectorPort);
-    } catch (err) {
-      log(`inspector: ${err instanceof Error ? err.message : String(err)}; retrying`);
-      await new Promise((r) => setTimeout(r, 1000));
-    }
+  try {
+    return await isolateHeap(dev.inspectorPort);
+  } catch (err) {
+    log(`inspector: ${err instanceof Error ? err.message : String(err)} (heap not measured)`);
+    return { usedBytes: Number.NaN };
   }
-  return { usedBytes: Number.NaN };
+}
+
+/**
+ * What a loaded model adds to a V8 heap, measured in this process (same engine as workerd): the
+ * manifest parsed and validated, the feature contract built, the row store's hot shard read —
+ * everything that grows with the catalogue except ORT's graph (its wasm memory is reported by the
+ * worker) and the row cache (bounded, reported by the worker). Forced GC before and after (--expose-gc).
+ */
+async function modelHeapBytes(modelDir: string): Promise<number> {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (!gc) return Number.NaN;
+  gc();
+  const before = process.memoryUsage();
+  const manifest = modelManifestSchema.parse(JSON.parse(readFileSync(join(modelDir, 'manifest.json'), 'utf8')));
+  const contract = contractOf(manifest);
+  const rows = manifest.itemRows ? new ItemRowStore(manifest.itemRows, async (f) => new Uint8Array(readFileSync(join(modelDir, manifest.itemRows!.directory, f)))) : undefined;
+  if (rows) await rows.resolve([]);
+  gc();
+  const after = process.memoryUsage();
+  const bytes = after.heapUsed - before.heapUsed + (after.arrayBuffers - before.arrayBuffers);
+  void [contract, rows]; // alive until measured
+  return bytes;
 }
 
 const p = (xs: number[]) => ({ p50: percentile(xs, 0.5), p99: percentile(xs, 0.99) });
 
-async function serveOption(dev: WranglerDev, route: string, items: number, manifest: ModelManifest, referenceWarmP50: number): Promise<Served> {
+/** The worker's own V8 heap without a model (≈ 6–8 MiB measured through the inspector at 10⁴): used when the inspector does not answer. */
+const WORKER_BASE_HEAP_BYTES = 8 * 2 ** 20;
+
+async function serveOption(dev: WranglerDev, route: string, items: number, manifest: ModelManifest, referenceWarmP50: number, modelHeap: number): Promise<Served> {
   const rng = seedrandom(`requests:${route}:${items}`);
-  const heapBefore = await heapOf(dev);
   const firstRequestMs = await timed(dev, route, requestFor(rng, items));
   // V8 tiers ORT's wasm up over the first few dozen runs (docs/worker.md): not what either cache
   // state costs. The warm-up repeats the warm set, so it reads no shard beyond the first pass.
@@ -251,11 +280,11 @@ async function serveOption(dev: WranglerDev, route: string, items: number, manif
     typical: p(typical),
     warmP50VsReference: p(warm).p50 / referenceWarmP50,
     heapUsedBytes: heap.usedBytes,
-    heapBeforeBytes: heapBefore.usedBytes,
     wasmMemoryBytes: info?.wasmMemoryBytes ?? null,
     // V8 heap + ORT's wasm memory + the row cache as the cold stream left it, at its bound (its slab
     // lives outside the V8 heap; its Map entries may be counted twice: an upper bound).
-    isolateBytes: heap.usedBytes + (info?.wasmMemoryBytes ?? 0) + (info?.itemRows?.cachedBytes ?? 0),
+    isolateBytes: (Number.isFinite(heap.usedBytes) ? heap.usedBytes : WORKER_BASE_HEAP_BYTES + modelHeap) + (info?.wasmMemoryBytes ?? 0) + (info?.itemRows?.cachedBytes ?? 0),
+    isolateEstimated: !Number.isFinite(heap.usedBytes),
     rssBytes: workerdRssBytes(dev.pid),
     ...(info?.itemRows ? { rowCache: { entries: info.itemRows.cachedEntries, bytes: info.itemRows.cachedBytes, shardReads: info.itemRows.shardReads, bytesRead: info.itemRows.bytesRead } } : {}),
     ...page,
@@ -334,7 +363,7 @@ async function runCatalogue(items: number): Promise<CatalogueResult> {
     if (!o.deployable) continue;
     log(`${items} items: serving ${o.option}`);
     const manifest = modelManifestSchema.parse(JSON.parse(readFileSync(join(models, `cat-${o.option}`, 'manifest.json'), 'utf8')));
-    o.served = await withDev(config, vars(routesFor([o])), (dev) => serveOption(dev, o.option, items, manifest, reference.warm.p50));
+    o.served = await withDev(config, vars(routesFor([o])), (dev) => serveOption(dev, o.option, items, manifest, reference.warm.p50, o.modelHeapBytes));
   }
   return { items, deployCheck, reference, options };
 }
@@ -377,7 +406,7 @@ const lines: string[] = [
   '## Serving',
   '',
   table(
-    ['items', 'option', 'deployable', 'files', 'export', 'largest file', 'manifest', 'model load (first request)', 'warm p50 / p99', 'warm p50 ÷ reference', 'typical (Zipf) p50 / p99', 'cold-cache p50 / p99', 'isolate memory (V8 heap + ORT wasm + row cache)', 'V8 heap before the first request', 'row cache', 'page: first score'],
+    ['items', 'option', 'deployable', 'files', 'export', 'largest file', 'manifest', 'model load (first request)', 'warm p50 / p99', 'warm p50 ÷ reference', 'typical (Zipf) p50 / p99', 'cold-cache p50 / p99', 'isolate memory (V8 heap + ORT wasm + row cache)', 'model heap (Node)', 'row cache', 'page: first score'],
     results.flatMap((r) =>
       r.options.map((o) => [
         fmtItems(r.items),
@@ -392,13 +421,15 @@ const lines: string[] = [
         o.served ? ratio(o.served.warmP50VsReference) : '–',
         o.served ? `${ms(o.served.typical.p50)} / ${ms(o.served.typical.p99)}` : '–',
         o.served ? `${ms(o.served.cold.p50)} / ${ms(o.served.cold.p99)}` : '–',
-        o.served ? `${mib(o.served.isolateBytes)} (${mib(o.served.heapUsedBytes)} + ${o.served.wasmMemoryBytes ? mib(o.served.wasmMemoryBytes) : '?'} + ${mib(o.served.rowCache?.bytes ?? 0)})` : '–',
-        o.served ? mib(o.served.heapBeforeBytes) : '–',
+        o.served ? `${o.served.isolateEstimated ? '≈ ' : ''}${mib(o.served.isolateBytes)} (${o.served.isolateEstimated ? `${mib(WORKER_BASE_HEAP_BYTES + o.modelHeapBytes)}*` : mib(o.served.heapUsedBytes)} + ${o.served.wasmMemoryBytes ? mib(o.served.wasmMemoryBytes) : '?'} + ${mib(o.served.rowCache?.bytes ?? 0)})` : '–',
+        Number.isFinite(o.modelHeapBytes) ? mib(o.modelHeapBytes) : '–',
         o.served?.rowCache ? `${o.served.rowCache.entries} rows, ${mib(o.served.rowCache.bytes)}` : '–',
         o.served ? `${kib(o.served.browserFirstScoreBytes)}${o.served.browserShards ? ` (${o.served.browserShards} shards)` : ''}` : '–',
       ]),
     ),
   ),
+  '',
+  'Isolate memory: V8 heap (wrangler\'s inspector) + ORT\'s wasm memory + the row cache at its bound after the cold stream (`/v1/models`). ≈ and *: the inspector did not answer; the heap is then the worker\'s own (≈ 8 MiB) plus what the model adds to a V8 heap, measured in Node (manifest, contract, hot shard). Under wrangler dev workerd\'s RSS also grows with every asset read and does not return it (a worker that only reads assets does the same); that is not the isolate\'s heap.',
   '',
   'Reference warm p50 / p99 per run: ' + results.map((r) => `${fmtItems(r.items)}: ${ms(r.reference!.warm.p50)} / ${ms(r.reference!.warm.p99)}`).join('; ') + '.',
   '',

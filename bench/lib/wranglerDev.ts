@@ -164,15 +164,19 @@ export interface InspectorSession {
 }
 
 export async function openInspector(inspectorPort: number): Promise<InspectorSession> {
-  const targets = (await (await fetch(`http://127.0.0.1:${inspectorPort}/json`)).json()) as Array<{ webSocketDebuggerUrl?: string }>;
+  const targets = (await (await fetch(`http://127.0.0.1:${inspectorPort}/json`, { signal: AbortSignal.timeout(10_000) })).json()) as Array<{ webSocketDebuggerUrl?: string }>;
   const target = targets.find((t) => t.webSocketDebuggerUrl);
   if (!target?.webSocketDebuggerUrl) throw new Error('no inspector target');
   if (typeof WebSocket === 'undefined') throw new Error('no WebSocket global (run node with --experimental-websocket)');
   // wrangler's inspector proxy wants a local Origin; undici's WebSocket takes extra headers.
   const ws = new WebSocket(target.webSocketDebuggerUrl, { headers: { Origin: 'http://localhost' } } as unknown as string[]);
   await new Promise((ok, fail) => {
-    ws.onopen = ok;
-    ws.onerror = fail;
+    const timer = setTimeout(() => {
+      ws.close();
+      fail(new Error('inspector: the WebSocket did not open within 10 s'));
+    }, 10_000);
+    ws.onopen = (e) => (clearTimeout(timer), ok(e));
+    ws.onerror = () => (clearTimeout(timer), fail(new Error('inspector: the WebSocket failed to open')));
   });
   let nextId = 1;
   const pending = new Map<number, (message: { result?: unknown; error?: { message: string } }) => void>();
