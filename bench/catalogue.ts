@@ -43,7 +43,7 @@ import { writeResults } from './lib/results.js';
 import { REPO_ROOT } from './lib/servingModels.js';
 import { percentile } from './lib/stats.js';
 import { systemInfo } from './lib/system.js';
-import { isolateHeap, startWranglerDev, workerdRssBytes, type WranglerDev } from './lib/wranglerDev.js';
+import { isolateHeap, startWranglerDev, workerdRssBytes, writeDeploymentConfig, type WranglerDev } from './lib/wranglerDev.js';
 
 const HEAP_MB = 16_384;
 if ((getHeapStatistics().heap_size_limit < (HEAP_MB - 1024) * 1024 * 1024 || !(globalThis as { gc?: unknown }).gc) && !process.env.CATALOGUE_BENCH_CHILD) {
@@ -316,14 +316,6 @@ async function browserFirstScore(dev: WranglerDev, name: string, request: { hist
   return { browserFirstScoreBytes: bytes, browserShards: store.stats.shardReads };
 }
 
-function wranglerConfig(dir: string): string {
-  const toml = readFileSync(join(REPO_ROOT, 'wrangler.toml'), 'utf8')
-    .replace(/^main = .*$/m, `main = "${relative(dir, join(REPO_ROOT, 'bench/workerd/catalogueWorker.ts'))}"`)
-    .replace(/^directory = .*$/m, 'directory = "./models"');
-  const path = join(dir, 'wrangler.toml');
-  writeFileSync(path, toml);
-  return path;
-}
 
 function routesFor(options: OptionResult[]): string {
   const routes: Record<string, unknown> = { reference: { variants: [{ name: 'din', model: REFERENCE, weight: 1 }] } };
@@ -342,7 +334,7 @@ async function runCatalogue(items: number): Promise<CatalogueResult> {
     log(`${items} items: exporting ${option}`);
     options.push(await exportOption(option, items, models));
   }
-  const config = wranglerConfig(dir);
+  const config = writeDeploymentConfig(dir, 'bench/workerd/catalogueWorker.ts');
   log(`${items} items: deploy check`);
   const deploy = spawnSync(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'scripts/deploy.ts'), '--dry-run', '--config', config], { cwd: REPO_ROOT, encoding: 'utf8' });
   const deployCheck = { passed: deploy.status === 0, table: deploy.stdout.split('\n').filter((l) => l.startsWith('|')).join('\n') };

@@ -4,12 +4,25 @@
  * readiness from its "Ready on" line, metrics and cf fetches off, workerd RSS from /proc.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { REPO_ROOT } from './servingModels.js';
 
 export const WRANGLER = join(REPO_ROOT, 'node_modules/.bin/wrangler');
+
+/**
+ * A wrangler config in `dir` for another deployment of the worker: wrangler.toml with `main` set to
+ * `entry` (relative to the repository) and the assets read from `dir/models`. Returns its path.
+ */
+export function writeDeploymentConfig(dir: string, entry = 'worker/index.ts'): string {
+  const toml = readFileSync(join(REPO_ROOT, 'wrangler.toml'), 'utf8')
+    .replace(/^main = .*$/m, `main = "${relative(dir, join(REPO_ROOT, entry))}"`)
+    .replace(/^directory = .*$/m, 'directory = "./models"');
+  const path = join(dir, 'wrangler.toml');
+  writeFileSync(path, toml);
+  return path;
+}
 /** wrangler offline: no metrics, no cf fetch. */
 export const WRANGLER_ENV = { ...process.env, WRANGLER_SEND_METRICS: 'false', CLOUDFLARE_CF_FETCH_ENABLED: 'false' };
 

@@ -9,11 +9,12 @@
 import { fromBinary, toBinary } from '@bufbuild/protobuf';
 import { createHash } from 'node:crypto';
 import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import { ModelProtoSchema } from 'onnx-buf';
 import { FIRST_INDEX } from '../../contract/featureContract.js';
 import { initializerFloats } from '../../model-export/onnx/initializers.js';
 import { REPO_ROOT } from '../lib/servingModels.js';
+import { writeDeploymentConfig } from '../lib/wranglerDev.js';
 
 export const FAULTS = {
   /** Output bias NaN, manifest re-signed: refused at load (golden requests). */
@@ -56,10 +57,5 @@ export function writeFaultyDeployment(dir: string, model: string, fault: FaultNa
     manifest.onnx = { ...manifest.onnx, sha256: createHash('sha256').update(bytes).digest('hex'), bytes: bytes.length };
     writeFileSync(manifestPath, JSON.stringify(manifest));
   }
-  const toml = readFileSync(join(REPO_ROOT, 'wrangler.toml'), 'utf8')
-    .replace(/^main = .*$/m, `main = "${relative(dir, join(REPO_ROOT, 'worker/index.ts'))}"`)
-    .replace(/^directory = .*$/m, 'directory = "./models"');
-  const config = join(dir, 'wrangler.toml');
-  writeFileSync(config, toml);
-  return config;
+  return writeDeploymentConfig(dir);
 }

@@ -8,15 +8,15 @@
  * `itemRows: 'store'` (test/workerd/rowsModel.ts). Skipped, with a message, without Chromium.
  */
 import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { shardFileName, shardOf } from '../../contract/itemRows.js';
 import { modelManifestSchema } from '../../contract/manifest.js';
 import { chromiumAvailable, CHROMIUM, launchChromium, type Chromium } from '../../bench/lib/browserHarness.js';
 import { REPO_ROOT } from '../../bench/lib/servingModels.js';
-import { startWranglerDev, type WranglerDev } from '../../bench/lib/wranglerDev.js';
+import { startWranglerDev, writeDeploymentConfig, type WranglerDev } from '../../bench/lib/wranglerDev.js';
 import { buildRowsModel, ROWS_MODEL } from '../workerd/rowsModel.js';
 
 const available = chromiumAvailable();
@@ -32,12 +32,9 @@ describe.skipIf(!available)('a row-store model in the page', () => {
     mkdirSync(join(dir, 'models'));
     cpSync(join(REPO_ROOT, 'models/browser'), join(dir, 'models/browser'), { recursive: true });
     await buildRowsModel({ items: 50_000, dir: join(dir, 'models', ROWS_MODEL) });
-    const toml = readFileSync(join(REPO_ROOT, 'wrangler.toml'), 'utf8')
-      .replace(/^main = .*$/m, `main = "${relative(dir, join(REPO_ROOT, 'bench/workerd/catalogueWorker.ts'))}"`)
-      .replace(/^directory = .*$/m, 'directory = "./models"');
-    writeFileSync(join(dir, 'wrangler.toml'), toml);
+    const config = writeDeploymentConfig(dir, 'bench/workerd/catalogueWorker.ts');
     const routes = { defaultRoute: 'shop', routes: { shop: { browser: true, variants: [{ name: 'rows', model: ROWS_MODEL, weight: 1 }] } } };
-    dev = await startWranglerDev(join(dir, 'wrangler.toml'), { CATALOGUE_ROUTES: JSON.stringify(routes), EXPOSURE_LOG: 'console' });
+    dev = await startWranglerDev(config, { CATALOGUE_ROUTES: JSON.stringify(routes), EXPOSURE_LOG: 'console' });
     browser = await launchChromium({ webgpu: false });
   }, 240_000);
   afterAll(async () => {
