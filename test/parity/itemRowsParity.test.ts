@@ -11,7 +11,7 @@ import * as ort from 'onnxruntime-node';
 import seedrandom from 'seedrandom';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { BehaviourRef, FeatureContract } from '../../contract/featureContract.js';
-import { contractOf, modelManifestSchema, SERVING_INPUTS, SERVING_OUTPUTS, type ModelManifest } from '../../contract/manifest.js';
+import { contractOf, modelManifestSchema, SERVING_OUTPUTS, type ModelManifest } from '../../contract/manifest.js';
 import { encodeForModel } from '../../core/encode/rowFeeds.js';
 import { ApiError } from '../../core/errors.js';
 import { ItemRowStore, RowStoreError } from '../../core/rows/itemRowStore.js';
@@ -24,16 +24,8 @@ import { int8PerRow } from '../../model-export/onnx/int8Weights.js';
 import { nodeSessionOptions } from '../../model-export/onnx/nodeSessionOptions.js';
 import { selectBackend } from '../../model-export/train/backend.js';
 import { trainedFixture } from './trainedFixture.js';
+import { servingFeedTensors } from './ortNode.js';
 
-function ortFeeds(f: ServingFeeds): Record<string, ort.Tensor> {
-  return {
-    [SERVING_INPUTS.historyItems]: new ort.Tensor('int32', f.historyItems, [f.historyItems.length]),
-    [SERVING_INPUTS.historyCategories]: new ort.Tensor('int32', f.historyCategories, [f.historyCategories.length]),
-    [SERVING_INPUTS.candidateItems]: new ort.Tensor('int32', f.candidateItems, [f.candidateItems.length]),
-    [SERVING_INPUTS.candidateCategories]: new ort.Tensor('int32', f.candidateCategories, [f.candidateCategories.length]),
-    ...Object.fromEntries((f.features ?? []).map((x) => [x.input, new ort.Tensor(x.dtype, x.data, x.dims)])),
-  };
-}
 
 /** A ScoringSession over onnxruntime-node, for replayGolden. */
 function nodeScoring(session: ort.InferenceSession) {
@@ -42,7 +34,7 @@ function nodeScoring(session: ort.InferenceSession) {
     hasAttention: false,
     tasks: [] as const,
     memoryBytes: () => undefined,
-    score: async (feeds: ServingFeeds) => ({ scores: (await session.run(ortFeeds(feeds), [SERVING_OUTPUTS.scores]))[SERVING_OUTPUTS.scores].data as Float32Array }),
+    score: async (feeds: ServingFeeds) => ({ scores: (await session.run(servingFeedTensors(feeds), [SERVING_OUTPUTS.scores]))[SERVING_OUTPUTS.scores].data as Float32Array }),
   };
 }
 
@@ -107,8 +99,8 @@ describe.each(['din', 'base', 'dien'] as const)('%s with item rows outside the g
     const served = { contract: contractOf(manifest), rows: new ItemRowStore(manifest.itemRows!, readerOf(dir)) };
     let max = 0;
     for (const request of randomRequests(contract, 96)) {
-      const viaStore = (await store.run(ortFeeds((await encodeForModel(served, request)).feeds), [SERVING_OUTPUTS.scores]))[SERVING_OUTPUTS.scores].data as Float32Array;
-      const inGraph = (await reference.run(ortFeeds((await encodeForModel({ contract }, request)).feeds), [SERVING_OUTPUTS.scores]))[SERVING_OUTPUTS.scores].data as Float32Array;
+      const viaStore = (await store.run(servingFeedTensors((await encodeForModel(served, request)).feeds), [SERVING_OUTPUTS.scores]))[SERVING_OUTPUTS.scores].data as Float32Array;
+      const inGraph = (await reference.run(servingFeedTensors((await encodeForModel({ contract }, request)).feeds), [SERVING_OUTPUTS.scores]))[SERVING_OUTPUTS.scores].data as Float32Array;
       expect(viaStore.length).toBe(request.candidates.length);
       viaStore.forEach((v, i) => (max = Math.max(max, Math.abs(v - inGraph[i]))));
     }

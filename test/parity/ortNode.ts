@@ -31,3 +31,14 @@ export async function tasksWithOrtNode(session: ort.InferenceSession, h: Encoded
   const out = await session.run(feeds(h, c, r), [...names]);
   return Object.fromEntries(names.map((n) => [n, Array.from(out[n].data as Float32Array)]));
 }
+
+/** The worker's encoded feeds (core/encode) as onnxruntime-node tensors: behaviour inputs, feature and row inputs. */
+export function servingFeedTensors(f: import('../../core/runtime/scoringSession.js').ServingFeeds): Record<string, ort.Tensor> {
+  return {
+    [SERVING_INPUTS.historyItems]: new ort.Tensor('int32', f.historyItems, [f.historyItems.length]),
+    [SERVING_INPUTS.historyCategories]: new ort.Tensor('int32', f.historyCategories, [f.historyCategories.length]),
+    [SERVING_INPUTS.candidateItems]: new ort.Tensor('int32', f.candidateItems, [f.candidateItems.length]),
+    [SERVING_INPUTS.candidateCategories]: new ort.Tensor('int32', f.candidateCategories, [f.candidateCategories.length]),
+    ...Object.fromEntries((f.features ?? []).map((x) => [x.input, new ort.Tensor(x.dtype, x.data, x.dims)])),
+  };
+}

@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { FeatureContract, type FeatureContractSpec } from '../../contract/featureContract.js';
-import { contractOf, modelManifestSchema, SERVING_INPUTS, SERVING_OUTPUTS } from '../../contract/manifest.js';
+import { contractOf, modelManifestSchema, SERVING_OUTPUTS } from '../../contract/manifest.js';
+import { servingFeedTensors } from '../parity/ortNode.js';
 import { encodeForModel } from '../../core/encode/rowFeeds.js';
 import { ItemRowStore } from '../../core/rows/itemRowStore.js';
 import { createModel, defaultConfig } from '../../model-export/models/index.js';
@@ -62,15 +63,7 @@ export async function buildRowsModel(options: { items?: number; dir?: string } =
   const cases = [];
   for (const body of bodies) {
     const encoded = await encodeForModel(served, body);
-    const f = encoded.feeds;
-    const out = await session.run(
-      {
-        [SERVING_INPUTS.historyItems]: new ort.Tensor('int32', f.historyItems, [f.historyItems.length]),
-        [SERVING_INPUTS.historyCategories]: new ort.Tensor('int32', f.historyCategories, [f.historyCategories.length]),
-        [SERVING_INPUTS.candidateItems]: new ort.Tensor('int32', f.candidateItems, [f.candidateItems.length]),
-        [SERVING_INPUTS.candidateCategories]: new ort.Tensor('int32', f.candidateCategories, [f.candidateCategories.length]),
-        ...Object.fromEntries((f.features ?? []).map((x) => [x.input, new ort.Tensor(x.dtype, x.data, x.dims)])),
-      },
+    const out = await session.run(servingFeedTensors(encoded.feeds),
       [SERVING_OUTPUTS.scores],
     );
     cases.push({ body, expected: Array.from(out[SERVING_OUTPUTS.scores].data as Float32Array), unknown: { history: encoded.unknown.history, candidates: encoded.unknown.candidates } });
