@@ -43,7 +43,7 @@ import { writeResults } from './lib/results.js';
 import { REPO_ROOT } from './lib/servingModels.js';
 import { percentile } from './lib/stats.js';
 import { systemInfo } from './lib/system.js';
-import { isolateHeap, startWranglerDev, workerdRssBytes, writeDeploymentConfig, type WranglerDev } from './lib/wranglerDev.js';
+import { startWranglerDev, workerdRssBytes, writeDeploymentConfig, type WranglerDev } from './lib/wranglerDev.js';
 
 const HEAP_MB = 16_384;
 if ((getHeapStatistics().heap_size_limit < (HEAP_MB - 1024) * 1024 * 1024 || !(globalThis as { gc?: unknown }).gc) && !process.env.CATALOGUE_BENCH_CHILD) {
@@ -82,13 +82,9 @@ interface Served {
   cold: { p50: number; p99: number };
   typical: { p50: number; p99: number };
   warmP50VsReference: number;
-  /** The worker isolate's V8 heap in use after the warm and typical streams (a fresh `wrangler dev` per option: this model only), NaN when the inspector did not answer. */
-  heapUsedBytes: number;
   wasmMemoryBytes: number | null;
   /** Isolate memory: V8 heap in use + ORT's wasm memory + the row cache (the 128 MB limit counts all three). */
   isolateBytes: number;
-  /** The inspector did not answer: the heap is the worker's base heap + the model's, measured in Node. */
-  isolateEstimated: boolean;
   rssBytes: number;
   rowCache?: { entries: number; bytes: number; shardReads: number; bytesRead: number };
   /** A page's model bytes for its first score: pointer + manifest + graph + shards read. */
@@ -212,20 +208,6 @@ async function timed(dev: WranglerDev, route: string, body: unknown): Promise<nu
 }
 
 /**
- * The isolate's V8 heap through wrangler's inspector, or NaN: the inspector proxy sometimes never
- * answers (and a workerd busy with a stuck inspector session slows everything after it), so one
- * try with timeouts. The model-dependent part is also measured in Node (modelHeapBytes).
- */
-async function heapOf(dev: WranglerDev): Promise<{ usedBytes: number }> {
-  try {
-    return await isolateHeap(dev.inspectorPort);
-  } catch (err) {
-    log(`inspector: ${err instanceof Error ? err.message : String(err)} (heap not measured)`);
-    return { usedBytes: Number.NaN };
-  }
-}
-
-/**
  * What a loaded model adds to a V8 heap, measured in this process (same engine as workerd): the
  * manifest parsed and validated, the feature contract built, the row store's hot shard read —
  * everything that grows with the catalogue except ORT's graph (its wasm memory is reported by the
@@ -249,7 +231,13 @@ async function modelHeapBytes(modelDir: string): Promise<number> {
 
 const p = (xs: number[]) => ({ p50: percentile(xs, 0.5), p99: percentile(xs, 0.99) });
 
-/** The worker's own V8 heap without a model (≈ 6–8 MiB measured through the inspector at 10⁴): used when the inspector does not answer. */
+/**
+ * The worker's own V8 heap, its code and state without a model's data: 8 MiB, the most wrangler's
+ * inspector showed for the whole isolate heap with a 10⁴-item model loaded and served (6.6–9.5 MiB
+ * over four options). The inspector is not used here: under wrangler dev a session that fails to
+ * open can leave workerd unresponsive (seen at 10⁶ items, cold stream), so the model's own part is
+ * measured in Node instead (modelHeapBytes).
+ */
 const WORKER_BASE_HEAP_BYTES = 8 * 2 ** 20;
 
 async function serveOption(dev: WranglerDev, route: string, items: number, manifest: ModelManifest, referenceWarmP50: number, modelHeap: number): Promise<Served> {
@@ -263,7 +251,6 @@ async function serveOption(dev: WranglerDev, route: string, items: number, manif
   for (let i = 0; i < REQUESTS; i++) warm.push(await timed(dev, route, fixed[i % fixed.length]));
   const typical: number[] = [];
   for (let i = 0; i < REQUESTS; i++) typical.push(await timed(dev, route, requestFor(rng, items, 'zipf')));
-  const heap = await heapOf(dev);
   // Last: under wrangler dev, workerd keeps the memory of every asset read for a long while (a
   // bare worker that only reads assets grows the same way), so the uniform stream goes after the
   // memory figures.
@@ -279,12 +266,10 @@ async function serveOption(dev: WranglerDev, route: string, items: number, manif
     cold: p(cold),
     typical: p(typical),
     warmP50VsReference: p(warm).p50 / referenceWarmP50,
-    heapUsedBytes: heap.usedBytes,
     wasmMemoryBytes: info?.wasmMemoryBytes ?? null,
-    // V8 heap + ORT's wasm memory + the row cache as the cold stream left it, at its bound (its slab
-    // lives outside the V8 heap; its Map entries may be counted twice: an upper bound).
-    isolateBytes: (Number.isFinite(heap.usedBytes) ? heap.usedBytes : WORKER_BASE_HEAP_BYTES + modelHeap) + (info?.wasmMemoryBytes ?? 0) + (info?.itemRows?.cachedBytes ?? 0),
-    isolateEstimated: !Number.isFinite(heap.usedBytes),
+    // The worker's own heap + the model's (measured in Node) + ORT's wasm memory and the row cache as
+    // the cold stream left it, at its bound (both reported by the worker).
+    isolateBytes: WORKER_BASE_HEAP_BYTES + modelHeap + (info?.wasmMemoryBytes ?? 0) + (info?.itemRows?.cachedBytes ?? 0),
     rssBytes: workerdRssBytes(dev.pid),
     ...(info?.itemRows ? { rowCache: { entries: info.itemRows.cachedEntries, bytes: info.itemRows.cachedBytes, shardReads: info.itemRows.shardReads, bytesRead: info.itemRows.bytesRead } } : {}),
     ...page,
@@ -413,7 +398,7 @@ const lines: string[] = [
         o.served ? ratio(o.served.warmP50VsReference) : '–',
         o.served ? `${ms(o.served.typical.p50)} / ${ms(o.served.typical.p99)}` : '–',
         o.served ? `${ms(o.served.cold.p50)} / ${ms(o.served.cold.p99)}` : '–',
-        o.served ? `${o.served.isolateEstimated ? '≈ ' : ''}${mib(o.served.isolateBytes)} (${o.served.isolateEstimated ? `${mib(WORKER_BASE_HEAP_BYTES + o.modelHeapBytes)}*` : mib(o.served.heapUsedBytes)} + ${o.served.wasmMemoryBytes ? mib(o.served.wasmMemoryBytes) : '?'} + ${mib(o.served.rowCache?.bytes ?? 0)})` : '–',
+        o.served ? `${mib(o.served.isolateBytes)} (${mib(WORKER_BASE_HEAP_BYTES + o.modelHeapBytes)} + ${o.served.wasmMemoryBytes ? mib(o.served.wasmMemoryBytes) : '?'} + ${mib(o.served.rowCache?.bytes ?? 0)})` : '–',
         Number.isFinite(o.modelHeapBytes) ? mib(o.modelHeapBytes) : '–',
         o.served?.rowCache ? `${o.served.rowCache.entries} rows, ${mib(o.served.rowCache.bytes)}` : '–',
         o.served ? `${kib(o.served.browserFirstScoreBytes)}${o.served.browserShards ? ` (${o.served.browserShards} shards)` : ''}` : '–',
@@ -421,7 +406,7 @@ const lines: string[] = [
     ),
   ),
   '',
-  'Isolate memory: V8 heap (wrangler\'s inspector) + ORT\'s wasm memory + the row cache at its bound after the cold stream (`/v1/models`). ≈ and *: the inspector did not answer; the heap is then the worker\'s own (≈ 8 MiB) plus what the model adds to a V8 heap, measured in Node (manifest, contract, hot shard). Under wrangler dev workerd\'s RSS also grows with every asset read and does not return it (a worker that only reads assets does the same); that is not the isolate\'s heap.',
+  'Isolate memory: V8 heap = the worker\'s own 8 MiB (the most the inspector showed for a whole isolate with a 10⁴-item model) + what the model adds to a V8 heap, measured in Node (manifest, contract, hot shard: the `model heap` column); + ORT\'s wasm memory and the row cache at its bound after the cold stream, both from the worker (`GET /v1/models`). Under wrangler dev workerd\'s RSS also grows with every asset read and does not return it (a worker that only reads assets does the same); that is not the isolate\'s heap.',
   '',
   'Reference warm p50 / p99 per run: ' + results.map((r) => `${fmtItems(r.items)}: ${ms(r.reference!.warm.p50)} / ${ms(r.reference!.warm.p99)}`).join('; ') + '.',
   '',
