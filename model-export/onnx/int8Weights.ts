@@ -9,7 +9,11 @@
 
 /** Symmetric int8 with `scales[scaleOf(i)]` for the flat index i. */
 function quantize(w: Float32Array, scaleOf: (i: number) => number, scales: Float32Array): Int8Array {
-  return Int8Array.from(w, (v, i) => Math.max(-127, Math.min(127, Math.round(v / scales[scaleOf(i)]))));
+  // A loop, not Int8Array.from(w, fn): V8 materialises the mapped values as a JS array first, which
+  // fails past ~1.3·10⁸ values (a 10⁷-item table at D = 16).
+  const out = new Int8Array(w.length);
+  for (let i = 0; i < w.length; i++) out[i] = Math.max(-127, Math.min(127, Math.round(w[i] / scales[scaleOf(i)])));
+  return out;
 }
 
 function scaleFor(max: number): number {

@@ -43,22 +43,33 @@ export function itemRowFiles(table: { data: Float32Array; shape: number[] }, con
   const shards = options.shards ?? shardCountFor(items.length);
   const q = int8PerRow(table.data, V, D);
   const storeId = createHash('sha256').update(new Uint8Array(table.data.buffer, table.data.byteOffset, table.data.byteLength)).digest('hex').slice(0, 8);
-  const byShard: ShardRow[][] = Array.from({ length: shards }, () => []);
   const rowOf = (id: string, i: number): ShardRow => {
     const r = i + FIRST_INDEX;
     return { fingerprint: fingerprintOf(id), category: contract.spec.itemCategories[i], scale: q.scales[r], values: q.values.subarray(r * D, (r + 1) * D) };
   };
-  items.forEach((id, i) => byShard[shardOf(id, shards)].push(rowOf(id, i)));
+  // Items grouped by shard with a counting sort over typed arrays: no object per item of the
+  // catalogue is alive at once (10⁷ row objects would need gigabytes), only one shard's.
+  const shardOfItem = new Int32Array(items.length);
+  const starts = new Int32Array(shards + 1);
+  items.forEach((id, i) => {
+    shardOfItem[i] = shardOf(id, shards);
+    starts[shardOfItem[i] + 1]++;
+  });
+  for (let s = 0; s < shards; s++) starts[s + 1] += starts[s];
+  const order = new Int32Array(items.length);
+  const next = starts.slice(0, shards);
+  for (let i = 0; i < items.length; i++) order[next[shardOfItem[i]]++] = i;
   // The vocabulary is ordered by training count (buildFeatureContract): its head is the hot set.
   const hotItems = items.slice(0, options.hotItems ?? DEFAULT_HOT_ITEMS);
   const hot = encodeShard(hotItems.map(rowOf), Number.parseInt(storeId, 16), D);
   const files = new Map<string, Uint8Array>([[HOT_SHARD_FILE, hot]]);
   let bytes = hot.byteLength;
-  byShard.forEach((rows, s) => {
+  for (let s = 0; s < shards; s++) {
+    const rows = Array.from(order.subarray(starts[s], starts[s + 1]), (i) => rowOf(items[i], i));
     const shard = encodeShard(rows, Number.parseInt(storeId, 16), D);
     files.set(shardFileName(s), shard);
     bytes += shard.byteLength;
-  });
+  }
   const row = (r: number) => Array.from(table.data.subarray(r * D, (r + 1) * D));
   return {
     spec: {
@@ -79,6 +90,10 @@ export function itemRowFiles(table: { data: Float32Array; shape: number[] }, con
     files,
     contract: { ...contract.spec, items: [], itemCategories: [], vocabularyRule: `${contract.spec.vocabularyRule}; ${items.length} items in the row store (${shards} shards), not in the manifest` },
     goldenItems: items.slice(0, Math.max(hotItems.length, 2 * contract.maxHistory + 16)),
-    servedTable: () => Float32Array.from(q.values, (v, i) => (i < FIRST_INDEX * D ? table.data[i] : Math.fround(v * q.scales[Math.floor(i / D)]))),
+    servedTable: () => {
+      const out = new Float32Array(q.values.length);
+      for (let i = 0; i < out.length; i++) out[i] = i < FIRST_INDEX * D ? table.data[i] : q.values[i] * q.scales[Math.floor(i / D)];
+      return out;
+    },
   };
 }
