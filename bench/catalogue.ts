@@ -32,7 +32,7 @@ import { parseArgs } from 'node:util';
 import seedrandom from 'seedrandom';
 import { buildFeatureContract, FeatureContract, FIRST_INDEX, type FeatureContractSpec } from '../contract/featureContract.js';
 import { hashedItemIdsFor } from '../contract/hashedItems.js';
-import { contractOf, modelManifestSchema, publicManifestSchema, type ModelManifest } from '../contract/manifest.js';
+import { modelManifestSchema, publicManifestSchema, type ModelManifest } from '../contract/manifest.js';
 import { DEFAULT_ROW_CACHE_BYTES, ItemRowStore } from '../core/rows/itemRowStore.js';
 import { createModel, defaultConfig } from '../model-export/models/index.js';
 import { exportModel } from '../model-export/onnx/exportModel.js';
@@ -72,6 +72,9 @@ const REFERENCE = 'din-movielens';
 const ADMIN = 'catalogue-bench-admin';
 const log = (line: string) => console.error(`[bench catalogue] ${line}`);
 const WORK = join(REPO_ROOT, '.cache/catalogue');
+
+/** The shipped DIN's architecture (models/din-movielens: activation unit 16-8, MLP 200-80, Dice), so the reference differs by its catalogue only. */
+const SHIPPED_DIN = { embeddingDim: 16, attentionHidden: [16, 8] as [number, number], mlpHidden: [200, 80], mlpActivation: 'dice' as const };
 
 type Option = 'graph' | 'graph-int8' | 'store' | 'hashed';
 
@@ -146,7 +149,7 @@ async function exportOption(option: Option, items: number, dir: string): Promise
   const name = `cat-${option}`;
   const started = performance.now();
   const contract = contractFor(items);
-  const config = defaultConfig('din', contract.itemCount, contract.categoryCount);
+  const config = { ...defaultConfig('din', contract.itemCount, contract.categoryCount), ...SHIPPED_DIN };
   const graphTableBytes = contract.itemCount * config.embeddingDim * (option === 'graph-int8' ? 1 : 4);
   if ((option === 'graph' || option === 'graph-int8') && graphTableBytes > ASSET_LIMIT) {
     return { option, items, exportBytes: graphTableBytes, files: 2, largestFileBytes: graphTableBytes, manifestBytes: 0, onnxBytes: graphTableBytes, exportSeconds: 0, modelHeapBytes: Number.NaN, deployable: false, note: `the item table alone is ${mib(graphTableBytes)}: over the 25 MiB asset limit (not exported)` };
@@ -169,7 +172,7 @@ async function exportOption(option: Option, items: number, dir: string): Promise
     manifestBytes: statSync(join(dir, name, 'manifest.json')).size,
     onnxBytes: manifest.onnx.bytes,
     exportSeconds: (performance.now() - started) / 1000,
-    modelHeapBytes: await modelHeapBytes(join(dir, name)),
+    modelHeapBytes: modelHeapBytes(join(dir, name)),
     deployable: Math.max(...files.map((f) => f.bytes)) <= ASSET_LIMIT,
   };
 }
@@ -183,7 +186,7 @@ async function hashedExport(items: number, dir: string): Promise<void> {
   const counts = new Map(Array.from({ length: CATEGORIES }, (_, c) => [`i${c}`, 1]));
   const itemCategory = new Map(Array.from({ length: CATEGORIES }, (_, c) => [`i${c}`, `cat${c}`]));
   const contract = buildFeatureContract(counts, itemCategory, { maxHistory: H, minItemCount: 1, itemIds: hashedItemIdsFor(hashedRowsFor(items)) });
-  const model = createModel({ ...defaultConfig('din', contract.itemCount, contract.categoryCount), itemIds: contract.hashedItems }, 1);
+  const model = createModel({ ...defaultConfig('din', contract.itemCount, contract.categoryCount), ...SHIPPED_DIN, itemIds: contract.hashedItems }, 1);
   await exportModel(model, contract, { dir, name: 'cat-hashed', metrics: {}, training: { bench: 'bench/catalogue.ts', items, hashedRows: hashedRowsFor(items) }, itemRows: 'graph' });
   model.params.dispose();
 }
@@ -207,26 +210,10 @@ async function timed(dev: WranglerDev, route: string, body: unknown): Promise<nu
   return performance.now() - t0;
 }
 
-/**
- * What a loaded model adds to a V8 heap, measured in this process (same engine as workerd): the
- * manifest parsed and validated, the feature contract built, the row store's hot shard read —
- * everything that grows with the catalogue except ORT's graph (its wasm memory is reported by the
- * worker) and the row cache (bounded, reported by the worker). Forced GC before and after (--expose-gc).
- */
-async function modelHeapBytes(modelDir: string): Promise<number> {
-  const gc = (globalThis as { gc?: () => void }).gc;
-  if (!gc) return Number.NaN;
-  gc();
-  const before = process.memoryUsage();
-  const manifest = modelManifestSchema.parse(JSON.parse(readFileSync(join(modelDir, 'manifest.json'), 'utf8')));
-  const contract = contractOf(manifest);
-  const rows = manifest.itemRows ? new ItemRowStore(manifest.itemRows, async (f) => new Uint8Array(readFileSync(join(modelDir, manifest.itemRows!.directory, f)))) : undefined;
-  if (rows) await rows.resolve([]);
-  gc();
-  const after = process.memoryUsage();
-  const bytes = after.heapUsed - before.heapUsed + (after.arrayBuffers - before.arrayBuffers);
-  void [contract, rows]; // alive until measured
-  return bytes;
+/** What a loaded model adds to a V8 heap, measured in a fresh Node process (bench/lib/modelHeap.ts). */
+function modelHeapBytes(modelDir: string): number {
+  const r = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', join(REPO_ROOT, 'bench/lib/modelHeap.ts'), modelDir], { cwd: REPO_ROOT, encoding: 'utf8' });
+  return r.status === 0 ? Number(r.stdout.trim()) : Number.NaN;
 }
 
 /** Uniform ids after ORT's tier-up on a fixed set: the cold-cache worst case. */
@@ -387,7 +374,7 @@ const fmtItems = (n: number) => (n >= 1e6 ? `${n / 1e6}·10⁶` : n >= 1e4 ? `${
 const lines: string[] = [
   `# Catalogue benchmark (${new Date().toISOString().slice(0, 10)})`,
   '',
-  `\`npm run bench -- catalogue\` (bench/catalogue.ts). DIN, H = ${H}, C = ${C}, embeddings 16 + 16, seeded random weights. Latency is client-side wall time through \`wrangler dev\` on 127.0.0.1, sequential, ${REQUESTS} requests per stream (${COLD_REQUESTS} cold-cache ones) after 60 warm-up requests; cold-cache requests draw every id uniformly from the catalogue (nearly every id is new to the isolate's row cache: the worst case), typical requests draw ids by popularity (Zipf, exponent 1: the head is the row store's hot set), warm-cache requests repeat 10 fixed requests. The reference is the shipped ${REFERENCE} (9,724 items, item table in the graph) in the same \`wrangler dev\`.`,
+  `\`npm run bench -- catalogue\` (bench/catalogue.ts). DIN with the shipped model's architecture (embeddings 16 + 16, activation unit 16-8, MLP 200-80, Dice), H = ${H}, C = ${C}, seeded random weights. Latency is client-side wall time through \`wrangler dev\` on 127.0.0.1, sequential, ${REQUESTS} requests per stream (${COLD_REQUESTS} cold-cache ones) after 60 warm-up requests; cold-cache requests draw every id uniformly from the catalogue (nearly every id is new to the isolate's row cache: the worst case), typical requests draw ids by popularity (Zipf, exponent 1: the head is the row store's hot set), warm-cache requests repeat 10 fixed requests. The reference is the shipped ${REFERENCE} (9,724 items, item table in the graph) in the same \`wrangler dev\`.`,
   '',
   '## Serving',
   '',
