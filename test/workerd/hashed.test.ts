@@ -6,21 +6,10 @@
 import { describe, expect, inject, it } from 'vitest';
 import { createApp } from '../../worker/app.js';
 import type { ScoreResponse } from '../../core/schema/score.schema.js';
-import { BASE, env } from './helpers.js';
+import { BASE, bindingsWithModel } from './helpers.js';
 
 const fixture = inject('hashedModel');
-const files = new Map<string, Uint8Array>([
-  [`/${fixture.name}/manifest.json`, new TextEncoder().encode(fixture.manifest)],
-  [`/${fixture.name}/${fixture.onnxFile}`, Uint8Array.from(atob(fixture.onnxBase64), (ch) => ch.charCodeAt(0))],
-]);
-const assets = {
-  fetch: async (input: RequestInfo | URL) => {
-    const url = new URL(typeof input === 'string' || input instanceof URL ? input : input.url);
-    const file = files.get(url.pathname);
-    return file ? new Response(file) : env.ASSETS.fetch(input as Request);
-  },
-} as unknown as Fetcher;
-const bindings = { ...env, ASSETS: assets };
+const bindings = bindingsWithModel(fixture);
 const app = createApp({ routes: { defaultRoute: 'x', routes: { x: { variants: [{ name: 'only', model: fixture.name, weight: 1 }] } } } });
 
 describe('hashed item ids (format 3) in workerd', () => {

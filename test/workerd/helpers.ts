@@ -41,3 +41,22 @@ export async function errorOf(res: Response): Promise<ErrorBody['error'] & { sta
 }
 
 export { env };
+
+/**
+ * Bindings whose ASSETS serve an exported fixture model (manifest + ONNX, handed over by globalSetup)
+ * in front of the real assets: `<name>/manifest.json` and `<name>/<onnxFile>`.
+ */
+export function bindingsWithModel(fixture: { name: string; manifest: string; onnxFile: string; onnxBase64: string }): typeof env {
+  const files = new Map<string, Uint8Array>([
+    [`/${fixture.name}/manifest.json`, new TextEncoder().encode(fixture.manifest)],
+    [`/${fixture.name}/${fixture.onnxFile}`, Uint8Array.from(atob(fixture.onnxBase64), (ch) => ch.charCodeAt(0))],
+  ]);
+  const assets = {
+    fetch: async (input: RequestInfo | URL) => {
+      const url = new URL(typeof input === 'string' || input instanceof URL ? input : input.url);
+      const file = files.get(url.pathname);
+      return file ? new Response(file) : env.ASSETS.fetch(input as Request);
+    },
+  } as unknown as Fetcher;
+  return { ...env, ASSETS: assets };
+}
