@@ -105,6 +105,28 @@ describe('a model with item rows outside the graph', () => {
     }
   });
 
+  it('hostile ids (unknown, long, numeric extremes, too widely spread) change nothing for the next valid request', async () => {
+    const app = createApp({ routes });
+    const { bindings } = assetsWith();
+    const body = fixture.cases[0].body;
+    const scoresOf = async (b: unknown, route = 'alone') => {
+      const res = await post(app, bindings, b, route);
+      expect(res.status, await res.clone().text()).toBe(200);
+      return ((await res.json()) as ScoreResponse).scores;
+    };
+    const before = await scoresOf(body);
+    const hostile = [
+      { history: Array.from({ length: 50 }, (_, i) => `x${i}`.padEnd(128, 'z')), candidates: Array.from({ length: 100 }, (_, i) => `never-${i}`) },
+      { history: [Number.MAX_SAFE_INTEGER, 0, -0], candidates: [-Number.MAX_SAFE_INTEGER, 1e15, 'sku-1'] },
+      { history: [], candidates: fixture.items.slice(0, 300) },
+    ];
+    for (const h of hostile) {
+      const res = await post(app, bindings, h, 'alone');
+      expect([200, 400, 422]).toContain(res.status);
+      expect(await scoresOf(body)).toEqual(before);
+    }
+  });
+
   it('refuses an id longer than the documented maximum with a 400 naming the field', async () => {
     const app = createApp({ routes });
     const { bindings } = assetsWith();
