@@ -91,7 +91,7 @@ export async function probeProbabilities(onnx: Uint8Array, contract: FeatureCont
           s.min,
           s.max,
           `is not a probability: ${s.bad} values outside [0, 1] (or not finite) over ${requests.length} probe requests, min ${s.min}, max ${s.max}`,
-          `end the graph with a Sigmoid (the worker ranks and calibrates probabilities)${addSigmoidAvailable ? ', or pass --add-sigmoid if the output is a logit' : ''}`,
+          `end the graph with a Sigmoid (the worker serves click probabilities)${addSigmoidAvailable ? ', or pass --add-sigmoid if the output is a logit' : ''}`,
         );
       }
     }

@@ -94,6 +94,7 @@ export function conformSignature(model: ModelProto, spec: FeatureContractSpec, o
   const histRank = types[SERVING_INPUTS.historyItems].dims!.length;
   for (const n of HISTORY) if (types[n].dims!.length !== histRank) throw new SignatureRefusal(n, `is ${showDims(types[n].dims)} but ${SERVING_INPUTS.historyItems} is ${showDims(types[SERVING_INPUTS.historyItems].dims)}`, 'give both history inputs the same shape, [T] (serving) or [B, T] (training)');
   const training = histRank === 2;
+  if (training && o.noRewrite) throw new SignatureRefusal(SERVING_INPUTS.historyItems, `is ${showDims(types[SERVING_INPUTS.historyItems].dims)}: the graph is in training shape (batch × history) and --no-rewrite was given`, `export in serving shape: hist_item, hist_cat [T] and cand_item, cand_cat [C], score [C] (${EXPORT_HINT}), or drop --no-rewrite to let the importer Expand the history to [C, T]`);
   if (training && features.length) throw new SignatureRefusal(SERVING_INPUTS.historyItems, `is ${showDims(types[SERVING_INPUTS.historyItems].dims)} (training shape) in a model with feature inputs; the training-shape rewrite covers the four behaviour inputs only`, `export in serving shape (${EXPORT_HINT}, feature inputs [T]/[C]/[1])`);
 
   // 4. Outputs.
