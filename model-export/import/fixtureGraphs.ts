@@ -31,7 +31,7 @@ export interface FixtureOptions {
   /** Input names (default: the serving names). */
   names?: Partial<Record<'hist_item' | 'hist_cat' | 'cand_item' | 'cand_cat' | 'score', string>>;
   /** Index dtype of the four inputs. */
-  indexType?: 'int32' | 'int64';
+  indexType?: 'int32' | 'int64' | 'float32';
   /** Override one input's declared shape. */
   shapes?: Partial<Record<'hist_item' | 'hist_cat' | 'cand_item' | 'cand_cat', Dim[]>>;
   /** Leave out the final Sigmoid (the output is a logit). */

@@ -8,6 +8,11 @@ export const MiB = 1024 * 1024;
 /** One static asset (model.onnx is served as one). */
 export const WORKERS_ASSET_LIMIT_BYTES = 25 * MiB;
 
-/** onnxruntime-web 1.30 opset range the importer accepts for the default (ai.onnx) domain. */
+/**
+ * Opsets of the default (ai.onnx) domain the importer accepts. onnxruntime-web 1.30's wasm build
+ * creates sessions for opset 7 to 26 (checked with a one-Sigmoid graph), newer ones with only a
+ * warning, so the upper bound is policy: 24, the newest opset whose operators onnxruntime 1.30
+ * documents kernels for; PyTorch exports 17 or 18 by default, this repo 17.
+ */
 export const MIN_OPSET = 7;
-export const MAX_OPSET = 23;
+export const MAX_OPSET = 24;
