@@ -63,7 +63,7 @@ function main(): Promise<number> | number {
     map[from.trim()] = to.trim();
   }
   const out = args.out ? resolve(args.out) : undefined;
-  const name = args.name ?? (out ? basename(out) : 'imported');
+  const name = args.name ?? (out ? basename(out) : 'dry-run');
   return run({ ...args, onnx: args.onnx, vocab: args.vocab, out, name, type, map });
 }
 
@@ -98,7 +98,7 @@ async function run(a: { onnx: string; vocab: string; out?: string; name: string;
     }
     console.log(`cost: npm run model-cost -- models/${where}`);
     const r = spawnSync('npm', ['run', '--silent', 'model-cost', '--', `models/${where}`], { cwd: ROOT, stdio: 'inherit' });
-    if (r.status !== 0) console.error('cost: model-cost failed; the model is imported without a cost model (the worker then uses its default estimate)');
+    if (r.status !== 0) console.error('cost: model-cost failed; the model is imported without a cost model (the worker then charges requests by candidate × history pairs); retry with npm run model-cost');
     return 0;
   } catch (e) {
     if (e instanceof ImportRefusal) {
