@@ -42,6 +42,10 @@ export interface FixtureOptions {
   itemRows?: number;
   /** An extra node between the logit and the Sigmoid: { op, domain } (an unsupported operator). */
   extraOp?: { opType: string; domain?: string; viaDouble?: boolean };
+  /** Also output `attention` [C, T] / [B, T]: softmax over T of history · candidate. */
+  attention?: boolean;
+  /** Also output this tensor (the logit), which the serving signature does not know. */
+  extraOutput?: string;
   /** An extra initializer of this many float32 values (a file over the asset limit). */
   padFloats?: number;
   vocab?: VocabFile;
@@ -80,6 +84,14 @@ export function fixtureGraph(o: FixtureOptions = {}): Uint8Array {
     logit = o.extraOp.viaDouble ? g.op('Cast', [y], { to: 1 }) : y;
   }
   if (o.padFloats) logit = g.op('Add', [logit, g.op('ReduceMin', [g.float32('padding.weights', new Float32Array(o.padFloats), [o.padFloats])], { keepdims: 0 })]);
+  if (o.extraOutput) g.output(logit, o.extraOutput, 'float32', [training ? 'B' : 'C']);
+  if (o.attention) {
+    // serving: [C, d] · [T, d]ᵀ → [C, T]; training: Σ_d [B, T, d] × [B, 1, d] → [B, T]
+    const affinity = training
+      ? g.op('ReduceSum', [g.op('Mul', [hist, g.op('Unsqueeze', [cand, g.int64('axis1', [1])])]), g.int64('axis2', [2])], { keepdims: 0 })
+      : g.op('MatMul', [cand, g.op('Transpose', [hist], { perm: [1, 0] })]);
+    g.output(g.op('Softmax', [affinity], { axis: 1 }), 'attention', 'float32', [training ? 'B' : 'C', 'T']);
+  }
   let out = o.logit ? logit : g.op('Sigmoid', [logit]);
   if (o.scoreColumn) out = g.op('Unsqueeze', [out, g.int64('axis1', [1])]);
   g.output(out, n.score, 'float32', o.scoreColumn ? [training ? 'B' : 'C', 1] : [training ? 'B' : 'C']);

@@ -132,6 +132,36 @@ describe('a graph from another trainer', () => {
     expect(maxDelta(await scores(r.bytes), await scores((await imported({})).bytes))).toBeLessThan(1e-6);
   });
 
+  it('training shape with attention [B, T]: served as [C, T], the same weights as the serving-shape graph', async () => {
+    const serving = await imported({ attention: true });
+    const training = await imported({ shape: 'training', attention: true });
+    expect(training.manifest.outputs).toEqual([
+      { name: 'score', dtype: 'float32', shape: ['C'] },
+      { name: 'attention', dtype: 'float32', shape: ['C', 'T'] },
+    ]);
+    expect(training.manifest.outputs).toEqual(serving.manifest.outputs);
+    const attention = async (onnx: Uint8Array) => {
+      const session = await ort.InferenceSession.create(onnx, nodeSessionOptions());
+      const out: number[][] = [];
+      for (const r of probeRequests(contract, 5)) {
+        const { feeds } = await encodeForModel({ contract }, r, { time: r.time, route: r.route });
+        const result = await session.run(feedTensors(ort.Tensor as never, feeds) as never, ['attention']);
+        expect(result.attention.dims).toEqual([feeds.candidateItems.length, feeds.historyItems.length]);
+        out.push(Array.from(result.attention.data as Float32Array));
+      }
+      await session.release();
+      return out;
+    };
+    expect(maxDelta(await attention(serving.bytes), await attention(training.bytes))).toBeLessThan(1e-6);
+  });
+
+  it('drops an output the serving signature does not know, and says so', async () => {
+    const r = await imported({ extraOutput: 'logits' });
+    expect(r.rewrites).toEqual(['dropped output logits (the worker fetches only score, attention, ctr, cvr, ctcvr)']);
+    expect(r.manifest.outputs.map((o) => o.name)).toEqual(['score']);
+    expect(maxDelta(await scores(r.bytes), await scores(fixtureGraph({})))).toBe(0);
+  });
+
   it('notes an embedding table with more rows than the vocabulary needs (not refused)', async () => {
     const r = await imported({ itemRows: 40 });
     expect(r.notes).toEqual(['embedding table emb.item has 40 rows for 32 indices (30 items + padding + unknown): rows 32… are never read']);
