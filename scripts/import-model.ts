@@ -19,7 +19,7 @@ const USAGE = `usage: npm run import-model -- --onnx <model.onnx> --vocab <vocab
   [--name <name> (default: the --out directory's name)]
   [--type ${SERVED_MODEL_TYPES.join('|')} (manifest type; default din)]
   [--source "<free text: trainer, hardware, data>" (manifest training.source)]
-  [--metrics <metrics.json> ({"auc": 0.74, ...}: manifest metrics)]
+  [--metrics <metrics.json> (its numeric top-level entries, {"auc": 0.74, ...}, become the manifest's metrics; the rest training.trainerReport)]
   [--map <graph name>=<serving name>[,...] (rename inputs/outputs, e.g. --map item_ids=hist_item,prob=score)]
   [--add-sigmoid (the graph's score is a logit: append a Sigmoid)]
   [--no-rewrite (refuse a training-shape graph instead of rewriting it)]
@@ -80,7 +80,7 @@ async function run(a: { onnx: string; vocab: string; out?: string; name: string;
       addSigmoid: a['add-sigmoid'],
       noRewrite: a['no-rewrite'],
       ...(a.source ? { source: a.source } : {}),
-      ...(a.metrics ? { metrics: JSON.parse(readFileSync(a.metrics, 'utf8')) as Record<string, number> } : {}),
+      ...(a.metrics ? { metrics: JSON.parse(readFileSync(a.metrics, 'utf8')) as Record<string, unknown> } : {}),
     });
     const m = result.manifest;
     for (const r of result.rewrites) console.log(`rewrite: ${r}`);

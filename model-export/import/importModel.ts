@@ -25,7 +25,7 @@ import { MiB, WORKERS_ASSET_LIMIT_BYTES } from './limits.js';
 import { defaultOpset, initializerBytes, parseModel, serialise } from './onnxGraph.js';
 import { checkOperatorsStatically, wasmSession } from './operators.js';
 import { probeProbabilities, replayGoldenInWasm } from './probe.js';
-import { FileRefusal, VocabRefusal } from './refusal.js';
+import { FileRefusal, OptionRefusal, VocabRefusal } from './refusal.js';
 import { conformSignature, type SignatureOptions } from './signature.js';
 import { readVocab } from './vocab.js';
 
@@ -41,7 +41,12 @@ export interface ImportOptions extends SignatureOptions {
   type?: (typeof SERVED_MODEL_TYPES)[number];
   /** Free text: where and how the model was trained, e.g. "pytorch-ddp 2×A100, 3 epochs". */
   source?: string;
-  metrics?: Record<string, number>;
+  /**
+   * The trainer's metrics file: its finite numeric top-level entries become the manifest's
+   * `metrics` (auc, gauc, logloss, …); everything else (config, per-rank reports, versions) goes
+   * into `training.trainerReport`, for reproduction.
+   */
+  metrics?: Record<string, unknown>;
   /** Fixed timestamp (tests). */
   created?: Date;
   /** The asset limit (tests lower it); WORKERS_ASSET_LIMIT_BYTES by default. */
@@ -63,6 +68,7 @@ export async function importModel(o: ImportOptions): Promise<ImportResult> {
   const limit = o.assetLimitBytes ?? WORKERS_ASSET_LIMIT_BYTES;
   const notes: string[] = [];
 
+  if (!/^[a-z0-9][a-z0-9-]*$/.test(o.name)) throw new OptionRefusal('--name', `"${o.name}" is not a model name (lowercase letters, digits and dashes; the worker's routes and URLs use it)`, `pass --name ${o.name.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+/, '') || 'my-model'}`);
   // Vocabulary first: cheap, and the signature depends on its features.
   const vocab = readVocab(o.vocab);
   const contract = new FeatureContract(vocab.spec);
@@ -92,6 +98,9 @@ export async function importModel(o: ImportOptions): Promise<ImportResult> {
     await replayGoldenInWasm(ort, session, golden, contract);
 
     const sha256 = createHash('sha256').update(bytes).digest('hex');
+    const metricEntries = Object.entries(o.metrics ?? {});
+    const metrics = Object.fromEntries(metricEntries.filter(([, v]) => typeof v === 'number' && Number.isFinite(v)));
+    const report = Object.fromEntries(metricEntries.filter(([k]) => !(k in metrics)));
     const created = o.created ?? new Date();
     const manifest = modelManifestSchema.parse({
       name: o.name,
@@ -101,12 +110,13 @@ export async function importModel(o: ImportOptions): Promise<ImportResult> {
       onnx: { file: ONNX_FILE, sha256, bytes: bytes.length, irVersion: Number(model.irVersion), opset: defaultOpset(model) },
       ...signature,
       featureContract: vocab.spec,
-      metrics: o.metrics ?? {},
+      metrics,
       training: {
         importedFrom: { file, sha256: createHash('sha256').update(o.onnx).digest('hex'), bytes: o.onnx.length, producer: [model.producerName, model.producerVersion].filter(Boolean).join(' ') || undefined, shape },
         ...(o.source ? { source: o.source } : {}),
         vocabulary: vocab.from,
         ...(rewrites.length ? { importRewrites: rewrites } : {}),
+        ...(Object.keys(report).length ? { trainerReport: report } : {}),
         graphNodes: model.graph!.node.length,
       },
       golden,

@@ -5,7 +5,7 @@
  */
 
 /** What a refusal is about. */
-export type RefusalSubject = 'tensor' | 'operator' | 'file' | 'vocab' | 'graph';
+export type RefusalSubject = 'tensor' | 'operator' | 'file' | 'vocab' | 'graph' | 'option';
 
 export class ImportRefusal extends Error {
   constructor(
@@ -77,5 +77,12 @@ export class VocabRefusal extends ImportRefusal {
 export class RunRefusal extends ImportRefusal {
   constructor(what: string, problem: string, fix: string) {
     super('graph', what, problem, fix);
+  }
+}
+
+/** A command-line option the manifest cannot take (e.g. a --name that is not a model name). */
+export class OptionRefusal extends ImportRefusal {
+  constructor(option: string, problem: string, fix: string) {
+    super('option', option, problem, fix);
   }
 }

@@ -146,6 +146,15 @@ describe('operators', () => {
   });
 });
 
+describe('options', () => {
+  it('refuses a --name the manifest cannot carry, suggesting one', async () => {
+    const e = await refusal({}, { name: 'DIN PyTorch' });
+    expect(e.subject).toBe('option');
+    expect(e.subjectName).toBe('--name');
+    expect(e.fix).toBe('pass --name din-pytorch');
+  });
+});
+
 describe('size', () => {
   it(`refuses a file over the ${WORKERS_ASSET_LIMIT_BYTES / 1024 / 1024} MiB asset limit, naming the largest tensor and the fix`, async () => {
     const e = await refusal({ padFloats: 26 * 1024 * 256 }); // 26 MiB of float32
