@@ -169,11 +169,11 @@ describe('a graph from another trainer', () => {
 
   it('writes model.onnx and manifest.json the worker\'s schema reads', async () => {
     const out = join(tmp, 'fixture');
-    const r = await imported({ shape: 'training' }, { out, source: 'pytorch-ddp 2 GPUs, 3 epochs', metrics: { auc: 0.71 } });
+    const r = await imported({ shape: 'training' }, { out, source: 'pytorch-ddp 2 GPUs, 3 epochs', metrics: { auc: 0.71, torch: '1.13.0', config: { lr: 0.001 }, worldSize: 2 } });
     const manifest = modelManifestSchema.parse(JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')));
     expect(manifest).toEqual(r.manifest);
-    expect(manifest.training).toMatchObject({ source: 'pytorch-ddp 2 GPUs, 3 epochs', vocabulary: 'vocab' });
-    expect(manifest.metrics).toEqual({ auc: 0.71 });
+    expect(manifest.training).toMatchObject({ source: 'pytorch-ddp 2 GPUs, 3 epochs', vocabulary: 'vocab', trainerReport: { torch: '1.13.0', config: { lr: 0.001 } } });
+    expect(manifest.metrics).toEqual({ auc: 0.71, worldSize: 2 });
     expect(manifest.golden!.reference).toMatch(/^onnxruntime-node /);
     expect(new Uint8Array(readFileSync(join(out, 'model.onnx')))).toEqual(r.bytes);
   });
