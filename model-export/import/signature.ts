@@ -22,7 +22,7 @@ import type { ModelProto, ValueInfoProto } from 'onnx-buf';
 import type { FeatureContractSpec } from '../../contract/featureContract.js';
 import { FeatureEncoder, inputNamesOf } from '../../contract/features.js';
 import { SERVING_INPUTS, SERVING_OUTPUTS, TASK_OUTPUTS, servingInputNames, type ModelManifest } from '../../contract/manifest.js';
-import { axesNode, node, realInputs, renameReads, renameTensor, showDims, TensorProto_DataType, tensorType, valueInfo, type Dim } from './onnxGraph.js';
+import { axesNode, defaultOpset, int64Initializer, node, realInputs, renameReads, renameTensor, showDims, TensorProto_DataType, tensorType, valueInfo, type Dim } from './onnxGraph.js';
 import { SignatureRefusal } from './refusal.js';
 
 const HISTORY = [SERVING_INPUTS.historyItems, SERVING_INPUTS.historyCategories] as const;
@@ -113,9 +113,10 @@ export function conformSignature(model: ModelProto, spec: FeatureContractSpec, o
     if (!t.dims) throw new SignatureRefusal(name, 'has no declared shape', `export with shapes (${EXPORT_HINT})`);
   }
 
-  // 5. Axes.
-  const batch = training ? trainingBatch(types) : undefined;
-  if (!training) checkServingAxes(types, outTypes);
+  // 5. Axes. A history axis fixed at maxHistory is padded to (the graph was traced with padded histories).
+  const padTo = fixedHistory(model, types, training, spec.maxHistory, o.noRewrite);
+  const batch = training ? trainingBatch(types, padTo) : undefined;
+  if (!training) checkServingAxes(types, outTypes, padTo);
   else checkTrainingOutputs(outTypes, batch!);
 
   // 6. Rewrites: int64 casts and the training shape wrap (one pass over the four inputs).
@@ -126,7 +127,7 @@ export function conformSignature(model: ModelProto, spec: FeatureContractSpec, o
     const t = types[n];
     const isHistory = HISTORY.includes(n as never);
     const wrap = training && (isHistory || t.dims!.length === 2);
-    if (!wrap && t.dtype === 'int32') continue;
+    if (!wrap && t.dtype === 'int32' && !(padTo !== undefined && isHistory)) continue;
     const inner = `${n}.imported`;
     renameReads(g, n, inner);
     let x = n;
@@ -136,15 +137,24 @@ export function conformSignature(model: ModelProto, spec: FeatureContractSpec, o
       x = step('int64');
       rewrites.push(`${n}: int32 input, Cast to int64 for the graph`);
     }
+    if (padTo !== undefined && isHistory) {
+      // [T] → [H]: pads = [0, H - T], padding index 0 on the right, as the graph was traced.
+      prologue.push(node('Shape', [SERVING_INPUTS.historyItems], [HISTORY_LENGTH]));
+      prologue.push(node('Sub', [int64Initializer(g, 'import.maxHistory', [padTo]), HISTORY_LENGTH], ['import.historyMissing']));
+      prologue.push(node('Concat', [int64Initializer(g, 'import.zero', [0]), 'import.historyMissing'], ['import.historyPads'], { axis: 0 }));
+      prologue.push(node('Pad', [x, 'import.historyPads'], [step('padded')]));
+      x = step('padded');
+      rewrites.push(`${n}: serving [T], padded with 0 to the fixed history length ${padTo} the graph was exported with`);
+    }
     if (training && isHistory) {
       // [T] → [1, T] → [C, T]: shape = Concat(Shape(cand_item), Shape(hist)).
       prologue.push(axesNode(model, 'Unsqueeze', x, step('row'), [0]));
       prologue.push(node('Shape', [candItem], [`${candItem}.shape`]));
-      prologue.push(node('Shape', [n], [step('shape')]));
+      prologue.push(node('Shape', [x], [step('shape')]));
       prologue.push(node('Concat', [`${candItem}.shape`, step('shape')], [step('expandShape')], { axis: 0 }));
       prologue.push(node('Expand', [step('row'), step('expandShape')], [step('perCandidate')]));
       x = step('perCandidate');
-      rewrites.push(`${n}: serving [T], Expanded to the training shape [C, T] (one history row per candidate)`);
+      rewrites.push(`${n}: serving [T], Expanded to the training shape [C, ${padTo ?? 'T'}] (one history row per candidate)`);
     } else if (training && t.dims!.length === 2) {
       prologue.push(axesNode(model, 'Unsqueeze', x, step('column'), [1]));
       x = step('column');
@@ -165,7 +175,8 @@ export function conformSignature(model: ModelProto, spec: FeatureContractSpec, o
     const t = outTypes.get(out.name)!;
     const squeeze = scoreLike.includes(out.name) && t.dims!.length === 2;
     const sigmoid = o.addSigmoid && scoreLike.includes(out.name);
-    if (squeeze || sigmoid) {
+    const slice = padTo !== undefined && out.name === SERVING_OUTPUTS.attention;
+    if (squeeze || sigmoid || slice) {
       const inner = `${out.name}.imported`;
       renameTensor(g, out.name, inner);
       out.name = inner; // renameTensor renamed the ValueInfo too; restore below
@@ -174,6 +185,12 @@ export function conformSignature(model: ModelProto, spec: FeatureContractSpec, o
         epilogue.push(axesNode(model, 'Squeeze', x, `${inner}.squeezed`, [1]));
         x = `${inner}.squeezed`;
         rewrites.push(`${out.name.replace('.imported', '')}: Squeezed [C, 1] to [C]`);
+      }
+      if (slice) {
+        // [C, H] → [C, T]: the positions the request has.
+        epilogue.push(node('Slice', [x, int64Initializer(g, 'import.zero', [0]), HISTORY_LENGTH, int64Initializer(g, 'import.axes.1', [1])], [`${inner}.sliced`]));
+        x = `${inner}.sliced`;
+        rewrites.push(`attention: [C, ${padTo}] sliced to the request's [C, T]`);
       }
       if (sigmoid) {
         epilogue.push(node('Sigmoid', [x], [`${inner}.sigmoid`]));
@@ -195,13 +212,36 @@ export function conformSignature(model: ModelProto, spec: FeatureContractSpec, o
   return { rewrites, signature: signatureFor(spec, g.output.map((x) => x.name)), shape: training ? 'training' : 'serving' };
 }
 
+const HISTORY_LENGTH = 'import.historyLength';
+
+/**
+ * The fixed history length to pad requests to, when the graph's history axis is fixed (traced
+ * without a dynamic T) at the vocabulary's maxHistory; undefined when it is dynamic. Any other
+ * fixed length is refused.
+ */
+function fixedHistory(model: ModelProto, types: Record<string, ReturnType<typeof tensorType>>, training: boolean, maxHistory: number, noRewrite?: boolean): number | undefined {
+  const axis = training ? 1 : 0;
+  const sizes = HISTORY.map((n) => types[n].dims![axis]);
+  if (!sizes.some(isFixed)) return undefined;
+  const n = HISTORY[sizes.findIndex(isFixed)];
+  const d = types[n].dims!;
+  const dynamic = training ? `{0: 'B', 1: 'T'}` : `{0: 'T'}`;
+  if (!sizes.every(isFixed) || sizes[0] !== sizes[1]) throw new SignatureRefusal(n, `is ${showDims(d)} but ${HISTORY.find((h) => h !== n)} is ${showDims(types[HISTORY.find((h) => h !== n)!].dims)}: the two history inputs always have the same length`, `export both with dynamic_axes={'${HISTORY[0]}': ${dynamic}, '${HISTORY[1]}': ${dynamic}}`);
+  const H = sizes[0] as number;
+  const where = `a fixed size where the serving signature has the symbolic axis T (history length, 1 to maxHistory)`;
+  if (H !== maxHistory) throw new SignatureRefusal(n, `is ${showDims(d)}: ${where}, and ${H} is not the vocabulary's maxHistory ${maxHistory} (padding requests to it would feed the graph histories it was not traced with)`, `export with dynamic_axes={'${n}': ${dynamic}}, or set "maxHistory": ${H} in vocab.json if the model was trained on ${H} positions`);
+  if (noRewrite) throw new SignatureRefusal(n, `is ${showDims(d)}: ${where} (the importer would pad every request to ${H}, but --no-rewrite was given)`, `export with dynamic_axes={'${n}': ${dynamic}}, or drop --no-rewrite`);
+  if (defaultOpset(model) < 11) throw new SignatureRefusal(n, `is ${showDims(d)}: ${where}; padding requests to ${H} needs Pad with a pads input, opset 11 or later, and the graph imports opset ${defaultOpset(model)}`, `export with dynamic_axes={'${n}': ${dynamic}}, or with opset_version 17`);
+  return H;
+}
+
 /** Training shape: every behaviour input's first axis is the batch B (symbolic, or 1). Returns B. */
-function trainingBatch(types: Record<string, ReturnType<typeof tensorType>>): Dim {
+function trainingBatch(types: Record<string, ReturnType<typeof tensorType>>, padTo?: number): Dim {
   const b = types[SERVING_INPUTS.historyItems].dims![0];
   const T = types[SERVING_INPUTS.historyItems].dims![1];
   for (const n of HISTORY) {
     const d = types[n].dims!;
-    if (isFixed(d[1])) throw new SignatureRefusal(n, `is ${showDims(d)}: training shape with the history axis fixed at ${d[1]}; the worker sends T = min(history length, maxHistory) positions, 1 to maxHistory`, `export with a dynamic history axis: dynamic_axes={'${n}': {0: 'B', 1: 'T'}}`);
+    if (isFixed(d[1]) && d[1] !== padTo) throw new SignatureRefusal(n, `is ${showDims(d)}: training shape with the history axis fixed at ${d[1]}; the worker sends T = min(history length, maxHistory) positions, 1 to maxHistory`, `export with a dynamic history axis: dynamic_axes={'${n}': {0: 'B', 1: 'T'}}`);
     if (d[1] !== T && d[1] !== null && T !== null) throw new SignatureRefusal(n, `is ${showDims(d)} but ${SERVING_INPUTS.historyItems} is ${showDims(types[SERVING_INPUTS.historyItems].dims)}`, 'give both history inputs the same axes [B, T]');
   }
   for (const n of [...HISTORY, ...CANDIDATES]) {
@@ -226,7 +266,7 @@ function checkTrainingOutputs(outTypes: Map<string, ReturnType<typeof tensorType
   }
 }
 
-function checkServingAxes(types: Record<string, ReturnType<typeof tensorType>>, outTypes: Map<string, ReturnType<typeof tensorType>>): void {
+function checkServingAxes(types: Record<string, ReturnType<typeof tensorType>>, outTypes: Map<string, ReturnType<typeof tensorType>>, padTo?: number): void {
   const axis = (n: string) => types[n].dims![0];
   for (const n of CANDIDATES) {
     if (types[n].dims!.length !== 1) throw new SignatureRefusal(n, `is ${showDims(types[n].dims)} while the history inputs are [T] (serving shape): serving candidates are [C]`, `export ${n} as [C] (dynamic_axes={'${n}': {0: 'C'}})`);
@@ -234,7 +274,7 @@ function checkServingAxes(types: Record<string, ReturnType<typeof tensorType>>, 
   for (const n of [...HISTORY, ...CANDIDATES]) {
     const d = axis(n);
     const symbol = HISTORY.includes(n as never) ? 'T' : 'C';
-    if (isFixed(d)) {
+    if (isFixed(d) && !(padTo !== undefined && symbol === 'T')) {
       throw new SignatureRefusal(n, `is [${d}]: a fixed size where the serving signature has the symbolic axis ${symbol} (${symbol === 'T' ? 'history length, 1 to maxHistory' : 'candidate count, 1 to the route limit'})`, `export with dynamic_axes={'${n}': {0: '${symbol}'}}`);
     }
   }
@@ -250,7 +290,7 @@ function checkServingAxes(types: Record<string, ReturnType<typeof tensorType>>, 
     const ok = isAttention ? d.length === 2 : d.length === 1 || (d.length === 2 && d[1] === 1);
     if (!ok) throw new SignatureRefusal(name, `is ${showDims(d)}; serving ${name} is ${isAttention ? '[C, T]' : '[C]'}`, `export ${name} as ${isAttention ? '[C, T], one weight per candidate and history position' : '[C], one probability per candidate'}`);
     if (isFixed(d[0])) throw new SignatureRefusal(name, `is ${showDims(d)}: a fixed size where the serving signature has C`, `export with dynamic_axes={'${name}': {0: 'C'}}`);
-    if (isAttention && isFixed(d[1])) throw new SignatureRefusal(name, `is ${showDims(d)}: a fixed size where the serving signature has T`, `export with dynamic_axes={'${name}': {0: 'C', 1: 'T'}}`);
+    if (isAttention && isFixed(d[1]) && d[1] !== padTo) throw new SignatureRefusal(name, `is ${showDims(d)}: a fixed size where the serving signature has T`, `export with dynamic_axes={'${name}': {0: 'C', 1: 'T'}}`);
   }
 }
 

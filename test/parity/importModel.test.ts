@@ -162,6 +162,35 @@ describe('a graph from another trainer', () => {
     expect(maxDelta(await scores(r.bytes), await scores(fixtureGraph({})))).toBe(0);
   });
 
+  it.each([
+    ['serving shape [8]', { shapes: { hist_item: [8], hist_cat: [8] } }],
+    ['training shape [B, 8], int64, score [B, 1]', { shape: 'training', indexType: 'int64', scoreColumn: true, shapes: { hist_item: ['B', 8], hist_cat: ['B', 8] } }],
+  ] as Array<[string, FixtureOptions]>)('history fixed at maxHistory (%s): requests are padded to it; scores and attention are the graph\'s on padded histories', async (_, options) => {
+    const H = contract.spec.maxHistory;
+    const r = await imported({ ...options, attention: true });
+    expect(r.rewrites).toContain('hist_item: serving [T], padded with 0 to the fixed history length 8 the graph was exported with');
+    expect(r.rewrites).toContain("attention: [C, 8] sliced to the request's [C, T]");
+    expect(r.manifest.inputs.slice(0, 2).map((i) => i.shape)).toEqual([['T'], ['T']]);
+    // Reference: the dynamic serving graph fed the same requests padded to H by hand.
+    const reference = await ort.InferenceSession.create(fixtureGraph({ attention: true }), nodeSessionOptions());
+    const session = await ort.InferenceSession.create(r.bytes, nodeSessionOptions());
+    for (const request of probeRequests(contract, 10)) {
+      const { feeds } = await encodeForModel({ contract }, request, { time: request.time, route: request.route });
+      const T = feeds.historyItems.length;
+      const padded = { ...feeds, historyItems: Int32Array.from({ length: H }, (_, i) => feeds.historyItems[i] ?? 0), historyCategories: Int32Array.from({ length: H }, (_, i) => feeds.historyCategories[i] ?? 0) };
+      const want = await reference.run(feedTensors(ort.Tensor as never, padded) as never, ['score', 'attention']);
+      const got = await session.run(feedTensors(ort.Tensor as never, feeds) as never, ['score', 'attention']);
+      const C = feeds.candidateItems.length;
+      expect(got.attention.dims).toEqual([C, T]);
+      const wantScores = Array.from(want.score.data as Float32Array);
+      const wantAttention = Array.from({ length: C }, (_, c) => Array.from((want.attention.data as Float32Array).subarray(c * H, c * H + T)));
+      expect(maxDelta([Array.from(got.score.data as Float32Array)], [wantScores])).toBeLessThan(1e-6);
+      expect(maxDelta(Array.from({ length: C }, (_, c) => Array.from((got.attention.data as Float32Array).subarray(c * T, c * T + T))), wantAttention)).toBeLessThan(1e-6);
+    }
+    await reference.release();
+    await session.release();
+  });
+
   it('notes an embedding table with more rows than the vocabulary needs (not refused)', async () => {
     const r = await imported({ itemRows: 40 });
     expect(r.notes).toEqual(['embedding table emb.item has 40 rows for 32 indices (30 items + padding + unknown): rows 32… are never read']);

@@ -82,11 +82,25 @@ describe('serving signature', () => {
     expect((e as SignatureRefusal).tensor).toBe('item_ids');
   });
 
-  it('refuses a fixed history axis where T is symbolic', async () => {
-    const e = await refusal({ shapes: { hist_item: [8], hist_cat: [8] } });
+  it('refuses a history axis fixed at a length other than maxHistory, with the dynamic_axes fix', async () => {
+    const e = await refusal({ shapes: { hist_item: [6], hist_cat: [6] } });
     expect((e as SignatureRefusal).tensor).toBe('hist_item');
     expect(e.problem).toContain('fixed size');
+    expect(e.problem).toContain("not the vocabulary's maxHistory 8");
     expect(e.fix).toContain("dynamic_axes={'hist_item': {0: 'T'}}");
+    expect(e.fix).toContain('"maxHistory": 6');
+  });
+
+  it('refuses history inputs fixed at different lengths', async () => {
+    const e = await refusal({ shapes: { hist_item: [8], hist_cat: ['T'] } });
+    expect((e as SignatureRefusal).tensor).toBe('hist_item');
+    expect(e.problem).toContain('the two history inputs always have the same length');
+  });
+
+  it('refuses a history axis fixed at maxHistory under --no-rewrite (else it is padded: test/parity)', async () => {
+    const e = await refusal({ shapes: { hist_item: [8], hist_cat: [8] } }, { noRewrite: true });
+    expect((e as SignatureRefusal).tensor).toBe('hist_item');
+    expect(e.problem).toContain('--no-rewrite');
   });
 
   it('refuses a fixed candidate axis', async () => {
@@ -106,8 +120,8 @@ describe('serving signature', () => {
     expect(e.problem).toContain('as many candidates as history positions');
   });
 
-  it('refuses a training-shape graph whose history axis is fixed, with the dynamic_axes fix', async () => {
-    const e = await refusal({ shape: 'training', shapes: { hist_item: ['B', 8], hist_cat: ['B', 8] } });
+  it('refuses a training-shape graph whose history axis is fixed at another length than maxHistory, with the dynamic_axes fix', async () => {
+    const e = await refusal({ shape: 'training', shapes: { hist_item: ['B', 5], hist_cat: ['B', 5] } });
     expect((e as SignatureRefusal).tensor).toBe('hist_item');
     expect(e.fix).toContain("{0: 'B', 1: 'T'}");
   });
