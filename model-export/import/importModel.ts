@@ -60,7 +60,7 @@ export interface ImportResult {
   rewrites: string[];
   /** Informational findings that are not refusals (e.g. embedding tables larger than the vocabulary). */
   notes: string[];
-  probe: { requests: number; min: number; max: number };
+  probe: { requests: number; min: number; max: number; constant: Array<{ output: string; value: number }> };
 }
 
 export async function importModel(o: ImportOptions): Promise<ImportResult> {
@@ -93,6 +93,7 @@ export async function importModel(o: ImportOptions): Promise<ImportResult> {
   try {
     // 6. Probabilities.
     const probe = await probeProbabilities(bytes, contract, !o.addSigmoid);
+    for (const { output, value } of probe.constant) notes.push(`${output} is ${value} for every candidate of all ${probe.requests} probe requests: does the graph read its inputs?`);
     // 7. Golden requests, and their replay in the wasm build.
     const golden = await goldenFor(bytes, contract);
     await replayGoldenInWasm(ort, session, golden, contract);

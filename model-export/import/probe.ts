@@ -43,6 +43,8 @@ export function probeRequests(contract: FeatureContract, count = 8): GoldenReque
 
 export interface ProbeResult {
   requests: number;
+  /** Probability outputs whose every value was the same over all probe requests (a graph that ignores its inputs?). */
+  constant: Array<{ output: string; value: number }>;
   /** min/max over every probability output value. */
   min: number;
   max: number;
@@ -96,7 +98,8 @@ export async function probeProbabilities(onnx: Uint8Array, contract: FeatureCont
       }
     }
     const all = [...stats.values()];
-    return { requests: requests.length, min: Math.min(...all.map((s) => s.min)), max: Math.max(...all.map((s) => s.max)) };
+    const constant = [...stats].filter(([, s]) => s.min === s.max).map(([output, s]) => ({ output, value: s.min }));
+    return { requests: requests.length, constant, min: Math.min(...all.map((s) => s.min)), max: Math.max(...all.map((s) => s.max)) };
   } finally {
     await session.release();
   }

@@ -175,6 +175,7 @@ export function conformSignature(model: ModelProto, spec: FeatureContractSpec, o
     const t = outTypes.get(out.name)!;
     const squeeze = scoreLike.includes(out.name) && t.dims!.length === 2;
     const sigmoid = o.addSigmoid && scoreLike.includes(out.name);
+    if (sigmoid && endsInSigmoid(g, out.name)) throw new SignatureRefusal(out.name, 'already ends in a Sigmoid: --add-sigmoid would squash its probabilities into [0.5, 0.73]', 'drop --add-sigmoid');
     const slice = padTo !== undefined && out.name === SERVING_OUTPUTS.attention;
     if (squeeze || sigmoid || slice) {
       const inner = `${out.name}.imported`;
@@ -213,6 +214,14 @@ export function conformSignature(model: ModelProto, spec: FeatureContractSpec, o
 }
 
 const HISTORY_LENGTH = 'import.historyLength';
+
+/** Whether `tensor` is produced by a Sigmoid (through Identity, Reshape, Squeeze or Unsqueeze). */
+function endsInSigmoid(g: NonNullable<ModelProto['graph']>, tensor: string): boolean {
+  const producer = g.node.find((n) => n.output.includes(tensor));
+  if (!producer) return false;
+  if (producer.opType === 'Sigmoid') return true;
+  return ['Identity', 'Reshape', 'Squeeze', 'Unsqueeze', 'Flatten'].includes(producer.opType) && endsInSigmoid(g, producer.input[0]);
+}
 
 /**
  * The fixed history length to pad requests to, when the graph's history axis is fixed (traced

@@ -227,6 +227,12 @@ describe('refusals that need a runtime', () => {
     expect(maxDelta(await scores(r.bytes), await scores(fixtureGraph({})))).toBe(0);
   });
 
+  it('--add-sigmoid on a graph that already ends in a Sigmoid is refused', async () => {
+    const e = await refusal({}, { addSigmoid: true });
+    expect(e.subjectName).toBe('score');
+    expect(e.fix).toBe('drop --add-sigmoid');
+  });
+
   it('an operator the wasm build has no kernel for at these types (Erf on float64): the wasm session\'s verdict, naming the operator', async () => {
     const e = await refusal({ extraOp: { opType: 'Erf', viaDouble: true } });
     expect(e).toBeInstanceOf(OperatorRefusal);
