@@ -13,10 +13,21 @@ import { goldenRequestsFor, GOLDEN_TOLERANCE, type Golden } from '../../contract
 import type { ModelManifest } from '../../contract/manifest.js';
 import type { ScoreResponse } from '../../core/schema/score.schema.js';
 import { sha256Hex } from '../../core/models/sha256.js';
-import { fixtureGraph, fixtureVocab } from '../../model-export/import/fixtureGraphs.js';
 import { defaultOpset, parseModel, serialise } from '../../model-export/import/onnxGraph.js';
 import { conformSignature, signatureFor } from '../../model-export/import/signature.js';
 import { readVocab } from '../../model-export/import/vocab.js';
+
+/**
+ * The fixture graphs are built with model-export/onnx/graphBuilder.ts, which uses Node's Buffer
+ * (workerd has it under nodejs_compat, the worker's type project does not): imported by a
+ * specifier tsc does not follow, typed here by what this file uses.
+ */
+type FixtureGraphs = {
+  fixtureGraph(o?: { shape?: 'serving' | 'training'; indexType?: 'int32' | 'int64'; scoreColumn?: boolean }): Uint8Array;
+  fixtureVocab(): unknown;
+};
+const FIXTURES = '../../model-export/import/fixtureGraphs.js';
+const { fixtureGraph, fixtureVocab } = (await import(/* @vite-ignore */ FIXTURES)) as FixtureGraphs;
 import { createApp } from '../../worker/app.js';
 import { BASE, env } from './helpers.js';
 
