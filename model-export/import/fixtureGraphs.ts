@@ -38,6 +38,8 @@ export interface FixtureOptions {
   logit?: boolean;
   /** Declare score [C, 1] (serving) / [B, 1] (training) instead of [C] / [B]. */
   scoreColumn?: boolean;
+  /** No category inputs (a model of item ids only). */
+  noCategories?: boolean;
   /** Rows of the item table (default: vocabulary + 2). */
   itemRows?: number;
   /** An extra node between the logit and the Sigmoid: { op, domain } (an unsupported operator). */
@@ -64,16 +66,16 @@ export function fixtureGraph(o: FixtureOptions = {}): Uint8Array {
   const t: ElemType = o.indexType ?? 'int32';
   const shape = (k: keyof NonNullable<FixtureOptions['shapes']>, d: Dim[]) => o.shapes?.[k] ?? d;
   const hi = g.input(n.hist_item, t, shape('hist_item', training ? ['B', 'T'] : ['T']));
-  const hc = g.input(n.hist_cat, t, shape('hist_cat', training ? ['B', 'T'] : ['T']));
+  const hc = o.noCategories ? undefined : g.input(n.hist_cat, t, shape('hist_cat', training ? ['B', 'T'] : ['T']));
   const ci = g.input(n.cand_item, t, shape('cand_item', training ? ['B'] : ['C']));
-  const cc = g.input(n.cand_cat, t, shape('cand_cat', training ? ['B'] : ['C']));
+  const cc = o.noCategories ? undefined : g.input(n.cand_cat, t, shape('cand_cat', training ? ['B'] : ['C']));
   const itemTable = g.float32('emb.item', table(o.itemRows ?? vocab.items.length + FIRST_INDEX, FIXTURE_DIM, 1), [o.itemRows ?? vocab.items.length + FIRST_INDEX, FIXTURE_DIM]);
   const catTable = g.float32('emb.category', table(vocab.categories.length + FIRST_INDEX, FIXTURE_DIM, 2), [vocab.categories.length + FIRST_INDEX, FIXTURE_DIM]);
   const histAxis = training ? 1 : 0;
   // history summary: mean over T of item + category embeddings → [1, d] (serving) / [B, d] (training)
-  const hist = g.op('Add', [g.op('Gather', [itemTable, hi]), g.op('Gather', [catTable, hc])]);
+  const hist = hc ? g.op('Add', [g.op('Gather', [itemTable, hi]), g.op('Gather', [catTable, hc])]) : g.op('Gather', [itemTable, hi]);
   const summary = g.op('ReduceMean', [hist], { axes: [histAxis], keepdims: training ? 0 : 1 });
-  const cand = g.op('Add', [g.op('Gather', [itemTable, ci]), g.op('Gather', [catTable, cc])]); // [C, d] / [B, d]
+  const cand = cc ? g.op('Add', [g.op('Gather', [itemTable, ci]), g.op('Gather', [catTable, cc])]) : g.op('Gather', [itemTable, ci]); // [C, d] / [B, d]
   const product = g.op('Mul', [cand, summary]); // broadcast [C, d] × [1, d]
   let logit = g.op('ReduceSum', [product, g.int64('axis1', [1])], { keepdims: 0 }); // [C] / [B]
   logit = g.op('Add', [logit, g.float('bias', [0.1], [])]);

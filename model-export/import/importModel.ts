@@ -186,7 +186,9 @@ export function checkEmbeddingTables(model: ModelProto, spec: FeatureContractSpe
       }
       if (rows > need.rows) notes.push(`embedding table ${table} has ${rows} rows for ${need.rows} indices (${need.what} + padding + unknown): rows ${need.rows}… are never read`);
     }
-    if (tables.size === 0) notes.push(`no embedding table found for ${need.inputs.join('/')} (not a Gather on an initializer): the vocabulary size was not checked against the graph`);
+    const read = need.inputs.some((i) => g.node.some((n) => n.input.includes(i)));
+    if (!read) notes.push(`${need.inputs.join('/')} are not read by the graph (the model ignores ${need.field})`);
+    else if (tables.size === 0) notes.push(`no embedding table found for ${need.inputs.join('/')} (not a Gather on an initializer): the vocabulary size was not checked against the graph`);
   }
   return notes;
 }

@@ -22,7 +22,7 @@ import type { ModelProto, ValueInfoProto } from 'onnx-buf';
 import type { FeatureContractSpec } from '../../contract/featureContract.js';
 import { FeatureEncoder, inputNamesOf } from '../../contract/features.js';
 import { SERVING_INPUTS, SERVING_OUTPUTS, TASK_OUTPUTS, servingInputNames, type ModelManifest } from '../../contract/manifest.js';
-import { axesNode, defaultOpset, int64Initializer, node, realInputs, renameReads, renameTensor, showDims, TensorProto_DataType, tensorType, valueInfo, type Dim } from './onnxGraph.js';
+import { allNodes, axesNode, defaultOpset, int64Initializer, node, realInputs, renameReads, renameTensor, showDims, TensorProto_DataType, tensorType, valueInfo, type Dim } from './onnxGraph.js';
 import { SignatureRefusal } from './refusal.js';
 
 const HISTORY = [SERVING_INPUTS.historyItems, SERVING_INPUTS.historyCategories] as const;
@@ -70,10 +70,22 @@ export function conformSignature(model: ModelProto, spec: FeatureContractSpec, o
     rewrites.push(`renamed ${from} → ${to}`);
   }
 
-  // 2. Input names.
-  const inputs = new Map(realInputs(g).map((i) => [i.name, i]));
-  const missing = expected.filter((n) => !inputs.has(n));
+  // 2. Input names. A behaviour input the graph never had (a model without categories: exporters
+  // drop inputs no node reads) is added, unread, so the worker's feeds match.
+  let inputs = new Map(realInputs(g).map((i) => [i.name, i]));
+  let missing = expected.filter((n) => !inputs.has(n));
   const extra = [...inputs.keys()].filter((n) => !expected.includes(n));
+  if (!extra.length && missing.length && missing.every((n) => BEHAVIOUR.includes(n) && !allNodes(g).some((x) => x.input.includes(n)))) {
+    const histShape = inputs.has(SERVING_INPUTS.historyItems) ? tensorType(inputs.get(SERVING_INPUTS.historyItems)!).dims : undefined;
+    const training = histShape?.length === 2;
+    for (const n of missing) {
+      const isHistory = HISTORY.includes(n as never);
+      g.input.push(valueInfo(n, TensorProto_DataType.INT32, training ? (isHistory ? ['B', 'T'] : ['B']) : [isHistory ? 'T' : 'C']));
+      rewrites.push(`${n}: added as an input the graph does not read (the worker feeds it)`);
+    }
+    inputs = new Map(realInputs(g).map((i) => [i.name, i]));
+    missing = [];
+  }
   if (missing.length || extra.length) {
     const has = [...inputs.keys()].join(', ');
     if (extra.length && missing.length) {
@@ -110,7 +122,6 @@ export function conformSignature(model: ModelProto, spec: FeatureContractSpec, o
   const outTypes = new Map(g.output.map((x) => [x.name, tensorType(x)]));
   for (const [name, t] of outTypes) {
     if (t.dtype !== 'float32') throw new SignatureRefusal(name, `is ${t.dtype}; the worker reads float32`, 'cast the output to float32 in the export');
-    if (!t.dims) throw new SignatureRefusal(name, 'has no declared shape', `export with shapes (${EXPORT_HINT})`);
   }
 
   // 5. Axes. A history axis fixed at maxHistory is padded to (the graph was traced with padded histories).
@@ -173,7 +184,7 @@ export function conformSignature(model: ModelProto, spec: FeatureContractSpec, o
   const epilogue: ReturnType<typeof node>[] = [];
   for (const out of g.output) {
     const t = outTypes.get(out.name)!;
-    const squeeze = scoreLike.includes(out.name) && t.dims!.length === 2;
+    const squeeze = scoreLike.includes(out.name) && t.dims?.length === 2;
     const sigmoid = o.addSigmoid && scoreLike.includes(out.name);
     if (sigmoid && endsInSigmoid(g, out.name)) throw new SignatureRefusal(out.name, 'already ends in a Sigmoid: --add-sigmoid would squash its probabilities into [0.5, 0.73]', 'drop --add-sigmoid');
     const slice = padTo !== undefined && out.name === SERVING_OUTPUTS.attention;
@@ -267,7 +278,8 @@ function trainingBatch(types: Record<string, ReturnType<typeof tensorType>>, pad
 
 function checkTrainingOutputs(outTypes: Map<string, ReturnType<typeof tensorType>>, b: Dim): void {
   for (const [name, t] of outTypes) {
-    const d = t.dims!;
+    const d = t.dims;
+    if (!d) continue; // undeclared: the probe checks the sizes
     const ok = name === SERVING_OUTPUTS.attention ? d.length === 2 : d.length === 1 || (d.length === 2 && d[1] === 1);
     if (!ok) throw new SignatureRefusal(name, `is ${showDims(d)}; a training-shape graph's ${name} is ${name === SERVING_OUTPUTS.attention ? '[B, T]' : '[B] or [B, 1]'}`, `export ${name} with one ${name === SERVING_OUTPUTS.attention ? 'row of history weights' : 'probability'} per batch row`);
     if (isFixed(d[0]) && d[0] !== 1) throw new SignatureRefusal(name, `is ${showDims(d)}: its batch axis is fixed at ${d[0]}`, `export with dynamic_axes={'${name}': {0: 'B'}}`);
@@ -294,7 +306,8 @@ function checkServingAxes(types: Record<string, ReturnType<typeof tensorType>>, 
   const C = axis(SERVING_INPUTS.candidateItems);
   if (T !== null && T === C) throw new SignatureRefusal(SERVING_INPUTS.candidateItems, `shares the axis name "${String(T)}" with ${SERVING_INPUTS.historyItems}: the graph assumes as many candidates as history positions`, "name the history axis T and the candidate axis C (dynamic_axes), so they vary independently");
   for (const [name, t] of outTypes) {
-    const d = t.dims!;
+    const d = t.dims;
+    if (!d) continue; // undeclared: the probe checks the sizes
     const isAttention = name === SERVING_OUTPUTS.attention;
     const ok = isAttention ? d.length === 2 : d.length === 1 || (d.length === 2 && d[1] === 1);
     if (!ok) throw new SignatureRefusal(name, `is ${showDims(d)}; serving ${name} is ${isAttention ? '[C, T]' : '[C]'}`, `export ${name} as ${isAttention ? '[C, T], one weight per candidate and history position' : '[C], one probability per candidate'}`);

@@ -155,6 +155,16 @@ describe('a graph from another trainer', () => {
     expect(maxDelta(await attention(serving.bytes), await attention(training.bytes))).toBeLessThan(1e-6);
   });
 
+  it.each(['serving', 'training'] as const)('a %s-shape graph without category inputs gets them added, unread', async (shape) => {
+    const r = await imported({ shape, noCategories: true });
+    expect(r.rewrites.filter((x) => x.includes('added'))).toEqual([
+      'hist_cat: added as an input the graph does not read (the worker feeds it)',
+      'cand_cat: added as an input the graph does not read (the worker feeds it)',
+    ]);
+    expect(r.manifest.inputs.map((i) => i.name)).toEqual(['hist_item', 'hist_cat', 'cand_item', 'cand_cat']);
+    expect(r.notes).toEqual(['hist_cat/cand_cat are not read by the graph (the model ignores categories)']);
+  });
+
   it('drops an output the serving signature does not know, and says so', async () => {
     const r = await imported({ extraOutput: 'logits' });
     expect(r.rewrites).toEqual(['dropped output logits (the worker fetches only score, attention, ctr, cvr, ctcvr)']);

@@ -70,6 +70,12 @@ describe('serving signature', () => {
     expect(e.fix).toContain('--map hist_item_ids=hist_item');
   });
 
+  it('refuses a missing input that some node reads under another name (an extra input is there)', async () => {
+    const e = await refusal({ names: { hist_cat: 'hist_category' } });
+    expect((e as SignatureRefusal).tensor).toBe('hist_category');
+    expect(e.fix).toContain('--map hist_category=hist_cat');
+  });
+
   it('refuses a missing score output, listing the outputs', async () => {
     const e = await refusal({ names: { score: 'prob' } });
     expect((e as SignatureRefusal).tensor).toBe('score');
