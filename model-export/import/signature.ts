@@ -74,6 +74,7 @@ export function conformSignature(model: ModelProto, spec: FeatureContractSpec, o
   // drop inputs no node reads) is added, unread, so the worker's feeds match.
   let inputs = new Map(realInputs(g).map((i) => [i.name, i]));
   let missing = expected.filter((n) => !inputs.has(n));
+  const unread = new Set<string>();
   const extra = [...inputs.keys()].filter((n) => !expected.includes(n));
   if (!extra.length && missing.length && missing.every((n) => BEHAVIOUR.includes(n) && !allNodes(g).some((x) => x.input.includes(n)))) {
     const histShape = inputs.has(SERVING_INPUTS.historyItems) ? tensorType(inputs.get(SERVING_INPUTS.historyItems)!).dims : undefined;
@@ -82,6 +83,7 @@ export function conformSignature(model: ModelProto, spec: FeatureContractSpec, o
       const isHistory = HISTORY.includes(n as never);
       g.input.push(valueInfo(n, TensorProto_DataType.INT32, training ? (isHistory ? ['B', 'T'] : ['B']) : [isHistory ? 'T' : 'C']));
       rewrites.push(`${n}: added as an input the graph does not read (the worker feeds it)`);
+      unread.add(n);
     }
     inputs = new Map(realInputs(g).map((i) => [i.name, i]));
     missing = [];
@@ -137,6 +139,10 @@ export function conformSignature(model: ModelProto, spec: FeatureContractSpec, o
   for (const n of BEHAVIOUR) {
     const t = types[n];
     const isHistory = HISTORY.includes(n as never);
+    if (unread.has(n)) {
+      newInputs.set(n, valueInfo(n, TensorProto_DataType.INT32, [isHistory ? 'T' : 'C']));
+      continue;
+    }
     const wrap = training && (isHistory || t.dims!.length === 2);
     if (!wrap && t.dtype === 'int32' && !(padTo !== undefined && isHistory)) continue;
     const inner = `${n}.imported`;
