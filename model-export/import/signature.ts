@@ -77,11 +77,13 @@ export function conformSignature(model: ModelProto, spec: FeatureContractSpec, o
   const unread = new Set<string>();
   const extra = [...inputs.keys()].filter((n) => !expected.includes(n));
   if (!extra.length && missing.length && missing.every((n) => BEHAVIOUR.includes(n) && !allNodes(g).some((x) => x.input.includes(n)))) {
-    const histShape = inputs.has(SERVING_INPUTS.historyItems) ? tensorType(inputs.get(SERVING_INPUTS.historyItems)!).dims : undefined;
-    const training = histShape?.length === 2;
     for (const n of missing) {
+      // Shaped like its counterpart (hist_cat like hist_item, …), so the axis checks see one shape.
       const isHistory = HISTORY.includes(n as never);
-      g.input.push(valueInfo(n, TensorProto_DataType.INT32, training ? (isHistory ? ['B', 'T'] : ['B']) : [isHistory ? 'T' : 'C']));
+      const twin = (isHistory ? HISTORY : CANDIDATES).find((x) => x !== n)!;
+      const twinDims = inputs.has(twin) ? tensorType(inputs.get(twin)!).dims : undefined;
+      const fallback = isHistory ? 'T' : 'C';
+      g.input.push(valueInfo(n, TensorProto_DataType.INT32, twinDims?.map((d, i) => d ?? (i === 0 && twinDims.length === 2 ? 'B' : fallback)) ?? [fallback]));
       rewrites.push(`${n}: added as an input the graph does not read (the worker feeds it)`);
       unread.add(n);
     }

@@ -155,8 +155,12 @@ describe('a graph from another trainer', () => {
     expect(maxDelta(await attention(serving.bytes), await attention(training.bytes))).toBeLessThan(1e-6);
   });
 
-  it.each(['serving', 'training'] as const)('a %s-shape graph without category inputs gets them added, unread', async (shape) => {
-    const r = await imported({ shape, noCategories: true });
+  it.each([
+    ['serving', {}],
+    ['training', { shape: 'training' }],
+    ['fixed-history training', { shape: 'training', shapes: { hist_item: ['B', 8] } }],
+  ] as Array<[string, FixtureOptions]>)('a %s-shape graph without category inputs gets them added, unread', async (_, options) => {
+    const r = await imported({ ...options, noCategories: true });
     expect(r.rewrites.filter((x) => x.includes('added'))).toEqual([
       'hist_cat: added as an input the graph does not read (the worker feeds it)',
       'cand_cat: added as an input the graph does not read (the worker feeds it)',
