@@ -161,7 +161,7 @@ describe('a graph from another trainer', () => {
     ['fixed-history training', { shape: 'training', shapes: { hist_item: ['B', 8] } }],
   ] as Array<[string, FixtureOptions]>)('a %s-shape graph without category inputs gets them added, unread', async (_, options) => {
     const r = await imported({ ...options, noCategories: true });
-    expect(r.rewrites.filter((x) => x.includes('added'))).toEqual([
+    expect(r.rewrites.filter((x) => x.includes(': added as'))).toEqual([
       'hist_cat: added as an input the graph does not read (the worker feeds it)',
       'cand_cat: added as an input the graph does not read (the worker feeds it)',
     ]);
