@@ -1,0 +1,194 @@
+/**
+ * `npm run import-model`: an ONNX file trained elsewhere plus its id vocabularies → a served model
+ * directory (`model.onnx` + `manifest.json`), the same as the repo's own exports
+ * (model-export/onnx/exportModel.ts). The checks, in order; each refusal names its subject and the fix:
+ *
+ * 1. the file parses and is at most WORKERS_ASSET_LIMIT_BYTES (25 MiB, one Workers static asset);
+ * 2. opset range, operator domains, random and known-absent operators (operators.ts);
+ * 3. the serving signature, rewriting what it can (signature.ts);
+ * 4. the vocabulary against the graph's embedding tables (rows ≥ vocabulary + 2);
+ * 5. a session in onnxruntime-web's wasm build (the serving runtime: the operator authority);
+ * 6. the probability probe with onnxruntime-node (probe.ts);
+ * 7. golden requests with onnxruntime-node (onnx/goldenScores.ts), replayed in the wasm build.
+ * Then the manifest is written. The cost model (bench/modelCost.ts) is left to the CLI: this module
+ * may not import bench/.
+ */
+import { createHash } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import type { ModelProto } from 'onnx-buf';
+import { FeatureContract, FIRST_INDEX, type FeatureContractSpec } from '../../contract/featureContract.js';
+import { modelManifestSchema, SERVED_MODEL_TYPES, SERVING_INPUTS, type ModelManifest } from '../../contract/manifest.js';
+import { goldenFor } from '../onnx/goldenScores.js';
+import { MANIFEST_FILE, ONNX_FILE } from '../onnx/exportModel.js';
+import { MiB, WORKERS_ASSET_LIMIT_BYTES } from './limits.js';
+import { defaultOpset, initializerBytes, parseModel, serialise } from './onnxGraph.js';
+import { checkOperatorsStatically, wasmSession } from './operators.js';
+import { probeProbabilities, replayGoldenInWasm } from './probe.js';
+import { FileRefusal, OptionRefusal, VocabRefusal } from './refusal.js';
+import { conformSignature, type SignatureOptions } from './signature.js';
+import { readVocab } from './vocab.js';
+
+export interface ImportOptions extends SignatureOptions {
+  /** The ONNX file's bytes, and its name for messages and `training.importedFrom`. */
+  onnx: Uint8Array;
+  onnxFile: string;
+  /** Parsed vocab.json, or a repo manifest.json. */
+  vocab: unknown;
+  /** Output directory; nothing is written when absent (a dry run). */
+  out?: string;
+  name: string;
+  type?: (typeof SERVED_MODEL_TYPES)[number];
+  /** Free text: where and how the model was trained, e.g. "pytorch-ddp 2×A100, 3 epochs". */
+  source?: string;
+  /**
+   * The trainer's metrics file: its finite numeric top-level entries become the manifest's
+   * `metrics` (auc, gauc, logloss, …); everything else (config, per-rank reports, versions) goes
+   * into `training.trainerReport`, for reproduction.
+   */
+  metrics?: Record<string, unknown>;
+  /** Fixed timestamp (tests). */
+  created?: Date;
+  /** The asset limit (tests lower it); WORKERS_ASSET_LIMIT_BYTES by default. */
+  assetLimitBytes?: number;
+}
+
+export interface ImportResult {
+  manifest: ModelManifest;
+  /** The served bytes: the input bytes verbatim when no rewrite applied. */
+  bytes: Uint8Array;
+  rewrites: string[];
+  /** Informational findings that are not refusals (e.g. embedding tables larger than the vocabulary). */
+  notes: string[];
+  probe: { requests: number; min: number; max: number; constant: Array<{ output: string; value: number }> };
+}
+
+export async function importModel(o: ImportOptions): Promise<ImportResult> {
+  const file = basename(o.onnxFile);
+  const limit = o.assetLimitBytes ?? WORKERS_ASSET_LIMIT_BYTES;
+  const notes: string[] = [];
+
+  if (!/^[a-z0-9][a-z0-9-]*$/.test(o.name)) throw new OptionRefusal('--name', `"${o.name}" is not a model name (lowercase letters, digits and dashes; the worker's routes and URLs use it)`, `pass --name ${o.name.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+/, '') || 'my-model'}`);
+  // Vocabulary first: cheap, and the signature depends on its features.
+  const vocab = readVocab(o.vocab);
+  const contract = new FeatureContract(vocab.spec);
+
+  // 1. File and size.
+  checkSize(o.onnx, file, limit, () => parseModel(o.onnx, file));
+  const model = parseModel(o.onnx, file);
+
+  // 2. Static operator checks.
+  checkOperatorsStatically(model, file);
+
+  // 3. Signature (rewrites in place).
+  const { rewrites, signature, shape } = conformSignature(model, vocab.spec, o);
+  const bytes = rewrites.length ? serialise(model) : o.onnx;
+  if (rewrites.length) checkSize(bytes, file, limit, () => model);
+
+  // 4. Vocabulary vs embedding tables.
+  notes.push(...checkEmbeddingTables(model, vocab.spec));
+
+  // 5. The serving runtime's own verdict on every operator.
+  const { ort, session } = await wasmSession(bytes);
+  try {
+    // 6. Probabilities.
+    const probe = await probeProbabilities(bytes, contract, !o.addSigmoid);
+    for (const { output, value } of probe.constant) notes.push(`${output} is ${value} for every candidate of all ${probe.requests} probe requests: does the graph read its inputs?`);
+    // 7. Golden requests, and their replay in the wasm build.
+    const golden = await goldenFor(bytes, contract);
+    await replayGoldenInWasm(ort, session, golden, contract);
+
+    const sha256 = createHash('sha256').update(bytes).digest('hex');
+    const metricEntries = Object.entries(o.metrics ?? {});
+    const metrics = Object.fromEntries(metricEntries.filter(([, v]) => typeof v === 'number' && Number.isFinite(v)));
+    const report = Object.fromEntries(metricEntries.filter(([k]) => !(k in metrics)));
+    const created = o.created ?? new Date();
+    const manifest = modelManifestSchema.parse({
+      name: o.name,
+      type: o.type ?? 'din',
+      version: `${created.toISOString().slice(0, 10)}.${sha256.slice(0, 8)}`,
+      created: created.toISOString(),
+      onnx: { file: ONNX_FILE, sha256, bytes: bytes.length, irVersion: Number(model.irVersion), opset: defaultOpset(model) },
+      ...signature,
+      featureContract: vocab.spec,
+      metrics,
+      training: {
+        importedFrom: { file, sha256: createHash('sha256').update(o.onnx).digest('hex'), bytes: o.onnx.length, producer: [model.producerName, model.producerVersion].filter(Boolean).join(' ') || undefined, shape },
+        ...(o.source ? { source: o.source } : {}),
+        vocabulary: vocab.from,
+        ...(rewrites.length ? { importRewrites: rewrites } : {}),
+        ...(Object.keys(report).length ? { trainerReport: report } : {}),
+        graphNodes: model.graph!.node.length,
+      },
+      golden,
+    });
+    if (o.out) {
+      mkdirSync(o.out, { recursive: true });
+      writeFileSync(join(o.out, ONNX_FILE), bytes);
+      writeFileSync(join(o.out, MANIFEST_FILE), JSON.stringify(manifest, null, 1) + '\n');
+    }
+    return { manifest, bytes, rewrites, notes, probe };
+  } finally {
+    await session.release();
+  }
+}
+
+function checkSize(bytes: Uint8Array, file: string, limit: number, model: () => ModelProto): void {
+  if (bytes.length <= limit) return;
+  const largest = [...model().graph!.initializer].sort((a, b) => initializerBytes(b) - initializerBytes(a)).slice(0, 3);
+  const mib = (n: number) => `${(n / MiB).toFixed(1)} MiB`;
+  throw new FileRefusal(
+    file,
+    `is ${mib(bytes.length)}, over the Workers limit of ${mib(limit)} for one static asset; largest tensors: ${largest.map((t) => `${t.name} [${t.dims.join(', ')}] ${mib(initializerBytes(t))}`).join(', ')}`,
+    'store the weights as int8 (Cast × per-column scale, as `npm run train -- --quantize int8` exports), or keep the item table outside the graph in a row store (docs/catalogues.md), or train with a smaller vocabulary / embedding dimension',
+  );
+}
+
+/** Pass-through operators from an index input to the Gather that reads an embedding table with it. */
+const INDEX_PASSTHROUGH = new Set(['Cast', 'Identity', 'Unsqueeze', 'Squeeze', 'Reshape', 'Flatten', 'Expand', 'Concat']);
+
+/**
+ * The embedding tables the item and category inputs index (a Gather whose data is an initializer),
+ * checked against the vocabulary: a table with fewer rows than the vocabulary's largest index + 1
+ * would read out of range. More rows are allowed (noted): a trainer may reserve some.
+ */
+export function checkEmbeddingTables(model: ModelProto, spec: FeatureContractSpec): string[] {
+  if (spec.itemIds) return [];
+  const g = model.graph!;
+  const inits = new Map(g.initializer.map((t) => [t.name, t.dims.map(Number)]));
+  const notes: string[] = [];
+  const needs = [
+    { inputs: [SERVING_INPUTS.historyItems, SERVING_INPUTS.candidateItems], rows: spec.items.length + FIRST_INDEX, field: 'items', what: `${spec.items.length} items` },
+    { inputs: [SERVING_INPUTS.historyCategories, SERVING_INPUTS.candidateCategories], rows: spec.categories.length + FIRST_INDEX, field: 'categories', what: `${spec.categories.length} categories` },
+  ];
+  for (const need of needs) {
+    const tables = new Map<string, number>();
+    const seen = new Set<string>();
+    const queue: string[] = [...need.inputs];
+    while (queue.length) {
+      const t = queue.shift()!;
+      if (seen.has(t)) continue;
+      seen.add(t);
+      for (const n of g.node) {
+        const at = n.input.indexOf(t);
+        if (at < 0) continue;
+        if (n.opType === 'Gather' && at === 1 && inits.has(n.input[0])) tables.set(n.input[0], inits.get(n.input[0])![0]);
+        else if (INDEX_PASSTHROUGH.has(n.opType) && at === 0) queue.push(...n.output);
+      }
+    }
+    for (const [table, rows] of tables) {
+      if (rows < need.rows) {
+        throw new VocabRefusal(
+          need.field,
+          `has ${need.what}, so indices up to ${need.rows - 1} (0 = padding, 1 = unknown, then 2…), but the graph's embedding table "${table}" has ${rows} rows`,
+          `pass the vocabulary the model was trained with; the trainer must encode items[i] as i + 2 and size the table ${need.rows} rows (vocabulary + padding + unknown)`,
+        );
+      }
+      if (rows > need.rows) notes.push(`embedding table ${table} has ${rows} rows for ${need.rows} indices (${need.what} + padding + unknown): rows ${need.rows}… are never read`);
+    }
+    const read = need.inputs.some((i) => g.node.some((n) => n.input.includes(i)));
+    if (!read) notes.push(`${need.inputs.join('/')} are not read by the graph (the model ignores ${need.field})`);
+    else if (tables.size === 0) notes.push(`no embedding table found for ${need.inputs.join('/')} (not a Gather on an initializer): the vocabulary size was not checked against the graph`);
+  }
+  return notes;
+}

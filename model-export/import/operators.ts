@@ -1,0 +1,98 @@
+/**
+ * Operator checks against the runtime that serves: onnxruntime-web's wasm build (the worker in
+ * workerd, the browser library's WASM path).
+ *
+ * What that build runs: the CPU execution provider's kernel registry, contrib (`com.microsoft`)
+ * and ML (`ai.onnx.ml`) kernels included: docs/OperatorKernels.md of onnxruntime, "Operators
+ * implemented by CPUExecutionProvider". Checked empirically on onnxruntime-web 1.30.0 (ML ops such
+ * as Normalizer, string ops such as StringNormalizer and RegexFullMatch, contrib ops such as Gelu
+ * all create sessions; a custom domain, ai.onnx ImageDecoder and com.microsoft Rfft do not). So
+ * the authority is a real wasm session: `wasmSession` creates one and turns its failure into a
+ * refusal naming the operator. Before that, static checks catch what a session would accept but
+ * the serving path must not: operators from other domains (custom ops need a custom build), and
+ * random operators (a golden request replayed at load would never match).
+ */
+import type { ModelProto } from 'onnx-buf';
+import type * as OrtWeb from 'onnxruntime-web';
+import { allNodes, defaultOpset } from './onnxGraph.js';
+import { FileRefusal, OperatorRefusal, RunRefusal } from './refusal.js';
+import { MAX_OPSET, MIN_OPSET } from './limits.js';
+
+/** Domains whose kernels onnxruntime-web's wasm build carries. */
+export const WASM_DOMAINS: readonly string[] = ['', 'ai.onnx', 'ai.onnx.ml', 'com.microsoft'];
+
+/** Kernels the wasm build has but a served model may not use: they make scores nondeterministic. */
+export const NONDETERMINISTIC_OPS: readonly string[] = ['RandomNormal', 'RandomNormalLike', 'RandomUniform', 'RandomUniformLike', 'Multinomial', 'Bernoulli'];
+
+/** Kernels known to be absent from onnxruntime-web's wasm build (and onnxruntime-node's CPU build) though ONNX defines them. */
+export const ABSENT_OPS: Readonly<Record<string, string>> = {
+  ImageDecoder: 'ai.onnx',
+  Rfft: 'com.microsoft',
+  Irfft: 'com.microsoft',
+};
+
+const domainOf = (d: string) => (d === '' ? 'ai.onnx' : d);
+
+/** Static checks: opset range, domains, nondeterministic and known-absent operators. */
+export function checkOperatorsStatically(model: ModelProto, file: string): void {
+  const opset = defaultOpset(model);
+  if (opset < MIN_OPSET || opset > MAX_OPSET) {
+    throw new FileRefusal(file, `imports opset ${opset} of the default domain; onnxruntime-web 1.30 serves ${MIN_OPSET} to ${MAX_OPSET}`, `export with opset_version between ${MIN_OPSET} and ${MAX_OPSET} (17 is what this repo exports)`);
+  }
+  for (const o of model.opsetImport) {
+    if (!WASM_DOMAINS.includes(o.domain)) {
+      const user = allNodes(model.graph!).find((n) => n.domain === o.domain);
+      if (user) throw new OperatorRefusal(`${o.domain}:${user.opType}`, `is in domain "${o.domain}", which onnxruntime-web's wasm build does not carry (custom operators need a custom build)`, 'express it with standard ONNX operators in the export (or fold it away, e.g. onnxsim)');
+    }
+  }
+  for (const n of allNodes(model.graph!)) {
+    if (!WASM_DOMAINS.includes(n.domain)) {
+      throw new OperatorRefusal(`${n.domain}:${n.opType}`, `(node "${n.name}") is in domain "${n.domain}", which onnxruntime-web's wasm build does not carry (custom operators need a custom build)`, 'express it with standard ONNX operators in the export');
+    }
+    if (NONDETERMINISTIC_OPS.includes(n.opType)) {
+      throw new OperatorRefusal(n.opType, `(node "${n.name}") draws random numbers: scores would differ from run to run and the worker's golden replay would refuse the model`, 'export in eval mode (model.eval()) so no random operator is traced, or remove it');
+    }
+    const absent = ABSENT_OPS[n.opType];
+    if (absent && absent === domainOf(n.domain)) {
+      throw new OperatorRefusal(n.opType, `(node "${n.name}") has no kernel in onnxruntime-web's wasm build`, 'replace it with operators the CPU execution provider implements (onnxruntime docs/OperatorKernels.md)');
+    }
+  }
+  for (const t of model.graph!.initializer) {
+    if (t.dataLocation === 1) throw new FileRefusal(t.name, 'keeps its data in an external file; the worker serves one .onnx file', 'save the model with every tensor inside it (onnx.save(model, path, save_as_external_data=False))');
+  }
+}
+
+const ortWeb = async (): Promise<typeof OrtWeb> => {
+  const ort = await import('onnxruntime-web');
+  ort.env.wasm.numThreads = 1;
+  ort.env.wasm.proxy = false;
+  return ort;
+};
+
+/**
+ * A session in onnxruntime-web's wasm build, the runtime that serves: the final word on operators
+ * (every node needs a kernel for its opset and types). Its failure becomes a refusal naming the operator.
+ */
+export async function wasmSession(onnx: Uint8Array): Promise<{ ort: typeof OrtWeb; session: OrtWeb.InferenceSession }> {
+  const ort = await ortWeb();
+  try {
+    return { ort, session: await ort.InferenceSession.create(onnx, { executionProviders: ['wasm'], graphOptimizationLevel: 'all' }) };
+  } catch (e) {
+    throw refusalOfSessionError(String((e as Error).message ?? e));
+  }
+}
+
+/** A session-creation error of onnxruntime as a refusal that names the operator when the message does. */
+export function refusalOfSessionError(message: string): Error {
+  const text = message.replace(/\s+/g, ' ').slice(0, 600);
+  const noKernel = /Could not find an implementation for (\w+)\((\d+)\) node with name '([^']*)'/.exec(text);
+  if (noKernel) return new OperatorRefusal(noKernel[1], `(opset ${noKernel[2]}, node "${noKernel[3]}") has no kernel in onnxruntime-web's wasm build for the types the graph gives it`, 'use another operator, or the input types its kernel takes (onnxruntime docs/OperatorKernels.md, CPUExecutionProvider)');
+  const unregistered = /([\w.]*):(\w+)\(-?\d+\) is not a registered function\/op/.exec(text) ?? /No Op registered for (\w+) with domain_version of (\d+)/.exec(text);
+  if (unregistered) {
+    const op = unregistered[0].startsWith('No Op') ? unregistered[1] : `${unregistered[1]}:${unregistered[2]}`;
+    return new OperatorRefusal(op, 'is not an operator onnxruntime-web knows (unregistered, or not in the imported opset)', 'use standard ONNX operators of the imported opset');
+  }
+  const node = /Node \(([^)]*)\) Op \((\w+)\)/.exec(text);
+  if (node) return new OperatorRefusal(node[2], `(node "${node[1]}") is rejected by onnxruntime-web: ${text}`, 'correct the node in the export (shape inference names the problem above)');
+  return new RunRefusal('session', `onnxruntime-web cannot load the graph: ${text}`, 'load the file with onnxruntime (Python or Node) and correct what it reports');
+}

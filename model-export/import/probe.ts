@@ -1,0 +1,124 @@
+/**
+ * The probability probe: golden and seeded random requests, encoded by the worker's own encoder,
+ * run through onnxruntime-node. Every score (and task output) must be finite and within [0, 1];
+ * attention finite; each output the size the signature says ([C], [C, T]).
+ */
+import type { FeatureContract } from '../../contract/featureContract.js';
+import { goldenMismatch, goldenRequestsFor, type Golden, type GoldenOutput, type GoldenRequestInput } from '../../contract/goldenRequests.js';
+import { SERVING_OUTPUTS, TASK_OUTPUTS } from '../../contract/manifest.js';
+import { encodeForModel } from '../../core/encode/rowFeeds.js';
+import type { ServingFeeds } from '../../core/runtime/scoringSession.js';
+import { nodeSessionOptions } from '../onnx/nodeSessionOptions.js';
+import { ProbabilityRefusal, RunRefusal, SignatureRefusal } from './refusal.js';
+
+type TensorCtor = new (type: 'int32' | 'float32', data: Int32Array | Float32Array, dims: readonly number[]) => unknown;
+
+/** Feeds as tensors of either onnxruntime (node or web). */
+export function feedTensors(Tensor: TensorCtor, f: ServingFeeds): Record<string, unknown> {
+  return {
+    hist_item: new Tensor('int32', f.historyItems, [f.historyItems.length]),
+    hist_cat: new Tensor('int32', f.historyCategories, [f.historyCategories.length]),
+    cand_item: new Tensor('int32', f.candidateItems, [f.candidateItems.length]),
+    cand_cat: new Tensor('int32', f.candidateCategories, [f.candidateCategories.length]),
+    ...Object.fromEntries((f.features ?? []).map((x) => [x.input, new Tensor(x.dtype, x.data, [...x.dims])])),
+  };
+}
+
+/** Deterministic requests over the vocabulary: history lengths 1, H and between; 1 to 64 candidates; unknown ids among them. */
+export function probeRequests(contract: FeatureContract, count = 8): GoldenRequestInput[] {
+  let state = 0x2f6b_1d3a;
+  const next = () => ((state = (Math.imul(state, 1_103_515_245) + 12_345) >>> 0) / 2 ** 32);
+  const items = contract.spec.items;
+  const id = () => (items.length === 0 || next() < 0.05 ? `probe-unknown-${Math.floor(next() * 1e6)}` : items[Math.floor(next() * items.length)]);
+  const H = contract.spec.maxHistory;
+  const lengths = [1, H, H + 3, 0, Math.ceil(H / 2)];
+  const counts = [1, 2, 17, 64, 5];
+  return Array.from({ length: count }, (_, i) => ({
+    history: Array.from({ length: lengths[i % lengths.length] ?? Math.floor(next() * H) }, id),
+    candidates: Array.from({ length: counts[i % counts.length] }, id),
+    time: 1_767_268_800 + i * 3_600,
+    route: 'probe',
+  }));
+}
+
+export interface ProbeResult {
+  requests: number;
+  /** Probability outputs whose every value was the same over all probe requests (a graph that ignores its inputs?). */
+  constant: Array<{ output: string; value: number }>;
+  /** min/max over every probability output value. */
+  min: number;
+  max: number;
+}
+
+/** Runs the probe with onnxruntime-node; refuses with the output's name when a value is not a probability. */
+export async function probeProbabilities(onnx: Uint8Array, contract: FeatureContract, addSigmoidAvailable = true): Promise<ProbeResult> {
+  const ort = await import('onnxruntime-node');
+  const session = await ort.InferenceSession.create(onnx, nodeSessionOptions());
+  try {
+    const probabilities = [SERVING_OUTPUTS.scores, ...TASK_OUTPUTS].filter((n) => session.outputNames.includes(n));
+    const fetches = [...probabilities, ...(session.outputNames.includes(SERVING_OUTPUTS.attention) ? [SERVING_OUTPUTS.attention] : [])];
+    const stats = new Map(probabilities.map((n) => [n, { min: Infinity, max: -Infinity, bad: 0 }]));
+    const requests = [...goldenRequestsFor(contract), ...probeRequests(contract)];
+    for (const request of requests) {
+      const { feeds } = await encodeForModel({ contract }, request, { time: request.time, route: request.route });
+      const C = feeds.candidateItems.length;
+      const T = feeds.historyItems.length;
+      let out: Record<string, { data: unknown }>;
+      try {
+        out = await session.run(feedTensors(ort.Tensor as unknown as TensorCtor, feeds) as never, fetches);
+      } catch (e) {
+        throw new RunRefusal('run', `onnxruntime-node fails on a request with T = ${T} history positions and C = ${C} candidates: ${String((e as Error).message).replace(/\s+/g, ' ').slice(0, 400)}`, 'make every axis of the export dynamic (T from 1 to maxHistory, C from 1 up) and avoid shape constants baked in at trace time');
+      }
+      for (const name of fetches) {
+        const data = out[name].data as Float32Array;
+        const want = name === SERVING_OUTPUTS.attention ? C * T : C;
+        if (data.length !== want) throw new SignatureRefusal(name, `has ${data.length} values for a request with C = ${C}, T = ${T}; expected ${want} (${name === SERVING_OUTPUTS.attention ? '[C, T]' : '[C]'})`, `make ${name} ${name === SERVING_OUTPUTS.attention ? 'one weight per candidate and history position' : 'one probability per candidate'}`);
+        if (name === SERVING_OUTPUTS.attention) {
+          const i = data.findIndex((v) => !Number.isFinite(v));
+          if (i >= 0) throw new ProbabilityRefusal(name, NaN, NaN, `value ${i} is ${data[i]} (not finite) for a request with C = ${C}, T = ${T}`, 'mask padding positions before the softmax without -inf arithmetic that yields NaN (e.g. add a large negative, not -inf)');
+          continue;
+        }
+        const s = stats.get(name)!;
+        for (const v of data) {
+          if (!(v >= 0 && v <= 1)) s.bad++;
+          if (v < s.min || Number.isNaN(v)) s.min = Number.isNaN(v) ? NaN : Math.min(s.min, v);
+          if (v > s.max) s.max = v;
+        }
+      }
+    }
+    for (const [name, s] of stats) {
+      if (s.bad > 0) {
+        throw new ProbabilityRefusal(
+          name,
+          s.min,
+          s.max,
+          `is not a probability: ${s.bad} values outside [0, 1] (or not finite) over ${requests.length} probe requests, min ${s.min}, max ${s.max}`,
+          `end the graph with a Sigmoid (the worker serves click probabilities)${addSigmoidAvailable ? ', or pass --add-sigmoid if the output is a logit' : ''}`,
+        );
+      }
+    }
+    const all = [...stats.values()];
+    const constant = [...stats].filter(([, s]) => s.min === s.max).map(([output, s]) => ({ output, value: s.min }));
+    return { requests: requests.length, constant, min: Math.min(...all.map((s) => s.min)), max: Math.max(...all.map((s) => s.max)) };
+  } finally {
+    await session.release();
+  }
+}
+
+/**
+ * Replays the golden requests in onnxruntime-web's wasm build, as the worker does at load: a graph
+ * whose kernels differ between the runtimes by more than the tolerance would be refused there.
+ */
+export async function replayGoldenInWasm(ort: typeof import('onnxruntime-web'), session: import('onnxruntime-web').InferenceSession, golden: Golden, contract: FeatureContract): Promise<void> {
+  for (const [i, request] of golden.requests.entries()) {
+    const { feeds } = await encodeForModel({ contract }, request, { time: request.time, route: request.route });
+    const names = Object.keys(request.expected) as GoldenOutput[];
+    const out = await session.run(feedTensors(ort.Tensor as unknown as TensorCtor, feeds) as never, names);
+    const actual = Object.fromEntries(names.map((n) => [n, out[n].data as Float32Array]));
+    const mismatch = goldenMismatch(request, i, actual, golden.tolerance);
+    if (mismatch) {
+      const output = names.find((n) => goldenMismatch({ ...request, expected: { [n]: request.expected[n] } }, i, actual, golden.tolerance)) ?? 'score';
+      throw new RunRefusal(output, `onnxruntime-web's wasm build and onnxruntime-node disagree: ${mismatch}; the worker replays these golden requests at load and would refuse the model`, 'avoid kernels whose results differ between the runtimes (quantize-dequantize (QDQ) int8 graphs fuse differently: export float32 weights, or int8 weights stored as Cast × scale as this repo does)');
+    }
+  }
+}
