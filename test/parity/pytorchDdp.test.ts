@@ -1,0 +1,128 @@
+/**
+ * The PyTorch reference trainer (python/, issue 29 item 3): `torchrun --nproc_per_node 2` (gloo
+ * on CPU) trains DIN on a small MovieLens slice, exports ONNX in the serving signature, and
+ * onnxruntime-node scores the exported graph like the torch model itself (`python3 -m
+ * interest_edge_torch.score`) within 1e-5. Both ranks must really have trained: world size 2,
+ * each rank half of every global batch, identical weights after the run (DDP), and the same
+ * metrics as a 1-process run (the distributed step is the 1-process step with the batch split).
+ *
+ * Needs Debian's python3-torch and python3-onnx (/usr/bin/python3); skips with a message without.
+ * Run: npx vitest run --config vitest.config.ts test/parity/pytorchDdp.test.ts
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SERVING_INPUTS, SERVING_OUTPUTS } from '../../contract/manifest.js';
+import { nodeSessionOptions } from '../../model-export/onnx/nodeSessionOptions.js';
+import { scoreWithTorch, torchUnavailable, trainWithTorchrun, type EncodedRequest, type TorchRun } from '../helpers/pytorchTrainer.js';
+import { checkOnnx, ONNX_PYTHON } from './onnxChecker.js';
+
+const TOLERANCE = 1e-5;
+const SLICE_USERS = 60;
+const unavailable = torchUnavailable();
+if (unavailable) console.warn(`PyTorch DDP test skipped: ${unavailable}`);
+
+function feeds(r: EncodedRequest): Record<string, ort.Tensor> {
+  const t = (v: number[]) => new ort.Tensor('int32', Int32Array.from(v), [v.length]);
+  return {
+    [SERVING_INPUTS.historyItems]: t(r.hist_item),
+    [SERVING_INPUTS.historyCategories]: t(r.hist_cat),
+    [SERVING_INPUTS.candidateItems]: t(r.cand_item),
+    [SERVING_INPUTS.candidateCategories]: t(r.cand_cat),
+  };
+}
+
+/** Requests of every shape the worker sends: T from 1 (an empty history's padding slot) to H, C from 1 to 100, OOV ids. */
+function randomRequests(itemCount: number, categoryCount: number, H: number): EncodedRequest[] {
+  let s = 12345;
+  const next = (n: number) => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) % n);
+  const shapes: Array<[number, number]> = [[1, 1], [1, 7], [3, 1], [17, 50], [H, 100], [H, 2]];
+  return shapes.map(([T, C], i) => {
+    const empty = i === 0 || i === 1;
+    const hist_item = empty ? [0] : Array.from({ length: T }, () => 1 + next(itemCount - 1));
+    const hist_cat = empty ? [0] : hist_item.map(() => 1 + next(categoryCount - 1));
+    const cand_item = Array.from({ length: C }, () => 1 + next(itemCount - 1));
+    return { hist_item, hist_cat, cand_item, cand_cat: cand_item.map(() => 1 + next(categoryCount - 1)) };
+  });
+}
+
+describe.skipIf(unavailable !== undefined)('PyTorch reference trainer: torchrun --nproc_per_node 2 (gloo), ONNX export', () => {
+  const root = mkdtempSync(join(tmpdir(), 'pytorch-ddp-'));
+  let run: TorchRun;
+  let single: TorchRun;
+  let session: ort.InferenceSession;
+
+  beforeAll(async () => {
+    run = trainWithTorchrun(join(root, 'ddp'), { nproc: 2, maxUsers: SLICE_USERS, epochs: 1, seed: 1 });
+    session = await ort.InferenceSession.create(readFileSync(run.onnx), nodeSessionOptions());
+  }, 600_000);
+
+  afterAll(async () => {
+    await session?.release();
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  it('both ranks trained: world size 2, half of every global batch each, the same weights after the run', () => {
+    const m = run.metrics;
+    expect(m.worldSize).toBe(2);
+    expect(m.backend).toBe('gloo');
+    expect(m.ranks.map((r) => r.rank)).toEqual([0, 1]);
+    expect(new Set(m.ranks.map((r) => r.pid)).size).toBe(2);
+    const [r0, r1] = m.ranks;
+    expect(r0.samples + r1.samples).toBe(m.trainSamples);
+    expect(Math.abs(r0.samples - r1.samples)).toBeLessThanOrEqual(r0.steps);
+    expect(r0.steps).toBe(Math.ceil(m.trainSamples / 256));
+    expect(r1.steps).toBe(r0.steps);
+    expect(r1.weightChecksum).toBe(r0.weightChecksum);
+    expect(m.auc).toBeGreaterThan(0.55); // one epoch on 60 users: learning, not quality
+    expect(m.samplesPerSecond).toBeGreaterThan(0);
+  });
+
+  it('writes the import layout: model.onnx, vocab.json (interest-edge-vocab/1), metrics.json', () => {
+    const vocab = JSON.parse(readFileSync(run.vocab, 'utf8'));
+    expect(vocab.format).toBe('interest-edge-vocab/1');
+    expect(vocab.maxHistory).toBe(50);
+    expect(vocab.items.length).toBe(run.metrics.vocabulary.items);
+    expect(vocab.itemCategories.length).toBe(vocab.items.length);
+    expect(vocab.items.every((i: unknown) => typeof i === 'string')).toBe(true);
+    expect(vocab.itemCategories.every((c: number) => Number.isInteger(c) && c >= 1 && c < vocab.categories.length + 2)).toBe(true);
+    expect(vocab.vocabularyRule).toBe('items seen >= 2 times in the training split; categories of those items');
+    expect(run.metrics.onnx?.opset).toBe(17);
+  });
+
+  it('the graph has the serving signature: int32 [T] / [C] inputs, score [C], attention [C, T]', () => {
+    expect([...session.inputNames].sort()).toEqual(Object.values(SERVING_INPUTS).sort());
+    expect(session.outputNames).toEqual([SERVING_OUTPUTS.scores, SERVING_OUTPUTS.attention]);
+    if (ONNX_PYTHON) expect(checkOnnx(run.onnx)).toBe('ok 8 17');
+  });
+
+  it(`onnxruntime-node = the torch model (score entry) within ${TOLERANCE}: scores and attention`, async () => {
+    const vocab = JSON.parse(readFileSync(run.vocab, 'utf8'));
+    const requests = [...run.requests, ...randomRequests(vocab.items.length + 2, vocab.categories.length + 2, vocab.maxHistory)];
+    const torch = scoreWithTorch(run.checkpoint, requests);
+    let worst = 0;
+    for (const [i, r] of requests.entries()) {
+      const out = await session.run(feeds(r));
+      const score = Array.from(out[SERVING_OUTPUTS.scores].data as Float32Array);
+      const attention = Array.from(out[SERVING_OUTPUTS.attention].data as Float32Array);
+      expect(out[SERVING_OUTPUTS.scores].dims).toEqual([r.cand_item.length]);
+      expect(out[SERVING_OUTPUTS.attention].dims).toEqual([r.cand_item.length, r.hist_item.length]);
+      expect(score.every((p) => p > 0 && p < 1)).toBe(true);
+      score.forEach((p, c) => (worst = Math.max(worst, Math.abs(p - torch.scores[i][c]))));
+      torch.attention[i].flat().forEach((a, j) => expect(Math.abs(attention[j] - a)).toBeLessThanOrEqual(TOLERANCE));
+      if (r.hist_item.every((x) => x === 0)) expect(attention.every((a) => a === 0)).toBe(true); // padding masked
+    }
+    console.info(`PyTorch vs onnxruntime-node: max |Δscore| ${worst.toExponential(2)} over ${requests.length} requests`);
+    expect(worst).toBeLessThanOrEqual(TOLERANCE);
+  });
+
+  it('a 1-process run gives the same model: the distributed step is the single-process step', () => {
+    single = trainWithTorchrun(join(root, 'single'), { nproc: 1, maxUsers: SLICE_USERS, epochs: 1, seed: 1, args: ['--no-export'] });
+    expect(single.metrics.worldSize).toBe(1);
+    expect(single.metrics.trainSamples).toBe(run.metrics.trainSamples);
+    expect(Math.abs(single.metrics.auc - run.metrics.auc)).toBeLessThan(1e-4);
+    expect(Math.abs(single.metrics.logloss - run.metrics.logloss)).toBeLessThan(1e-4);
+  }, 300_000);
+});
