@@ -22,14 +22,15 @@ def export_onnx(model: Din, path: str) -> None:
         torch.tensor([4, 1], dtype=torch.int32),
         torch.tensor([2, 1], dtype=torch.int32),
     )
+    tasks = [] if model.head == "mlp" else ["ctr", "cvr", "ctcvr"]  # multi-task: score = pCTR, as the repo's exporter
     with torch.no_grad():
         torch.onnx.export(
             serving,
             args,
             path,
             input_names=["hist_item", "hist_cat", "cand_item", "cand_cat"],
-            output_names=["score", "attention"],
-            dynamic_axes={"hist_item": {0: "T"}, "hist_cat": {0: "T"}, "cand_item": {0: "C"}, "cand_cat": {0: "C"}, "score": {0: "C"}, "attention": {0: "C", 1: "T"}},
+            output_names=["score", "attention", *tasks],
+            dynamic_axes={"hist_item": {0: "T"}, "hist_cat": {0: "T"}, "cand_item": {0: "C"}, "cand_cat": {0: "C"}, "score": {0: "C"}, "attention": {0: "C", 1: "T"}, **{t: {0: "C"} for t in tasks}},
             opset_version=OPSET,
             do_constant_folding=True,
         )

@@ -4,7 +4,8 @@
 - local activation unit over [q, k, q−k, q⊙k] → h1 → h2 (sigmoid) → 1 (linear), written with the
   first layer split as in layers/targetAttention.ts: (W_q + W_d)·q + (W_k − W_d)·k + W_p·(q⊙k);
   weights NOT softmax-normalised, padding masked to 0; pooled = Σ_j a_j·e_j;
-- MLP 200-80 with Dice (eq. 9) over [pooled, e_candidate], then a linear unit → logit.
+- MLP 200-80 with Dice (eq. 9) over [pooled, e_candidate], then a linear unit → logit; or, for
+  the multi-task variant, the repo's shared-bottom head (click and conversion logits, ESMM loss).
 
 Dice (layers/activations.ts): f(s) = s·(α + p·(1 − α)), p = σ((s − E[s]) / √(Var[s] + 1e-8)), no
 learned scale/shift; training uses the mini-batch moments (across every DDP rank: the global
@@ -30,17 +31,28 @@ def glorot_uniform(fan_in: int, fan_out: int) -> nn.Parameter:
     return nn.Parameter(torch.empty(fan_in, fan_out).uniform_(-limit, limit))
 
 
-def _global_moments(x: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
-    """Mean and (biased) variance over dim 0 of the batch on every rank together, differentiable."""
-    if not (dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1):
+def _distributed() -> bool:
+    return dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1
+
+
+def _global_moments(x: torch.Tensor, global_n: Optional[int]) -> Tuple[torch.Tensor, torch.Tensor]:
+    """Mean and (biased) variance over dim 0 of the global batch (every rank's shard), differentiable.
+    One process: two passes, as tf.moments. Several: one differentiable all-reduce of [Σx, Σx²]
+    (global_n, the global batch size, is known to every rank), so a Dice layer costs one collective
+    forward and one backward."""
+    if not _distributed():
         mean = x.mean(0)
         return mean, ((x - mean) ** 2).mean(0)
     from torch.distributed.nn.functional import all_reduce
 
-    n = torch.tensor([float(x.shape[0])], device=x.device)
-    dist.all_reduce(n)
-    mean = all_reduce(x.sum(0)) / n
-    var = all_reduce(((x - mean) ** 2).sum(0)) / n
+    if global_n is None:
+        n = torch.tensor([float(x.shape[0])], device=x.device)
+        dist.all_reduce(n)
+        global_n = float(n.item())
+    sums = all_reduce(torch.cat([x.sum(0), (x * x).sum(0)]))
+    units = x.shape[1]
+    mean = sums[:units] / global_n
+    var = torch.clamp(sums[units:] / global_n - mean * mean, min=0.0)
     return mean, var
 
 
@@ -51,10 +63,11 @@ class Dice(nn.Module):
         self.register_buffer("moving_mean", torch.zeros(units))
         self.register_buffer("moving_variance", torch.ones(units))
         self.pending: Optional[Tuple[torch.Tensor, torch.Tensor]] = None
+        self.global_n: Optional[int] = None  # the global batch size of the current step (DDP)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.training:
-            mean, var = _global_moments(x)
+            mean, var = _global_moments(x, self.global_n)
             self.pending = (mean.detach(), var.detach())
         else:
             mean, var = self.moving_mean, self.moving_variance
@@ -100,10 +113,44 @@ class Mlp(nn.Module):
         return x @ self.out_kernel + self.out_bias
 
 
-class Din(nn.Module):
-    def __init__(self, item_count: int, category_count: int, embedding_dim: int = 16, attention_hidden=(16, 8), mlp_hidden=(200, 80), activation: str = "dice", sparse: bool = False):
+class SharedBottomHead(nn.Module):
+    """The repo's shared-bottom multi-task head (layers/multiTask.ts): one shared expert (dense +
+    ReLU, 128 units), then a tower per task (ReLU hidden 64 → 1 logit); tasks: click, conversion."""
+
+    def __init__(self, inputs: int, expert_units: int = 128, tower_hidden=(64,), tasks: int = 2):
         super().__init__()
-        self.config = dict(item_count=item_count, category_count=category_count, embedding_dim=embedding_dim, attention_hidden=list(attention_hidden), mlp_hidden=list(mlp_hidden), activation=activation)
+        self.expert_kernel = glorot_uniform(inputs, expert_units)
+        self.expert_bias = nn.Parameter(torch.zeros(expert_units))
+        self.towers = nn.ModuleList()
+        for _ in range(tasks):
+            layers = []
+            fan_in = expert_units
+            for units in tower_hidden:
+                layers += [_Dense(fan_in, units), nn.ReLU()]
+                fan_in = units
+            layers.append(_Dense(fan_in, 1))
+            self.towers.append(nn.Sequential(*layers))
+
+    def forward(self, x):
+        h = torch.relu(x @ self.expert_kernel + self.expert_bias)
+        return torch.cat([t(h) for t in self.towers], -1)  # [N, tasks] logits
+
+
+class _Dense(nn.Module):
+    def __init__(self, fan_in: int, fan_out: int):
+        super().__init__()
+        self.kernel = glorot_uniform(fan_in, fan_out)
+        self.bias = nn.Parameter(torch.zeros(fan_out))
+
+    def forward(self, x):
+        return x @ self.kernel + self.bias
+
+
+class Din(nn.Module):
+    def __init__(self, item_count: int, category_count: int, embedding_dim: int = 16, attention_hidden=(16, 8), mlp_hidden=(200, 80), activation: str = "dice", sparse: bool = False, head: str = "mlp"):
+        super().__init__()
+        self.config = dict(item_count=item_count, category_count=category_count, embedding_dim=embedding_dim, attention_hidden=list(attention_hidden), mlp_hidden=list(mlp_hidden), activation=activation, head=head)
+        self.head = head
         D = 2 * embedding_dim
         h1, h2 = attention_hidden
         self.item_emb = nn.Embedding(item_count, embedding_dim, sparse=sparse)
@@ -119,7 +166,12 @@ class Din(nn.Module):
         self.att_b1 = nn.Parameter(torch.zeros(h2))
         self.att_out = glorot_uniform(h2, 1)
         self.att_out_b = nn.Parameter(torch.zeros(1))
-        self.mlp = Mlp(2 * D, list(mlp_hidden), activation)
+        if head == "mlp":
+            self.mlp = Mlp(2 * D, list(mlp_hidden), activation)
+        elif head == "shared-bottom":
+            self.mlp = SharedBottomHead(2 * D)
+        else:
+            raise ValueError(f"unknown head {head}")
 
     def embed(self, items: torch.Tensor, cats: torch.Tensor) -> torch.Tensor:
         return torch.cat([self.item_emb(items.long()), self.cat_emb(cats.long())], -1)
@@ -135,17 +187,23 @@ class Din(nn.Module):
         return w * mask
 
     def forward(self, hist_item, hist_cat, cand_item, cand_cat, with_attention: bool = False):
-        """hist [B, H] and cand [B] → logits [B] (and attention [B, H])."""
+        """hist [B, H] and cand [B] → logits [B] ([B, 2]: click, conversion for the multi-task
+        head) and, with_attention, the attention weights [B, H]."""
         k = self.embed(hist_item, hist_cat)  # [B, H, D]
         q = self.embed(cand_item, cand_cat)  # [B, D]
         mask = (hist_item != 0).to(k.dtype)
         w = self.attention(q, k, mask)
         pooled = torch.bmm(w.unsqueeze(1), k).squeeze(1)  # [B, D]
-        logits = self.mlp(torch.cat([pooled, q], 1)).squeeze(-1)
+        logits = self.mlp(torch.cat([pooled, q], 1))
+        logits = logits.squeeze(-1) if self.head == "mlp" else logits
         return (logits, w) if with_attention else logits
 
     def dice_layers(self) -> List[Dice]:
         return [m for m in self.modules() if isinstance(m, Dice)]
+
+    def set_global_batch(self, n: int) -> None:
+        for d in self.dice_layers():
+            d.global_n = n
 
     def apply_state_updates(self) -> None:
         for d in self.dice_layers():
@@ -169,8 +227,11 @@ class ServingDin(nn.Module):
         mask = (hist_item != 0).to(torch.float32).unsqueeze(0)  # [1, T]
         w = d.attention(q, k, mask)  # [C, T]
         pooled = w @ k.squeeze(0)  # [C, D]
-        logits = d.mlp(torch.cat([pooled, q], 1)).squeeze(-1)
-        return torch.sigmoid(logits), w
+        logits = d.mlp(torch.cat([pooled, q], 1))
+        if d.head == "mlp":
+            return torch.sigmoid(logits.squeeze(-1)), w
+        ctr, cvr = torch.sigmoid(logits[:, 0]), torch.sigmoid(logits[:, 1])
+        return ctr, w, ctr, cvr, ctr * cvr  # score = pCTR; ctr, cvr, ctcvr (ESMM)
 
 
 def checkpoint_dict(model: Din, vocab_json: dict, extra: Dict) -> dict:
@@ -180,7 +241,7 @@ def checkpoint_dict(model: Din, vocab_json: dict, extra: Dict) -> dict:
 def load_checkpoint(path: str) -> Tuple[Din, dict]:
     ck = torch.load(path, map_location="cpu")
     c = ck["config"]
-    model = Din(c["item_count"], c["category_count"], c["embedding_dim"], tuple(c["attention_hidden"]), tuple(c["mlp_hidden"]), c["activation"])
+    model = Din(c["item_count"], c["category_count"], c["embedding_dim"], tuple(c["attention_hidden"]), tuple(c["mlp_hidden"]), c["activation"], head=c.get("head", "mlp"))
     model.load_state_dict(ck["state_dict"])
     model.eval()
     return model, ck

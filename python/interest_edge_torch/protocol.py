@@ -230,8 +230,10 @@ class EncodedSplit:
         }
 
 
-def next_samples(timelines, pool: Sequence[str], seed: int, stream: str, max_shown: int = DEFAULT_MAX_IMPRESSION_NEGATIVES):
-    """protocols.ts nextSampleStream: (user, position, candidate, label) in the Node order and draws."""
+def next_samples(timelines, pool: Sequence[str], seed: int, stream: str, max_shown: int = DEFAULT_MAX_IMPRESSION_NEGATIVES, conversion_min: Optional[float] = None):
+    """protocols.ts nextSampleStream: (user, position, candidate, label, conversion) in the Node
+    order and draws; conversion (multi-task) = the behaviour's value ≥ conversion_min for
+    positives (MovieLens: rated ≥ 4), 0 for negatives and without a threshold."""
     rng = SeedRandom(f"next:{seed}:{stream}")
     n = len(pool)
     pool_set = set(pool)
@@ -240,7 +242,8 @@ def next_samples(timelines, pool: Sequence[str], seed: int, stream: str, max_sho
         exhausted = len(pool_set - seen) == 0
         for t in range(1, len(timeline)):
             b = timeline[t]
-            yield user, t, b.item, 1
+            converted = 1 if conversion_min is not None and b.value is not None and b.value >= conversion_min else 0
+            yield user, t, b.item, 1, converted
             if b.shown:
                 yield from _impression_negatives(user, timeline, t, max_shown)
             else:
@@ -250,7 +253,7 @@ def next_samples(timelines, pool: Sequence[str], seed: int, stream: str, max_sho
                     item = pool[math.floor(rng() * n)]
                     if item not in seen:
                         break
-                yield user, t, item, 0
+                yield user, t, item, 0, 0
 
 
 def _impression_negatives(user, timeline, t, max_shown):
@@ -272,7 +275,7 @@ def _impression_negatives(user, timeline, t, max_shown):
             continue
         clicked.add(item)
         k += 1
-        yield user, t, item, 0
+        yield user, t, item, 0, 0
 
 
 def rating_samples(timelines, positive_rating: float = 4):
@@ -281,7 +284,7 @@ def rating_samples(timelines, positive_rating: float = 4):
             v = timeline[t].value
             if v is None:
                 raise SystemExit(f"the rating protocol needs explicit values (EVENT_VALUE, a rating): user {user} has a behaviour without one")
-            yield user, t, timeline[t].item, 1 if v >= positive_rating else 0
+            yield user, t, timeline[t].item, 1 if v >= positive_rating else 0, 0
 
 
 @dataclass
@@ -293,7 +296,7 @@ class Prepared:
     test_users: int
 
 
-def prepare(log: BehaviourLog, split: Callable[[str], str], protocol: str, seed: int, max_history: int, min_item_count: int) -> Prepared:
+def prepare(log: BehaviourLog, split: Callable[[str], str], protocol: str, seed: int, max_history: int, min_item_count: int, conversion_min: Optional[float] = None) -> Prepared:
     train_tl = {u: tl for u, tl in log.timelines.items() if split(u) == "train"}
     test_tl = {u: tl for u, tl in log.timelines.items() if split(u) == "test"}
     pool = item_pool(train_tl)
@@ -304,8 +307,8 @@ def prepare(log: BehaviourLog, split: Callable[[str], str], protocol: str, seed:
     out = []
     for timelines, stream in ((train_tl, "train"), (test_tl, "test")):
         ds = EncodedSplit(max_history)
-        samples = next_samples(timelines, pool, seed, stream) if protocol == "next" else rating_samples(timelines)
-        for user, t, cand, label in samples:
-            ds.add(timelines, encode, user, t, cand, label)
+        samples = next_samples(timelines, pool, seed, stream, conversion_min=conversion_min) if protocol == "next" else rating_samples(timelines)
+        for user, t, cand, label, conversion in samples:
+            ds.add(timelines, encode, user, t, cand, label, conversion)
         out.append(ds.finish())
     return Prepared(vocab, out[0], out[1], len(train_tl), len(test_tl))

@@ -53,7 +53,9 @@ def parse_args(argv=None):
     p.add_argument("--max-history", type=int, default=50)
     p.add_argument("--min-item-count", type=int, default=2)
     p.add_argument("--embedding-dim", type=int, default=16)
-    p.add_argument("--attention-hidden", default="16,8")
+    p.add_argument("--head", choices=["mlp", "shared-bottom"], default="mlp", help="mlp: DIN's MLP 200-80 (single task, click); shared-bottom: the repo's multi-task head with the ESMM loss (click and conversion = rated >= 4; MovieLens next only)")
+    p.add_argument("--task-weights", default="1,1", help="multi-task: w_ctr,w_ctcvr of the ESMM loss")
+    p.add_argument("--attention-hidden", help="default 16,8 (the shipped DIN); 80,40 with --head shared-bottom (the repo's multi-task models)")
     p.add_argument("--mlp-hidden", default="200,80")
     p.add_argument("--activation", choices=["dice", "prelu"], default="dice")
     p.add_argument("--dense-embeddings", action="store_true", help="Adam over every embedding row each step (default: sparse rows + SparseAdam, the repo's lazy Adam; NCCL always dense)")
@@ -82,10 +84,20 @@ def to_tensors(b, device):
     return [torch.from_numpy(b[k]).to(device) for k in ("hist_item", "hist_cat", "cand_item", "cand_cat")]
 
 
+def esmm_loss_sum(logits, clicks, conversions, weights):
+    """fit.ts esmmLoss, summed over the shard: w_ctr·BCE(click, pCTR) + w_ctcvr·BCE(click ∧ conv, pCTR·pCVR)."""
+    ctr = F.binary_cross_entropy_with_logits(logits[:, 0], clicks, reduction="sum")
+    log_p = F.logsigmoid(logits[:, 0]) + F.logsigmoid(logits[:, 1])
+    log_1mp = torch.log(torch.clamp(1 - torch.exp(log_p), min=1e-7))
+    ctcvr = -(conversions * log_p + (1 - conversions) * log_1mp).sum()
+    return weights[0] * ctr + weights[1] * ctcvr
+
+
 @torch.no_grad()
 def predict(model: Din, split, device, batch_size: int = 2048) -> np.ndarray:
+    """Probabilities [N] (multi-task: [N, 2] pCTR, pCVR) in inference mode (Dice moving moments)."""
     model.eval()
-    out = np.empty(split.size, dtype=np.float32)
+    out = np.empty((split.size,) if model.head == "mlp" else (split.size, 2), dtype=np.float32)
     for start in range(0, split.size, batch_size):
         idx = np.arange(start, min(start + batch_size, split.size))
         b = split.batch(idx)
@@ -95,8 +107,20 @@ def predict(model: Din, split, device, batch_size: int = 2048) -> np.ndarray:
 
 
 def evaluate(model, split, device) -> dict:
+    """Click metrics; multi-task models also per task as fit.ts evaluates them: ctr on every
+    sample, cvr on the clicked ones, ctcvr (pCTR·pCVR against click ∧ conversion) on every sample."""
     p = predict(model, split, device)
-    return {"auc": auc(p, split.labels), "gauc": gauc(p, split.labels, split.users), "logloss": logloss(p, split.labels)}
+    if p.ndim == 1:
+        return {"auc": auc(p, split.labels), "gauc": gauc(p, split.labels, split.users), "logloss": logloss(p, split.labels)}
+    ctr, cvr = p[:, 0], p[:, 1]
+    ctcvr = ctr * cvr
+    clicked = split.labels > 0.5
+    tasks = {
+        "ctr": {"auc": auc(ctr, split.labels), "gauc": gauc(ctr, split.labels, split.users)},
+        "cvr": {"auc": auc(cvr[clicked], split.conversions[clicked]), "gauc": gauc(cvr[clicked], split.conversions[clicked], split.users[clicked])},
+        "ctcvr": {"auc": auc(ctcvr, split.conversions), "gauc": gauc(ctcvr, split.conversions, split.users)},
+    }
+    return {**tasks["ctr"], "logloss": logloss(ctr, split.labels), "tasks": tasks}
 
 
 def main(argv=None) -> int:
@@ -124,16 +148,20 @@ def main(argv=None) -> int:
         blog = read_personalize(a.data, a.event_types.split(",") if a.event_types else None, a.min_event_value, a.category)
         split = modulo_split(5) if a.split == "modulo" else hash_split(0.2)
     blog = limit_users(blog, a.max_users)
-    data = prepare(blog, split, a.protocol, a.seed, a.max_history, a.min_item_count)
+    multi = a.head != "mlp"
+    if multi and (a.source != "movielens" or a.protocol != "next"):
+        raise SystemExit("--head shared-bottom needs conversion labels: MovieLens with protocol next (conversion = rated >= 4); the Personalize layout's conversion filter is not implemented here")
+    data = prepare(blog, split, a.protocol, a.seed, a.max_history, a.min_item_count, conversion_min=4.0 if multi else None)
     prep_seconds = time.perf_counter() - t0
     log(rank, f"data {blog.source}: {len(blog.timelines)} users ({data.train_users} train, {data.test_users} test), protocol {a.protocol}; "
         f"{data.train.size} train / {data.test.size} test samples; vocabulary {len(data.vocab.items)} items, {len(data.vocab.categories)} categories ({prep_seconds:.1f} s)")
 
     # ---- model
     torch.manual_seed(a.seed)
-    att = tuple(int(x) for x in a.attention_hidden.split(","))
+    att = tuple(int(x) for x in (a.attention_hidden or ("16,8" if not multi else "80,40")).split(","))
+    task_weights = [float(x) for x in a.task_weights.split(",")]
     mlp = tuple(int(x) for x in a.mlp_hidden.split(","))
-    model = Din(data.vocab.item_count, data.vocab.category_count, a.embedding_dim, att, mlp, a.activation, sparse=sparse).to(device)
+    model = Din(data.vocab.item_count, data.vocab.category_count, a.embedding_dim, att, mlp, a.activation, sparse=sparse, head=a.head).to(device)
     net = torch.nn.parallel.DistributedDataParallel(model, broadcast_buffers=False) if world > 1 else model
     emb_params = [model.item_emb.weight, model.cat_emb.weight]
     dense_params = [p for n, p in model.named_parameters() if not n.startswith(("item_emb", "cat_emb"))]
@@ -166,8 +194,12 @@ def main(argv=None) -> int:
             b = data.train.batch(mine)
             x = to_tensors(b, device)
             y = torch.from_numpy(b["label"]).to(device)
+            model.set_global_batch(len(g))
             logits = net(*x)
-            loss = F.binary_cross_entropy_with_logits(logits, y, reduction="sum") * (world / len(g))
+            if multi:
+                loss = esmm_loss_sum(logits, y, torch.from_numpy(b["conversion"]).to(device), task_weights) * (world / len(g))
+            else:
+                loss = F.binary_cross_entropy_with_logits(logits, y, reduction="sum") * (world / len(g))
             for o in optimizers:
                 o.zero_grad(set_to_none=True)
             loss.backward()
@@ -213,9 +245,10 @@ def main(argv=None) -> int:
             "package": f"interest_edge_torch {__version__}",
             "torch": torch.__version__,
             "python": platform.python_version(),
-            "model": "din",
+            "model": "din" if not multi else "din-shared-bottom-esmm",
             "source": blog.source,
             "protocol": a.protocol,
+            **({"tasks": final["tasks"]} if "tasks" in final else {}),
             "auc": final.get("auc"),
             "gauc": final.get("gauc"),
             "logloss": final.get("logloss"),
@@ -240,7 +273,7 @@ def main(argv=None) -> int:
             ckpt = checkpoint_dict(model, vocab_json, {"metrics": {k: metrics[k] for k in ("auc", "gauc", "logloss")}})
             torch.save(ckpt, os.path.join(a.out, "model.pt"))
             ops = export_onnx(model, os.path.join(a.out, "model.onnx"))
-            metrics["onnx"] = {"file": "model.onnx", "opset": 17, "ops": ops}
+            metrics["onnx"] = {"file": "model.onnx", "opset": 17, "ops": ops, "outputs": ["score", "attention"] + (["ctr", "cvr", "ctcvr"] if multi else [])}
             write_json(os.path.join(a.out, "vocab.json"), vocab_json)
             write_json(os.path.join(a.out, "requests.json"), {"requests": sample_requests(data.test, data.vocab)})
         write_json(os.path.join(a.out, "metrics.json"), metrics)
