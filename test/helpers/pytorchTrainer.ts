@@ -141,7 +141,18 @@ export function trainWithTorchrun(outDir: string, o: TorchTrainOptions = {}): To
 }
 
 /** The torch model's scores (and attention weights) for encoded requests: `python3 -m interest_edge_torch.score`. */
-export function scoreWithTorch(checkpoint: string, requests: readonly EncodedRequest[]): { scores: number[][]; attention: number[][][] } {
+export interface TorchScores {
+  /** Per request, [C] probabilities (pCTR for the multi-task head). */
+  scores: number[][];
+  /** Per request, [C][T] attention weights. */
+  attention: number[][][];
+  /** Multi-task head only: per request, [C] each. */
+  ctr?: number[][];
+  cvr?: number[][];
+  ctcvr?: number[][];
+}
+
+export function scoreWithTorch(checkpoint: string, requests: readonly EncodedRequest[]): TorchScores {
   const out = execFileSync(SYSTEM_PYTHON, ['-m', 'interest_edge_torch.score', '--checkpoint', checkpoint, '--requests', '-'], {
     input: JSON.stringify({ requests }),
     cwd: PYTHON_PACKAGE_DIR,
@@ -149,5 +160,5 @@ export function scoreWithTorch(checkpoint: string, requests: readonly EncodedReq
     encoding: 'utf8',
     maxBuffer: 64 << 20,
   });
-  return JSON.parse(out) as { scores: number[][]; attention: number[][][] };
+  return JSON.parse(out) as TorchScores;
 }

@@ -17,6 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SERVING_INPUTS, SERVING_OUTPUTS } from '../../contract/manifest.js';
 import { nodeSessionOptions } from '../../model-export/onnx/nodeSessionOptions.js';
 import { scoreWithTorch, torchUnavailable, trainWithTorchrun, type EncodedRequest, type TorchRun } from '../helpers/pytorchTrainer.js';
+import { TASK_OUTPUTS } from '../../contract/manifest.js';
 import { checkOnnx, ONNX_PYTHON } from './onnxChecker.js';
 
 const TOLERANCE = 1e-5;
@@ -125,4 +126,41 @@ describe.skipIf(unavailable !== undefined)('PyTorch reference trainer: torchrun 
     expect(Math.abs(single.metrics.auc - run.metrics.auc)).toBeLessThan(1e-4);
     expect(Math.abs(single.metrics.logloss - run.metrics.logloss)).toBeLessThan(1e-4);
   }, 300_000);
+});
+
+describe.skipIf(unavailable !== undefined)('PyTorch reference trainer: multi-task shared-bottom + ESMM head (torchrun, 2 ranks)', () => {
+  const root = mkdtempSync(join(tmpdir(), 'pytorch-esmm-'));
+  let run: TorchRun;
+  let session: ort.InferenceSession;
+
+  beforeAll(async () => {
+    run = trainWithTorchrun(join(root, 'esmm'), { nproc: 2, maxUsers: 40, epochs: 1, seed: 2, args: ['--head', 'shared-bottom'] });
+    session = await ort.InferenceSession.create(readFileSync(run.onnx), nodeSessionOptions());
+  }, 600_000);
+
+  afterAll(async () => {
+    await session?.release();
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  it('reports every task (ctr on all samples, cvr on the clicked, ctcvr) and both ranks trained', () => {
+    const tasks = run.metrics.tasks as Record<string, { auc: number; gauc: number }>;
+    expect(Object.keys(tasks)).toEqual(['ctr', 'cvr', 'ctcvr']);
+    expect(run.metrics.auc).toBe(tasks.ctr.auc);
+    expect(run.metrics.worldSize).toBe(2);
+    expect(run.metrics.ranks[1].weightChecksum).toBe(run.metrics.ranks[0].weightChecksum);
+  });
+
+  it(`serves score = ctr, cvr, ctcvr = ctr·cvr: onnxruntime-node = torch within ${TOLERANCE}`, async () => {
+    expect(session.outputNames).toEqual([SERVING_OUTPUTS.scores, SERVING_OUTPUTS.attention, ...TASK_OUTPUTS]);
+    const torch = scoreWithTorch(run.checkpoint, run.requests);
+    for (const [i, r] of run.requests.entries()) {
+      const out = await session.run(feeds(r));
+      const get = (name: string) => Array.from(out[name].data as Float32Array);
+      const expected: Record<string, number[]> = { score: torch.scores[i], ctr: torch.ctr![i], cvr: torch.cvr![i], ctcvr: torch.ctcvr![i] };
+      for (const [name, values] of Object.entries(expected)) get(name).forEach((v, c) => expect(Math.abs(v - values[c])).toBeLessThanOrEqual(TOLERANCE));
+      expect(get('score')).toEqual(get('ctr'));
+      get('ctcvr').forEach((v, c) => expect(v).toBeCloseTo(get('ctr')[c] * get('cvr')[c], 6));
+    }
+  });
 });
