@@ -9,6 +9,7 @@
  * Needs Debian's python3-torch and python3-onnx (/usr/bin/python3); skips with a message without.
  * Run: npx vitest run --config vitest.config.ts test/parity/pytorchDdp.test.ts
  */
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,7 +17,12 @@ import * as ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SERVING_INPUTS, SERVING_OUTPUTS } from '../../contract/manifest.js';
 import { nodeSessionOptions } from '../../model-export/onnx/nodeSessionOptions.js';
-import { scoreWithTorch, torchUnavailable, trainWithTorchrun, type EncodedRequest, type TorchRun } from '../helpers/pytorchTrainer.js';
+import { MOVIELENS_DIR, scoreWithTorch, SYSTEM_PYTHON, torchUnavailable, trainWithTorchrun, type EncodedRequest, type TorchRun } from '../helpers/pytorchTrainer.js';
+import { readMovieLens } from '../../model-export/data/movielens.js';
+import { readPersonalize } from '../../model-export/data/personalize.js';
+import { prepareData } from '../../model-export/train/pipeline.js';
+import { hashUserSplit, moduloFiveSplit } from '../../model-export/samples/sample.js';
+import type { BehaviourLog } from '../../model-export/data/behaviourLog.js';
 import { TASK_OUTPUTS } from '../../contract/manifest.js';
 import { checkOnnx, ONNX_PYTHON } from './onnxChecker.js';
 
@@ -48,6 +54,58 @@ function randomRequests(itemCount: number, categoryCount: number, H: number): En
     return { hist_item, hist_cat, cand_item, cand_cat: cand_item.map(() => 1 + next(categoryCount - 1)) };
   });
 }
+
+const CHECKSUMS = join(import.meta.dirname, '../python/prepare_checksums.py');
+const checksum = (a: ArrayLike<number>) => {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s = (s * 31 + a[i]) % 1000000007;
+  return s;
+};
+
+/** model-export's samples, vocabulary and batches in the form test/python/prepare_checksums.py prints. */
+function nodeChecksums(log: BehaviourLog, split: 'modulo' | 'hash', seed: number) {
+  const d = prepareData(log, { protocol: 'next', seed, maxHistory: 50, minItemCount: 2, split: split === 'modulo' ? moduloFiveSplit : hashUserSplit(0.2) });
+  const all = (n: number) => Int32Array.from({ length: n }, (_, i) => i);
+  const train = d.train.batch(all(d.train.size));
+  const test = d.test.batch(all(d.test.size));
+  const spec = d.contract.spec;
+  return {
+    items: spec.items,
+    categories: spec.categories,
+    itemCategories: spec.itemCategories,
+    train: d.train.size,
+    test: d.test.size,
+    trainCandidates: checksum(d.train.candidateItems),
+    trainCandidateCategories: checksum(d.train.candidateCategories),
+    trainLabels: checksum(d.train.labels),
+    trainHistories: checksum(train.historyItems),
+    trainHistoryCategories: checksum(train.historyCategories),
+    testCandidates: checksum(d.test.candidateItems),
+    testCandidateCategories: checksum(d.test.candidateCategories),
+    testHistories: checksum(test.historyItems),
+  };
+}
+
+const pythonChecksums = (args: string[]) => JSON.parse(execFileSync(SYSTEM_PYTHON, [CHECKSUMS, 'checksums', ...args], { encoding: 'utf8', maxBuffer: 64 << 20 }));
+
+describe.skipIf(unavailable !== undefined)('PyTorch reference trainer reads the data as model-export does', () => {
+  it('MovieLens next (seed 2): the same vocabulary, samples, negatives and encoded histories', () => {
+    expect(pythonChecksums(['--data', MOVIELENS_DIR, '--source', 'movielens', '--split', 'modulo', '--seed', '2'])).toEqual(nodeChecksums(readMovieLens(), 'modulo', 2));
+  });
+
+  it('Personalize layout (string ids, ties, impressions, event filter, guessed category column, hash split)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pytorch-personalize-'));
+    try {
+      execFileSync(SYSTEM_PYTHON, [CHECKSUMS, 'fixture', dir]);
+      const { log } = await readPersonalize({ dir, eventTypes: ['click'], progress: false });
+      const expected = nodeChecksums(log, 'hash', 3);
+      expect(expected.test).toBeGreaterThan(0);
+      expect(pythonChecksums(['--data', dir, '--source', 'personalize', '--split', 'hash', '--seed', '3', '--event-types', 'click'])).toEqual(expected);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
 
 describe.skipIf(unavailable !== undefined)('PyTorch reference trainer: torchrun --nproc_per_node 2 (gloo), ONNX export', () => {
   const root = mkdtempSync(join(tmpdir(), 'pytorch-ddp-'));
