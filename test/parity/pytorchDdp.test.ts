@@ -9,7 +9,7 @@
  * Needs Debian's python3-torch and python3-onnx (/usr/bin/python3); skips with a message without.
  * Run: npx vitest run --config vitest.config.ts test/parity/pytorchDdp.test.ts
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -89,6 +89,11 @@ function nodeChecksums(log: BehaviourLog, split: 'modulo' | 'hash', seed: number
 const pythonChecksums = (args: string[]) => JSON.parse(execFileSync(SYSTEM_PYTHON, [CHECKSUMS, 'checksums', ...args], { encoding: 'utf8', maxBuffer: 64 << 20 }));
 
 describe.skipIf(unavailable !== undefined)('PyTorch reference trainer reads the data as model-export does', () => {
+  it('its Python unit tests pass (test/python: seedrandom port, metrics, split, vocabulary, shards)', () => {
+    const r = spawnSync(SYSTEM_PYTHON, ['-m', 'unittest', 'discover', '-s', join(import.meta.dirname, '../python')], { encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+  });
+
   it('MovieLens next (seed 2): the same vocabulary, samples, negatives and encoded histories', () => {
     expect(pythonChecksums(['--data', MOVIELENS_DIR, '--source', 'movielens', '--split', 'modulo', '--seed', '2'])).toEqual(nodeChecksums(readMovieLens(), 'modulo', 2));
   });
