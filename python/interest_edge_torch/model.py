@@ -69,9 +69,12 @@ class Dice(nn.Module):
         if self.training:
             mean, var = _global_moments(x, self.global_n)
             self.pending = (mean.detach(), var.detach())
+            p = torch.sigmoid((x - mean) / torch.sqrt(var + DICE_EPSILON))
         else:
-            mean, var = self.moving_mean, self.moving_variance
-        p = torch.sigmoid((x - mean) / torch.sqrt(var + DICE_EPSILON))
+            # As the repo's exporter writes it (onnx/servingLayers.ts): σ(x·inv + shift), inv and
+            # shift folded into constants, so the graph has a Mul and an Add here, no Sub or Div.
+            inv = torch.rsqrt(self.moving_variance + DICE_EPSILON)
+            p = torch.sigmoid(x * inv + (-self.moving_mean * inv))
         return x * (self.alpha + p * (1 - self.alpha))
 
     @torch.no_grad()

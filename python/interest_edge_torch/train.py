@@ -162,7 +162,8 @@ def main(argv=None) -> int:
     task_weights = [float(x) for x in a.task_weights.split(",")]
     mlp = tuple(int(x) for x in a.mlp_hidden.split(","))
     model = Din(data.vocab.item_count, data.vocab.category_count, a.embedding_dim, att, mlp, a.activation, sparse=sparse, head=a.head).to(device)
-    net = torch.nn.parallel.DistributedDataParallel(model, broadcast_buffers=False) if world > 1 else model
+    ddp_devices = [device.index] if device.type == "cuda" else None
+    net = torch.nn.parallel.DistributedDataParallel(model, device_ids=ddp_devices, broadcast_buffers=False) if world > 1 else model
     emb_params = [model.item_emb.weight, model.cat_emb.weight]
     dense_params = [p for n, p in model.named_parameters() if not n.startswith(("item_emb", "cat_emb"))]
     if sparse:
@@ -211,11 +212,13 @@ def main(argv=None) -> int:
             local_samples += len(mine)
             local_steps += 1
         seconds = time.perf_counter() - started
-        if distributed:
-            t = torch.tensor([seconds], dtype=torch.float64)
+        if distributed:  # collectives on `device`: NCCL reduces CUDA tensors only
+            t = torch.tensor([seconds], dtype=torch.float64, device=device)
             dist.all_reduce(t, op=dist.ReduceOp.MAX)
             seconds = float(t.item())
-            dist.all_reduce(loss_sum)
+            reduced = loss_sum.to(device)
+            dist.all_reduce(reduced)
+            loss_sum = reduced.cpu()
             loss_sum[1] /= world
         train_seconds += seconds
         report = {"epoch": epoch, "trainLoss": float(loss_sum[0] / loss_sum[1]), "seconds": seconds, "samplesPerSecond": n / seconds}
