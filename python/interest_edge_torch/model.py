@@ -223,13 +223,27 @@ class ServingDin(nn.Module):
         super().__init__()
         self.din = din.eval()
 
+    def attention(self, q: torch.Tensor, k: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """Din.attention in the factored form of model-export/onnx/exportDin.ts: the q-term once
+        per candidate [C, h1], the k-term once per behaviour [T, h1], and W_p·(q⊙k) over every
+        (c, t) as ONE product q · K' with K'[d, t·h1] = k[t, d]·W_p[d, ·] — no [C, T, D] tensor."""
+        d = self.din
+        h1 = d.att_p.shape[1]
+        q_term = q @ (d.att_q + d.att_d) + d.att_b0  # [C, h1]
+        k_term = k @ (d.att_k - d.att_d)  # [T, h1]
+        k_p = (k.t().unsqueeze(2) * d.att_p.unsqueeze(1)).reshape(k.shape[1], -1)  # [D, T·h1]
+        p_term = (q @ k_p).reshape(q.shape[0], -1, h1)  # [C, T, h1]
+        a1 = torch.sigmoid(p_term + q_term.unsqueeze(1) + k_term)
+        a2 = torch.sigmoid(a1 @ d.att_w1 + d.att_b1)
+        return (a2 @ d.att_out + d.att_out_b).squeeze(-1) * mask  # [C, T]
+
     def forward(self, hist_item, hist_cat, cand_item, cand_cat):
         d = self.din
-        k = d.embed(hist_item, hist_cat).unsqueeze(0)  # [1, T, D]
+        k = d.embed(hist_item, hist_cat)  # [T, D]
         q = d.embed(cand_item, cand_cat)  # [C, D]
-        mask = (hist_item != 0).to(torch.float32).unsqueeze(0)  # [1, T]
-        w = d.attention(q, k, mask)  # [C, T]
-        pooled = w @ k.squeeze(0)  # [C, D]
+        mask = (hist_item != 0).to(torch.float32)  # [T]
+        w = self.attention(q, k, mask)  # [C, T]
+        pooled = w @ k  # [C, D]
         logits = d.mlp(torch.cat([pooled, q], 1))
         if d.head == "mlp":
             return torch.sigmoid(logits.squeeze(-1)), w
