@@ -13,9 +13,9 @@ from .model import Din, ServingDin
 OPSET = 17
 
 
-def export_onnx(model: Din, path: str) -> None:
-    serving = ServingDin(model).eval()
-    T, C = 3, 2
+def export_onnx(model: Din, path: str) -> List[str]:
+    """Writes model.onnx (opset 17, dynamic T and C) and returns its operator types."""
+    serving = ServingDin(model).eval()  # traced with T = 3, C = 2; both axes dynamic
     args = (
         torch.tensor([5, 3, 0], dtype=torch.int32),
         torch.tensor([2, 2, 0], dtype=torch.int32),
