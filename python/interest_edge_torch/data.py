@@ -180,22 +180,33 @@ def _table(path: str):
     return header, rows()
 
 
+def _natural_key(name: str):
+    """Natural name order (part-2 before part-10), as personalizeLayout.ts sorts shards."""
+    parts = re.split(r"(\d+)", name)
+    return [(0, int(p), "") if p.isdigit() else (1, 0, p.lower()) for p in parts if p != ""], name
+
+
 def _find(directory: str, stem: str) -> List[str]:
-    """`stem`.csv(.gz)/.parquet in `directory`, or the files of a `stem`/ shard directory (sorted)."""
+    """The files of one table, in row order (model-export/data/personalizeLayout.ts): `stem`.csv,
+    .csv.gz or .parquet, or a directory `stem`/ of *.parquet or *.csv(.gz) shards (names starting
+    with `.` or `_` ignored: _SUCCESS, .crc), read in natural name order. Names case-insensitive."""
     names = os.listdir(directory)
-    pattern = re.compile(rf"^{stem}\.(csv(\.gz)?|parquet)$", re.IGNORECASE)
-    files = [os.path.join(directory, n) for n in names if pattern.match(n)]
-    shard_dirs = [os.path.join(directory, n) for n in names if n.lower() == stem and os.path.isdir(os.path.join(directory, n))]
-    if len(files) > 1:
-        raise SystemExit(f"{directory}: both {' and '.join(sorted(files))}; keep one")
-    if files and shard_dirs:
-        raise SystemExit(f"{directory}: both {files[0]} and the shard directory {shard_dirs[0]}; keep one")
-    if shard_dirs:
-        shards = sorted(p for p in glob.glob(os.path.join(shard_dirs[0], "*")) if re.search(r"\.(csv(\.gz)?|parquet)$", p, re.IGNORECASE))
-        if not shards:
-            raise SystemExit(f"{shard_dirs[0]} holds no *.csv, *.csv.gz or *.parquet shard")
-        return shards
-    return files
+    pattern = re.compile(rf"^{stem}(\.csv(\.gz)?|\.parquet)?$", re.IGNORECASE)
+    forms = [n for n in names if pattern.match(n) and (n.lower() != stem or os.path.isdir(os.path.join(directory, n)))]
+    if len(forms) > 1:
+        raise SystemExit(f"{directory}: both {' and '.join(sorted(forms))} hold the {stem} table; keep one")
+    if not forms:
+        return []
+    path = os.path.join(directory, forms[0])
+    if not os.path.isdir(path):
+        return [path]
+    shards = sorted((n for n in os.listdir(path) if not n.startswith((".", "_")) and re.search(r"\.(csv(\.gz)?|parquet)$", n, re.IGNORECASE)), key=_natural_key)
+    parquet = [n for n in shards if n.lower().endswith(".parquet")]
+    if parquet and len(parquet) != len(shards):
+        raise SystemExit(f"{path}: both Parquet ({parquet[0]}) and CSV ({next(n for n in shards if n not in parquet)}) shards; a table's shards share one format")
+    if not shards:
+        raise SystemExit(f"{path}: no *.parquet, *.csv or *.csv.gz shard in the {stem} directory")
+    return [os.path.join(path, n) for n in shards]
 
 
 class _Columns:

@@ -74,12 +74,23 @@ class PersonalizeTest(unittest.TestCase):
         with tempfile.TemporaryDirectory() as one, tempfile.TemporaryDirectory() as many:
             self.write(os.path.join(one, "interactions.csv"), [["USER_ID", "ITEM_ID", "TIMESTAMP"], *rows])
             os.mkdir(os.path.join(many, "interactions"))
-            self.write(os.path.join(many, "interactions", "part-0.csv"), [["USER_ID", "ITEM_ID", "TIMESTAMP"], *rows[:2]])
-            self.write(os.path.join(many, "interactions", "part-1.csv"), [["user_id", "item_id", "timestamp"], *rows[2:]])
+            self.write(os.path.join(many, "interactions", "part-2.csv"), [["USER_ID", "ITEM_ID", "TIMESTAMP"], *rows[:2]])
+            self.write(os.path.join(many, "interactions", "part-10.csv"), [["user_id", "item_id", "timestamp"], *rows[2:]])
+            self.write(os.path.join(many, "interactions", "_SUCCESS.csv"), [["garbage"]])
             a, b = read_personalize(one), read_personalize(many)
             as_tuples = lambda log: {u: [(x.item, x.time) for x in tl] for u, tl in log.timelines.items()}
             self.assertEqual(as_tuples(a), as_tuples(b))
             self.assertEqual([x.item for x in a.timelines["u1"]], ["i2", "i1"])
+            self.assertEqual(list(b.timelines), ["u1", "u2"])  # part-2 before part-10 (natural order)
+            self.assertEqual(b.stats["interactionFiles"][0].rsplit("/", 1)[1], "part-2.csv")
+
+    def test_two_forms_of_a_table_are_refused(self):
+        with tempfile.TemporaryDirectory() as d:
+            self.write(os.path.join(d, "interactions.csv"), [["USER_ID", "ITEM_ID", "TIMESTAMP"], ["u", "i", "1"]])
+            os.mkdir(os.path.join(d, "interactions"))
+            with self.assertRaises(SystemExit) as e:
+                read_personalize(d)
+            self.assertIn("keep one", str(e.exception))
 
     def test_parquet_without_pyarrow_is_refused_with_a_message(self):
         try:
