@@ -12,6 +12,9 @@
  * the serving path must not: operators from other domains (custom ops need a custom build), and
  * random operators (a golden request replayed at load would never match).
  */
+import { createRequire } from 'node:module';
+import { dirname } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import type { ModelProto } from 'onnx-buf';
 import type * as OrtWeb from 'onnxruntime-web';
 import { allNodes, defaultOpset } from './onnxGraph.js';
@@ -66,6 +69,9 @@ const ortWeb = async (): Promise<typeof OrtWeb> => {
   const ort = await import('onnxruntime-web');
   ort.env.wasm.numThreads = 1;
   ort.env.wasm.proxy = false;
+  // Name the wasm files' folder: under a bundler or a test runner's module transform (vitest's
+  // globalSetup) ORT's own import.meta.url-relative lookup points at the project root instead.
+  ort.env.wasm.wasmPaths ??= pathToFileURL(`${dirname(createRequire(import.meta.url).resolve('onnxruntime-web'))}/`).href;
   return ort;
 };
 

@@ -61,5 +61,7 @@ declare module 'vitest' {
     rowsModel: RowsFixture;
     /** A DIN with hashed item ids (test/workerd/hashedModel.ts) and its onnxruntime-node scores, exported by globalSetup. */
     hashedModel: { name: string; manifest: string; onnxFile: string; onnxBase64: string; cases: Array<{ body: { history: unknown[]; candidates: unknown[] }; expected: Record<string, number> }> };
+    /** DIN trained by the PyTorch reference trainer under torchrun (2 ranks), imported (test/workerd/pytorchModel.ts); `skipped` without python3-torch. */
+    pytorchModel: import('./pytorchModel.js').PytorchFixture;
   }
 }

@@ -17,6 +17,7 @@ import type { ModelFixture, ParityCase, ServedModel } from './fixtureTypes.js';
 import { buildExtremesModel } from './extremesModel.js';
 import { buildRowsModel } from './rowsModel.js';
 import { buildHashedModel } from './hashedModel.js';
+import { buildPytorchModel } from './pytorchModel.js';
 import { nodeSessionOptions } from '../../model-export/onnx/nodeSessionOptions.js';
 
 export default async function setup(project: TestProject): Promise<void> {
@@ -40,6 +41,7 @@ export default async function setup(project: TestProject): Promise<void> {
   project.provide('extremesModel', await buildExtremesModel());
   project.provide('rowsModel', await buildRowsModel());
   project.provide('hashedModel', await buildHashedModel());
+  project.provide('pytorchModel', await buildPytorchModel());
 }
 
 async function modelFixture(modelDir: string): Promise<ModelFixture> {
