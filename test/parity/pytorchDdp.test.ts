@@ -17,7 +17,7 @@ import * as ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SERVING_INPUTS, SERVING_OUTPUTS } from '../../contract/manifest.js';
 import { nodeSessionOptions } from '../../model-export/onnx/nodeSessionOptions.js';
-import { MOVIELENS_DIR, scoreWithTorch, SYSTEM_PYTHON, torchUnavailable, trainWithTorchrun, type EncodedRequest, type TorchRun } from '../helpers/pytorchTrainer.js';
+import { MOVIELENS_DIR, scoreWithTorch, SYSTEM_PYTHON, torchUnavailable, trainWithTorchrun, type EncodedRequest, type TorchRun } from '../../model-export/pytorch/torchrun.js';
 import { readMovieLens } from '../../model-export/data/movielens.js';
 import { readPersonalize } from '../../model-export/data/personalize.js';
 import { prepareData } from '../../model-export/train/pipeline.js';

@@ -15,7 +15,7 @@ import { FeatureContract } from '../../contract/featureContract.js';
 import { SERVING_OUTPUTS } from '../../contract/manifest.js';
 import { encodeForModel } from '../../core/encode/rowFeeds.js';
 import { importModel } from '../../model-export/import/importModel.js';
-import { scoreWithTorch, torchUnavailable, trainWithTorchrun, type EncodedRequest } from '../helpers/pytorchTrainer.js';
+import { scoreWithTorch, torchUnavailable, trainWithTorchrun, type EncodedRequest } from '../../model-export/pytorch/torchrun.js';
 
 export const PYTORCH_MODEL = 'din-pytorch';
 
