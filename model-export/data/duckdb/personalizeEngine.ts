@@ -266,6 +266,10 @@ export class PersonalizeEngine {
     const c1 = performance.now();
     const ctx = context.map((_, k) => `, c${k}`).join('');
     const kept = `reason IS NULL AND (${keepType}) AND (${keepValue})`;
+    // Row order inside DuckDB's tables is not needed from here on (timelines sort by file and row):
+    // without it, writes run on every thread. CSV row indices come from row_number() over the
+    // scan, which needs the files' order kept.
+    if (t.format === 'parquet') await this.connection.run('SET preserve_insertion_order = false');
     if (o.conversion) {
       await this.connection.run(`CREATE TEMP TABLE conv AS SELECT u, i, max(t) AS mt FROM (${checked()}) WHERE reason IS NULL AND ${conv} GROUP BY u, i`);
     }
@@ -275,6 +279,7 @@ export class PersonalizeEngine {
        FROM (${checked()}) x ${o.conversion ? 'LEFT JOIN conv ON conv.u = x.u AND conv.i = x.i' : ''} WHERE ${kept.replace(/\b(reason|ty|v)\b/g, 'x.$1')}`,
     );
     if (o.conversion) await this.connection.run('DROP TABLE conv');
+    await this.connection.run('SET preserve_insertion_order = true');
     const min = o.minUserBehaviours ?? 2;
     await this.connection.run(`CREATE TABLE users AS SELECT user_id, count(*) AS n, min(f * 4294967296 + r) AS first FROM events GROUP BY user_id`);
     const counts = (await this.all(`SELECT count(*) FILTER (WHERE n >= ${min}) AS kept_users, count(*) FILTER (WHERE n < ${min}) AS dropped, sum(n) AS kept_rows FROM users`))[0];
