@@ -189,13 +189,24 @@ export class StreamedTrain implements BatchSource {
 /** Users of a selection in a fixed hash order, until their samples reach `max`, as one EncodedDataset. */
 async function materialise(engine: PersonalizeEngine, selection: UserSelection, contract: FeatureContract, negativePool: readonly string[], o: StreamedOptions, stream: string): Promise<EncodedDataset> {
   const max = o.maxTestSamples ?? DEFAULT_MAX_TEST_SAMPLES;
-  const timelines = new Map<string, Behaviour[]>();
-  let estimate = 0;
-  for await (const [user, timeline] of engine.timelines(selection, { by: 'hash', key: 'held-out' })) {
-    if (estimate >= max) break;
-    timelines.set(user, timeline);
-    estimate += positions(timeline) * (o.protocol === 'next' ? 2 : 1);
-  }
+  const perPosition = o.protocol === 'next' ? 2 : 1;
+  // DuckDB sorts only the users a prefix can need: twice the mean user's share of `max`, and all
+  // of them again if that prefix falls short (users far longer than the mean).
+  const size = await engine.size(selection);
+  const perUser = Math.max(1, ((size.behaviours - size.users) * perPosition) / Math.max(1, size.users));
+  const guess = Math.ceil((2 * max) / perUser) + 100;
+  const take = async (limit?: number) => {
+    const timelines = new Map<string, Behaviour[]>();
+    let estimate = 0;
+    for await (const [user, timeline] of engine.timelines(selection, { by: 'hash', key: 'held-out' }, limit)) {
+      if (estimate >= max) break;
+      timelines.set(user, timeline);
+      estimate += positions(timeline) * perPosition;
+    }
+    return { timelines, full: estimate >= max || limit === undefined || timelines.size < limit };
+  };
+  let { timelines, full } = await take(guess < size.users ? guess : undefined);
+  if (!full) ({ timelines } = await take());
   const log = groupLog(engine, timelines);
   const common = { seed: o.seed, positiveRating: o.positiveRating, maxImpressionNegatives: o.maxImpressionNegatives, negativePool, stream };
   return new EncodedDataset(log, sampleStream(log, o.protocol, common), contract);

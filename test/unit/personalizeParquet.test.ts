@@ -130,6 +130,11 @@ describe('Personalize layout in Parquet, out of core', () => {
       expect(samples).toBe(data.train.size);
       expect(data.train.maxBufferedSamples).toBeGreaterThanOrEqual(2000);
       expect(data.train.maxBufferedSamples).toBeLessThan(2000 + Number(longest));
+      // A capped test set: users in the fixed hash order until 3,000 samples.
+      const capped = await prepareStreamed(d.engine, d.users, { ...run, positiveRating: 4, maxTestSamples: 3000 });
+      expect(capped.test.size).toBeGreaterThanOrEqual(3000);
+      expect(capped.test.size).toBeLessThan(3000 + Number(longest));
+      expect(capped.test.userIds).toEqual(data.test.userIds.slice(0, capped.test.userIds.length));
     } finally {
       d.engine.close();
     }

@@ -45,6 +45,8 @@ export type UserSelection = 'all' | 'train' | 'test' | 'fit' | 'validation';
 export type UserOrder = { by: 'first' } | { by: 'hash'; key: string };
 
 const MAX_SECONDS = 1e10;
+/** The layout's CSV (RFC 4180, as csvRecords.ts reads it): no sniffing, every field text so validation stays ours. */
+const CSV_DIALECT = `header = true, all_varchar = true, delim = ',', quote = '"', escape = '"'`;
 const q = (s: string) => `'${s.replace(/'/g, "''")}'`;
 const ident = (s: string) => `"${s.replace(/"/g, '""')}"`;
 /** The first 4 bytes of a hex digest as a big-endian uint32, in SQL (sample.ts's hashUserSplit). */
@@ -62,7 +64,7 @@ function fileSources(t: LayoutTable, select: (cols: Map<string, Column>) => stri
       const from =
         t.format === 'parquet'
           ? `read_parquet(${q(file)}, file_row_number = true)`
-          : `read_csv(${q(file)}, header = true, all_varchar = true, auto_detect = true, ${rejects ? `store_rejects = true, rejects_table = '${rejects}_errors_${f}', rejects_scan = '${rejects}_scans_${f}'` : 'ignore_errors = true'})`;
+          : `read_csv(${q(file)}, ${CSV_DIALECT}, ${rejects ? `store_rejects = true, rejects_table = '${rejects}_errors_${f}', rejects_scan = '${rejects}_scans_${f}'` : 'ignore_errors = true'})`;
       const r = t.format === 'parquet' ? 'file_row_number' : '(row_number() OVER () - 1)';
       return `SELECT ${f} AS f, ${r} AS r, ${select(cols)} FROM ${from}`;
     })
@@ -108,6 +110,8 @@ export class PersonalizeEngine {
     if (o.threads !== undefined) config.threads = String(o.threads);
     let db: DuckDBInstance | undefined;
     try {
+      // A run that exits without close() (an error past this point, process.exit) leaves no files behind.
+      process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
       db = await DuckDBInstance.create(join(dir, 'prepare.duckdb'), config);
       const c = await db.connect();
       const contextColumns = (o.contextColumns ?? []).map((n) => n.toUpperCase());
@@ -134,7 +138,7 @@ export class PersonalizeEngine {
   /** Column names (upper-cased) → name and type, from the table's first file. */
   private async columnsOf(t: LayoutTable): Promise<Map<string, Column>> {
     const file = t.files[0];
-    const from = t.format === 'parquet' ? `read_parquet(${q(file)})` : `read_csv(${q(file)}, header = true, all_varchar = true, ignore_errors = true)`;
+    const from = t.format === 'parquet' ? `read_parquet(${q(file)})` : `read_csv(${q(file)}, ${CSV_DIALECT}, ignore_errors = true)`;
     const rows = await this.all(`DESCRIBE SELECT * FROM ${from}`);
     return new Map(rows.map((r) => [String(r.column_name).toUpperCase().trim(), { name: String(r.column_name), type: String(r.column_type) }]));
   }
@@ -276,7 +280,7 @@ export class PersonalizeEngine {
     await this.connection.run(
       `CREATE TABLE events AS SELECT x.u AS user_id, x.i AS item_id, x.t AS time, x.v AS value, NULLIF(x.imp, '') AS shown${ctx.replace(/c(\d+)/g, 'x.c$1')},
         ${o.conversion ? 'coalesce(conv.mt >= x.t, false)' : 'NULL::BOOLEAN'} AS converted, x.f, x.r
-       FROM (${checked()}) x ${o.conversion ? 'LEFT JOIN conv ON conv.u = x.u AND conv.i = x.i' : ''} WHERE ${kept.replace(/\b(reason|ty|v)\b/g, 'x.$1')}`,
+       FROM (SELECT * FROM (${checked()}) WHERE ${kept}) x ${o.conversion ? 'LEFT JOIN conv ON conv.u = x.u AND conv.i = x.i' : ''}`,
     );
     if (o.conversion) await this.connection.run('DROP TABLE conv');
     await this.connection.run('SET preserve_insertion_order = true');
@@ -450,10 +454,10 @@ export class PersonalizeEngine {
     return counts;
   }
 
-  /** Kept users and behaviours of a selection. */
+  /** Kept users and behaviours of a selection (from the users table: no scan of the rows). */
   async size(selection: UserSelection): Promise<{ users: number; behaviours: number }> {
-    const join = selection === 'all' ? 'JOIN users s USING (user_id)' : 'JOIN split s USING (user_id)';
-    const r = (await this.all(`SELECT count(DISTINCT e.user_id) AS users, count(*) AS behaviours FROM events e ${join} WHERE ${this.selected(selection)}`))[0];
+    const from = selection === 'all' ? 'users u' : 'users u JOIN split s USING (user_id)';
+    const r = (await this.all(`SELECT count(*) AS users, coalesce(sum(u.n), 0) AS behaviours FROM ${from} WHERE ${this.selected(selection)}`))[0];
     return { users: Number(r.users), behaviours: Number(r.behaviours) };
   }
 
