@@ -128,7 +128,7 @@ const parquetSection = parquetRows.length === 0 ? [] : [
     ['interactions', 'Parquet', 'users', 'items', 'validate s', 'keep s', 'catalogue s', 'vocabulary s', 'test s', 'first epoch sort → batch s', 'ready s', 'peak RSS (ready)', 'stream samples/s', '× in-memory 10⁶', 'epoch start s', 'DIN samples/s (streamed)', '× in-memory 10⁶', 'peak RSS (training)'],
     parquetRows.map((r) => [
       r.interactions.toExponential(0).replace('+', ''),
-      `${r.parquet.shards} shards, ${mib(r.parquet.bytes)}`,
+      `${r.parquet.shards} shard${r.parquet.shards === 1 ? '' : 's'}, ${mib(r.parquet.bytes)}`,
       r.users.toLocaleString('en-US'),
       r.items.toLocaleString('en-US'),
       num(r.seconds.validate),

@@ -1,7 +1,7 @@
 /** Amazon Personalize's dataset layout: a team's own interactions.csv (+ items.csv, users.csv). */
 import { basename, resolve } from 'node:path';
 import type { Behaviour, BehaviourLog } from '../data/behaviourLog.js';
-import { PersonalizeEngine } from '../data/duckdb/personalizeEngine.js';
+import { PersonalizeEngine, readItemTitlesWithEngine } from '../data/duckdb/personalizeEngine.js';
 import { readItemTitles, readPersonalize, slug, type PersonalizeReadOptions, type PersonalizeReadStats } from '../data/personalize.js';
 import { personalizeLayout } from '../data/personalizeLayout.js';
 import { malformedSummary, type DataSource } from './dataSource.js';
@@ -22,7 +22,8 @@ export const personalizeSource: DataSource = {
   defaultSplit: { by: 'user', testFraction: 0.2, assign: 'hash' },
   featureColumns: { user: 'any', candidate: 'any', context: 'any' },
   async itemTitles(dir) {
-    return readItemTitles(dir);
+    const layout = personalizeLayout(dir);
+    return layout.needsEngine ? readItemTitlesWithEngine(layout) : readItemTitles(dir);
   },
   async read(dir, config, { progress }) {
     const rating = config.protocol === 'rating';

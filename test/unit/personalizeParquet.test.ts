@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { personalizeLayout } from '../../model-export/data/personalizeLayout.js';
 import type { DatasetConfig } from '../../model-export/sources/datasetConfig.js';
 import { openStreamedDataset, usesEngine } from '../../model-export/sources/personalizeStream.js';
-import { loadDataset } from '../../model-export/sources/registry.js';
+import { loadDataset, SOURCES } from '../../model-export/sources/registry.js';
 import type { Batch, EncodedDataset } from '../../model-export/train/dataset.js';
 import { DEFAULT_RUN, prepareRun } from '../../model-export/train/run.js';
 import { prepareStreamed } from '../../model-export/train/streamedData.js';
@@ -81,6 +81,14 @@ describe('Personalize layout in Parquet, out of core', () => {
     writeFileSync(join(mixed, 'items.csv'), 'ITEM_ID\n');
     writeFileSync(join(mixed, 'items.parquet'), '');
     expect(() => personalizeLayout(join(mixed))).toThrow();
+  });
+
+  it('item titles for reports come from items.parquet as from items.csv', async () => {
+    const fromCsv = await SOURCES.personalize.itemTitles!(csvDir);
+    const fromParquet = await SOURCES.personalize.itemTitles!(parquetDir);
+    expect(fromParquet.size).toBe(fromCsv.size);
+    expect(fromParquet.get('1')).toBe('Toy Story (1995)');
+    expect([...fromParquet].every(([id, title]) => fromCsv.get(id) === title)).toBe(true);
   });
 
   it('CSV and Parquet shards give byte-identical batches (first 40 of an epoch), test sets and contracts', async () => {

@@ -520,3 +520,25 @@ export class PersonalizeEngine {
     }
   }
 }
+
+/** The items table's TITLE (or NAME) column by item (the first row wins), for reports: personalize.ts's readItemTitles for Parquet and shards. */
+export async function readItemTitlesWithEngine(layout: PersonalizeLayout): Promise<Map<string, string>> {
+  const titles = new Map<string, string>();
+  const t = layout.items;
+  if (!t) return titles;
+  const db = await DuckDBInstance.create(':memory:');
+  const c = await db.connect();
+  try {
+    const first = t.format === 'parquet' ? `read_parquet(${q(t.files[0])})` : `read_csv(${q(t.files[0])}, ${CSV_DIALECT}, ignore_errors = true)`;
+    const cols = new Map((await c.runAndReadAll(`DESCRIBE SELECT * FROM ${first}`)).getRowObjects().map((r) => [String(r.column_name).toUpperCase().trim(), { name: String(r.column_name), type: String(r.column_type) }]));
+    const item = cols.get('ITEM_ID');
+    const title = cols.get('TITLE') ?? cols.get('NAME');
+    if (!item || !title) return titles;
+    const sql = `SELECT id, arg_min(title, f * 4294967296 + r) AS title FROM (${fileSources(t, () => `${text(item)} AS id, ${text(title)} AS title`, cols)}) WHERE id <> '' GROUP BY id`;
+    for (const row of (await c.runAndReadAll(sql)).getRows()) titles.set(String(row[0]), String(row[1]));
+    return titles;
+  } finally {
+    c.closeSync();
+    db.closeSync();
+  }
+}
