@@ -128,6 +128,15 @@ describe('Personalize layout in Parquet, out of core', () => {
     }
   });
 
+  it('a Parquet layout read in memory (loadDataset, for experiment and report) prepares exactly the CSV reader’s data', async () => {
+    const run0 = { ...run, model: 'din' as const };
+    const [a, b] = [prepareRun(await loadDataset(config(csvDir)), run0), prepareRun(await loadDataset(config(parquetDir)), run0)];
+    expect(b.contract.spec).toEqual(a.contract.spec);
+    const all = (d: EncodedDataset) => ({ users: d.userIds, batches: [...allBatches(d)].map(batchDigest) });
+    expect(all(b.train)).toEqual(all(a.train));
+    expect(all(b.test)).toEqual(all(a.test));
+  });
+
   it('the shuffle buffer holds at most its bound plus one user’s samples', async () => {
     const d = await openStreamedDataset(config(parquetDir));
     try {
