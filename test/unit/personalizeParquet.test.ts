@@ -91,13 +91,14 @@ describe('Personalize layout in Parquet, out of core', () => {
     expect([...fromParquet].every(([id, title]) => fromCsv.get(id) === title)).toBe(true);
   });
 
-  it('CSV and Parquet shards give byte-identical batches (first 40 of an epoch), test sets and contracts', async () => {
+  for (const protocol of ['rating', 'next'] as const) it(`protocol ${protocol}: CSV and Parquet shards give byte-identical batches (first 40 of an epoch), test sets and contracts`, async () => {
     const digests = [];
     for (const dir of [csvDir, parquetDir]) {
-      const d = await openStreamedDataset(config(dir));
+      const d = await openStreamedDataset({ ...config(dir), protocol });
       try {
-        expect(d.stats.interactions).toMatchObject({ malformed: 0, kept: 100836 });
-        const data = await prepareStreamed(d.engine, d.users, { ...run, positiveRating: 4 });
+        // `next` keeps the positives (rating ≥ 4) as behaviours; `rating` keeps every rating.
+        expect(d.stats.interactions).toMatchObject({ malformed: 0, kept: protocol === 'rating' ? 100836 : 48580 });
+        const data = await prepareStreamed(d.engine, d.users, { ...run, protocol, positiveRating: 4 });
         const batches = (await collect(data.train.batches(1, 256))).slice(0, 40).map(batchDigest);
         digests.push({ contract: sha256(JSON.stringify(data.contract.spec)), batches, test: [...allBatches(data.test)].map(batchDigest), size: data.train.size });
       } finally {
