@@ -29,6 +29,8 @@ import type { PreparedData } from '../model-export/train/pipeline.js';
 import { DEFAULT_PATIENCE, DEFAULT_RUN, prepareRun, trainRun, type RunConfig, type RunResult } from '../model-export/train/run.js';
 import { exportModel, servingBytes } from '../model-export/onnx/exportModel.js';
 import { onnxTestMetrics } from '../model-export/train/onnxEvaluation.js';
+import { openStreamedDataset, usesEngine, type Engine } from '../model-export/sources/personalizeStream.js';
+import { trainStreamedRun } from '../model-export/train/streamedRun.js';
 
 /** With a validation split, --epochs is a maximum: its default is larger than the fixed-epoch default. */
 const DEFAULT_MAX_EPOCHS = 10;
@@ -67,6 +69,8 @@ const { values: a } = (() => {
         'item-rows': { type: 'string', default: 'auto' },
         backend: { type: 'string' },
         'dense-embeddings': { type: 'boolean' },
+        engine: { type: 'string' },
+        'memory-limit': { type: 'string' },
         data: { type: 'string' },
         out: { type: 'string' },
         name: { type: 'string' },
@@ -94,6 +98,7 @@ ${Object.values(SOURCES).map((src) => `    ${src.name}: ${src.dataHelp}; protoco
   [--batch-size N] [--lr X] [--max-history H] [--min-item-count N] [--embedding-dim D] [--activation dice|prelu] [--attention-hidden h1,h2 (din, dien; default 80,40)] [--aux-weight α (dien)] [--l2 λ (mini-batch aware L2, paper: 0.01)] [--quantize int8 (int8 weights in the export; DIN also int8 attention products)]
   [--item-rows auto|graph|store (where the exported item rows live: in the ONNX graph, or int8 shards in <out>/rows/ read per request (docs/catalogues.md); auto: the store once the item table passes 16 MiB)]
   [--dense-embeddings (update every row of the item embedding tables each step, the former path; default: sparse, only the batch's rows, lazy Adam)]
+  out of core (docs/data-sources.md, "Parquet and out-of-core preparation"): Parquet or sharded layouts stream from DuckDB; [--engine memory|duckdb (duckdb: CSV too)] [--memory-limit 1GB (DuckDB's; sorts spill past it)]
   [--backend ${BACKEND_PREFERENCE.join('|')}] [--out models/<name> (export; the model is named after the folder)] [--name <model name> (default: --out's folder name)] [--results file.json (the full run: every epoch, the config)]`);
   process.exit(0);
 }
@@ -170,6 +175,20 @@ const epochs = a.epochs !== undefined ? int('epochs', a.epochs) : validationFrac
 
 const datasetFlags = { source: a.source, data: a.data, config: a.config, name: a['dataset-name'], protocol: a.protocol, category: a.category };
 console.error(describeDatasetConfig(datasetFlags));
+const engine = a.engine !== undefined ? oneOf<Engine>('engine', a.engine, ['memory', 'duckdb']) : undefined;
+if (a['memory-limit'] !== undefined && engine === 'memory') fail('--memory-limit is DuckDB\'s: it applies to the out-of-core engine');
+const streamed = (() => {
+  try {
+    return usesEngine(resolveDatasetConfig(datasetFlags), engine);
+  } catch (err) {
+    console.error(`train: ${err instanceof Error ? err.message : String(err)}`);
+    process.exit(1);
+  }
+})();
+if (streamed) {
+  await trainStreamed();
+  process.exit(process.exitCode ?? 0);
+}
 const { dataset, datasetId } = await (async () => {
   try {
     const datasetConfig = resolveDatasetConfig(datasetFlags);
@@ -348,4 +367,95 @@ function summary(
   lines.push(`  speed     ${count(Math.round(kept.samplesPerSecond))} samples/s (${run.backend}), ${result.seconds.toFixed(0)} s in all`);
   lines.push(`  export    ${run.exported ?? 'none (give --out models/<name>)'}${a.results ? `; results → ${a.results}` : ''}`);
   return lines.join('\n');
+}
+
+/**
+ * The out-of-core path: the personalize layout through DuckDB, batches streamed into the fit
+ * (model-export/train/streamedRun.ts); the same dataset config, the run options that apply.
+ */
+async function trainStreamed(): Promise<void> {
+  if (baseline) fail(`--model ${baseline}: baselines need the in-memory data (--engine memory, a CSV layout)`);
+  const datasetConfig = resolveDatasetConfig(datasetFlags);
+  const datasetId = datasetIdentity(datasetConfig);
+  let dataset;
+  try {
+    dataset = await openStreamedDataset(datasetConfig, { validationFraction, ...(a['memory-limit'] ? { memoryLimit: a['memory-limit'] } : {}), log: (line) => console.error(`data: ${line}`) });
+  } catch (err) {
+    console.error(`train: ${err instanceof Error ? err.message : String(err)}`);
+    process.exit(1);
+  }
+  const s = dataset.stats;
+  console.error(`data: personalize ${datasetConfig.data} (out of core) → ${count(s.userCount)} users, ${count(s.itemCount)} items, protocol ${dataset.protocol}, split ${JSON.stringify(dataset.config.split)}${s.droppedUsers ? `, ${s.droppedUsers} users with too few behaviours dropped` : ''}${dataset.malformed.rows ? `, ${count(dataset.malformed.rows)} malformed rows (first: ${dataset.malformed.first})` : ''}`);
+  const config: RunConfig = {
+    model: kind as ModelType,
+    protocol: dataset.protocol,
+    seed: int('seed', a.seed, 0),
+    epochs,
+    batchSize: int('batch-size', a['batch-size']),
+    learningRate: positive('lr', a.lr),
+    maxHistory: a['max-history'] !== undefined ? int('max-history', a['max-history']) : (dataset.maxHistory ?? DEFAULT_RUN.maxHistory),
+    minItemCount: a['min-item-count'] !== undefined ? int('min-item-count', a['min-item-count']) : (dataset.minItemCount ?? DEFAULT_RUN.minItemCount),
+    embeddingDim: int('embedding-dim', a['embedding-dim']),
+    ...(a['max-items'] !== undefined ? { maxItems: int('max-items', a['max-items']) } : {}),
+    ...(a['hashed-items'] !== undefined ? { hashedItems: int('hashed-items', a['hashed-items'], 4) } : {}),
+    ...(a.activation ? { activation: oneOf('activation', a.activation, ['dice', 'prelu'] as const) } : {}),
+    ...(a['aux-weight'] !== undefined ? { auxWeight: a['aux-weight'] === '0' ? 0 : positive('aux-weight', a['aux-weight']) } : {}),
+    ...(a.l2 !== undefined ? { l2: positive('l2', a.l2) } : {}),
+    ...(a.label !== undefined ? { label: oneOf('label', a.label, ['click', 'conversion'] as const) } : {}),
+    ...(a.backbone !== undefined ? { backbone: oneOf('backbone', a.backbone, ['din', 'dien'] as const) } : {}),
+    ...(a['task-weights'] !== undefined ? { taskWeights: taskWeights(a['task-weights']) } : {}),
+    ...(a['attention-hidden'] !== undefined ? { attentionHidden: attentionHidden(a['attention-hidden']) } : {}),
+    ...(datasetId !== undefined ? { dataset: datasetId } : {}),
+    ...(validationFraction > 0 ? { validationFraction, patience } : {}),
+    ...(a['dense-embeddings'] ? { denseEmbeddings: true } : {}),
+  };
+  const backend = await selectBackend(a.backend ? oneOf<BackendName>('backend', a.backend, BACKEND_PREFERENCE) : undefined);
+  try {
+    const { result, model, data } = await trainStreamedRun(dataset, config, backend, { log: (line) => console.error(`data: ${line}`) });
+    const kept = keptEpoch(result.epochs);
+    writeResults({ ...result, engine: 'duckdb', stats: s });
+    let exported = 'none (give --out models/<name>)';
+    if (a.out) {
+      const name = modelName!;
+      const manifest = await exportModel(model, data.contract, {
+        dir: a.out,
+        name,
+        metrics: { auc: kept.auc, gauc: kept.gauc, logloss: kept.logloss },
+        training: {
+          ...config,
+          backend,
+          source: `personalize-${dataset.name}`,
+          dataset: { ...dataset.config, data: relative(process.cwd(), dataset.config.data) || '.' },
+          trainSamples: result.trainSamples,
+          testSamples: result.testSamples,
+          ...(result.keptEpoch !== undefined ? { validationSamples: result.validationSamples, keptEpoch: result.keptEpoch, epochsRun: result.epochs.length } : {}),
+          samplesPerSecond: kept.samplesPerSecond,
+        },
+        ...(quantize ? { quantize } : {}),
+        itemRows,
+        evaluate: async (bytes, rows) => {
+          const shipped = await onnxTestMetrics(bytes, data.test, rows ? { table: rows.servedTable(), dim: rows.spec.dim } : undefined);
+          return { onnxAuc: shipped.auc, onnxGauc: shipped.gauc };
+        },
+      });
+      exported = `${name} ${manifest.version} → ${a.out} (${count(manifest.onnx.bytes)} bytes; the ONNX graph's own test AUC ${fixed(manifest.metrics.onnxAuc)}, GAUC ${fixed(manifest.metrics.onnxGauc)})`;
+    }
+    console.log(
+      [
+        `${config.model} on personalize ${shortPath(dataset.config.data)} (out of core, DuckDB), protocol ${config.protocol}, seed ${config.seed}`,
+        `  data      ${count(s.userCount)} users, ${count(s.itemCount)} items (${count(data.contract.itemCount - FIRST_INDEX)} in the vocabulary: seen ≥ ${config.minItemCount} times in training)`,
+        `  dropped   ${[dataset.malformed.rows ? `${count(dataset.malformed.rows)} malformed rows (first: ${dataset.malformed.first})` : undefined, s.droppedUsers ? `${count(s.droppedUsers)} users with too few behaviours` : undefined].filter(Boolean).join('; ') || 'nothing'}`,
+        `  samples   train ${count(result.trainSamples)} per epoch (${count(data.train.users)} users, streamed)${data.validation ? ` · validation ${count(data.validation.size)}` : ''} · test ${count(data.test.size)} (${count(data.test.userIds.length)} of ${count(dataset.users.test)} test users${data.test.userIds.length < dataset.users.test ? ', capped' : ''})`,
+        `  epochs    ${result.epochs.length}${result.keptEpoch !== undefined ? `, kept epoch ${kept.epoch} (validation GAUC ${fixed(kept.validation?.gauc)})` : ', fixed'}`,
+        `  test      AUC ${fixed(kept.auc)} · GAUC ${fixed(kept.gauc)} · logloss ${fixed(kept.logloss)}`,
+        `  speed     ${count(Math.round(kept.samplesPerSecond))} samples/s (${backend}), ${result.seconds.toFixed(0)} s in all`,
+        `  export    ${exported}${a.results ? `; results → ${a.results}` : ''}`,
+      ].join('\n'),
+    );
+  } catch (err) {
+    console.error(`train: ${err instanceof Error ? err.message : String(err)}`);
+    process.exitCode = 1;
+  } finally {
+    dataset.engine.close();
+  }
 }

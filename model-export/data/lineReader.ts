@@ -137,8 +137,11 @@ export interface MalformedReport {
   /** Non-empty lines read. */
   lines: number;
   malformed: number;
-  /** The first few malformed lines: 1-based line number and why. */
-  examples: Array<{ line: number; reason: string }>;
+  /**
+   * The first few malformed lines: 1-based line number and why; `where` when the line number alone
+   * does not locate it (a shard of a directory, a Parquet row and its row group: data/duckdb/).
+   */
+  examples: Array<{ line: number; reason: string; where?: string }>;
 }
 
 /**

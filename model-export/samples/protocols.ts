@@ -39,6 +39,11 @@ export interface ProtocolOptions {
   includePosition?: (b: Behaviour) => boolean;
   /** `next`: at most this many shown-but-not-clicked negatives per positive (default 10). */
   maxImpressionNegatives?: number;
+  /**
+   * `next`: the random stream negatives are drawn from, instead of one seeded from `seed` and
+   * `stream` — a stream over groups of users (train/streamedData.ts) passes one rng to every group.
+   */
+  rng?: seedrandom.PRNG;
 }
 
 export function sampleStream(log: BehaviourLog, protocol: PositionProtocol, options: ProtocolOptions): Generator<Sample> {
@@ -70,7 +75,7 @@ function* ratingSampleStream(log: BehaviourLog, { positiveRating = 4, includePos
 }
 
 function* nextSampleStream(log: BehaviourLog, o: ProtocolOptions): Generator<Sample> {
-  const draw = unseenSampler(seedrandom(`next:${o.seed}${o.stream ? `:${o.stream}` : ''}`), o.negativePool ?? itemPool(log));
+  const draw = unseenSampler(o.rng ?? seedrandom(`next:${o.seed}${o.stream ? `:${o.stream}` : ''}`), o.negativePool ?? itemPool(log));
   const maxShown = o.maxImpressionNegatives ?? DEFAULT_MAX_IMPRESSION_NEGATIVES;
   for (const [user, timeline] of log.timelines) {
     const seen = new Set(timeline.map((b) => b.item));

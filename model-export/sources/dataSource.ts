@@ -35,7 +35,7 @@ export function malformedSummary(reports: ReadonlyArray<readonly [file: string |
     if (!report) continue;
     rows += report.malformed;
     const example = report.examples[0];
-    if (first === undefined && example) first = `${file ? basename(file) : '?'}:${example.line}: ${example.reason}`;
+    if (first === undefined && example) first = `${example.where ?? `${file ? basename(file) : '?'}:${example.line}`}: ${example.reason}`;
   }
   return { rows, ...(first !== undefined ? { first } : {}) };
 }

@@ -162,7 +162,27 @@ export function esmmLoss(taskLogits: tf.Tensor1D[], clicks: tf.Tensor1D, convers
   return tf.add(tf.mul(ctr, weights[0]), tf.mul(ctcvr, weights[1])) as tf.Scalar;
 }
 
-export async function fit(model: CtrModel, train: EncodedDataset, test: EncodedDataset, options: FitOptions): Promise<EpochReport[]> {
+/**
+ * Training batches that are not an in-memory EncodedDataset: each epoch's batches come from
+ * `batches` (train/streamedData.ts streams them out of DuckDB, shuffled within a buffer). The fit
+ * draws nothing from its own shuffle for them.
+ */
+export interface BatchSource {
+  readonly maxHistory: number;
+  readonly hasConversions: boolean;
+  /** Samples per epoch: exact once an epoch has streamed, an estimate before (progress only). */
+  readonly size: number;
+  batches(epoch: number, batchSize: number): AsyncIterable<Batch>;
+}
+
+const isBatchSource = (train: EncodedDataset | BatchSource): train is BatchSource => typeof (train as BatchSource).batches === 'function';
+
+/** An in-memory dataset's batches for one epoch: its samples in `order`, `batchSize` at a time. */
+function* datasetBatches(train: EncodedDataset, order: Int32Array, batchSize: number): Generator<Batch> {
+  for (let start = 0; start < train.size; start += batchSize) yield train.batch(order.subarray(start, start + batchSize));
+}
+
+export async function fit(model: CtrModel, train: EncodedDataset | BatchSource, test: EncodedDataset, options: FitOptions): Promise<EpochReport[]> {
   const multiTask = model.config.multiTask;
   if ((multiTask || options.label === 'conversion') && !train.hasConversions) {
     throw new Error(`${model.config.type} is multi-task (click and conversion): the data has no conversion labels — use protocol next on a source with conversions (MovieLens ratings ≥ 4, Taobao buy/cart/fav, Personalize with "conversion" in the dataset config)`);
@@ -176,7 +196,7 @@ export async function fit(model: CtrModel, train: EncodedDataset, test: EncodedD
   }
 }
 
-async function fitLoop(model: CtrModel, train: EncodedDataset, test: EncodedDataset, options: FitOptions, batcher: SparseBatcher | undefined): Promise<EpochReport[]> {
+async function fitLoop(model: CtrModel, train: EncodedDataset | BatchSource, test: EncodedDataset, options: FitOptions, batcher: SparseBatcher | undefined): Promise<EpochReport[]> {
   const multiTask = model.config.multiTask;
   const optimizer = tf.train.adam(options.learningRate);
   // Same β1, β2 (tfjs defaults 0.9, 0.999) and ε (the backend's, as tf.train.adam takes it) as the dense Adam.
@@ -185,18 +205,20 @@ async function fitLoop(model: CtrModel, train: EncodedDataset, test: EncodedData
   const variables = model.params.trainable();
   const updates: StateUpdates = { pending: [] };
   const reports: EpochReport[] = [];
-  const steps = Math.ceil(train.size / options.batchSize);
+  const source = isBatchSource(train) ? train : undefined;
   const validation = options.validation && options.validation.data.size > 0 ? options.validation : undefined;
   let best: { epoch: number; gauc: number; weights: Map<string, WeightCopy> } | undefined;
   for (let epoch = 1; epoch <= options.epochs; epoch++) {
-    const order = shuffled(train.size, rng);
+    const batches = source ? source.batches(epoch, options.batchSize) : datasetBatches(train as EncodedDataset, shuffled(train.size, rng), options.batchSize);
     const started = performance.now();
     let lossSum = 0;
     let auxSum = 0;
     let l2Sum = 0;
+    let step = 0;
+    let samples = 0;
     const l2 = options.l2 && options.l2.lambda > 0 ? options.l2 : undefined;
-    for (let step = 0; step < steps; step++) {
-      const raw = train.batch(order.subarray(step * options.batchSize, (step + 1) * options.batchSize));
+    for await (const raw of batches) {
+      const steps = Math.max(step + 1, Math.ceil(train.size / options.batchSize));
       const view = batcher?.bind(raw, true);
       const batch = view ? view.batch : raw;
       const inputs = toTensors(batch, train.maxHistory);
@@ -228,10 +250,13 @@ async function fitLoop(model: CtrModel, train: EncodedDataset, test: EncodedData
       l2Sum += regValue;
       tf.dispose([total, labels, ...(conversions ? [conversions] : []), ...(aux ? [aux] : []), ...(reg ? [reg] : [])]);
       disposeBatch(inputs);
-      options.onStep?.({ epoch, step: step + 1, steps, loss: lossSum / (step + 1), samples: Math.min((step + 1) * options.batchSize, train.size) });
+      step++;
+      samples += raw.size;
+      options.onStep?.({ epoch, step, steps, loss: lossSum / step, samples });
     }
     const seconds = (performance.now() - started) / 1000;
-    const report: EpochReport = { epoch, trainLoss: lossSum / steps, auxLoss: auxSum / steps, l2Loss: l2Sum / steps, samplesPerSecond: train.size / seconds, ...(await evaluate(model, test, options.label)) };
+    const steps = step;
+    const report: EpochReport = { epoch, trainLoss: lossSum / steps, auxLoss: auxSum / steps, l2Loss: l2Sum / steps, samplesPerSecond: samples / seconds, ...(await evaluate(model, test, options.label)) };
     if (validation) {
       const { auc, gauc, logloss } = await evaluate(model, validation.data, options.label);
       report.validation = { auc, gauc, logloss };

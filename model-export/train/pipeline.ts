@@ -175,16 +175,20 @@ function contractFrom(trainLog: BehaviourLog, log: BehaviourLog, o: PrepareOptio
   }
   const specs = buildFeatureSpecs(o.features, trainLog);
   const raw = new RawFeatureValues(log);
-  const vocabulary = {
+  return buildFeatureContract(itemCounts, log.itemCategory, vocabularyOptions(o), {
+    specs,
+    itemValue: (spec, item) => parseCsvValue(spec, raw.item(spec, item)),
+  });
+}
+
+/** The contract's vocabulary rule from the run's options (shared with train/streamedData.ts). */
+export function vocabularyOptions(o: Pick<PrepareOptions, 'maxHistory' | 'minItemCount' | 'maxItems' | 'hashedItems'>) {
+  return {
     maxHistory: o.maxHistory,
     minItemCount: o.minItemCount,
     ...(o.maxItems !== undefined ? { maxItems: o.maxItems } : {}),
     ...(o.hashedItems !== undefined ? { itemIds: hashedItemIdsFor(o.hashedItems) } : {}),
   };
-  return buildFeatureContract(itemCounts, log.itemCategory, vocabulary, {
-    specs,
-    itemValue: (spec, item) => parseCsvValue(spec, raw.item(spec, item)),
-  });
 }
 
 /** The users of `log` that `keep` accepts, sharing its item categories. */

@@ -1,0 +1,544 @@
+/**
+ * Out-of-core preparation of the Personalize layout (personalizeLayout.ts: CSV or Parquet, one
+ * file or a directory of shards) in DuckDB, embedded in the process: the log never enters the JS
+ * heap. docs/data-sources.md, "Parquet and out-of-core preparation".
+ *
+ * `open` reads the interactions once to validate and count them — the CSV reader's rules
+ * (personalize.ts), by SQL: empty ids, a TIMESTAMP that is not Unix seconds (or is milliseconds),
+ * an EVENT_VALUE that is not a number; CSV rows with the wrong number of fields come from DuckDB's
+ * reject tables — and fails past `maxMalformedFraction`, naming the first rows as `file:line N`
+ * (CSV) or `file:row N (row group G)` (Parquet). A second pass keeps the rows the event filters
+ * keep (with their conversion flag) in a table of an on-disk database under a temporary
+ * directory; DuckDB runs with `memoryLimit` and spills sorts and joins there.
+ *
+ * What JS holds is the catalogue: item categories (and item/user attribute columns when feature
+ * columns ask for them). Timelines stream out user by user (`timelines`), in an order the caller
+ * chooses (first appearance, or a seeded shuffle per epoch), each sorted exactly as the CSV reader
+ * sorts it: compareBehaviours, file order breaking ties.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import { DuckDBInstance, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
+import { compareBehaviours, type Behaviour, type RawAttributes } from '../behaviourLog.js';
+import type { MalformedReport } from '../lineReader.js';
+import type { PersonalizeReadOptions, PersonalizeReadStats } from '../personalize.js';
+import type { LayoutTable, PersonalizeLayout } from '../personalizeLayout.js';
+
+export interface EngineOptions extends Omit<PersonalizeReadOptions, 'dir' | 'progress'> {
+  layout: PersonalizeLayout;
+  /** Users with fewer kept behaviours are dropped (loadDataset's rule; default 2). */
+  minUserBehaviours?: number;
+  /** DuckDB's memory limit (default '1GB'): past it sorts and joins spill to the temporary directory. */
+  memoryLimit?: string;
+  /** DuckDB threads (default: DuckDB's, the cores). */
+  threads?: number;
+  /** Parent of the temporary directory holding the database and spill files (default the OS's). */
+  tempDir?: string;
+  log?: (line: string) => void;
+}
+
+/** Which users a stream covers: the split is decided in SQL by the same hashes as sample.ts and pipeline.ts. */
+export type UserSplitRule = { assign: 'hash'; testFraction: number } | { assign: 'modulo'; modulus: number };
+export type UserSelection = 'all' | 'train' | 'test' | 'fit' | 'validation';
+/** Stream order of users: first appearance in the files, or a seeded hash of the id (a new order per key). */
+export type UserOrder = { by: 'first' } | { by: 'hash'; key: string };
+
+const MAX_SECONDS = 1e10;
+/** The layout's CSV (RFC 4180, as csvRecords.ts reads it): no sniffing, every field text so validation stays ours. */
+const CSV_DIALECT = `header = true, all_varchar = true, delim = ',', quote = '"', escape = '"'`;
+const q = (s: string) => `'${s.replace(/'/g, "''")}'`;
+const ident = (s: string) => `"${s.replace(/"/g, '""')}"`;
+/** The first 4 bytes of a hex digest as a big-endian uint32, in SQL (sample.ts's hashUserSplit). */
+const hashU32 = (prefix: string) => `('0x' || substr(sha256(${q(prefix)} || user_id), 1, 8))::UBIGINT`;
+
+interface Column {
+  name: string;
+  type: string;
+}
+
+/** A table's per-file sources with the file index `f` and the row index `r` (file order). */
+function fileSources(t: LayoutTable, select: (cols: Map<string, Column>) => string, cols: Map<string, Column>, rejects?: string): string {
+  return t.files
+    .map((file, f) => {
+      const from =
+        t.format === 'parquet'
+          ? `read_parquet(${q(file)}, file_row_number = true)`
+          : `read_csv(${q(file)}, ${CSV_DIALECT}, ${rejects ? `store_rejects = true, rejects_table = '${rejects}_errors_${f}', rejects_scan = '${rejects}_scans_${f}'` : 'ignore_errors = true'})`;
+      const r = t.format === 'parquet' ? 'file_row_number' : '(row_number() OVER () - 1)';
+      return `SELECT ${f} AS f, ${r} AS r, ${select(cols)} FROM ${from}`;
+    })
+    .join('\nUNION ALL\n');
+}
+
+/** Column text, trimmed, '' for NULL (the CSV reader's view of a field). */
+const text = (c: Column | undefined) => (c ? `trim(coalesce(CAST(${ident(c.name)} AS VARCHAR), ''))` : `''`);
+/** A numeric column as DOUBLE; text columns parsed (NULL when not a number). */
+function number(c: Column): string {
+  if (/^(TIMESTAMP|DATE)/i.test(c.type)) return `epoch(${ident(c.name)})::DOUBLE`;
+  if (/^(BIGINT|INTEGER|SMALLINT|TINYINT|HUGEINT|UBIGINT|UINTEGER|USMALLINT|UTINYINT|DOUBLE|FLOAT|REAL|DECIMAL)/i.test(c.type)) return `CAST(${ident(c.name)} AS DOUBLE)`;
+  return `TRY_CAST(${text(c)} AS DOUBLE)`;
+}
+
+export interface EngineStats extends PersonalizeReadStats {
+  /** Users dropped by minUserBehaviours. */
+  droppedUsers: number;
+  /** Users kept, per split (after `configureSplit`). */
+  seconds: { validate: number; events: number; catalogue: number };
+}
+
+export class PersonalizeEngine {
+  private constructor(
+    private readonly db: DuckDBInstance,
+    readonly connection: DuckDBConnection,
+    private readonly dir: string,
+    readonly options: EngineOptions,
+    readonly contextColumns: string[],
+    readonly hasConversions: boolean,
+  ) {}
+
+  /** Item categories (every item the items table describes). */
+  itemCategory = new Map<string, string>();
+  itemAttributes?: Map<string, RawAttributes>;
+  userAttributes?: Map<string, RawAttributes>;
+  stats!: EngineStats;
+  private splitReady = false;
+
+  static async open(o: EngineOptions): Promise<PersonalizeEngine> {
+    const dir = mkdtempSync(join(o.tempDir ?? tmpdir(), 'interest-edge-duckdb-'));
+    const config: Record<string, string> = { memory_limit: o.memoryLimit ?? '1GB', temp_directory: join(dir, 'spill'), preserve_insertion_order: 'true' };
+    if (o.threads !== undefined) config.threads = String(o.threads);
+    let db: DuckDBInstance | undefined;
+    try {
+      // A run that exits without close() (an error past this point, process.exit) leaves no files behind.
+      process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+      db = await DuckDBInstance.create(join(dir, 'prepare.duckdb'), config);
+      const c = await db.connect();
+      const contextColumns = (o.contextColumns ?? []).map((n) => n.toUpperCase());
+      const engine = new PersonalizeEngine(db, c, dir, o, contextColumns, o.conversion !== undefined);
+      await engine.prepare();
+      return engine;
+    } catch (err) {
+      db?.closeSync();
+      rmSync(dir, { recursive: true, force: true });
+      throw err;
+    }
+  }
+
+  close(): void {
+    this.connection.closeSync();
+    this.db.closeSync();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  private async all(sql: string): Promise<Record<string, DuckDBValue>[]> {
+    return (await this.connection.runAndReadAll(sql)).getRowObjects();
+  }
+
+  /** Column names (upper-cased) → name and type, from the table's first file. */
+  private async columnsOf(t: LayoutTable): Promise<Map<string, Column>> {
+    const file = t.files[0];
+    const from = t.format === 'parquet' ? `read_parquet(${q(file)})` : `read_csv(${q(file)}, ${CSV_DIALECT}, ignore_errors = true)`;
+    const rows = await this.all(`DESCRIBE SELECT * FROM ${from}`);
+    return new Map(rows.map((r) => [String(r.column_name).toUpperCase().trim(), { name: String(r.column_name), type: String(r.column_type) }]));
+  }
+
+  private require(cols: Map<string, Column>, t: LayoutTable, name: string, why?: string): Column {
+    const c = cols.get(name.toUpperCase());
+    if (!c) throw new Error(`${t.path}: no ${name} column${why ? ` (${why})` : ''}; the header has ${[...cols.values()].map((x) => x.name).join(', ')}`);
+    return c;
+  }
+
+  /** CSV rows DuckDB rejected (wrong field count, bad quoting), by file index, as malformed examples. */
+  private async rejects(t: LayoutTable, prefix: string): Promise<{ count: number; byFile: Map<number, number[]>; examples: Array<{ f: number; line: number; reason: string }> }> {
+    const byFile = new Map<number, number[]>();
+    const examples: Array<{ f: number; line: number; reason: string }> = [];
+    let count = 0;
+    if (t.format !== 'csv') return { count, byFile, examples };
+    for (let f = 0; f < t.files.length; f++) {
+      const rows = await this.all(`SELECT line, error_type, error_message FROM ${prefix}_errors_${f} ORDER BY line`);
+      const lines = rows.map((r) => Number(r.line));
+      byFile.set(f, lines);
+      count += rows.length;
+      for (const r of rows) {
+        if (examples.length >= 5) break;
+        const m = /Expected Number of Columns: (\d+) Found: (\d+)/.exec(String(r.error_message));
+        examples.push({ f, line: Number(r.line), reason: m ? `expected ${m[1]} fields (the header's), got ${m[2]}` : String(r.error_message).split('\n')[0] });
+      }
+    }
+    return { count, byFile, examples };
+  }
+
+  /** `file:line N` (CSV: the row index shifted past the header and the rejected lines before it) or `file:row N (row group G)`. */
+  private async where(t: LayoutTable, f: number, r: number, rejectedLines: Map<number, number[]>): Promise<{ line: number; where: string }> {
+    const file = t.files[f];
+    if (t.format === 'csv') {
+      let line = r + 2;
+      for (const l of rejectedLines.get(f) ?? []) if (l <= line) line++;
+      return { line, where: `${basename(file)}:line ${line}` };
+    }
+    const groups = await this.all(`SELECT DISTINCT row_group_id AS g, row_group_num_rows AS n FROM parquet_metadata(${q(file)}) ORDER BY g`);
+    let start = 0;
+    let group = 0;
+    for (const g of groups) {
+      if (r < start + Number(g.n)) break;
+      start += Number(g.n);
+      group++;
+    }
+    return { line: r + 1, where: `${basename(file)}:row ${r + 1} (row group ${group})` };
+  }
+
+  /** The malformed tally as the CSV reader's MalformedReport; throws past the tolerated share. */
+  private async malformedReport(t: LayoutTable, rows: number, malformed: number, examples: Array<{ f: number; r?: number; line?: number; reason: string }>, rejectedLines: Map<number, number[]>): Promise<MalformedReport> {
+    const located = await Promise.all(
+      examples.map(async (e) => (e.line !== undefined ? { line: e.line, where: `${basename(t.files[e.f])}:line ${e.line}`, reason: e.reason } : { ...(await this.where(t, e.f, e.r!, rejectedLines)), reason: e.reason })),
+    );
+    const max = this.options.maxMalformedFraction ?? 0.01;
+    const unit = t.format === 'parquet' ? 'rows' : 'lines';
+    if (malformed > max * rows) {
+      const shown = located.map((e) => `${e.where}: ${e.reason}`).join('; ');
+      throw new Error(`${t.path}: ${malformed} of ${rows} ${unit} are malformed (more than ${100 * max} % allowed) — first: ${shown}`);
+    }
+    return { lines: rows, malformed, examples: located.map((e) => ({ line: e.line, reason: e.reason, where: e.where })) };
+  }
+
+  private async prepare(): Promise<void> {
+    const o = this.options;
+    const log = o.log ?? (() => {});
+    const t = o.layout.interactions;
+    const c0 = performance.now();
+    const cols = await this.columnsOf(t);
+    const user = this.require(cols, t, 'USER_ID');
+    const item = this.require(cols, t, 'ITEM_ID');
+    const time = this.require(cols, t, 'TIMESTAMP');
+    const type = cols.get('EVENT_TYPE');
+    const value = cols.get('EVENT_VALUE');
+    const impression = o.impressions === false ? undefined : cols.get('IMPRESSION');
+    if (o.eventTypes && !type) this.require(cols, t, 'EVENT_TYPE', `the dataset config keeps event types ${o.eventTypes.join(', ')}`);
+    if (o.minEventValue !== undefined && !value) this.require(cols, t, 'EVENT_VALUE', `the dataset config sets minEventValue ${o.minEventValue}`);
+    if (o.conversion?.eventTypes && !type) this.require(cols, t, 'EVENT_TYPE', `the dataset config's conversion names event types ${o.conversion.eventTypes.join(', ')}`);
+    const context = this.contextColumns.map((name) => this.require(cols, t, name, 'a context feature column of the dataset config'));
+    const select = () =>
+      [
+        `${text(user)} AS u`,
+        `${text(item)} AS i`,
+        `${text(time)} AS ts`,
+        `${number(time)} AS t`,
+        `${type ? text(type) : 'NULL::VARCHAR'} AS ty`,
+        `${value ? text(value) : `''`} AS vs`,
+        `${value ? number(value) : 'NULL::DOUBLE'} AS v`,
+        `${impression ? text(impression) : `''`} AS imp`,
+        ...context.map((c, k) => `${text(c)} AS c${k}`),
+      ].join(', ');
+    const reason = `CASE WHEN u = '' THEN 'USER_ID is empty' WHEN i = '' THEN 'ITEM_ID is empty'
+      WHEN ts = '' OR t IS NULL OR NOT isfinite(t) OR t < 0 THEN 'TIMESTAMP ' || to_json(ts) || ' is not Unix seconds'
+      WHEN t > ${MAX_SECONDS} THEN 'TIMESTAMP ' || ts || ' is after the year 2286: milliseconds? The layout wants seconds'
+      WHEN vs <> '' AND (v IS NULL OR NOT isfinite(v)) THEN 'EVENT_VALUE ' || to_json(vs) || ' is not a number' END`;
+    const list = (xs: readonly string[]) => xs.map(q).join(', ');
+    const keepType = o.eventTypes ? `ty IN (${list(o.eventTypes)})` : 'true';
+    const keepValue = o.minEventValue !== undefined ? `coalesce(v >= ${o.minEventValue}, false)` : 'true';
+    const conv = o.conversion ? `(${o.conversion.eventTypes ? `ty IN (${list(o.conversion.eventTypes)})` : 'true'} AND ${o.conversion.minEventValue !== undefined ? `coalesce(v >= ${o.conversion.minEventValue}, false)` : 'true'})` : 'false';
+    const checked = (rejects?: string) => `SELECT *, ${reason} AS reason FROM (${fileSources(t, select, cols, rejects)})`;
+
+    // Pass 1: counts per event type (malformed rows included in `rows`), rejects, examples.
+    const perType = await this.all(
+      `SELECT ty, count(*) AS rows, count(reason) AS malformed,
+        count(*) FILTER (WHERE reason IS NULL AND NOT (${keepType})) AS by_type,
+        count(*) FILTER (WHERE reason IS NULL AND (${keepType}) AND NOT (${keepValue})) AS by_value,
+        count(*) FILTER (WHERE reason IS NULL AND (${conv})) AS conversions,
+        count(*) FILTER (WHERE reason IS NULL AND (${keepType}) AND (${keepValue}) AND imp <> '') AS impressions
+      FROM (${checked('rej_i')}) GROUP BY ty`,
+    );
+    const rejects = await this.rejects(t, 'rej_i');
+    const sum = (k: string) => perType.reduce((s, r) => s + Number(r[k]), 0);
+    const malformed = sum('malformed') + rejects.count;
+    const rows = sum('rows') + rejects.count;
+    const sqlExamples = sum('malformed') > 0 ? await this.all(`SELECT f, r, reason FROM (${checked()}) WHERE reason IS NOT NULL ORDER BY f, r LIMIT 5`) : [];
+    const examples = [
+      ...rejects.examples.map((e) => ({ f: e.f, line: e.line, reason: e.reason, key: e.line - 1.5 })),
+      ...sqlExamples.map((e) => ({ f: Number(e.f), r: Number(e.r), reason: String(e.reason), key: Number(e.r) })),
+    ]
+      .sort((a, b) => a.f - b.f || a.key - b.key)
+      .slice(0, 5);
+    const report = await this.malformedReport(t, rows, malformed, examples, rejects.byFile);
+    const eventTypes: Record<string, number> = {};
+    if (type) for (const r of perType) eventTypes[String(r.ty)] = Number(r.rows) - Number(r.malformed);
+    const validate = (performance.now() - c0) / 1000;
+    log(`validated ${rows.toLocaleString('en-US')} interaction rows in ${validate.toFixed(1)} s (${malformed} malformed)`);
+
+    // Pass 2: the kept rows (the conversion flag joined in), then users and their first row.
+    const c1 = performance.now();
+    const ctx = context.map((_, k) => `, c${k}`).join('');
+    const kept = `reason IS NULL AND (${keepType}) AND (${keepValue})`;
+    // Row order inside DuckDB's tables is not needed from here on (timelines sort by file and row):
+    // without it, writes run on every thread. CSV row indices come from row_number() over the
+    // scan, which needs the files' order kept.
+    if (t.format === 'parquet') await this.connection.run('SET preserve_insertion_order = false');
+    if (o.conversion) {
+      await this.connection.run(`CREATE TEMP TABLE conv AS SELECT u, i, max(t) AS mt FROM (${checked()}) WHERE reason IS NULL AND ${conv} GROUP BY u, i`);
+    }
+    await this.connection.run(
+      `CREATE TABLE events AS SELECT x.u AS user_id, x.i AS item_id, x.t AS time, x.v AS value, NULLIF(x.imp, '') AS shown${ctx.replace(/c(\d+)/g, 'x.c$1')},
+        ${o.conversion ? 'coalesce(conv.mt >= x.t, false)' : 'NULL::BOOLEAN'} AS converted, x.f, x.r
+       FROM (SELECT * FROM (${checked()}) WHERE ${kept}) x ${o.conversion ? 'LEFT JOIN conv ON conv.u = x.u AND conv.i = x.i' : ''}`,
+    );
+    if (o.conversion) await this.connection.run('DROP TABLE conv');
+    await this.connection.run('SET preserve_insertion_order = true');
+    const min = o.minUserBehaviours ?? 2;
+    await this.connection.run(`CREATE TABLE users AS SELECT user_id, count(*) AS n, min(f * 4294967296 + r) AS first FROM events GROUP BY user_id`);
+    const counts = (await this.all(`SELECT count(*) FILTER (WHERE n >= ${min}) AS kept_users, count(*) FILTER (WHERE n < ${min}) AS dropped, sum(n) AS kept_rows FROM users`))[0];
+    await this.connection.run(`DELETE FROM users WHERE n < ${min}`);
+    const events = (performance.now() - c1) / 1000;
+    log(`kept ${Number(counts.kept_rows ?? 0).toLocaleString('en-US')} behaviours of ${Number(counts.kept_users).toLocaleString('en-US')} users in ${events.toFixed(1)} s`);
+
+    // Catalogue: items (categories, attribute columns) and users (attribute columns).
+    const c2 = performance.now();
+    const itemsReport = o.layout.items ? await this.readItems(o.layout.items) : undefined;
+    if (o.category !== undefined && !o.layout.items) throw new Error(`--category ${o.category} names an items column, but ${o.layout.dir} has no items table`);
+    if (o.itemColumns?.length && !o.layout.items) throw new Error(`feature columns ${o.itemColumns.join(', ')} name items columns, but ${o.layout.dir} has no items table`);
+    if (o.userColumns?.length && !o.layout.users) throw new Error(`feature columns ${o.userColumns.join(', ')} name users columns, but ${o.layout.dir} has no users table`);
+    const usersReport = o.layout.users ? await this.readUsers(o.layout.users) : undefined;
+    const itemStats = (await this.all(`SELECT count(DISTINCT item_id) AS n FROM events WHERE user_id IN (SELECT user_id FROM users)`))[0];
+    const keptItems = await this.column(`SELECT DISTINCT e.item_id FROM events e SEMI JOIN users u ON u.user_id = e.user_id`);
+    let itemsWithoutCategory = 0;
+    const categories = new Set<string>();
+    for (const i of keptItems) {
+      const category = this.itemCategory.get(String(i));
+      if (category === undefined) itemsWithoutCategory++;
+      else categories.add(category);
+    }
+    const catalogue = (performance.now() - c2) / 1000;
+    const files = { interactions: t.path, ...(o.layout.items ? { items: o.layout.items.path } : {}), ...(o.layout.users ? { users: o.layout.users.path } : {}) };
+    this.stats = {
+      files,
+      interactions: {
+        ...report,
+        kept: Number(counts.kept_rows ?? 0) + 0,
+        eventTypes,
+        filteredByType: sum('by_type'),
+        filteredByValue: sum('by_value'),
+        outOfOrder: 0,
+        withImpressions: sum('impressions'),
+        ...(o.conversion ? { conversionRows: sum('conversions') } : {}),
+      },
+      ...(itemsReport ? { items: itemsReport } : {}),
+      ...(usersReport ? { users: usersReport } : {}),
+      userCount: Number(counts.kept_users),
+      itemCount: Number(itemStats.n),
+      categories: categories.size,
+      itemsWithoutCategory,
+      droppedUsers: Number(counts.dropped),
+      seconds: { validate, events, catalogue },
+    };
+    // `kept` counts the rows of kept users only from here on; the CSV reader's counts every kept row.
+    this.stats.interactions.kept = Number((await this.all(`SELECT count(*) AS n FROM events`))[0].n);
+  }
+
+  private async column(sql: string): Promise<string[]> {
+    const out: string[] = [];
+    for await (const cols of this.chunks(sql)) for (const v of cols[0]) out.push(String(v));
+    return out;
+  }
+
+  /** A query's result chunk by chunk, as columns (≈ 2048 rows each), on `connection` (default the engine's). */
+  async *chunks(sql: string, connection: DuckDBConnection = this.connection): AsyncGenerator<DuckDBValue[][]> {
+    const result = await connection.stream(sql);
+    for (;;) {
+      const chunk = await result.fetchChunk();
+      if (!chunk || chunk.rowCount === 0) return;
+      yield chunk.getColumns();
+    }
+  }
+
+  /** The items table: each item's category (first value of the category column; the first row of an item wins) and attribute columns. */
+  private async readItems(t: LayoutTable): Promise<NonNullable<PersonalizeReadStats['items']>> {
+    const o = this.options;
+    const cols = await this.columnsOf(t);
+    const item = this.require(cols, t, 'ITEM_ID');
+    const guessed = o.category === undefined;
+    const category = o.category !== undefined ? this.require(cols, t, o.category, 'named by --category / the dataset config') : await this.guessCategory(t, cols, item);
+    const attributes = (o.itemColumns ?? []).map((name) => ({ key: name.toUpperCase(), col: this.require(cols, t, name, 'an item feature column of the dataset config') }));
+    const select = () => [`${text(item)} AS id`, `${category ? text(category) : `''`} AS cat`, ...attributes.map((a, k) => `${text(a.col)} AS a${k}`)].join(', ');
+    const checked = (rejects?: string) => `SELECT *, CASE WHEN id = '' THEN 'ITEM_ID is empty' END AS reason FROM (${fileSources(t, select, cols, rejects)})`;
+    const counts = (await this.all(`SELECT count(*) AS rows, count(reason) AS malformed FROM (${checked('rej_it')})`))[0];
+    const rejects = await this.rejects(t, 'rej_it');
+    const sqlExamples = Number(counts.malformed) > 0 ? await this.all(`SELECT f, r, reason FROM (${checked()}) WHERE reason IS NOT NULL ORDER BY f, r LIMIT 5`) : [];
+    const examples = [...rejects.examples.map((e) => ({ ...e, key: e.line - 1.5 })), ...sqlExamples.map((e) => ({ f: Number(e.f), r: Number(e.r), reason: String(e.reason), key: Number(e.r) }))]
+      .sort((a, b) => a.f - b.f || a.key - b.key)
+      .slice(0, 5);
+    const report = await this.malformedReport(t, Number(counts.rows) + rejects.count, Number(counts.malformed) + rejects.count, examples, rejects.byFile);
+    if (attributes.length > 0) this.itemAttributes = new Map();
+    // First row per item (file order), then the category's first pipe-separated value.
+    const firstRows = `SELECT id, arg_min(cat, f * 4294967296 + r) AS cat${attributes.map((_, k) => `, arg_min(a${k}, f * 4294967296 + r) AS a${k}`).join('')} FROM (${checked()}) WHERE reason IS NULL GROUP BY id`;
+    for await (const c of this.chunks(firstRows)) {
+      for (let row = 0; row < c[0].length; row++) {
+        const id = String(c[0][row]);
+        const cat = String(c[1][row]).split('|')[0].trim();
+        if (category && cat !== '') this.itemCategory.set(id, cat);
+        if (this.itemAttributes) this.itemAttributes.set(id, Object.fromEntries(attributes.map((a, k) => [a.key, String(c[2 + k][row])])));
+      }
+    }
+    return { ...report, ...(category ? { categoryColumn: category.name } : {}), categoryColumnGuessed: guessed };
+  }
+
+  /** personalize.ts's guessCategoryColumn by SQL: the first column (header order, ITEM_ID skipped) with a non-numeric value and at most half its non-empty values distinct. */
+  private async guessCategory(t: LayoutTable, cols: Map<string, Column>, item: Column): Promise<Column | undefined> {
+    const candidates = [...cols.values()].filter((c) => c.name !== item.name);
+    if (candidates.length === 0) return undefined;
+    const first = (c: Column) => `trim(split_part(${text(c)}, '|', 1))`;
+    const select = () => candidates.map((c, k) => `${first(c)} AS g${k}`).join(', ');
+    const aggregates = candidates
+      .map((_, k) => `count(*) FILTER (WHERE g${k} <> '') AS n${k}, count(DISTINCT g${k}) FILTER (WHERE g${k} <> '') AS d${k}, bool_or(g${k} <> '' AND NOT coalesce(isfinite(TRY_CAST(g${k} AS DOUBLE)), false)) AS s${k}`)
+      .join(', ');
+    const r = (await this.all(`SELECT ${aggregates} FROM (${fileSources(t, select, cols)})`))[0];
+    return candidates.find((_, k) => r[`s${k}`] === true && Number(r[`n${k}`]) > 0 && Number(r[`d${k}`]) <= Number(r[`n${k}`]) / 2);
+  }
+
+  private async readUsers(t: LayoutTable): Promise<MalformedReport> {
+    const o = this.options;
+    const cols = await this.columnsOf(t);
+    const user = this.require(cols, t, 'USER_ID');
+    const attributes = (o.userColumns ?? []).map((name) => ({ key: name.toUpperCase(), col: this.require(cols, t, name, 'a user feature column of the dataset config') }));
+    const select = () => [`${text(user)} AS id`, ...attributes.map((a, k) => `${text(a.col)} AS a${k}`)].join(', ');
+    const checked = (rejects?: string) => `SELECT *, CASE WHEN id = '' THEN 'USER_ID is empty' END AS reason FROM (${fileSources(t, select, cols, rejects)})`;
+    const counts = (await this.all(`SELECT count(*) AS rows, count(reason) AS malformed FROM (${checked('rej_us')})`))[0];
+    const rejects = await this.rejects(t, 'rej_us');
+    const sqlExamples = Number(counts.malformed) > 0 ? await this.all(`SELECT f, r, reason FROM (${checked()}) WHERE reason IS NOT NULL ORDER BY f, r LIMIT 5`) : [];
+    const examples = [...rejects.examples.map((e) => ({ ...e, key: e.line - 1.5 })), ...sqlExamples.map((e) => ({ f: Number(e.f), r: Number(e.r), reason: String(e.reason), key: Number(e.r) }))]
+      .sort((a, b) => a.f - b.f || a.key - b.key)
+      .slice(0, 5);
+    const report = await this.malformedReport(t, Number(counts.rows) + rejects.count, Number(counts.malformed) + rejects.count, examples, rejects.byFile);
+    if (attributes.length > 0) {
+      this.userAttributes = new Map();
+      const firstRows = `SELECT id${attributes.map((_, k) => `, arg_min(a${k}, f * 4294967296 + r) AS a${k}`).join('')} FROM (${checked()}) WHERE reason IS NULL GROUP BY id`;
+      for await (const c of this.chunks(firstRows)) {
+        for (let row = 0; row < c[0].length; row++) this.userAttributes.set(String(c[0][row]), Object.fromEntries(attributes.map((a, k) => [a.key, String(c[1 + k][row])])));
+      }
+    }
+    return report;
+  }
+
+  /**
+   * Marks each kept user test / validation by the hashes of sample.ts (`user-split:`) and
+   * pipeline.ts (`user-validation:`), computed by DuckDB's sha256.
+   */
+  async configureSplit(split: UserSplitRule, validationFraction = 0): Promise<{ train: number; test: number; validation: number }> {
+    const test =
+      split.assign === 'hash'
+        ? `${hashU32('user-split:')} < ${Math.round(split.testFraction * 2 ** 32)}`
+        : `TRY_CAST(user_id AS BIGINT) % ${split.modulus} = 0`;
+    if (split.assign === 'modulo') {
+      const bad = await this.all(`SELECT user_id FROM users WHERE TRY_CAST(user_id AS BIGINT) IS NULL LIMIT 1`);
+      if (bad.length > 0) throw new Error(`the modulo user split needs numeric user ids, got "${String(bad[0].user_id)}": use split.assign "hash"`);
+    }
+    const validation = validationFraction > 0 ? `${hashU32('user-validation:')} < ${Math.round(validationFraction * 2 ** 32)}` : 'false';
+    await this.connection.run(`CREATE OR REPLACE TABLE split AS SELECT user_id, (${test}) AS test, (${validation}) AS validation FROM users`);
+    this.splitReady = true;
+    const r = (await this.all(`SELECT count(*) FILTER (WHERE NOT test) AS train, count(*) FILTER (WHERE test) AS test, count(*) FILTER (WHERE NOT test AND validation) AS validation FROM split`))[0];
+    return { train: Number(r.train), test: Number(r.test), validation: Number(r.validation) };
+  }
+
+  private selected(selection: UserSelection): string {
+    if (selection === 'all') return 'true';
+    if (!this.splitReady) throw new Error('PersonalizeEngine: configureSplit before streaming a split');
+    return { train: 'NOT s.test', test: 's.test', fit: 'NOT s.test AND NOT s.validation', validation: 'NOT s.test AND s.validation' }[selection];
+  }
+
+  /** Kept behaviours per item over the selected users (the vocabulary's counts), items in id order. */
+  async itemCounts(selection: UserSelection): Promise<Map<string, number>> {
+    const join = selection === 'all' ? 'JOIN users s USING (user_id)' : 'JOIN split s USING (user_id)';
+    const counts = new Map<string, number>();
+    for await (const c of this.chunks(`SELECT e.item_id, count(*) AS n FROM events e ${join} WHERE ${this.selected(selection)} GROUP BY e.item_id ORDER BY e.item_id`)) {
+      for (let row = 0; row < c[0].length; row++) counts.set(String(c[0][row]), Number(c[1][row]));
+    }
+    return counts;
+  }
+
+  /** Kept users and behaviours of a selection (from the users table: no scan of the rows). */
+  async size(selection: UserSelection): Promise<{ users: number; behaviours: number }> {
+    const from = selection === 'all' ? 'users u' : 'users u JOIN split s USING (user_id)';
+    const r = (await this.all(`SELECT count(*) AS users, coalesce(sum(u.n), 0) AS behaviours FROM ${from} WHERE ${this.selected(selection)}`))[0];
+    return { users: Number(r.users), behaviours: Number(r.behaviours) };
+  }
+
+  /**
+   * The selected users' timelines, one user at a time, in `order`: rows come out of DuckDB sorted
+   * by (user rank, file, row) — a sort that spills past the memory limit — and each user's rows
+   * are sorted by compareBehaviours in JS (stable: file order breaks ties, as the CSV reader's).
+   * `maxUsers`: the first users of the order only. Runs on its own connection.
+   */
+  async *timelines(selection: UserSelection, order: UserOrder, maxUsers?: number): AsyncGenerator<[string, Behaviour[]]> {
+    const connection = await this.db.connect();
+    const rank = `rank_${Math.random().toString(36).slice(2, 10)}`;
+    try {
+      const key = order.by === 'first' ? 'u.first' : `('0x' || substr(md5(${q(`${order.key}:`)} || u.user_id), 1, 15))::UBIGINT`;
+      const from = selection === 'all' ? 'users u' : `users u JOIN split s USING (user_id)`;
+      await connection.run(
+        `CREATE TEMP TABLE ${rank} AS SELECT user_id, row_number() OVER (ORDER BY ${key}, u.user_id) AS o FROM ${from} WHERE ${this.selected(selection)}${maxUsers !== undefined ? ` QUALIFY o <= ${maxUsers}` : ''}`,
+      );
+      const ctx = this.contextColumns.map((_, k) => `, e.c${k}`).join('');
+      const sql = `SELECT k.o, e.user_id, e.item_id, e.time, e.value, e.shown, e.converted${ctx} FROM events e JOIN ${rank} k USING (user_id) ORDER BY k.o, e.f, e.r`;
+      const contexts = new Map<string, RawAttributes>();
+      let current: bigint | undefined;
+      let user = '';
+      let timeline: Behaviour[] = [];
+      for await (const c of this.chunks(sql, connection)) {
+        const [o, users, items, times, values, shown, converted] = c;
+        for (let row = 0; row < o.length; row++) {
+          const rank = o[row] as bigint;
+          if (rank !== current) {
+            if (current !== undefined) yield [user, timeline.sort(compareBehaviours)];
+            current = rank;
+            user = String(users[row]);
+            timeline = [];
+          }
+          const v = values[row];
+          const b: Behaviour = { item: String(items[row]), time: Number(times[row]), value: v === null ? undefined : Number(v) };
+          const s = shown[row];
+          if (s !== null) {
+            const list = String(s).split('|').map((x) => x.trim()).filter((x) => x !== '');
+            if (list.length > 0) b.shown = list;
+          }
+          if (this.contextColumns.length > 0) {
+            const texts = this.contextColumns.map((_, k) => String(c[7 + k][row]));
+            const k = texts.join('\u0000');
+            let shared = contexts.get(k);
+            if (!shared) contexts.set(k, (shared = Object.freeze(Object.fromEntries(this.contextColumns.map((name, j) => [name, texts[j]])))));
+            b.context = shared;
+          }
+          if (this.hasConversions) b.converted = converted[row] === true;
+          timeline.push(b);
+        }
+      }
+      if (current !== undefined) yield [user, timeline.sort(compareBehaviours)];
+    } finally {
+      try {
+        await connection.run(`DROP TABLE IF EXISTS ${rank}`);
+      } finally {
+        connection.closeSync();
+      }
+    }
+  }
+}
+
+/** The items table's TITLE (or NAME) column by item (the first row wins), for reports: personalize.ts's readItemTitles for Parquet and shards. */
+export async function readItemTitlesWithEngine(layout: PersonalizeLayout): Promise<Map<string, string>> {
+  const titles = new Map<string, string>();
+  const t = layout.items;
+  if (!t) return titles;
+  const db = await DuckDBInstance.create(':memory:');
+  const c = await db.connect();
+  try {
+    const first = t.format === 'parquet' ? `read_parquet(${q(t.files[0])})` : `read_csv(${q(t.files[0])}, ${CSV_DIALECT}, ignore_errors = true)`;
+    const cols = new Map((await c.runAndReadAll(`DESCRIBE SELECT * FROM ${first}`)).getRowObjects().map((r) => [String(r.column_name).toUpperCase().trim(), { name: String(r.column_name), type: String(r.column_type) }]));
+    const item = cols.get('ITEM_ID');
+    const title = cols.get('TITLE') ?? cols.get('NAME');
+    if (!item || !title) return titles;
+    const sql = `SELECT id, arg_min(title, f * 4294967296 + r) AS title FROM (${fileSources(t, () => `${text(item)} AS id, ${text(title)} AS title`, cols)}) WHERE id <> '' GROUP BY id`;
+    for (const row of (await c.runAndReadAll(sql)).getRows()) titles.set(String(row[0]), String(row[1]));
+    return titles;
+  } finally {
+    c.closeSync();
+    db.closeSync();
+  }
+}

@@ -1,0 +1,60 @@
+/**
+ * `npm run train -- --data DIR` on a Parquet layout (interactions/ of shards): the out-of-core path
+ * trains from the DuckDB stream and exports, with the same dataset.json as CSV; what it does not
+ * support stops with one line.
+ */
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generatePersonalize } from '../../bench/data/generatePersonalize.js';
+import { personalizeToParquet } from '../../bench/data/personalizeParquet.js';
+import type { RunResult } from '../../model-export/train/run.js';
+
+const run = promisify(execFile);
+const ROOT = new URL('../../', import.meta.url).pathname;
+const tmp = mkdtempSync(join(tmpdir(), 'train-cli-parquet-'));
+const data = join(tmp, 'shop-parquet');
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+beforeAll(async () => {
+  await generatePersonalize({ dir: join(tmp, 'csv'), interactions: 4000, users: 80, items: 300, categories: 8, seed: 7 });
+  await personalizeToParquet(join(tmp, 'csv'), data, { shardRows: 1500 });
+  writeFileSync(join(data, 'dataset.json'), JSON.stringify({ positive: { eventTypes: ['click', 'purchase'] } }));
+});
+
+const train = (...args: string[]) =>
+  run(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts/train.ts'), ...args], { cwd: ROOT, env: { ...process.env, FORCE_COLOR: '0' }, maxBuffer: 16 << 20 });
+const refused = (...args: string[]) =>
+  train(...args).then(
+    () => undefined,
+    (err: { code: number; stderr: string }) => err,
+  );
+
+describe('npm run train -- --data DIR (Parquet)', () => {
+  it('trains from the stream, exports, and writes the run', async () => {
+    const out = join(tmp, 'models', 'shop-din');
+    const results = join(tmp, 'run.json');
+    const { stdout, stderr } = await train('--data', data, '--epochs', '1', '--batch-size', '64', '--embedding-dim', '8', '--max-history', '20', '--attention-hidden', '12,6', '--validation-fraction', '0', '--out', out, '--results', results);
+    expect(stderr).toMatch(/dataset config: .*shop-parquet\/dataset\.json \(found in --data\)/);
+    expect(stderr).toMatch(/data: personalize .*shop-parquet \(out of core\) → 80 users/);
+    expect(stdout).toMatch(/^din on personalize .* \(out of core, DuckDB\), protocol next, seed 1$/m);
+    expect(stdout).toMatch(/test {6}AUC 0\.\d+/);
+    const result = JSON.parse(readFileSync(results, 'utf8')) as RunResult & { engine: string };
+    expect(result.engine).toBe('duckdb');
+    expect(result.trainSamples).toBeGreaterThan(1000);
+    expect(existsSync(join(out, 'manifest.json'))).toBe(true);
+  });
+
+  it('refuses --engine memory on Parquet, and a time split, with one line', async () => {
+    const memory = await refused('--data', data, '--engine', 'memory', '--epochs', '1');
+    expect(memory?.code).toBe(1);
+    expect(memory?.stderr).toMatch(/^train: .*Parquet or sharded tables are read by the out-of-core engine only: drop --engine memory$/m);
+    const config = join(tmp, 'time.json');
+    writeFileSync(config, JSON.stringify({ data, split: { by: 'time', lastDays: 7 } }));
+    const time = await refused('--config', config, '--epochs', '1');
+    expect(time?.code).toBe(1);
+    expect(time?.stderr).toMatch(/^train: the out-of-core engine splits by user/m);
+  });
+});
