@@ -48,6 +48,20 @@ export interface RowsFixture {
   cases: Array<{ body: { history: unknown[]; candidates: unknown[] }; expected: number[]; unknown: { history: number; candidates: number } }>;
 }
 
+/** test/workerd/pytorchModel.ts: an imported PyTorch DIN with the torch model's scores, or why it was skipped. */
+export type PytorchFixture =
+  | { skipped: string }
+  | {
+      name: string;
+      manifest: string;
+      onnxFile: string;
+      onnxBase64: string;
+      /** The manifest's golden requests as /v1/score bodies, with the torch model's score per candidate id. */
+      cases: Array<{ body: { history: string[]; candidates: string[] }; torch: Record<string, number> }>;
+      /** What the run says about itself: ranks, samples, seconds. */
+      run: { worldSize: number; rankSamples: number[]; seconds: number; auc: number };
+    };
+
 declare module 'vitest' {
   export interface ProvidedContext {
     /** The model of the default route's control variant (config/routes.json). */
@@ -62,6 +76,6 @@ declare module 'vitest' {
     /** A DIN with hashed item ids (test/workerd/hashedModel.ts) and its onnxruntime-node scores, exported by globalSetup. */
     hashedModel: { name: string; manifest: string; onnxFile: string; onnxBase64: string; cases: Array<{ body: { history: unknown[]; candidates: unknown[] }; expected: Record<string, number> }> };
     /** DIN trained by the PyTorch reference trainer under torchrun (2 ranks), imported (test/workerd/pytorchModel.ts); `skipped` without python3-torch. */
-    pytorchModel: import('./pytorchModel.js').PytorchFixture;
+    pytorchModel: PytorchFixture;
   }
 }

@@ -15,22 +15,10 @@ import { FeatureContract } from '../../contract/featureContract.js';
 import { SERVING_OUTPUTS } from '../../contract/manifest.js';
 import { encodeForModel } from '../../core/encode/rowFeeds.js';
 import { importModel } from '../../model-export/import/importModel.js';
+import type { PytorchFixture } from './fixtureTypes.js';
 import { scoreWithTorch, torchUnavailable, trainWithTorchrun, type EncodedRequest } from '../../model-export/pytorch/torchrun.js';
 
 export const PYTORCH_MODEL = 'din-pytorch';
-
-export type PytorchFixture =
-  | { skipped: string }
-  | {
-      name: string;
-      manifest: string;
-      onnxFile: string;
-      onnxBase64: string;
-      /** The manifest's golden requests as /v1/score bodies, with the torch model's score per candidate id. */
-      cases: Array<{ body: { history: string[]; candidates: string[] }; torch: Record<string, number> }>;
-      /** What the run says about itself: ranks, samples, seconds. */
-      run: { worldSize: number; rankSamples: number[]; seconds: number; auc: number };
-    };
 
 export async function buildPytorchModel(): Promise<PytorchFixture> {
   const missing = torchUnavailable();
