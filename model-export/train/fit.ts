@@ -136,7 +136,8 @@ function disposeBatch(t: BatchTensors): void {
   tf.dispose([t.historyItems, t.historyCategories, t.candidateItems, t.candidateCategories, t.negativeItems, t.negativeCategories, ...Object.values(t.features ?? {})].filter((x) => x !== undefined));
 }
 
-function shuffled(n: number, rng: seedrandom.PRNG): Int32Array {
+/** A seeded Fisher–Yates permutation of 0 … n − 1. */
+export function shuffled(n: number, rng: seedrandom.PRNG): Int32Array {
   const order = Int32Array.from({ length: n }, (_, i) => i);
   for (let i = n - 1; i > 0; i--) {
     const j = Math.floor(rng() * (i + 1));

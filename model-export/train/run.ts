@@ -7,7 +7,9 @@ import type { CtrModel, ModelConfig } from '../models/model.js';
 import type { Protocol } from '../samples/protocols.js';
 import type { ModelType } from '../../contract/manifest.js';
 import type { Activation } from '../layers/activations.js';
-import { fit, keptEpoch, type EpochReport } from './fit.js';
+import { fit, keptEpoch, type BatchSource, type EpochReport, type FitOptions } from './fit.js';
+import type { EncodedDataset } from './dataset.js';
+import type { FeatureContract } from '../../contract/featureContract.js';
 import { mbaTargets } from './mbaTargets.js';
 import { prepareData, type PreparedData } from './pipeline.js';
 import { modelFeaturesOf } from '../features/featureColumns.js';
@@ -107,25 +109,47 @@ export async function trainRun(
 ): Promise<{ result: RunResult; model: CtrModel; data: PreparedData }> {
   const started = performance.now();
   const withAux = MODEL_KINDS[config.model].needsNegativeSequences(config);
-  const defaults = defaultConfig(config.model, 0, 0);
   const data = prepareRun(input, config, withAux);
-  const modelConfig: ModelConfig = {
-    ...defaultConfig(config.model, data.contract.itemCount, data.contract.categoryCount),
+  const modelConfig = modelConfigFor(config, data.contract);
+  const model = createModel(modelConfig, config.seed);
+  const label = `${config.model}/${config.protocol}/seed ${config.seed}`;
+  if (data.validation?.size === 0) console.error(`${label}: the validation slice holds no sample (too few users): fixed ${config.epochs} epochs, no early stopping`);
+  const l2 = config.l2 ? { l2: { lambda: config.l2, targets: mbaTargets(model, data.train) } } : {};
+  const result = await fitRun(model, modelConfig, data, { config, backend, label, started, showProgressBar, fitOptions: l2 });
+  return { result, model, data };
+}
+
+/** The model configuration of a run over its contract: the in-memory and the streamed runs (streamedRun.ts) share it. */
+export function modelConfigFor(config: RunConfig, contract: FeatureContract): ModelConfig {
+  const defaults = defaultConfig(config.model, 0, 0);
+  if (!defaults.multiTask && (config.taskWeights || config.backbone)) throw new Error(`taskWeights and backbone apply to the multi-task kinds, not ${config.model}`);
+  if (defaults.multiTask && config.label === 'conversion') throw new Error('label "conversion" is for single-task models: multi-task kinds train both tasks');
+  return {
+    ...defaultConfig(config.model, contract.itemCount, contract.categoryCount),
     embeddingDim: config.embeddingDim,
     ...(config.activation ? { mlpActivation: config.activation } : {}),
     ...(config.auxWeight !== undefined ? { auxWeight: config.auxWeight } : {}),
-    ...(data.contract.featureSpecs.length > 0 ? { features: modelFeaturesOf(data.contract.featureSpecs) } : {}),
+    ...(contract.featureSpecs.length > 0 ? { features: modelFeaturesOf(contract.featureSpecs) } : {}),
     ...(config.backbone ? { backbone: config.backbone } : {}),
     ...(config.attentionHidden ? { attentionHidden: config.attentionHidden } : {}),
-    ...(data.contract.hashedItems ? { itemIds: data.contract.hashedItems } : {}),
+    ...(contract.hashedItems ? { itemIds: contract.hashedItems } : {}),
     ...(defaults.multiTask && config.taskWeights ? { multiTask: { ...defaults.multiTask, taskWeights: config.taskWeights } } : {}),
   };
-  if (!defaults.multiTask && (config.taskWeights || config.backbone)) throw new Error(`taskWeights and backbone apply to the multi-task kinds, not ${config.model}`);
-  if (defaults.multiTask && config.label === 'conversion') throw new Error('label "conversion" is for single-task models: multi-task kinds train both tasks');
-  const model = createModel(modelConfig, config.seed);
-  const label = `${config.model}/${config.protocol}/seed ${config.seed}`;
-  const progress = trainingProgress(label, data.train.size, showProgressBar);
-  if (data.validation?.size === 0) console.error(`${label}: the validation slice holds no sample (too few users): fixed ${config.epochs} epochs, no early stopping`);
+}
+
+/**
+ * Fit with the run's options — a progress display, one line per epoch on stderr, early stopping on
+ * the validation slice when there is one — and the run's result. `train` is an in-memory dataset
+ * or a stream of batches (streamedData.ts).
+ */
+export async function fitRun(
+  model: CtrModel,
+  modelConfig: ModelConfig,
+  data: { train: EncodedDataset | BatchSource; test: EncodedDataset; validation?: EncodedDataset },
+  o: { config: RunConfig; backend: string; label: string; started: number; showProgressBar: boolean; fitOptions?: Partial<FitOptions> },
+): Promise<RunResult> {
+  const { config, label } = o;
+  const progress = trainingProgress(label, data.train.size, o.showProgressBar);
   const validation = data.validation?.size ? { data: data.validation, patience: config.patience ?? DEFAULT_PATIENCE } : undefined;
   progress.startEpoch(1);
   const epochs = await fit(model, data.train, data.test, {
@@ -133,10 +157,10 @@ export async function trainRun(
     batchSize: config.batchSize,
     learningRate: config.learningRate,
     seed: config.seed,
-    ...(config.l2 ? { l2: { lambda: config.l2, targets: mbaTargets(model, data.train) } } : {}),
     ...(config.label ? { label: config.label } : {}),
     ...(validation ? { validation } : {}),
     ...(config.denseEmbeddings ? { denseEmbeddings: true } : {}),
+    ...o.fitOptions,
     onStep: ({ samples, loss }) => progress.update(samples, loss),
     onEpoch: (r, more) => {
       progress.stopEpoch();
@@ -147,17 +171,13 @@ export async function trainRun(
     },
   });
   return {
-    result: {
-      config,
-      modelConfig,
-      backend,
-      epochs,
-      trainSamples: data.train.size,
-      testSamples: data.test.size,
-      ...(validation ? { validationSamples: validation.data.size, keptEpoch: keptEpoch(epochs).epoch } : {}),
-      seconds: (performance.now() - started) / 1000,
-    },
-    model,
-    data,
+    config,
+    modelConfig,
+    backend: o.backend,
+    epochs,
+    trainSamples: data.train.size,
+    testSamples: data.test.size,
+    ...(validation ? { validationSamples: validation.data.size, keptEpoch: keptEpoch(epochs).epoch } : {}),
+    seconds: (performance.now() - o.started) / 1000,
   };
 }

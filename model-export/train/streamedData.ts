@@ -24,7 +24,7 @@ import type { Behaviour, BehaviourLog } from '../data/behaviourLog.js';
 import type { PersonalizeEngine, UserSelection } from '../data/duckdb/personalizeEngine.js';
 import { sampleStream, type PositionProtocol } from '../samples/protocols.js';
 import { EncodedDataset, type Batch, type BatchFeature } from './dataset.js';
-import type { BatchSource } from './fit.js';
+import { shuffled, type BatchSource } from './fit.js';
 import { vocabularyOptions } from './pipeline.js';
 
 export interface StreamedOptions {
@@ -73,14 +73,6 @@ function groupLog(engine: PersonalizeEngine, timelines: Map<string, Behaviour[]>
   };
 }
 
-function shuffled(n: number, rng: seedrandom.PRNG): Int32Array {
-  const order = Int32Array.from({ length: n }, (_, i) => i);
-  for (let i = n - 1; i > 0; i--) {
-    const j = Math.floor(rng() * (i + 1));
-    [order[i], order[j]] = [order[j], order[i]];
-  }
-  return order;
-}
 
 /** Two batches as one (samples of `b` after those of `a`; b's user numbers shifted past a's). */
 export function concatBatches(a: Batch, b: Batch, userOffset: number): Batch {

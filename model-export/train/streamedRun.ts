@@ -4,14 +4,11 @@
  * in-memory EncodedDataset; test and validation are materialised (capped). The model, its config
  * and the result are built as trainRun builds them.
  */
-import { modelFeaturesOf } from '../features/featureColumns.js';
-import { createModel, defaultConfig } from '../models/index.js';
+import { createModel } from '../models/index.js';
 import { MODEL_KINDS } from '../models/kinds.js';
-import type { CtrModel, ModelConfig } from '../models/model.js';
+import type { CtrModel } from '../models/model.js';
 import type { StreamedDataset } from '../sources/personalizeStream.js';
-import { fit, keptEpoch } from './fit.js';
-import { trainingProgress } from './progress.js';
-import { DEFAULT_PATIENCE, type RunConfig, type RunResult } from './run.js';
+import { fitRun, modelConfigFor, type RunConfig, type RunResult } from './run.js';
 import { prepareStreamed, type StreamedData, type StreamedOptions } from './streamedData.js';
 
 export async function trainStreamedRun(
@@ -37,53 +34,9 @@ export async function trainStreamedRun(
     ...(config.validationFraction ? { validationFraction: config.validationFraction } : {}),
     ...options,
   });
-  const defaults = defaultConfig(config.model, 0, 0);
-  const modelConfig: ModelConfig = {
-    ...defaultConfig(config.model, data.contract.itemCount, data.contract.categoryCount),
-    embeddingDim: config.embeddingDim,
-    ...(config.activation ? { mlpActivation: config.activation } : {}),
-    ...(config.auxWeight !== undefined ? { auxWeight: config.auxWeight } : {}),
-    ...(data.contract.featureSpecs.length > 0 ? { features: modelFeaturesOf(data.contract.featureSpecs) } : {}),
-    ...(config.backbone ? { backbone: config.backbone } : {}),
-    ...(config.attentionHidden ? { attentionHidden: config.attentionHidden } : {}),
-    ...(data.contract.hashedItems ? { itemIds: data.contract.hashedItems } : {}),
-    ...(defaults.multiTask && config.taskWeights ? { multiTask: { ...defaults.multiTask, taskWeights: config.taskWeights } } : {}),
-  };
-  if (!defaults.multiTask && (config.taskWeights || config.backbone)) throw new Error(`taskWeights and backbone apply to the multi-task kinds, not ${config.model}`);
+  const modelConfig = modelConfigFor(config, data.contract);
   const model = createModel(modelConfig, config.seed);
   const label = `${config.model}/${config.protocol}/seed ${config.seed} (streamed)`;
-  const progress = trainingProgress(label, data.train.size, showProgressBar);
-  const validation = data.validation?.size ? { data: data.validation, patience: config.patience ?? DEFAULT_PATIENCE } : undefined;
-  progress.startEpoch(1);
-  const epochs = await fit(model, data.train, data.test, {
-    epochs: config.epochs,
-    batchSize: config.batchSize,
-    learningRate: config.learningRate,
-    seed: config.seed,
-    ...(config.label ? { label: config.label } : {}),
-    ...(validation ? { validation } : {}),
-    ...(config.denseEmbeddings ? { denseEmbeddings: true } : {}),
-    onStep: ({ samples, loss }) => progress.update(samples, loss),
-    onEpoch: (r, more) => {
-      progress.stopEpoch();
-      console.error(
-        `${label} epoch ${r.epoch}: train loss ${r.trainLoss.toFixed(4)}${r.validation ? `, validation GAUC ${r.validation.gauc.toFixed(4)}` : ''}, test AUC ${r.auc.toFixed(4)}, GAUC ${r.gauc.toFixed(4)}, logloss ${r.logloss.toFixed(4)}, ${r.samplesPerSecond.toFixed(0)} samples/s`,
-      );
-      if (more) progress.startEpoch(r.epoch + 1);
-    },
-  });
-  return {
-    result: {
-      config,
-      modelConfig,
-      backend,
-      epochs,
-      trainSamples: data.train.size,
-      testSamples: data.test.size,
-      ...(validation ? { validationSamples: validation.data.size, keptEpoch: keptEpoch(epochs).epoch } : {}),
-      seconds: (performance.now() - started) / 1000,
-    },
-    model,
-    data,
-  };
+  const result = await fitRun(model, modelConfig, data, { config, backend, label, started, showProgressBar });
+  return { result, model, data };
 }
