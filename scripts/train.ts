@@ -205,29 +205,8 @@ console.error(`data stats: ${JSON.stringify(dataset.stats)}`);
 const unsupported = baseline && baselineUnsupported(baseline, dataset.protocol);
 if (unsupported) fail(unsupported);
 
-const config: RunConfig = {
-  model: baseline ? 'base' : (kind as ModelType), // a baseline prepares the data as any model does
-  protocol: dataset.protocol,
-  seed: int('seed', a.seed, 0),
-  epochs,
-  batchSize: int('batch-size', a['batch-size']),
-  learningRate: positive('lr', a.lr),
-  maxHistory: a['max-history'] !== undefined ? int('max-history', a['max-history']) : (dataset.prepare.maxHistory ?? DEFAULT_RUN.maxHistory),
-  minItemCount: a['min-item-count'] !== undefined ? int('min-item-count', a['min-item-count']) : (dataset.prepare.minItemCount ?? DEFAULT_RUN.minItemCount),
-  embeddingDim: int('embedding-dim', a['embedding-dim']),
-  ...(a['max-items'] !== undefined ? { maxItems: int('max-items', a['max-items']) } : {}),
-  ...(a['hashed-items'] !== undefined ? { hashedItems: int('hashed-items', a['hashed-items'], 4) } : {}),
-  ...(a.activation ? { activation: oneOf('activation', a.activation, ['dice', 'prelu'] as const) } : {}),
-  ...(a['aux-weight'] !== undefined ? { auxWeight: a['aux-weight'] === '0' ? 0 : positive('aux-weight', a['aux-weight']) } : {}),
-  ...(a.l2 !== undefined ? { l2: positive('l2', a.l2) } : {}),
-  ...(a.label !== undefined ? { label: oneOf('label', a.label, ['click', 'conversion'] as const) } : {}),
-  ...(a.backbone !== undefined ? { backbone: oneOf('backbone', a.backbone, ['din', 'dien'] as const) } : {}),
-  ...(a['task-weights'] !== undefined ? { taskWeights: taskWeights(a['task-weights']) } : {}),
-  ...(a['attention-hidden'] !== undefined ? { attentionHidden: attentionHidden(a['attention-hidden']) } : {}),
-  ...(datasetId !== undefined ? { dataset: datasetId } : {}),
-  ...(validationFraction > 0 ? { validationFraction, patience } : {}),
-  ...(a['dense-embeddings'] ? { denseEmbeddings: true } : {}),
-};
+// a baseline prepares the data as any model does
+const config = runConfigOf(baseline ? 'base' : (kind as ModelType), { ...dataset.prepare, protocol: dataset.protocol }, datasetId);
 
 if (baseline) {
   // No model: the run's data, scored by the baseline on the test split.
@@ -369,6 +348,33 @@ function summary(
   return lines.join('\n');
 }
 
+/** The run configuration the flags give, over a dataset's protocol and its config's history length and count defaults. */
+function runConfigOf(model: ModelType, d: { protocol: Protocol; maxHistory?: number; minItemCount?: number }, datasetId: string | undefined): RunConfig {
+  return {
+    model,
+    protocol: d.protocol,
+    seed: int('seed', a.seed, 0),
+    epochs,
+    batchSize: int('batch-size', a['batch-size']),
+    learningRate: positive('lr', a.lr),
+    maxHistory: a['max-history'] !== undefined ? int('max-history', a['max-history']) : (d.maxHistory ?? DEFAULT_RUN.maxHistory),
+    minItemCount: a['min-item-count'] !== undefined ? int('min-item-count', a['min-item-count']) : (d.minItemCount ?? DEFAULT_RUN.minItemCount),
+    embeddingDim: int('embedding-dim', a['embedding-dim']),
+    ...(a['max-items'] !== undefined ? { maxItems: int('max-items', a['max-items']) } : {}),
+    ...(a['hashed-items'] !== undefined ? { hashedItems: int('hashed-items', a['hashed-items'], 4) } : {}),
+    ...(a.activation ? { activation: oneOf('activation', a.activation, ['dice', 'prelu'] as const) } : {}),
+    ...(a['aux-weight'] !== undefined ? { auxWeight: a['aux-weight'] === '0' ? 0 : positive('aux-weight', a['aux-weight']) } : {}),
+    ...(a.l2 !== undefined ? { l2: positive('l2', a.l2) } : {}),
+    ...(a.label !== undefined ? { label: oneOf('label', a.label, ['click', 'conversion'] as const) } : {}),
+    ...(a.backbone !== undefined ? { backbone: oneOf('backbone', a.backbone, ['din', 'dien'] as const) } : {}),
+    ...(a['task-weights'] !== undefined ? { taskWeights: taskWeights(a['task-weights']) } : {}),
+    ...(a['attention-hidden'] !== undefined ? { attentionHidden: attentionHidden(a['attention-hidden']) } : {}),
+    ...(datasetId !== undefined ? { dataset: datasetId } : {}),
+    ...(validationFraction > 0 ? { validationFraction, patience } : {}),
+    ...(a['dense-embeddings'] ? { denseEmbeddings: true } : {}),
+  };
+}
+
 /**
  * The out-of-core path: the personalize layout through DuckDB, batches streamed into the fit
  * (model-export/train/streamedRun.ts); the same dataset config, the run options that apply.
@@ -386,29 +392,7 @@ async function trainStreamed(): Promise<void> {
   }
   const s = dataset.stats;
   console.error(`data: personalize ${datasetConfig.data} (out of core) → ${count(s.userCount)} users, ${count(s.itemCount)} items, protocol ${dataset.protocol}, split ${JSON.stringify(dataset.config.split)}${s.droppedUsers ? `, ${s.droppedUsers} users with too few behaviours dropped` : ''}${dataset.malformed.rows ? `, ${count(dataset.malformed.rows)} malformed rows (first: ${dataset.malformed.first})` : ''}`);
-  const config: RunConfig = {
-    model: kind as ModelType,
-    protocol: dataset.protocol,
-    seed: int('seed', a.seed, 0),
-    epochs,
-    batchSize: int('batch-size', a['batch-size']),
-    learningRate: positive('lr', a.lr),
-    maxHistory: a['max-history'] !== undefined ? int('max-history', a['max-history']) : (dataset.maxHistory ?? DEFAULT_RUN.maxHistory),
-    minItemCount: a['min-item-count'] !== undefined ? int('min-item-count', a['min-item-count']) : (dataset.minItemCount ?? DEFAULT_RUN.minItemCount),
-    embeddingDim: int('embedding-dim', a['embedding-dim']),
-    ...(a['max-items'] !== undefined ? { maxItems: int('max-items', a['max-items']) } : {}),
-    ...(a['hashed-items'] !== undefined ? { hashedItems: int('hashed-items', a['hashed-items'], 4) } : {}),
-    ...(a.activation ? { activation: oneOf('activation', a.activation, ['dice', 'prelu'] as const) } : {}),
-    ...(a['aux-weight'] !== undefined ? { auxWeight: a['aux-weight'] === '0' ? 0 : positive('aux-weight', a['aux-weight']) } : {}),
-    ...(a.l2 !== undefined ? { l2: positive('l2', a.l2) } : {}),
-    ...(a.label !== undefined ? { label: oneOf('label', a.label, ['click', 'conversion'] as const) } : {}),
-    ...(a.backbone !== undefined ? { backbone: oneOf('backbone', a.backbone, ['din', 'dien'] as const) } : {}),
-    ...(a['task-weights'] !== undefined ? { taskWeights: taskWeights(a['task-weights']) } : {}),
-    ...(a['attention-hidden'] !== undefined ? { attentionHidden: attentionHidden(a['attention-hidden']) } : {}),
-    ...(datasetId !== undefined ? { dataset: datasetId } : {}),
-    ...(validationFraction > 0 ? { validationFraction, patience } : {}),
-    ...(a['dense-embeddings'] ? { denseEmbeddings: true } : {}),
-  };
+  const config = runConfigOf(kind as ModelType, dataset, datasetId);
   const backend = await selectBackend(a.backend ? oneOf<BackendName>('backend', a.backend, BACKEND_PREFERENCE) : undefined);
   try {
     const { result, model, data } = await trainStreamedRun(dataset, config, backend, { log: (line) => console.error(`data: ${line}`) });
