@@ -47,10 +47,16 @@ export { env };
  * in front of the real assets: `<name>/manifest.json` and `<name>/<onnxFile>`.
  */
 export function bindingsWithModel(fixture: { name: string; manifest: string; onnxFile: string; onnxBase64: string }): typeof env {
-  const files = new Map<string, Uint8Array>([
-    [`/${fixture.name}/manifest.json`, new TextEncoder().encode(fixture.manifest)],
-    [`/${fixture.name}/${fixture.onnxFile}`, Uint8Array.from(atob(fixture.onnxBase64), (ch) => ch.charCodeAt(0))],
-  ]);
+  return bindingsWithFiles(
+    new Map<string, Uint8Array>([
+      [`/${fixture.name}/manifest.json`, new TextEncoder().encode(fixture.manifest)],
+      [`/${fixture.name}/${fixture.onnxFile}`, Uint8Array.from(atob(fixture.onnxBase64), (ch) => ch.charCodeAt(0))],
+    ]),
+  );
+}
+
+/** Bindings whose ASSETS serve these files (asset path → bytes) in front of the real assets. */
+export function bindingsWithFiles(files: ReadonlyMap<string, Uint8Array>): typeof env {
   const assets = {
     fetch: async (input: RequestInfo | URL) => {
       const url = new URL(typeof input === 'string' || input instanceof URL ? input : input.url);

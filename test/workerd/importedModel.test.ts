@@ -29,7 +29,7 @@ type FixtureGraphs = {
 const FIXTURES = '../../model-export/import/fixtureGraphs.js';
 const { fixtureGraph, fixtureVocab } = (await import(/* @vite-ignore */ FIXTURES)) as FixtureGraphs;
 import { createApp } from '../../worker/app.js';
-import { BASE, env } from './helpers.js';
+import { BASE, bindingsWithFiles, env } from './helpers.js';
 
 const spec = readVocab(fixtureVocab()).spec;
 const contract = new FeatureContract(spec);
@@ -58,14 +58,7 @@ function bindingsServing(models: Array<{ manifest: ModelManifest; onnx: Uint8Arr
     files.set(`/${manifest.name}/manifest.json`, new TextEncoder().encode(JSON.stringify(manifest)));
     files.set(`/${manifest.name}/model.onnx`, onnx);
   }
-  const assets = {
-    fetch: async (input: RequestInfo | URL) => {
-      const url = new URL(typeof input === 'string' || input instanceof URL ? input : input.url);
-      const file = files.get(url.pathname);
-      return file ? new Response(file) : env.ASSETS.fetch(input as Request);
-    },
-  } as unknown as Fetcher;
-  return { ...env, ASSETS: assets };
+  return bindingsWithFiles(files);
 }
 
 const appFor = (model: string) => createApp({ routes: { defaultRoute: 'r', routes: { r: { variants: [{ name: 'only', model, weight: 1 }] } } } });
