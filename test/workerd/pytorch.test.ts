@@ -39,6 +39,7 @@ describe.skipIf(skipped !== undefined)('PyTorch DDP → ONNX → import → work
         compared++;
       }
     }
+    console.log(`[pytorch.test] ${compared} scores: max |PyTorch − worker| = ${worst.toExponential(2)}`);
     expect(compared).toBeGreaterThanOrEqual(10);
     expect(worst).toBeLessThanOrEqual(1e-5);
   });
