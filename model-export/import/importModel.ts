@@ -14,8 +14,8 @@
  * may not import bench/.
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import type { ModelProto } from 'onnx-buf';
 import { FeatureContract, FIRST_INDEX, type FeatureContractSpec } from '../../contract/featureContract.js';
 import { modelManifestSchema, SERVED_MODEL_TYPES, SERVING_INPUTS, type ModelManifest } from '../../contract/manifest.js';
@@ -37,6 +37,8 @@ export interface ImportOptions extends SignatureOptions {
   vocab: unknown;
   /** Output directory; nothing is written when absent (a dry run). */
   out?: string;
+  /** Replace the model already in `out` (without it an existing model.onnx or manifest.json there is refused). */
+  force?: boolean;
   name: string;
   type?: (typeof SERVED_MODEL_TYPES)[number];
   /** Free text: where and how the model was trained, e.g. "pytorch-ddp 2×A100, 3 epochs". */
@@ -68,7 +70,14 @@ export async function importModel(o: ImportOptions): Promise<ImportResult> {
   const limit = o.assetLimitBytes ?? WORKERS_ASSET_LIMIT_BYTES;
   const notes: string[] = [];
 
-  if (!/^[a-z0-9][a-z0-9-]*$/.test(o.name)) throw new OptionRefusal('--name', `"${o.name}" is not a model name (lowercase letters, digits and dashes; the worker's routes and URLs use it)`, `pass --name ${o.name.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+/, '') || 'my-model'}`);
+  if (!/^[a-z0-9][a-z0-9-]*$/.test(o.name)) {
+    const suggested = o.name.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+/, '') || 'my-model';
+    // With --out the name is its directory's (the worker looks the manifest up by it): rename both.
+    throw new OptionRefusal('--name', `"${o.name}" is not a model name (lowercase letters, digits and dashes; the worker's routes and URLs use it)`, o.out ? `pass --out ${join(dirname(o.out), suggested)} (the model name is the --out directory's name)` : `pass --name ${suggested}`);
+  }
+  // The worker loads models/<name>/manifest.json and refuses one whose name is not <name>.
+  if (o.out && basename(o.out) !== o.name) throw new OptionRefusal('--name', `is "${o.name}" but --out ${o.out} is directory "${basename(o.out)}"; the worker loads <name>/manifest.json and refuses a manifest naming another model`, `drop --name (the --out directory's name is the model name), or pass --out ${join(dirname(o.out), o.name)}`);
+  if (o.out) checkOut(o.out, o.force);
   // Vocabulary first: cheap, and the signature depends on its features.
   const vocab = readVocab(o.vocab);
   const contract = new FeatureContract(vocab.spec);
@@ -122,15 +131,32 @@ export async function importModel(o: ImportOptions): Promise<ImportResult> {
       },
       golden,
     });
+    const manifestJson = JSON.stringify(manifest, null, 1) + '\n';
+    const manifestBytes = Buffer.byteLength(manifestJson);
+    if (manifestBytes > limit) {
+      throw new VocabRefusal(
+        'items',
+        `makes manifest.json ${(manifestBytes / MiB).toFixed(1)} MiB (${vocab.spec.items.length} ids, the longest ${Math.max(0, ...vocab.spec.items.map((i) => i.length))} characters), over the Workers limit of ${(limit / MiB).toFixed(1)} MiB for one static asset`,
+        'shorten the ids (map them to short keys before training) or keep fewer items in the vocabulary',
+      );
+    }
     if (o.out) {
       mkdirSync(o.out, { recursive: true });
       writeFileSync(join(o.out, ONNX_FILE), bytes);
-      writeFileSync(join(o.out, MANIFEST_FILE), JSON.stringify(manifest, null, 1) + '\n');
+      writeFileSync(join(o.out, MANIFEST_FILE), manifestJson);
     }
     return { manifest, bytes, rewrites, notes, probe };
   } finally {
     await session.release();
   }
+}
+
+/** `out` must be a directory (or not exist) and hold no model, unless `force`: an import never silently replaces a served model. */
+function checkOut(out: string, force?: boolean): void {
+  if (!existsSync(out)) return;
+  if (!statSync(out).isDirectory()) throw new OptionRefusal('--out', `${out} is a file, not a directory`, 'pass a directory, e.g. --out models/<name>');
+  const held = [ONNX_FILE, MANIFEST_FILE].filter((f) => existsSync(join(out, f)));
+  if (held.length && !force) throw new OptionRefusal('--out', `${out} already holds a model (${held.join(', ')}); the import would replace it`, `pass another --out, or --force to replace that model`);
 }
 
 function checkSize(bytes: Uint8Array, file: string, limit: number, model: () => ModelProto): void {

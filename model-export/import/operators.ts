@@ -18,8 +18,8 @@ import { pathToFileURL } from 'node:url';
 import type { ModelProto } from 'onnx-buf';
 import type * as OrtWeb from 'onnxruntime-web';
 import { allNodes, defaultOpset } from './onnxGraph.js';
-import { FileRefusal, OperatorRefusal, RunRefusal } from './refusal.js';
-import { MAX_OPSET, MIN_OPSET } from './limits.js';
+import { FileRefusal, ImportRefusal, OperatorRefusal, RunRefusal } from './refusal.js';
+import { MAX_IR_VERSION, MAX_OPSET, MIN_OPSET } from './limits.js';
 
 /** Domains whose kernels onnxruntime-web's wasm build carries. */
 export const WASM_DOMAINS: readonly string[] = ['', 'ai.onnx', 'ai.onnx.ml', 'com.microsoft'];
@@ -42,6 +42,15 @@ export function checkOperatorsStatically(model: ModelProto, file: string): void 
   if (opset < MIN_OPSET || opset > MAX_OPSET) {
     throw new FileRefusal(file, `imports opset ${opset} of the default domain; onnxruntime-web 1.30 serves ${MIN_OPSET} to ${MAX_OPSET}`, `export with opset_version between ${MIN_OPSET} and ${MAX_OPSET} (17 is what this repo exports)`);
   }
+  if (model.irVersion > BigInt(MAX_IR_VERSION)) {
+    throw new FileRefusal(file, `has IR version ${model.irVersion}; onnxruntime-web 1.30 loads IR versions up to ${MAX_IR_VERSION}`, `export with an onnx package that writes IR ${MAX_IR_VERSION} or older (torch.onnx.export with opset_version 17 writes IR 8), or onnx.version_converter / set model.ir_version`);
+  }
+  // Model-local functions (FunctionProto): a node calling one is in the function's own domain, and
+  // its body hides operators from the checks below; name the function and how to inline it.
+  for (const f of model.functions) {
+    const caller = allNodes(model.graph!).find((n) => n.domain === f.domain && n.opType === f.name);
+    throw new OperatorRefusal(`${f.domain}:${f.name}`, `is a model-local function${caller ? ` (called by node "${caller.name}")` : ''}; the importer checks and serves plain graphs only`, 'inline the functions before importing: onnx.inliner.inline_local_functions(model) (or torch.onnx.export(..., export_modules_as_functions=False))');
+  }
   for (const o of model.opsetImport) {
     if (!WASM_DOMAINS.includes(o.domain)) {
       const user = allNodes(model.graph!).find((n) => n.domain === o.domain);
@@ -61,7 +70,7 @@ export function checkOperatorsStatically(model: ModelProto, file: string): void 
     }
   }
   for (const t of model.graph!.initializer) {
-    if (t.dataLocation === 1) throw new FileRefusal(t.name, 'keeps its data in an external file; the worker serves one .onnx file', 'save the model with every tensor inside it (onnx.save(model, path, save_as_external_data=False))');
+    if (t.dataLocation === 1) throw new ImportRefusal('tensor', t.name, 'keeps its data in an external file; the worker serves one .onnx file', 'save the model with every tensor inside it (onnx.save(model, path, save_as_external_data=False))');
   }
 }
 

@@ -9,7 +9,7 @@ import { SERVING_OUTPUTS, TASK_OUTPUTS } from '../../contract/manifest.js';
 import { encodeForModel } from '../../core/encode/rowFeeds.js';
 import type { ServingFeeds } from '../../core/runtime/scoringSession.js';
 import { nodeSessionOptions } from '../onnx/nodeSessionOptions.js';
-import { ProbabilityRefusal, RunRefusal, SignatureRefusal } from './refusal.js';
+import { OperatorRefusal, ProbabilityRefusal, RunRefusal, SignatureRefusal } from './refusal.js';
 
 type TensorCtor = new (type: 'int32' | 'float32', data: Int32Array | Float32Array, dims: readonly number[]) => unknown;
 
@@ -41,6 +41,31 @@ export function probeRequests(contract: FeatureContract, count = 8): GoldenReque
   }));
 }
 
+/**
+ * The indices a random probe may miss, each in a request of its own so a refusal's T and C point at
+ * it: the history that is padding only (an empty history: a masked mean divides by 0), the unknown
+ * index 1, the first item (index 2) and the largest item index (a table one row short, or a
+ * graph-internal table the static check cannot see, reads past its end), with the item of the
+ * largest category index. Empty for hashed ids (no vocabulary: every id is some row).
+ */
+export function edgeRequests(contract: FeatureContract): GoldenRequestInput[] {
+  const items = contract.spec.items;
+  const H = contract.spec.maxHistory;
+  const base = { time: 1_767_268_800, route: 'probe-edge' };
+  const unknown = 'probe-edge-unknown-item';
+  const last = items.at(-1);
+  const cats = contract.spec.itemCategories;
+  const maxCat = items[cats.indexOf(Math.max(...cats))];
+  const known = [...new Set([items[0], last, maxCat].filter((x): x is string => x !== undefined))];
+  return [
+    { ...base, history: [], candidates: [unknown] },
+    { ...base, history: [], candidates: [...known, unknown] },
+    { ...base, history: [unknown], candidates: [unknown] },
+    ...(known.length ? [{ ...base, history: Array.from({ length: H }, (_, i) => known[i % known.length]), candidates: known }] : []),
+    ...(last !== undefined ? [{ ...base, history: [last], candidates: [last] }] : []),
+  ];
+}
+
 export interface ProbeResult {
   requests: number;
   /** Probability outputs whose every value was the same over all probe requests (a graph that ignores its inputs?). */
@@ -53,12 +78,13 @@ export interface ProbeResult {
 /** Runs the probe with onnxruntime-node; refuses with the output's name when a value is not a probability. */
 export async function probeProbabilities(onnx: Uint8Array, contract: FeatureContract, addSigmoidAvailable = true): Promise<ProbeResult> {
   const ort = await import('onnxruntime-node');
-  const session = await ort.InferenceSession.create(onnx, nodeSessionOptions());
+  // Fatal logs only: a kernel error becomes a one-line refusal, not also an onnxruntime log line.
+  const session = await ort.InferenceSession.create(onnx, nodeSessionOptions({ logSeverityLevel: 4 }));
   try {
     const probabilities = [SERVING_OUTPUTS.scores, ...TASK_OUTPUTS].filter((n) => session.outputNames.includes(n));
     const fetches = [...probabilities, ...(session.outputNames.includes(SERVING_OUTPUTS.attention) ? [SERVING_OUTPUTS.attention] : [])];
-    const stats = new Map(probabilities.map((n) => [n, { min: Infinity, max: -Infinity, bad: 0 }]));
-    const requests = [...goldenRequestsFor(contract), ...probeRequests(contract)];
+    const stats = new Map(probabilities.map((n) => [n, { min: Infinity, max: -Infinity, bad: 0, nan: undefined as string | undefined }]));
+    const requests = [...goldenRequestsFor(contract), ...probeRequests(contract), ...edgeRequests(contract)];
     for (const request of requests) {
       const { feeds } = await encodeForModel({ contract }, request, { time: request.time, route: request.route });
       const C = feeds.candidateItems.length;
@@ -67,6 +93,12 @@ export async function probeProbabilities(onnx: Uint8Array, contract: FeatureCont
       try {
         out = await session.run(feedTensors(ort.Tensor as unknown as TensorCtor, feeds) as never, fetches);
       } catch (e) {
+        const message = String((e as Error).message).replace(/\s+/g, ' ');
+        const bounds = /running (\w+) node\. Name:'([^']*)' Status Message: indices element out of data bounds, idx=(-?\d+) must be within the inclusive range \[-?\d+,(\d+)\]/.exec(message);
+        if (bounds) {
+          const rows = Number(bounds[4]) + 1;
+          throw new OperatorRefusal(bounds[1], `(node "${bounds[2]}") reads index ${bounds[3]} of a ${rows}-row table on a request with T = ${T}, C = ${C}: the vocabulary has ${contract.spec.items.length} items and ${contract.spec.categories.length} categories, indices up to ${contract.spec.items.length + 1} and ${contract.spec.categories.length + 1} (0 = padding, 1 = unknown, items[i] = i + 2)`, 'pass the vocabulary the model was trained with (its table needs vocabulary + 2 rows), or retrain with tables sized for this vocabulary');
+        }
         throw new RunRefusal('run', `onnxruntime-node fails on a request with T = ${T} history positions and C = ${C} candidates: ${String((e as Error).message).replace(/\s+/g, ' ').slice(0, 400)}`, 'make every axis of the export dynamic (T from 1 to maxHistory, C from 1 up) and avoid shape constants baked in at trace time');
       }
       for (const name of fetches) {
@@ -79,14 +111,18 @@ export async function probeProbabilities(onnx: Uint8Array, contract: FeatureCont
           continue;
         }
         const s = stats.get(name)!;
-        for (const v of data) {
+        for (const [c, v] of data.entries()) {
           if (!(v >= 0 && v <= 1)) s.bad++;
+          if (Number.isNaN(v) && s.nan === undefined) s.nan = nanWhere(feeds, c);
           if (v < s.min || Number.isNaN(v)) s.min = Number.isNaN(v) ? NaN : Math.min(s.min, v);
           if (v > s.max) s.max = v;
         }
       }
     }
     for (const [name, s] of stats) {
+      if (s.nan !== undefined) {
+        throw new ProbabilityRefusal(name, s.min, s.max, `is NaN (${s.bad} values outside [0, 1] or not finite over ${requests.length} probe requests), first ${s.nan}`, 'a NaN comes from the graph, not from a missing Sigmoid: guard what an empty history (all padding), the unknown index 1 or the largest index makes 0 or infinite (a masked mean dividing by a count of 0, a log of 0, a -inf mask), e.g. divide by max(count, 1)');
+      }
       if (s.bad > 0) {
         throw new ProbabilityRefusal(
           name,
@@ -103,6 +139,15 @@ export async function probeProbabilities(onnx: Uint8Array, contract: FeatureCont
   } finally {
     await session.release();
   }
+}
+
+/** Where a NaN score came from, for the refusal: the candidate's indices and what the history was. */
+function nanWhere(f: ServingFeeds, c: number): string {
+  const T = f.historyItems.length;
+  const known = Array.from(f.historyItems).filter((i) => i > 0).length;
+  const what = (i: number) => (i === 0 ? ' (padding)' : i === 1 ? ' (the unknown index)' : '');
+  const history = known === 0 ? 'padding only (an empty history)' : `${known} known of ${T} positions`;
+  return `for candidate ${c} (cand_item ${f.candidateItems[c]}${what(f.candidateItems[c])}, cand_cat ${f.candidateCategories[c]}${what(f.candidateCategories[c])}) of a request with C = ${f.candidateItems.length}, T = ${T}, history ${history}`;
 }
 
 /**

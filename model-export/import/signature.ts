@@ -22,7 +22,7 @@ import type { ModelProto, ValueInfoProto } from 'onnx-buf';
 import type { FeatureContractSpec } from '../../contract/featureContract.js';
 import { FeatureEncoder, inputNamesOf } from '../../contract/features.js';
 import { SERVING_INPUTS, SERVING_OUTPUTS, TASK_OUTPUTS, servingInputNames, type ModelManifest } from '../../contract/manifest.js';
-import { allNodes, axesNode, defaultOpset, int64Initializer, node, realInputs, renameReads, renameTensor, showDims, TensorProto_DataType, tensorType, valueInfo, type Dim } from './onnxGraph.js';
+import { allGraphs, allNodes, axesNode, defaultOpset, int64Initializer, node, realInputs, renameReads, renameTensor, showDims, TensorProto_DataType, tensorType, valueInfo, type Dim } from './onnxGraph.js';
 import { SignatureRefusal } from './refusal.js';
 
 const HISTORY = [SERVING_INPUTS.historyItems, SERVING_INPUTS.historyCategories] as const;
@@ -47,6 +47,16 @@ export interface SignatureResult {
   shape: 'serving' | 'training';
 }
 
+/** Every tensor name of the graph and its subgraphs: inputs, outputs, initializers, node inputs and outputs. */
+function tensorNames(g: NonNullable<ModelProto['graph']>): Set<string> {
+  const names = new Set<string>();
+  for (const x of allGraphs(g)) {
+    for (const v of [...x.input, ...x.output, ...x.valueInfo, ...x.initializer]) names.add(v.name);
+    for (const n of x.node) for (const t of [...n.input, ...n.output]) if (t) names.add(t);
+  }
+  return names;
+}
+
 const isFixed = (d: Dim): d is number => typeof d === 'number';
 const EXPORT_HINT = "torch.onnx.export(..., input_names=['hist_item', 'hist_cat', 'cand_item', 'cand_cat'], output_names=['score'], dynamic_axes={'hist_item': {0: 'T'}, 'hist_cat': {0: 'T'}, 'cand_item': {0: 'C'}, 'cand_cat': {0: 'C'}, 'score': {0: 'C'}})";
 
@@ -57,17 +67,41 @@ export function conformSignature(model: ModelProto, spec: FeatureContractSpec, o
   const features = spec.features ?? [];
   const expected = servingInputNames(features);
 
-  // 1. Renames.
-  for (const [from, to] of Object.entries(o.map ?? {})) {
+  // 0. Names listed twice: onnxruntime refuses ("Duplicate definition-site"), say which.
+  for (const [list, what] of [[g.input, 'input'], [g.output, 'output']] as const) {
+    const dup = list.find((v, i) => list.findIndex((w) => w.name === v.name) !== i);
+    if (dup) throw new SignatureRefusal(dup.name, `is listed twice as a graph ${what}`, `list every graph ${what} once (input_names/output_names in the export, or remove the duplicate ValueInfo)`);
+  }
+
+  // 1. Renames, all at once: a swap (--map a=b,b=a) is two renames, not a collision.
+  const renames = Object.entries(o.map ?? {}).filter(([from, to]) => from !== to);
+  {
     const inputNames = realInputs(g).map((i) => i.name);
     const outputNames = g.output.map((x) => x.name);
-    if (!inputNames.includes(from) && !outputNames.includes(from)) {
-      throw new SignatureRefusal(from, `--map names it, but the graph has no input or output "${from}" (inputs: ${inputNames.join(', ')}; outputs: ${outputNames.join(', ')})`, 'map one of the graph\'s own input or output names');
+    for (const [from] of Object.entries(o.map ?? {})) {
+      if (!inputNames.includes(from) && !outputNames.includes(from)) {
+        throw new SignatureRefusal(from, `--map names it, but the graph has no input or output "${from}" (inputs: ${inputNames.join(', ')}; outputs: ${outputNames.join(', ')})`, 'map one of the graph\'s own input or output names');
+      }
     }
-    if (from === to) continue;
-    if (inputNames.includes(to) || outputNames.includes(to)) throw new SignatureRefusal(to, `--map ${from}=${to}: the graph already has a tensor "${to}"`, `map "${to}" away first (--map ${to}=<other>) or drop this mapping`);
-    renameTensor(g, from, to);
-    rewrites.push(`renamed ${from} → ${to}`);
+    const target = new Map<string, string>();
+    for (const [from, to] of renames) {
+      const other = target.get(to);
+      if (other !== undefined) throw new SignatureRefusal(to, `--map ${other}=${to} and --map ${from}=${to} both rename to "${to}"`, `map each graph tensor to its own name; drop one of the two mappings`);
+      target.set(to, from);
+    }
+    const froms = new Set(renames.map(([from]) => from));
+    const names = tensorNames(g);
+    for (const [from, to] of renames) {
+      if (names.has(to) && !froms.has(to)) {
+        const kind = inputNames.includes(to) ? 'an input' : outputNames.includes(to) ? 'an output' : g.initializer.some((t) => t.name === to) ? 'an initializer' : 'an intermediate tensor';
+        throw new SignatureRefusal(to, `--map ${from}=${to}: the graph already has ${kind} "${to}"`, `map "${to}" away too (--map ${to}=<other>), or drop this mapping`);
+      }
+    }
+    renames.forEach(([from], i) => renameTensor(g, from, `import.map.${i}`));
+    renames.forEach(([from, to], i) => {
+      renameTensor(g, `import.map.${i}`, to);
+      rewrites.push(`renamed ${from} → ${to}`);
+    });
   }
 
   // 2. Input names. A behaviour input the graph never had (a model without categories: exporters

@@ -7,6 +7,7 @@
  */
 import { CONTRACT_FORMAT, FeatureContract, FIRST_INDEX, OOV_INDEX, type FeatureContractSpec } from '../../contract/featureContract.js';
 import { modelManifestSchema } from '../../contract/manifest.js';
+import { SCORE_LIMITS } from '../../core/schema/score.schema.js';
 import { VocabRefusal } from './refusal.js';
 
 export const VOCAB_FORMAT = 'interest-edge-vocab/1';
@@ -40,6 +41,7 @@ export function readVocab(json: unknown): ImportedVocab {
   if (o.format !== VOCAB_FORMAT) throw new VocabRefusal('format', `is ${JSON.stringify(o.format)}, not "${VOCAB_FORMAT}"`, `set "format": "${VOCAB_FORMAT}" (or pass a repo manifest.json)`);
   const maxHistory = o.maxHistory;
   if (typeof maxHistory !== 'number' || !Number.isInteger(maxHistory) || maxHistory < 1) throw new VocabRefusal('maxHistory', `is ${JSON.stringify(maxHistory)}, not a positive integer`, 'set it to the history length the model was trained with');
+  if (maxHistory > SCORE_LIMITS.maxHistory) throw new VocabRefusal('maxHistory', `is ${maxHistory}; a score request carries at most ${SCORE_LIMITS.maxHistory} behaviours (core/schema/score.schema.ts), so positions past ${SCORE_LIMITS.maxHistory} would only ever be padding (and the worker's warm-up would run a ${maxHistory}-position history)`, `set it to the history length the model was trained with, at most ${SCORE_LIMITS.maxHistory}`);
   const items = o.items;
   if (!Array.isArray(items)) throw new VocabRefusal('items', 'is not an array', 'list the raw item ids, items[i] being index i + 2');
   const ids = items.map((id, i) => {
