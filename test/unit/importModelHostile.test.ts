@@ -1,0 +1,295 @@
+/**
+ * `npm run import-model` fed hostile and sloppy inputs (model-export/import): files that are not
+ * ONNX, graphs with duplicate names, new IR versions, local functions, external data, --map swaps
+ * and collisions, NaN scores only the edge indices reach (empty history, the unknown index, the
+ * largest index), a table too short for the vocabulary behind an Identity, vocabularies the worker
+ * could not serve, and --out/--name combinations the worker would refuse at load. Each either
+ * imports or is refused naming its subject and the fix. (The CLI side: importModelCli.test.ts.)
+ */
+import { fromBinary, toBinary } from '@bufbuild/protobuf';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ModelProtoSchema, type ModelProto } from 'onnx-buf';
+import { afterAll, describe, expect, it } from 'vitest';
+import { fixtureGraph, fixtureVocab } from '../../model-export/import/fixtureGraphs.js';
+import { importModel, type ImportOptions } from '../../model-export/import/importModel.js';
+import { edgeRequests } from '../../model-export/import/probe.js';
+import { FileRefusal, ImportRefusal, OperatorRefusal, OptionRefusal, ProbabilityRefusal, SignatureRefusal, VocabRefusal } from '../../model-export/import/refusal.js';
+import { readVocab } from '../../model-export/import/vocab.js';
+import { FeatureContract } from '../../contract/featureContract.js';
+import { GraphBuilder } from '../../model-export/onnx/graphBuilder.js';
+
+const vocab = fixtureVocab();
+const tmp = mkdtempSync(join(tmpdir(), 'import-hostile-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+const run = (onnx: Uint8Array, extra: Partial<ImportOptions> = {}) => importModel({ onnx, onnxFile: 'trained.onnx', vocab, name: 'fixture', ...extra });
+
+async function refusal(onnx: Uint8Array, extra: Partial<ImportOptions> = {}): Promise<ImportRefusal> {
+  try {
+    await run(onnx, extra);
+  } catch (e) {
+    if (e instanceof ImportRefusal) return e;
+    throw e;
+  }
+  throw new Error('imported, expected a refusal');
+}
+
+/** The fixture graph's protobuf, changed by `f`. */
+function mutated(f: (m: ModelProto) => void, bytes = fixtureGraph()): Uint8Array {
+  const m = fromBinary(ModelProtoSchema, bytes);
+  f(m);
+  return toBinary(ModelProtoSchema, m);
+}
+
+/** One line: subject, name, problem, fix; no stack, no newline. */
+function oneLine(e: ImportRefusal): void {
+  expect(e.message).not.toContain('\n');
+  expect(e.message).toMatch(/^(tensor|operator|file|vocab|graph|option) "[^"]+": .+\. Fix: .+/);
+}
+
+describe('files that are not ONNX', () => {
+  it.each([
+    ['empty', new Uint8Array(), 'has no graph'],
+    ['random bytes', Uint8Array.from({ length: 1000 }, (_, i) => (i * 7919 + 13) % 256), 'is not an ONNX model'],
+    ['a JSON file', new TextEncoder().encode(JSON.stringify(vocab)), 'is not an ONNX model'],
+    ['a truncated export', fixtureGraph().slice(0, 200), 'is not an ONNX model (premature EOF)'],
+  ])('%s: refused naming the file', async (_, bytes, problem) => {
+    const e = await refusal(bytes);
+    expect(e).toBeInstanceOf(FileRefusal);
+    expect(e.subjectName).toBe('trained.onnx');
+    expect(e.problem).toContain(problem);
+    oneLine(e);
+  });
+
+  it('an IR version newer than onnxruntime-web loads: the file and the limit, not the runtime\'s internal message', async () => {
+    const e = await refusal(mutated((m) => (m.irVersion = 14n)));
+    expect(e).toBeInstanceOf(FileRefusal);
+    expect(e.problem).toContain('IR version 14');
+    expect(e.problem).toContain('up to 13');
+    oneLine(e);
+  });
+});
+
+describe('graph structure', () => {
+  it.each([
+    ['input', (m: ModelProto) => m.graph!.input.push(m.graph!.input[0]), 'hist_item'],
+    ['output', (m: ModelProto) => m.graph!.output.push(m.graph!.output[0]), 'score'],
+  ])('a duplicate graph %s is refused naming the tensor (onnxruntime-web only says "Duplicate definition-site"; a duplicate output even loads)', async (what, f, tensor) => {
+    const e = await refusal(mutated(f));
+    expect(e).toBeInstanceOf(SignatureRefusal);
+    expect(e.subjectName).toBe(tensor);
+    expect(e.problem).toBe(`is listed twice as a graph ${what}`);
+  });
+
+  it('an initializer with external data is refused naming the tensor (subject tensor, not file)', async () => {
+    const e = await refusal(mutated((m) => (m.graph!.initializer[0].dataLocation = 1)));
+    expect(e.subject).toBe('tensor');
+    expect(e.subjectName).toBe('emb.item');
+    expect(e.fix).toContain('save_as_external_data=False');
+  });
+
+  it('a model-local function is refused naming it and how to inline it (not "custom operators need a custom build")', async () => {
+    const bytes = mutated((m) => {
+      const sigmoid = m.graph!.node.find((n) => n.opType === 'Sigmoid')!;
+      const body = { ...sigmoid, input: ['x'], output: ['y'] };
+      sigmoid.opType = 'MySigmoid';
+      sigmoid.domain = 'local';
+      m.opsetImport.push({ ...m.opsetImport[0], domain: 'local', version: 1n });
+      m.functions.push({ ...fromBinary(ModelProtoSchema, new Uint8Array()).functions[0], $typeName: 'onnx.FunctionProto', name: 'MySigmoid', domain: 'local', input: ['x'], output: ['y'], node: [body], opsetImport: [m.opsetImport[0]], attribute: [], attributeProto: [], docString: '', valueInfo: [], overload: '', metadataProps: [] } as never);
+    });
+    const e = await refusal(bytes);
+    expect(e).toBeInstanceOf(OperatorRefusal);
+    expect(e.subjectName).toBe('local:MySigmoid');
+    expect(e.problem).toContain('model-local function');
+    expect(e.fix).toContain('inline_local_functions');
+  });
+
+  it.each([
+    ['[1, C]', [1, 'C']],
+    ['a scalar', []],
+  ] as Array<[string, Array<number | string>]>)('a score declared %s is refused naming score', async (_, dims) => {
+    const e = await refusal(
+      mutated((m) => {
+        const t = m.graph!.output.find((o) => o.name === 'score')!.type!.value.value as { shape: { dim: unknown[] } };
+        const d = t.shape.dim[0] as { value: unknown };
+        t.shape.dim = dims.map((x) => ({ ...d, value: typeof x === 'number' ? { case: 'dimValue', value: BigInt(x) } : { case: 'dimParam', value: x } }));
+      }),
+    );
+    expect(e.subjectName).toBe('score');
+    expect(e.fix).toContain('[C]');
+  });
+
+  it('history inputs with different symbolic names are refused naming the second', async () => {
+    const e = await refusal(fixtureGraph({ shapes: { hist_item: ['T'], hist_cat: ['U'] } }));
+    expect(e.subjectName).toBe('hist_cat');
+    expect(e.fix).toBe('name both axes T');
+  });
+
+  it('a rank-0 input is refused naming it', async () => {
+    const e = await refusal(fixtureGraph({ shapes: { cand_item: [] } }));
+    expect(e.subjectName).toBe('cand_item');
+    expect(e.problem).toContain('rank 0');
+  });
+});
+
+describe('--map', () => {
+  it('a swap (a=b, b=a) is two renames, not a collision', async () => {
+    // hist_item ↔ hist_cat: both [T], both index the same kind of table size; the swapped graph loads and scores.
+    const onnx = fixtureGraph({ names: { hist_item: 'hist_cat', hist_cat: 'hist_item' } });
+    const { rewrites } = await run(onnx, { map: { hist_item: 'hist_cat', hist_cat: 'hist_item' } });
+    expect(rewrites).toEqual(['renamed hist_item → hist_cat', 'renamed hist_cat → hist_item']);
+  });
+
+  it('a chain (a=b, b=c) renames both', async () => {
+    const onnx = fixtureGraph({ names: { cand_item: 'target', cand_cat: 'cand_item' } });
+    const { rewrites } = await run(onnx, { map: { target: 'cand_item', cand_item: 'cand_cat' } });
+    expect(rewrites).toContain('renamed target → cand_item');
+  });
+
+  it('two names mapped to one is refused naming the target and both mappings', async () => {
+    const e = await refusal(fixtureGraph({ names: { hist_item: 'a', cand_item: 'b' } }), { map: { a: 'hist_item', b: 'hist_item' } });
+    expect(e.subjectName).toBe('hist_item');
+    expect(e.problem).toBe('--map a=hist_item and --map b=hist_item both rename to "hist_item"');
+  });
+
+  it('a name an initializer (or an intermediate tensor) already has is refused, not merged into it', async () => {
+    const e = await refusal(fixtureGraph({ names: { score: 'prob' } }), { map: { prob: 'emb.item' } });
+    expect(e.subjectName).toBe('emb.item');
+    expect(e.problem).toContain('already has an initializer "emb.item"');
+    const onnx = fixtureGraph({ names: { score: 'prob' } });
+    const sigmoid = fromBinary(ModelProtoSchema, onnx).graph!.node.find((n) => n.opType === 'Sigmoid')!.output[0];
+    const f = await refusal(onnx, { map: { prob: sigmoid } });
+    expect(f.subjectName).toBe(sigmoid);
+    expect(f.problem).toBe(`--map prob=${sigmoid}: the graph already has an intermediate tensor "${sigmoid}"`);
+  });
+});
+
+/** A serving-shape graph: Sigmoid(Σ_d item_table[cand_item] + term), `term` 0 except where it is broken. */
+function brokenGraph(kind: 'emptyHistory' | 'unknown' | 'shortTable'): Uint8Array {
+  const b = new GraphBuilder('broken');
+  const hi = b.input('hist_item', 'int32', ['T']);
+  b.input('hist_cat', 'int32', ['T']);
+  const ci = b.input('cand_item', 'int32', ['C']);
+  b.input('cand_cat', 'int32', ['C']);
+  const rows = vocab.items.length + (kind === 'shortTable' ? 1 : 2);
+  let table = b.float32('emb', Float32Array.from({ length: rows * 2 }, (_, i) => Math.sin(i) * 0.3), [rows, 2]);
+  if (kind === 'shortTable') table = b.op('Identity', [table]); // not an initializer: the static check cannot see it
+  let logit = b.op('ReduceSum', [b.op('Gather', [table, ci]), b.int64('axis1', [1])], { keepdims: 0 });
+  const one = b.op('Cast', [b.float('one', [1], [])], { to: 6 });
+  if (kind === 'emptyHistory') {
+    // a masked mean's count: count / count - 1 is 0, or NaN when the history is padding only
+    const count = b.op('ReduceSum', [b.op('Cast', [b.op('Greater', [hi, b.op('Sub', [one, one])])], { to: 1 })], { keepdims: 1 });
+    logit = b.op('Add', [logit, b.op('Sub', [b.op('Div', [count, count]), b.float('onef', [1], [])])]);
+  }
+  if (kind === 'unknown') logit = b.op('Add', [logit, b.op('Mul', [b.op('Log', [b.op('Cast', [b.op('Sub', [ci, one])], { to: 1 })]), b.float('zero', [0], [])])]); // log(0) · 0 = NaN at index 1
+  b.output(b.op('Sigmoid', [logit]), 'score', 'float32', ['C']);
+  return b.toBytes('broken');
+}
+
+describe('values only the edges reach', () => {
+  it('the probe always sends padding-only histories, the unknown index, the first and the largest item index', async () => {
+    const contract = new FeatureContract(readVocab(vocab).spec);
+    const requests = edgeRequests(contract);
+    expect(requests.some((r) => r.history.length === 0)).toBe(true);
+    const candidates = requests.flatMap((r) => r.candidates);
+    expect(candidates).toContain(vocab.items[0]);
+    expect(candidates).toContain(vocab.items.at(-1));
+    expect(candidates.some((c) => !vocab.items.includes(c as string))).toBe(true);
+  });
+
+  it('a score that is NaN for an empty history is refused as NaN, saying where (not "add a Sigmoid")', async () => {
+    const e = await refusal(brokenGraph('emptyHistory'));
+    expect(e).toBeInstanceOf(ProbabilityRefusal);
+    expect(e.subjectName).toBe('score');
+    expect(e.problem).toContain('is NaN');
+    expect(e.problem).toContain('history padding only');
+    expect(e.fix).not.toContain('--add-sigmoid');
+    expect(e.fix).toContain('max(count, 1)');
+  });
+
+  it('a score that is NaN for the unknown index 1 is refused naming the candidate index', async () => {
+    const e = await refusal(brokenGraph('unknown'));
+    expect(e.problem).toContain('cand_item 1 (the unknown index)');
+  });
+
+  it('a table one row short behind an Identity (the static check cannot see it) is refused naming the Gather and the vocabulary', async () => {
+    const e = await refusal(brokenGraph('shortTable'));
+    expect(e).toBeInstanceOf(OperatorRefusal);
+    expect(e.subjectName).toBe('Gather');
+    expect(e.problem).toContain(`reads index ${vocab.items.length + 1} of a ${vocab.items.length + 1}-row table`);
+    expect(e.fix).toContain('vocabulary the model was trained with');
+    oneLine(e);
+  });
+
+  it('the same graph with a full table imports', async () => {
+    const g = new GraphBuilder('ok');
+    g.input('hist_item', 'int32', ['T']);
+    g.input('hist_cat', 'int32', ['T']);
+    const ci = g.input('cand_item', 'int32', ['C']);
+    g.input('cand_cat', 'int32', ['C']);
+    const rows = vocab.items.length + 2;
+    const t = g.op('Identity', [g.float32('emb', Float32Array.from({ length: rows * 2 }, (_, i) => Math.sin(i) * 0.3), [rows, 2])]);
+    g.output(g.op('Sigmoid', [g.op('ReduceSum', [g.op('Gather', [t, ci]), g.int64('axis1', [1])], { keepdims: 0 })]), 'score', 'float32', ['C']);
+    const { notes } = await run(g.toBytes('ok'));
+    expect(notes.join('\n')).toContain('no embedding table found for hist_item/cand_item');
+  });
+});
+
+describe('vocabularies the worker could not serve', () => {
+  it('maxHistory beyond the 1000 behaviours a request carries is refused naming the field', async () => {
+    const e = await refusal(fixtureGraph(), { vocab: { ...vocab, maxHistory: 1_000_000 } });
+    expect(e).toBeInstanceOf(VocabRefusal);
+    expect(e.subjectName).toBe('maxHistory');
+    expect(e.fix).toContain('at most 1000');
+  });
+
+  it('ids so long that manifest.json would exceed the asset limit are refused naming items', async () => {
+    const e = await refusal(fixtureGraph(), { vocab: { ...vocab, items: vocab.items.map((s, i) => (i === 0 ? 'x'.repeat(60_000) : s)) }, assetLimitBytes: 50_000 });
+    expect(e).toBeInstanceOf(VocabRefusal);
+    expect(e.subjectName).toBe('items');
+    expect(e.problem).toContain('makes manifest.json');
+    expect(e.problem).toContain('the longest 60000 characters');
+  });
+
+  it('a repo manifest with item rows outside the graph is refused naming itemRows', async () => {
+    const manifest = JSON.parse(readFileSync(new URL('../../models/din-movielens/manifest.json', import.meta.url), 'utf8')) as Record<string, unknown>;
+    const e = await refusal(fixtureGraph(), { vocab: { ...manifest, itemRows: { directory: 'rows', dim: 4, shards: 1, padRow: 0, oovRow: 1 } } });
+    expect(e).toBeInstanceOf(VocabRefusal);
+    expect(e.subjectName).toMatch(/^itemRows/);
+  });
+});
+
+describe('--out and --name', () => {
+  it('--name that differs from the --out directory is refused (the worker would refuse the manifest at load)', async () => {
+    const e = await refusal(fixtureGraph(), { out: join(tmp, 'din-a'), name: 'din-b' });
+    expect(e).toBeInstanceOf(OptionRefusal);
+    expect(e.subjectName).toBe('--name');
+    expect(e.fix).toContain('drop --name');
+  });
+
+  it('an --out directory named in uppercase: the fix renames the directory', async () => {
+    const e = await refusal(fixtureGraph(), { out: join(tmp, 'DIN'), name: 'DIN' });
+    expect(e.fix).toBe(`pass --out ${join(tmp, 'din')} (the model name is the --out directory's name)`);
+  });
+
+  it('an --out that already holds a model is refused unless force; with force it is replaced', async () => {
+    const out = join(tmp, 'existing');
+    mkdirSync(out);
+    writeFileSync(join(out, 'manifest.json'), '{}');
+    const e = await refusal(fixtureGraph(), { out, name: 'existing' });
+    expect(e.subjectName).toBe('--out');
+    expect(e.problem).toContain('already holds a model (manifest.json)');
+    expect(e.fix).toContain('--force');
+    const { manifest } = await run(fixtureGraph(), { out, name: 'existing', force: true });
+    expect(JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')).onnx.sha256).toBe(manifest.onnx.sha256);
+  });
+
+  it('an --out that is a file is refused', async () => {
+    const out = join(tmp, 'afile');
+    writeFileSync(out, 'x');
+    const e = await refusal(fixtureGraph(), { out, name: 'afile' });
+    expect(e.problem).toContain('is a file');
+  });
+});
