@@ -22,7 +22,7 @@ import { modelManifestSchema, SERVED_MODEL_TYPES, SERVING_INPUTS, type ModelMani
 import { goldenFor } from '../onnx/goldenScores.js';
 import { MANIFEST_FILE, ONNX_FILE } from '../onnx/exportModel.js';
 import { MiB, WORKERS_ASSET_LIMIT_BYTES } from './limits.js';
-import { defaultOpset, initializerBytes, parseModel, serialise } from './onnxGraph.js';
+import { allGraphs, defaultOpset, initializerBytes, parseModel, serialise } from './onnxGraph.js';
 import { checkOperatorsStatically, wasmSession } from './operators.js';
 import { probeProbabilities, replayGoldenInWasm } from './probe.js';
 import { FileRefusal, OptionRefusal, VocabRefusal } from './refusal.js';
@@ -181,7 +181,10 @@ const INDEX_PASSTHROUGH = new Set(['Cast', 'Identity', 'Unsqueeze', 'Squeeze', '
 export function checkEmbeddingTables(model: ModelProto, spec: FeatureContractSpec): string[] {
   if (spec.itemIds) return [];
   const g = model.graph!;
-  const inits = new Map(g.initializer.map((t) => [t.name, t.dims.map(Number)]));
+  // Subgraphs (If/Loop/Scan bodies) read the outer graph's tensors by name: search them too.
+  const graphs = allGraphs(g);
+  const nodes = graphs.flatMap((x) => x.node);
+  const inits = new Map(graphs.flatMap((x) => x.initializer.map((t) => [t.name, t.dims.map(Number)] as const)));
   const notes: string[] = [];
   const needs = [
     { inputs: [SERVING_INPUTS.historyItems, SERVING_INPUTS.candidateItems], rows: spec.items.length + FIRST_INDEX, field: 'items', what: `${spec.items.length} items` },
@@ -191,15 +194,22 @@ export function checkEmbeddingTables(model: ModelProto, spec: FeatureContractSpe
     const tables = new Map<string, number>();
     const seen = new Set<string>();
     const queue: string[] = [...need.inputs];
+    // Whether anything but a pass-through (the importer's Cast, Identity, …) reads the indices.
+    let read = false;
     while (queue.length) {
       const t = queue.shift()!;
       if (seen.has(t)) continue;
       seen.add(t);
-      for (const n of g.node) {
+      for (const n of nodes) {
         const at = n.input.indexOf(t);
         if (at < 0) continue;
+        if (n.opType === 'Shape' || (n.opType === 'Expand' && at === 1)) continue; // reads the shape, not the indices
         if (n.opType === 'Gather' && at === 1 && inits.has(n.input[0])) tables.set(n.input[0], inits.get(n.input[0])![0]);
-        else if (INDEX_PASSTHROUGH.has(n.opType) && at === 0) queue.push(...n.output);
+        else if (INDEX_PASSTHROUGH.has(n.opType) && at === 0) {
+          queue.push(...n.output);
+          continue;
+        }
+        read = true;
       }
     }
     for (const [table, rows] of tables) {
@@ -212,9 +222,8 @@ export function checkEmbeddingTables(model: ModelProto, spec: FeatureContractSpe
       }
       if (rows > need.rows) notes.push(`embedding table ${table} has ${rows} rows for ${need.rows} indices (${need.what} + padding + unknown): rows ${need.rows}… are never read`);
     }
-    const read = need.inputs.some((i) => g.node.some((n) => n.input.includes(i)));
     if (!read) notes.push(`${need.inputs.join('/')} are not read by the graph (the model ignores ${need.field})`);
-    else if (tables.size === 0) notes.push(`no embedding table found for ${need.inputs.join('/')} (not a Gather on an initializer): the vocabulary size was not checked against the graph`);
+    else if (tables.size === 0) notes.push(`no embedding table found for ${need.inputs.join('/')} (not a Gather on an initializer): the vocabulary size was not checked against the graph before the probe`);
   }
   return notes;
 }

@@ -237,6 +237,46 @@ describe('values only the edges reach', () => {
   });
 });
 
+/**
+ * score = If(Σ history > 0, Sigmoid(logit), Sigmoid(-logit)), both branches reading the outer
+ * graph's inputs and item table by name; int64 inputs (the importer's Cast must reach the branches).
+ */
+function ifGraph(shape: 'serving' | 'training', rows = vocab.items.length + 2): Uint8Array {
+  const b = new GraphBuilder('control-flow');
+  const tr = shape === 'training';
+  const hi = b.input('hist_item', 'int64', tr ? ['B', 'T'] : ['T']);
+  b.input('hist_cat', 'int64', tr ? ['B', 'T'] : ['T']);
+  const ci = b.input('cand_item', 'int64', tr ? ['B'] : ['C']);
+  b.input('cand_cat', 'int64', tr ? ['B'] : ['C']);
+  const table = b.float32('emb', Float32Array.from({ length: rows * 2 }, (_, i) => Math.sin(i) * 0.3), [rows, 2]);
+  const branch = (sign: number) => {
+    const s = b.subgraph(`branch${sign}`);
+    const cand = s.op('Gather', [table, ci]);
+    const hist = s.op('ReduceMean', [s.op('Gather', [table, hi])], { axes: [tr ? 1 : 0], keepdims: tr ? 0 : 1 });
+    const logit = s.op('ReduceSum', [s.op('Mul', [cand, hist]), s.int64('axis1', [1])], { keepdims: 0 });
+    s.output(s.op('Sigmoid', [s.op('Mul', [logit, s.float(`sign${sign}`, [sign], [])])]), `out${sign > 0 ? 'p' : 'n'}`, 'float32', [tr ? 'B' : 'C']);
+    return s;
+  };
+  const cond = b.op('Greater', [b.op('ReduceSum', [b.op('Cast', [hi], { to: 1 })], { keepdims: 0 }), b.float('zero', [0], [])]);
+  b.output(b.op('If', [cond], { then_branch: { graph: branch(1) }, else_branch: { graph: branch(-1) } }), 'score', 'float32', [tr ? 'B' : 'C']);
+  return b.toBytes('control-flow');
+}
+
+describe('control flow (If) with outer-scope reads', () => {
+  it.each(['serving', 'training'] as const)('a %s-shape graph with int64 inputs read inside If branches imports (the Cast and the Expand reach the branches)', async (shape) => {
+    const { rewrites, notes, probe } = await run(ifGraph(shape));
+    expect(rewrites).toContain('cand_item: int32 input, Cast to int64 for the graph');
+    expect(probe.min).toBeGreaterThan(0);
+    expect(notes).toEqual(['hist_cat/cand_cat are not read by the graph (the model ignores categories)']);
+  });
+
+  it('an item table too short for the vocabulary, read inside an If branch, is refused statically naming the table', async () => {
+    const e = await refusal(ifGraph('serving', 20));
+    expect(e).toBeInstanceOf(VocabRefusal);
+    expect(e.problem).toContain('"emb" has 20 rows');
+  });
+});
+
 describe('vocabularies the worker could not serve', () => {
   it('maxHistory beyond the 1000 behaviours a request carries is refused naming the field', async () => {
     const e = await refusal(fixtureGraph(), { vocab: { ...vocab, maxHistory: 1_000_000 } });
