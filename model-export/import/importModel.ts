@@ -179,7 +179,6 @@ const INDEX_PASSTHROUGH = new Set(['Cast', 'Identity', 'Unsqueeze', 'Squeeze', '
  * would read out of range. More rows are allowed (noted): a trainer may reserve some.
  */
 export function checkEmbeddingTables(model: ModelProto, spec: FeatureContractSpec): string[] {
-  if (spec.itemIds) return [];
   const g = model.graph!;
   // Subgraphs (If/Loop/Scan bodies) read the outer graph's tensors by name: search them too.
   const graphs = allGraphs(g);
@@ -187,7 +186,11 @@ export function checkEmbeddingTables(model: ModelProto, spec: FeatureContractSpe
   const inits = new Map(graphs.flatMap((x) => x.initializer.map((t) => [t.name, t.dims.map(Number)] as const)));
   const notes: string[] = [];
   const needs = [
-    { inputs: [SERVING_INPUTS.historyItems, SERVING_INPUTS.candidateItems], rows: spec.items.length + FIRST_INDEX, field: 'items', what: `${spec.items.length} items` },
+    // Hashed ids (format 3): indices up to buckets + 1; a quotient-remainder graph reads its two tables
+    // with Div/Mod of the index, not found here (so not checked; the probe's hashed ids reach both).
+    spec.itemIds
+      ? { inputs: [SERVING_INPUTS.historyItems, SERVING_INPUTS.candidateItems], rows: spec.itemIds.buckets + FIRST_INDEX, field: 'itemIds.buckets', what: `${spec.itemIds.buckets} hashed buckets` }
+      : { inputs: [SERVING_INPUTS.historyItems, SERVING_INPUTS.candidateItems], rows: spec.items.length + FIRST_INDEX, field: 'items', what: `${spec.items.length} items` },
     { inputs: [SERVING_INPUTS.historyCategories, SERVING_INPUTS.candidateCategories], rows: spec.categories.length + FIRST_INDEX, field: 'categories', what: `${spec.categories.length} categories` },
   ];
   for (const need of needs) {
@@ -217,7 +220,11 @@ export function checkEmbeddingTables(model: ModelProto, spec: FeatureContractSpe
         throw new VocabRefusal(
           need.field,
           `has ${need.what}, so indices up to ${need.rows - 1} (0 = padding, 1 = unknown, then 2…), but the graph's embedding table "${table}" has ${rows} rows`,
-          `pass the vocabulary the model was trained with; the trainer must encode items[i] as i + 2 and size the table ${need.rows} rows (vocabulary + padding + unknown)`,
+          need.field === 'items'
+            ? `pass the vocabulary the model was trained with; the trainer must encode items[i] as i + 2 and size the table ${need.rows} rows (vocabulary + padding + unknown)`
+            : need.field === 'categories'
+              ? `pass the vocabulary the model was trained with; the trainer must encode categories[j] as j + 2 and size the table ${need.rows} rows (categories + padding + unknown)`
+              : `pass the manifest the model was trained with; hashed ids need a table of ${need.rows} rows (buckets + padding + unknown), or a quotient-remainder pair (contract/hashedItems.ts)`,
         );
       }
       if (rows > need.rows) notes.push(`embedding table ${table} has ${rows} rows for ${need.rows} indices (${need.what} + padding + unknown): rows ${need.rows}… are never read`);

@@ -97,7 +97,7 @@ export async function probeProbabilities(onnx: Uint8Array, contract: FeatureCont
         const bounds = /running (\w+) node\. Name:'([^']*)' Status Message: indices element out of data bounds, idx=(-?\d+) must be within the inclusive range \[-?\d+,(\d+)\]/.exec(message);
         if (bounds) {
           const rows = Number(bounds[4]) + 1;
-          throw new OperatorRefusal(bounds[1], `(node "${bounds[2]}") reads index ${bounds[3]} of a ${rows}-row table on a request with T = ${T}, C = ${C}: the vocabulary has ${contract.spec.items.length} items and ${contract.spec.categories.length} categories, indices up to ${contract.spec.items.length + 1} and ${contract.spec.categories.length + 1} (0 = padding, 1 = unknown, items[i] = i + 2)`, 'pass the vocabulary the model was trained with (its table needs vocabulary + 2 rows), or retrain with tables sized for this vocabulary');
+          throw new OperatorRefusal(bounds[1], `(node "${bounds[2]}") reads index ${bounds[3]} of a ${rows}-row table on a request with T = ${T}, C = ${C}: ${itemSpace(contract)} and ${contract.spec.categories.length} categories, indices up to ${contract.spec.categories.length + 1} (0 = padding, 1 = unknown, items[i] = i + 2)`, 'pass the vocabulary the model was trained with (its table needs vocabulary + 2 rows), or retrain with tables sized for this vocabulary');
         }
         throw new RunRefusal('run', `onnxruntime-node fails on a request with T = ${T} history positions and C = ${C} candidates: ${String((e as Error).message).replace(/\s+/g, ' ').slice(0, 400)}`, 'make every axis of the export dynamic (T from 1 to maxHistory, C from 1 up) and avoid shape constants baked in at trace time');
       }
@@ -139,6 +139,13 @@ export async function probeProbabilities(onnx: Uint8Array, contract: FeatureCont
   } finally {
     await session.release();
   }
+}
+
+/** The item index space, for a refusal: a vocabulary's, or hashed buckets'. */
+function itemSpace(contract: FeatureContract): string {
+  const hashed = contract.spec.itemIds;
+  if (hashed) return `item ids are hashed into ${hashed.buckets} buckets, indices up to ${hashed.buckets + 1} (the manifest's itemIds)`;
+  return `the vocabulary has ${contract.spec.items.length} items, indices up to ${contract.spec.items.length + 1}`;
 }
 
 /** Where a NaN score came from, for the refusal: the candidate's indices and what the history was. */

@@ -333,3 +333,23 @@ describe('--out and --name', () => {
     expect(e.problem).toContain('is a file');
   });
 });
+
+describe('hashed item ids (a format-3 manifest as --vocab)', () => {
+  const manifest = JSON.parse(readFileSync(new URL('../../models/din-movielens/manifest.json', import.meta.url), 'utf8')) as { featureContract: Record<string, unknown> };
+  const hashed = { ...manifest, featureContract: { ...manifest.featureContract, formatVersion: 3, items: [], itemCategories: [], itemIds: { kind: 'hashed', scheme: 'quotient-remainder', buckets: 1000, remainder: 32 } } };
+  const graphVocab = { ...vocab, categories: manifest.featureContract.categories as string[] };
+
+  it('a plain item table of buckets + 2 rows imports', async () => {
+    const { probe } = await run(fixtureGraph({ vocab: graphVocab, itemRows: 1002 }), { vocab: hashed });
+    expect(probe.min).toBeGreaterThan(0);
+  });
+
+  it('a plain item table smaller than the buckets is refused naming itemIds.buckets and the table (not "0 items")', async () => {
+    const e = await refusal(fixtureGraph({ vocab: graphVocab, itemRows: 32 }), { vocab: hashed });
+    expect(e).toBeInstanceOf(VocabRefusal);
+    expect(e.subjectName).toBe('itemIds.buckets');
+    expect(e.problem).toContain('1000 hashed buckets');
+    expect(e.problem).toContain('"emb.item" has 32 rows');
+    expect(e.fix).toContain('buckets + padding + unknown');
+  });
+});
