@@ -106,6 +106,9 @@ export async function probeProbabilities(onnx: Uint8Array, contract: FeatureCont
         const want = name === SERVING_OUTPUTS.attention ? C * T : C;
         if (data.length !== want) throw new SignatureRefusal(name, `has ${data.length} values for a request with C = ${C}, T = ${T}; expected ${want} (${name === SERVING_OUTPUTS.attention ? '[C, T]' : '[C]'})`, `make ${name} ${name === SERVING_OUTPUTS.attention ? 'one weight per candidate and history position' : 'one probability per candidate'}`);
         if (name === SERVING_OUTPUTS.attention) {
+          // Same size either way round: a [T, C] attention passes the count and is then read as [C, T].
+          const dims = (out[name] as { dims?: readonly number[] }).dims ?? [];
+          if (C !== T && (dims.length !== 2 || dims[0] !== C || dims[1] !== T)) throw new SignatureRefusal(name, `is [${dims.join(', ')}] for a request with C = ${C} candidates and T = ${T} history positions; serving attention is [C, T] = [${C}, ${T}]`, dims[0] === T && dims[1] === C ? 'transpose it to [C, T] in the export (one row of history weights per candidate)' : 'export attention as [C, T], one row of history weights per candidate');
           const i = data.findIndex((v) => !Number.isFinite(v));
           if (i >= 0) throw new ProbabilityRefusal(name, NaN, NaN, `value ${i} is ${data[i]} (not finite) for a request with C = ${C}, T = ${T}`, 'mask padding positions before the softmax without -inf arithmetic that yields NaN (e.g. add a large negative, not -inf)');
           continue;

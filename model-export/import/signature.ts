@@ -354,6 +354,9 @@ function checkServingAxes(types: Record<string, ReturnType<typeof tensorType>>, 
     const ok = isAttention ? d.length === 2 : d.length === 1 || (d.length === 2 && d[1] === 1);
     if (!ok) throw new SignatureRefusal(name, `is ${showDims(d)}; serving ${name} is ${isAttention ? '[C, T]' : '[C]'}`, `export ${name} as ${isAttention ? '[C, T], one weight per candidate and history position' : '[C], one probability per candidate'}`);
     if (isFixed(d[0])) throw new SignatureRefusal(name, `is ${showDims(d)}: a fixed size where the serving signature has C`, `export with dynamic_axes={'${name}': {0: 'C'}}`);
+    // Symbolic names the inputs give T and C: an output on the history axis first is transposed (or per position).
+    if (T !== null && d[0] === T) throw new SignatureRefusal(name, `is ${showDims(d)}: its first axis is the history axis "${String(T)}" of ${SERVING_INPUTS.historyItems}; serving ${name} is ${isAttention ? '[C, T], one row per candidate' : '[C], one value per candidate'}`, isAttention ? `transpose it to [C, T] in the export (e.g. attention.transpose(0, 1)) with dynamic_axes={'${name}': {0: 'C', 1: 'T'}}` : `compute one probability per candidate, dynamic_axes={'${name}': {0: 'C'}}`);
+    if (isAttention && C !== null && d[1] === C) throw new SignatureRefusal(name, `is ${showDims(d)}: its second axis is the candidate axis "${String(C)}" of ${SERVING_INPUTS.candidateItems}; serving attention is [C, T]`, `transpose it to [C, T] in the export with dynamic_axes={'${name}': {0: 'C', 1: 'T'}}`);
     if (isAttention && isFixed(d[1]) && d[1] !== padTo) throw new SignatureRefusal(name, `is ${showDims(d)}: a fixed size where the serving signature has T`, `export with dynamic_axes={'${name}': {0: 'C', 1: 'T'}}`);
   }
 }

@@ -6,11 +6,11 @@
  * could not serve, and --out/--name combinations the worker would refuse at load. Each either
  * imports or is refused naming its subject and the fix. (The CLI side: importModelCli.test.ts.)
  */
-import { fromBinary, toBinary } from '@bufbuild/protobuf';
+import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ModelProtoSchema, type ModelProto } from 'onnx-buf';
+import { AttributeProto_AttributeType, AttributeProtoSchema, ModelProtoSchema, NodeProtoSchema, type ModelProto } from 'onnx-buf';
 import { afterAll, describe, expect, it } from 'vitest';
 import { fixtureGraph, fixtureVocab } from '../../model-export/import/fixtureGraphs.js';
 import { importModel, type ImportOptions } from '../../model-export/import/importModel.js';
@@ -351,5 +351,33 @@ describe('hashed item ids (a format-3 manifest as --vocab)', () => {
     expect(e.problem).toContain('1000 hashed buckets');
     expect(e.problem).toContain('"emb.item" has 32 rows');
     expect(e.fix).toContain('buckets + padding + unknown');
+  });
+});
+
+describe('a transposed attention', () => {
+  /** The fixture's attention [C, T] transposed to [T, C]: the same number of values, read wrongly as [C, T]. */
+  const transposed = (declared: 'T, C' | 'undeclared') =>
+    mutated((m) => {
+      const g = m.graph!;
+      const identity = g.node.find((n) => n.output[0] === 'attention')!;
+      g.node.push(create(NodeProtoSchema, { opType: 'Transpose', input: [identity.input[0]], output: ['attention.t'], name: 'transpose_attention', attribute: [create(AttributeProtoSchema, { name: 'perm', type: AttributeProto_AttributeType.INTS, ints: [1n, 0n] })] }));
+      identity.input[0] = 'attention.t';
+      const t = g.output.find((x) => x.name === 'attention')!.type!.value.value as { shape?: { dim: unknown[] } };
+      if (declared === 'undeclared') t.shape = undefined;
+      else t.shape!.dim = [t.shape!.dim[1], t.shape!.dim[0]];
+    }, fixtureGraph({ attention: true }));
+
+  it('declared [T, C] (the inputs\' axis names) is refused naming attention, with the transpose fix', async () => {
+    const e = await refusal(transposed('T, C'));
+    expect(e.subjectName).toBe('attention');
+    expect(e.problem).toContain('is [T, C]: its first axis is the history axis "T"');
+    expect(e.fix).toContain('transpose it to [C, T]');
+  });
+
+  it('undeclared, it is caught by the probe from the runtime dims (the value count alone matched)', async () => {
+    const e = await refusal(transposed('undeclared'));
+    expect(e.subjectName).toBe('attention');
+    expect(e.problem).toMatch(/^is \[(\d+), (\d+)\] for a request with C = \2 candidates and T = \1 history positions/);
+    expect(e.fix).toContain('transpose');
   });
 });
