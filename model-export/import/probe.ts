@@ -136,11 +136,43 @@ export async function probeProbabilities(onnx: Uint8Array, contract: FeatureCont
         );
       }
     }
+    await checkCandidateIndependence(session, ort.Tensor as unknown as TensorCtor, contract, requests[0], probabilities);
     const all = [...stats.values()];
     const constant = [...stats].filter(([, s]) => s.min === s.max).map(([output, s]) => ({ output, value: s.min }));
     return { requests: requests.length, constant, min: Math.min(...all.map((s) => s.min)), max: Math.max(...all.map((s) => s.max)) };
   } finally {
     await session.release();
+  }
+}
+
+/**
+ * Score difference tolerated between a candidate scored with others and alone. Not float noise:
+ * the repo's own int8 models quantise activations per request (DynamicQuantizeLinear, one scale
+ * per tensor: model-export/onnx/quantizedMatMul.ts), which moves a score by ~2e-4 with the other
+ * candidates (measured on din-movielens-features and ple-movielens); a softmax across candidates
+ * moves it by tenths.
+ */
+export const INDEPENDENCE_TOLERANCE = 0.01;
+
+/**
+ * One candidate's probability must not depend on the other candidates of the request: the worker
+ * scores candidates in any grouping (cascade stages, budgets cutting the list). A softmax or a
+ * normalisation across candidates passes the [0, 1] probe but scores a candidate differently
+ * beside different ones. Each candidate of `request` is scored alone and compared.
+ */
+async function checkCandidateIndependence(session: { run: (feeds: never, fetches: string[]) => Promise<Record<string, { data: unknown }>> }, Tensor: TensorCtor, contract: FeatureContract, request: GoldenRequestInput, outputs: string[]): Promise<void> {
+  if (request.candidates.length < 2 || outputs.length === 0) return;
+  const circumstances = { time: request.time, route: request.route };
+  const together = await session.run(feedTensors(Tensor, (await encodeForModel({ contract }, request, circumstances)).feeds) as never, outputs);
+  for (const [c, candidate] of request.candidates.entries()) {
+    const alone = await session.run(feedTensors(Tensor, (await encodeForModel({ contract }, { ...request, candidates: [candidate] }, circumstances)).feeds) as never, outputs);
+    for (const name of outputs) {
+      const a = (together[name].data as Float32Array)[c];
+      const b = (alone[name].data as Float32Array)[0];
+      if (!(Math.abs(a - b) <= INDEPENDENCE_TOLERANCE)) {
+        throw new SignatureRefusal(name, `of candidate ${c} is ${a} scored with ${request.candidates.length - 1} other candidates and ${b} scored alone (same history): one candidate's value depends on the others (a softmax or normalisation across candidates, batch statistics?)`, 'compute each candidate\'s probability from the history and that candidate only (normalise over history positions, not candidates; BatchNorm in eval mode): the worker scores candidates in any grouping');
+      }
+    }
   }
 }
 

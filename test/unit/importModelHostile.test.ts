@@ -381,3 +381,13 @@ describe('a transposed attention', () => {
     expect(e.fix).toContain('transpose');
   });
 });
+
+describe('candidates scored together', () => {
+  it('a softmax across candidates (a probability on every probe, but one candidate depends on the others) is refused naming score', async () => {
+    const e = await refusal(fixtureGraph({ extraOp: { opType: 'Softmax' } }));
+    expect(e.subjectName).toBe('score');
+    expect(e.problem).toMatch(/^of candidate 0 is [\d.]+ scored with 6 other candidates and [\d.]+ scored alone/);
+    expect(e.fix).toContain('not candidates');
+    oneLine(e);
+  });
+});
