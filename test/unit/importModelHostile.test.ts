@@ -53,7 +53,10 @@ describe('files that are not ONNX', () => {
   it.each([
     ['empty', new Uint8Array(), 'has no graph'],
     ['random bytes', Uint8Array.from({ length: 1000 }, (_, i) => (i * 7919 + 13) % 256), 'is not an ONNX model'],
-    ['a JSON file', new TextEncoder().encode(JSON.stringify(vocab)), 'is not an ONNX model'],
+    ['a JSON file (--onnx and --vocab swapped)', new TextEncoder().encode(`\n  ${JSON.stringify(vocab)}`), 'is JSON, not an ONNX model (--onnx and --vocab swapped?)'],
+    ['a PyTorch .pt checkpoint (a zip)', Uint8Array.from([0x50, 0x4b, 0x03, 0x04, 0x14, 0, 0, 0]), 'is a zip archive (a PyTorch .pt/.pth checkpoint'],
+    ['a pickle (torch.save of a state dict, old format)', Uint8Array.from([0x80, 0x02, 0x8a, 0x0a]), 'is a Python pickle'],
+    ['a gzipped export', Uint8Array.from([0x1f, 0x8b, 0x08, 0]), 'is gzip-compressed'],
     ['a truncated export', fixtureGraph().slice(0, 200), 'is not an ONNX model (premature EOF)'],
   ])('%s: refused naming the file', async (_, bytes, problem) => {
     const e = await refusal(bytes);
