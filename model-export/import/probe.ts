@@ -6,6 +6,7 @@
 import type { FeatureContract } from '../../contract/featureContract.js';
 import { goldenMismatch, goldenRequestsFor, type Golden, type GoldenOutput, type GoldenRequestInput } from '../../contract/goldenRequests.js';
 import { SERVING_OUTPUTS, TASK_OUTPUTS } from '../../contract/manifest.js';
+import { SCORE_LIMITS } from '../../core/schema/score.schema.js';
 import { encodeForModel } from '../../core/encode/rowFeeds.js';
 import type { ServingFeeds } from '../../core/runtime/scoringSession.js';
 import { nodeSessionOptions } from '../onnx/nodeSessionOptions.js';
@@ -46,7 +47,8 @@ export function probeRequests(contract: FeatureContract, count = 8): GoldenReque
  * it: the history that is padding only (an empty history: a masked mean divides by 0), the unknown
  * index 1, the first item (index 2) and the largest item index (a table one row short, or a
  * graph-internal table the static check cannot see, reads past its end), with the item of the
- * largest category index. Empty for hashed ids (no vocabulary: every id is some row).
+ * largest category index; and the largest request (maxHistory positions, SCORE_LIMITS.maxCandidates
+ * candidates). Hashed ids (no vocabulary) get unknown ids only: every id hashes to some row.
  */
 export function edgeRequests(contract: FeatureContract): GoldenRequestInput[] {
   const items = contract.spec.items;
@@ -63,6 +65,8 @@ export function edgeRequests(contract: FeatureContract): GoldenRequestInput[] {
     { ...base, history: [unknown], candidates: [unknown] },
     ...(known.length ? [{ ...base, history: Array.from({ length: H }, (_, i) => known[i % known.length]), candidates: known }] : []),
     ...(last !== undefined ? [{ ...base, history: [last], candidates: [last] }] : []),
+    // The most candidates a request may carry, with the longest history: a size baked in at trace time fails here.
+    { ...base, history: Array.from({ length: H }, (_, i) => items[(i * 7) % Math.max(1, items.length)] ?? unknown), candidates: Array.from({ length: SCORE_LIMITS.maxCandidates }, (_, i) => items[(i * 13) % Math.max(1, items.length)] ?? `${unknown}-${i}`) },
   ];
 }
 

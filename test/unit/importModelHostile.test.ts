@@ -394,3 +394,19 @@ describe('candidates scored together', () => {
     oneLine(e);
   });
 });
+
+describe('sizes baked in at trace time', () => {
+  it('a score cut to the first 100 candidates (a trace-time constant) is refused at the largest request, C = 1000', async () => {
+    const bytes = mutated((m) => {
+      const g = m.graph!;
+      const sigmoid = g.node.find((n) => n.opType === 'Sigmoid')!;
+      const int64 = (name: string, v: bigint) => ({ ...g.initializer.find((t) => t.name === 'axis1')!, name, rawData: new Uint8Array(BigInt64Array.of(v).buffer), dims: [1n] });
+      g.initializer.push(int64('cut.start', 0n), int64('cut.end', 100n));
+      g.node.push(create(NodeProtoSchema, { opType: 'Slice', input: [sigmoid.output[0], 'cut.start', 'cut.end'], output: ['cut'], name: 'cut' }));
+      g.node.find((n) => n.output[0] === 'score')!.input[0] = 'cut';
+    });
+    const e = await refusal(bytes);
+    expect(e.subjectName).toBe('score');
+    expect(e.problem).toMatch(/^has 100 values for a request with C = 1000, T = 8; expected 1000/);
+  });
+});
