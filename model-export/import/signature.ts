@@ -147,6 +147,22 @@ export function conformSignature(model: ModelProto, spec: FeatureContractSpec, o
   if (training && o.noRewrite) throw new SignatureRefusal(SERVING_INPUTS.historyItems, `is ${showDims(types[SERVING_INPUTS.historyItems].dims)}: the graph is in training shape (batch × history) and --no-rewrite was given`, `export in serving shape: hist_item, hist_cat [T] and cand_item, cand_cat [C], score [C] (${EXPORT_HINT}), or drop --no-rewrite to let the importer Expand the history to [C, T]`);
   if (training && features.length) throw new SignatureRefusal(SERVING_INPUTS.historyItems, `is ${showDims(types[SERVING_INPUTS.historyItems].dims)} (training shape) in a model with feature inputs; the training-shape rewrite covers the four behaviour inputs only`, `export in serving shape (${EXPORT_HINT}, feature inputs [T]/[C]/[1])`);
 
+  // 3b. Feature inputs (a manifest with features): dtype, rank and fixed sizes as the worker's encoder feeds them.
+  if (features.length) {
+    for (const want of signatureFor(spec, []).inputs.slice(BEHAVIOUR.length)) {
+      const t = tensorType(inputs.get(want.name)!);
+      const wantShape = `[${want.shape.join(', ')}]`;
+      const fix = `export ${want.name} as ${want.dtype} ${wantShape} (the feature's encoder: contract/features.ts)${typeof want.shape[0] === 'string' ? `, e.g. dynamic_axes={'${want.name}': {0: '${want.shape[0]}'}}` : ''}`;
+      if (t.dtype !== want.dtype) throw new SignatureRefusal(want.name, `is ${t.dtype}; the worker feeds this feature as ${want.dtype} ${wantShape}`, fix);
+      if (!t.dims) continue; // undeclared: the probe feeds it
+      if (t.dims.length !== want.shape.length) throw new SignatureRefusal(want.name, `is ${showDims(t.dims)}, rank ${t.dims.length}; the worker feeds ${wantShape}`, fix);
+      t.dims.forEach((d, i) => {
+        const w = want.shape[i];
+        if (isFixed(d) && d !== w) throw new SignatureRefusal(want.name, `is ${showDims(t.dims)}: axis ${i} fixed at ${d} where the worker feeds ${typeof w === 'number' ? w : `${w} (${w === 'T' ? 'history length' : 'candidate count'}, per request)`}`, fix);
+      });
+    }
+  }
+
   // 4. Outputs.
   const outputNames = g.output.map((x) => x.name);
   if (!outputNames.includes(SERVING_OUTPUTS.scores)) {

@@ -410,3 +410,24 @@ describe('sizes baked in at trace time', () => {
     expect(e.problem).toMatch(/^has 100 values for a request with C = 1000, T = 8; expected 1000/);
   });
 });
+
+describe('feature inputs (a repo manifest with features as --vocab)', () => {
+  const onnx = new Uint8Array(readFileSync(new URL('../../models/din-movielens-features/model.onnx', import.meta.url)));
+  const manifest = JSON.parse(readFileSync(new URL('../../models/din-movielens-features/manifest.json', import.meta.url), 'utf8')) as unknown;
+  type InputType = { elemType: number; shape: { dim: unknown[] } };
+  const withInput = (name: string, f: (t: InputType) => void) =>
+    mutated((m) => f(m.graph!.input.find((x) => x.name === name)!.type!.value.value as never), onnx);
+  const fixed = (n: number) => ({ value: { case: 'dimValue', value: BigInt(n) } });
+
+  it.each([
+    ['a candidate feature fixed at 5 candidates', 'cand_year', (t: InputType) => (t.shape.dim[0] = { ...(t.shape.dim[0] as object), ...fixed(5) }), 'axis 0 fixed at 5 where the worker feeds C'],
+    ['a multi-hot width other than the encoder\'s', 'hist_genres', (t: InputType) => (t.shape.dim[1] = { ...(t.shape.dim[1] as object), ...fixed(8) }), 'axis 1 fixed at 8 where the worker feeds 10'],
+    ['a dense feature as int32', 'hist_year', (t: InputType) => (t.elemType = 6), 'is int32; the worker feeds this feature as float32 [T]'],
+  ] as Array<[string, string, (t: InputType) => void, string]>)('%s is refused naming the input (was a run error at best)', async (_, name, f, problem) => {
+    const e = await refusal(withInput(name, f), { vocab: manifest });
+    expect(e).toBeInstanceOf(SignatureRefusal);
+    expect(e.subjectName).toBe(name);
+    expect(e.problem).toContain(problem);
+    expect(e.fix).toContain('contract/features.ts');
+  });
+});
