@@ -103,6 +103,8 @@ export async function probeProbabilities(onnx: Uint8Array, contract: FeatureCont
           const rows = Number(bounds[4]) + 1;
           throw new OperatorRefusal(bounds[1], `(node "${bounds[2]}") reads index ${bounds[3]} of a ${rows}-row table on a request with T = ${T}, C = ${C}: ${itemSpace(contract)} and ${contract.spec.categories.length} categories, indices up to ${contract.spec.categories.length + 1} (0 = padding, 1 = unknown, items[i] = i + 2)`, 'pass the vocabulary the model was trained with (its table needs vocabulary + 2 rows), or retrain with tables sized for this vocabulary');
         }
+        const dims = /Got invalid dimensions for input: (\S+) for the following indices index: (\d+) Got: (\d+) Expected: (\d+)/.exec(message);
+        if (dims) throw new SignatureRefusal(dims[1], `has axis ${dims[2]} fixed at ${dims[4]} in the graph, and a request with T = ${T}, C = ${C} feeds ${dims[3]}`, `make that axis dynamic in the export (dynamic_axes={'${dims[1]}': {${dims[2]}: '...'}})`);
         throw new RunRefusal('run', `onnxruntime-node fails on a request with T = ${T} history positions and C = ${C} candidates: ${String((e as Error).message).replace(/\s+/g, ' ').slice(0, 400)}`, 'make every axis of the export dynamic (T from 1 to maxHistory, C from 1 up) and avoid shape constants baked in at trace time');
       }
       for (const name of fetches) {

@@ -196,7 +196,14 @@ export function conformSignature(model: ModelProto, spec: FeatureContractSpec, o
       continue;
     }
     const wrap = training && (isHistory || t.dims!.length === 2);
-    if (!wrap && t.dtype === 'int32' && !(padTo !== undefined && isHistory)) continue;
+    if (!wrap && t.dtype === 'int32' && !(padTo !== undefined && isHistory)) {
+      // A training-shape candidate [B] read as is: declared [C], so a batch axis fixed at 1 takes C candidates.
+      if (training && isFixed(t.dims![0])) {
+        newInputs.set(n, valueInfo(n, TensorProto_DataType.INT32, ['C']));
+        rewrites.push(`${n}: declared [C] (the graph had its batch axis fixed at ${String(t.dims![0])})`);
+      }
+      continue;
+    }
     const inner = `${n}.imported`;
     renameReads(g, n, inner);
     let x = n;

@@ -431,3 +431,18 @@ describe('feature inputs (a repo manifest with features as --vocab)', () => {
     expect(e.fix).toContain('contract/features.ts');
   });
 });
+
+describe('training shape exported without dynamic axes (batch fixed at 1)', () => {
+  it.each(['int32', 'int64'] as const)('%s inputs [1, T] / [1], score [1]: imported, the candidate inputs declared [C] (int32 was refused by the runtime on C > 1)', async (indexType) => {
+    const onnx = mutated(
+      (m) => {
+        const t = m.graph!.output[0].type!.value.value as { shape: { dim: Array<{ value: unknown }> } };
+        t.shape.dim[0] = { ...t.shape.dim[0], value: { case: 'dimValue', value: 1n } };
+      },
+      fixtureGraph({ shape: 'training', indexType, shapes: { hist_item: [1, 'T'], hist_cat: [1, 'T'], cand_item: [1], cand_cat: [1] } }),
+    );
+    const { manifest, probe } = await run(onnx);
+    expect(manifest.inputs.find((i) => i.name === 'cand_item')!.shape).toEqual(['C']);
+    expect(probe.min).toBeGreaterThan(0);
+  });
+});
