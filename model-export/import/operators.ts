@@ -107,6 +107,13 @@ export function refusalOfSessionError(message: string): Error {
     const op = unregistered[0].startsWith('No Op') ? unregistered[1] : `${unregistered[1]}:${unregistered[2]}`;
     return new OperatorRefusal(op, 'is not an operator onnxruntime-web knows (unregistered, or not in the imported opset)', 'use standard ONNX operators of the imported opset');
   }
+  const undefinedInput = /Node input '([^']+)' is not a graph input, initializer, or output of a previous node/.exec(text);
+  if (undefinedInput) return new ImportRefusal('tensor', undefinedInput[1], 'is read by a node, but no graph input, initializer or earlier node defines it (an incomplete or hand-edited file)', 're-export the model; if you edited the graph, keep every tensor a node reads');
+  const twice = /Duplicate definition of name \(([^)]+)\)/.exec(text);
+  if (twice) return new ImportRefusal('tensor', twice[1], 'is defined twice (two nodes, or a node and an input or initializer, produce it)', 're-export the model; if you edited the graph, give every node output a name of its own');
+  const badData = /Initializer '([^']+)': raw_data size \((\d+) bytes\) does not match expected size from shape and data type \((\d+) bytes\)/.exec(text);
+  if (badData) return new ImportRefusal('tensor', badData[1], `holds ${badData[2]} bytes where its shape and type need ${badData[3]} (a truncated or corrupted file)`, 're-export the model, or copy the file again');
+  if (/the graph is not acyclic/.test(text)) return new RunRefusal('graph', 'has a cycle (a node reads, through other nodes, its own output)', 're-export the model; ONNX graphs are acyclic (loops are Loop or Scan nodes)');
   const node = /Node \(([^)]*)\) Op \((\w+)\)/.exec(text);
   if (node) return new OperatorRefusal(node[2], `(node "${node[1]}") is rejected by onnxruntime-web: ${text}`, 'correct the node in the export (shape inference names the problem above)');
   return new RunRefusal('session', `onnxruntime-web cannot load the graph: ${text}`, 'load the file with onnxruntime (Python or Node) and correct what it reports');

@@ -446,3 +446,35 @@ describe('training shape exported without dynamic axes (batch fixed at 1)', () =
     expect(probe.min).toBeGreaterThan(0);
   });
 });
+
+describe('broken graphs onnxruntime-web refuses: named from its message', () => {
+  it('a tensor no one defines (an initializer dropped) is refused naming it', async () => {
+    const e = await refusal(mutated((m) => (m.graph!.initializer = m.graph!.initializer.filter((t) => t.name !== 'bias'))));
+    expect(e.subject).toBe('tensor');
+    expect(e.subjectName).toBe('bias');
+    oneLine(e);
+  });
+
+  it('a tensor defined twice is refused naming it', async () => {
+    const e = await refusal(mutated((m) => m.graph!.node.push({ ...m.graph!.node.find((n) => n.opType === 'Sigmoid')!, name: 'again' })));
+    expect(e.subject).toBe('tensor');
+    expect(e.problem).toContain('is defined twice');
+  });
+
+  it('an initializer whose bytes do not fill its shape (a truncated copy) is refused naming it', async () => {
+    const e = await refusal(mutated((m) => {
+      const t = m.graph!.initializer.find((x) => x.name === 'emb.item')!;
+      t.rawData = t.rawData.slice(0, 16);
+    }));
+    expect(e.subjectName).toBe('emb.item');
+    expect(e.problem).toMatch(/^holds 16 bytes where its shape and type need \d+/);
+  });
+
+  it('a cycle is refused as such', async () => {
+    const e = await refusal(mutated((m) => {
+      const sigmoid = m.graph!.node.find((n) => n.opType === 'Sigmoid')!;
+      m.graph!.node.find((n) => n.output[0] === sigmoid.input[0])!.input[1] = sigmoid.output[0];
+    }));
+    expect(e.problem).toContain('has a cycle');
+  });
+});
