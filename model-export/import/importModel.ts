@@ -102,6 +102,10 @@ export async function importModel(o: ImportOptions): Promise<ImportResult> {
   try {
     // 6. Probabilities.
     const probe = await probeProbabilities(bytes, contract, !o.addSigmoid);
+    // Sigmoid maps [0, 1] onto [0.5, 0.731]: every score there means the output already was a probability.
+    if (o.addSigmoid && probe.min >= 0.5 && probe.max <= SIGMOID_OF_ONE + 1e-6) {
+      throw new OptionRefusal('--add-sigmoid', `every probability output lies in [${probe.min.toFixed(4)}, ${probe.max.toFixed(4)}] over ${probe.requests} probe requests, inside [0.5, 0.7311] = Sigmoid([0, 1]): the graph's output already is a probability (ending in Softmax, Clip or a Sigmoid the check did not see), and --add-sigmoid squashes it`, 'drop --add-sigmoid');
+    }
     for (const { output, value } of probe.constant) notes.push(`${output} is ${value} for every candidate of all ${probe.requests} probe requests: does the graph read its inputs?`);
     // 7. Golden requests, and their replay in the wasm build.
     const golden = await goldenFor(bytes, contract);
@@ -158,6 +162,8 @@ function checkOut(out: string, force?: boolean): void {
   const held = [ONNX_FILE, MANIFEST_FILE].filter((f) => existsSync(join(out, f)));
   if (held.length && !force) throw new OptionRefusal('--out', `${out} already holds a model (${held.join(', ')}); the import would replace it`, `pass another --out, or --force to replace that model`);
 }
+
+const SIGMOID_OF_ONE = 1 / (1 + Math.exp(-1));
 
 function checkSize(bytes: Uint8Array, file: string, limit: number, model: () => ModelProto): void {
   if (bytes.length <= limit) return;

@@ -478,3 +478,19 @@ describe('broken graphs onnxruntime-web refuses: named from its message', () => 
     expect(e.problem).toContain('has a cycle');
   });
 });
+
+describe('--add-sigmoid on a probability', () => {
+  it('a score that already is a probability (Sigmoid hidden behind a Mul by 1) is refused: every value in Sigmoid([0, 1])', async () => {
+    const onnx = mutated((m) => {
+      const g = m.graph!;
+      const sigmoid = g.node.find((n) => n.opType === 'Sigmoid')!;
+      g.initializer.push({ ...g.initializer.find((t) => t.name === 'bias')!, name: 'one', rawData: new Uint8Array(Float32Array.of(1).buffer), floatData: [] });
+      g.node.push(create(NodeProtoSchema, { opType: 'Mul', input: [sigmoid.output[0], 'one'], output: ['hidden'], name: 'hide' }));
+      g.node.find((n) => n.output[0] === 'score')!.input[0] = 'hidden';
+    });
+    const e = await refusal(onnx, { addSigmoid: true });
+    expect(e.subjectName).toBe('--add-sigmoid');
+    expect(e.fix).toBe('drop --add-sigmoid');
+    await expect(run(fixtureGraph({ logit: true }), { addSigmoid: true })).resolves.toBeDefined();
+  });
+});
