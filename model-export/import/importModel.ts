@@ -140,7 +140,7 @@ export async function importModel(o: ImportOptions): Promise<ImportResult> {
     if (manifestBytes > limit) {
       throw new VocabRefusal(
         'items',
-        `makes manifest.json ${(manifestBytes / MiB).toFixed(1)} MiB (${vocab.spec.items.length} ids, the longest ${Math.max(0, ...vocab.spec.items.map((i) => i.length))} characters), over the Workers limit of ${(limit / MiB).toFixed(1)} MiB for one static asset`,
+        `makes manifest.json ${(manifestBytes / MiB).toFixed(1)} MiB (${vocab.spec.items.length} ids, the longest ${vocab.spec.items.reduce((n, i) => Math.max(n, i.length), 0)} characters), over the Workers limit of ${(limit / MiB).toFixed(1)} MiB for one static asset`,
         'shorten the ids (map them to short keys before training) or keep fewer items in the vocabulary',
       );
     }

@@ -57,7 +57,8 @@ export function edgeRequests(contract: FeatureContract): GoldenRequestInput[] {
   const unknown = 'probe-edge-unknown-item';
   const last = items.at(-1);
   const cats = contract.spec.itemCategories;
-  const maxCat = items[cats.indexOf(Math.max(...cats))];
+  // (a loop, not Math.max(...cats): a spread of a large vocabulary overflows the call stack)
+  const maxCat = items[cats.reduce((best, c, i) => (c > cats[best] ? i : best), 0)];
   const known = [...new Set([items[0], last, maxCat].filter((x): x is string => x !== undefined))];
   return [
     { ...base, history: [], candidates: [unknown] },

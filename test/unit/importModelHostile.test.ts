@@ -494,3 +494,11 @@ describe('--add-sigmoid on a probability', () => {
     await expect(run(fixtureGraph({ logit: true }), { addSigmoid: true })).resolves.toBeDefined();
   });
 });
+
+describe('a large vocabulary', () => {
+  it('300,000 items import (no spread of the vocabulary into Math.max: the call stack overflowed)', async () => {
+    const big = fixtureVocab(300_000, 4, 50);
+    const { manifest } = await run(fixtureGraph({ vocab: big }), { vocab: big });
+    expect(manifest.featureContract.items).toHaveLength(300_000);
+  });
+});
