@@ -502,3 +502,16 @@ describe('a large vocabulary', () => {
     expect(manifest.featureContract.items).toHaveLength(300_000);
   });
 });
+
+describe('many categories', () => {
+  it('200,000 categories are read in linear time (the duplicate check was quadratic: 18 s)', () => {
+    const v = fixtureVocab(200_000, 200_000, 50);
+    const t0 = performance.now();
+    expect(readVocab(v).spec.categories).toHaveLength(200_000);
+    expect(performance.now() - t0).toBeLessThan(3_000);
+  });
+
+  it('a repeated category names both positions', () => {
+    expect(() => readVocab({ ...vocab, categories: ['a', 'b', 'a', 'c'] })).toThrow('vocab "categories[2]": repeats "a" of categories[0]');
+  });
+});
