@@ -14,7 +14,7 @@
  * may not import bench/.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { ModelProto } from 'onnx-buf';
 import { FeatureContract, FIRST_INDEX, type FeatureContractSpec } from '../../contract/featureContract.js';
@@ -159,6 +159,8 @@ export async function importModel(o: ImportOptions): Promise<ImportResult> {
 function checkOut(out: string, force?: boolean): void {
   if (!existsSync(out)) return;
   if (!statSync(out).isDirectory()) throw new OptionRefusal('--out', `${out} is a file, not a directory`, 'pass a directory, e.g. --out models/<name>');
+  const models = readdirSync(out, { withFileTypes: true }).filter((e) => e.isDirectory() && existsSync(join(out, e.name, MANIFEST_FILE)));
+  if (models.length) throw new OptionRefusal('--out', `${out} holds model directories (${models.slice(0, 3).map((e) => e.name).join(', ')}${models.length > 3 ? ', …' : ''}): a models root, not one model's directory`, `pass --out ${join(out, '<name>')}`);
   const held = [ONNX_FILE, MANIFEST_FILE].filter((f) => existsSync(join(out, f)));
   if (held.length && !force) throw new OptionRefusal('--out', `${out} already holds a model (${held.join(', ')}); the import would replace it`, `pass another --out, or --force to replace that model`);
 }

@@ -515,3 +515,15 @@ describe('many categories', () => {
     expect(() => readVocab({ ...vocab, categories: ['a', 'b', 'a', 'c'] })).toThrow('vocab "categories[2]": repeats "a" of categories[0]');
   });
 });
+
+describe('--out at a models root', () => {
+  it('a directory holding model directories (--out models) is refused, not filled with a stray model.onnx', async () => {
+    const root = join(tmp, 'models');
+    mkdirSync(join(root, 'din-a'), { recursive: true });
+    writeFileSync(join(root, 'din-a', 'manifest.json'), '{}');
+    const e = await refusal(fixtureGraph(), { out: root, name: 'models' });
+    expect(e.subjectName).toBe('--out');
+    expect(e.problem).toContain('holds model directories (din-a)');
+    expect(e.fix).toBe(`pass --out ${join(root, '<name>')}`);
+  });
+});
