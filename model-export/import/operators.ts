@@ -17,7 +17,7 @@ import { dirname } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { ModelProto } from 'onnx-buf';
 import type * as OrtWeb from 'onnxruntime-web';
-import { allNodes, defaultOpset } from './onnxGraph.js';
+import { allGraphs, allNodes, defaultOpset } from './onnxGraph.js';
 import { FileRefusal, ImportRefusal, OperatorRefusal, RunRefusal } from './refusal.js';
 import { MAX_IR_VERSION, MAX_OPSET, MIN_OPSET } from './limits.js';
 
@@ -69,7 +69,7 @@ export function checkOperatorsStatically(model: ModelProto, file: string): void 
       throw new OperatorRefusal(n.opType, `(node "${n.name}") has no kernel in onnxruntime-web's wasm build`, 'replace it with operators the CPU execution provider implements (onnxruntime docs/OperatorKernels.md)');
     }
   }
-  for (const t of model.graph!.initializer) {
+  for (const t of allGraphs(model.graph!).flatMap((x) => x.initializer)) {
     if (t.dataLocation === 1) throw new ImportRefusal('tensor', t.name, 'keeps its data in an external file; the worker serves one .onnx file', 'save the model with every tensor inside it (onnx.save(model, path, save_as_external_data=False))');
   }
 }

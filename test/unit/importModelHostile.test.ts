@@ -273,6 +273,15 @@ describe('control flow (If) with outer-scope reads', () => {
     expect(notes).toEqual(['hist_cat/cand_cat are not read by the graph (the model ignores categories)']);
   });
 
+  it('an initializer with external data inside an If branch is refused naming it', async () => {
+    const e = await refusal(mutated((m) => {
+      const branch = m.graph!.node.find((n) => n.opType === 'If')!.attribute.find((a) => a.name === 'then_branch')!.g!;
+      branch.initializer[0].dataLocation = 1;
+    }, ifGraph('serving')));
+    expect(e.subject).toBe('tensor');
+    expect(e.problem).toContain('external file');
+  });
+
   it('an item table too short for the vocabulary, read inside an If branch, is refused statically naming the table', async () => {
     const e = await refusal(ifGraph('serving', 20));
     expect(e).toBeInstanceOf(VocabRefusal);
