@@ -73,6 +73,15 @@ export function conformSignature(model: ModelProto, spec: FeatureContractSpec, o
     if (dup) throw new SignatureRefusal(dup.name, `is listed twice as a graph ${what}`, `list every graph ${what} once (input_names/output_names in the export, or remove the duplicate ValueInfo)`);
   }
 
+  // 0b. A serving input that also has an initializer (a default value, IR ≥ 4): realInputs hides it.
+  const initialized = new Set(g.initializer.map((t) => t.name));
+  for (const v of g.input) {
+    const name = o.map?.[v.name] ?? v.name;
+    if (initialized.has(v.name) && (expected.includes(name) || BEHAVIOUR.includes(name))) {
+      throw new SignatureRefusal(v.name, 'is a graph input with an initializer of the same name (a default value): the worker feeds it on every request, so the initializer is never used and the graph\'s declared inputs are ambiguous', `remove the initializer "${v.name}" from the export (keep_initializers_as_inputs=False in torch.onnx.export)`);
+    }
+  }
+
   // 1. Renames, all at once: a swap (--map a=b,b=a) is two renames, not a collision.
   const renames = Object.entries(o.map ?? {}).filter(([from, to]) => from !== to);
   {

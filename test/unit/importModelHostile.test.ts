@@ -536,3 +536,15 @@ describe('--out at a models root', () => {
     expect(e.fix).toBe(`pass --out ${join(root, '<name>')}`);
   });
 });
+
+describe('a serving input with a default value', () => {
+  it('hist_item also an initializer (keep_initializers_as_inputs) is refused naming it (was "hist_item is missing")', async () => {
+    const e = await refusal(mutated((m) => {
+      const g = m.graph!;
+      g.initializer.push({ ...g.initializer.find((t) => t.name === 'axis1')!, name: 'hist_item', dataType: 6, rawData: new Uint8Array(Int32Array.of(2).buffer), dims: [1n] });
+    }));
+    expect(e.subjectName).toBe('hist_item');
+    expect(e.problem).toContain('is a graph input with an initializer of the same name');
+    expect(e.fix).toContain('keep_initializers_as_inputs=False');
+  });
+});
