@@ -83,11 +83,15 @@ function readInput(path: string, option: string): Buffer {
 
 /** A JSON file the import reads; invalid JSON is a refusal naming the file and where it breaks. */
 function readJson(path: string, option: string): unknown {
-  const text = readInput(path, option).toString('utf8');
+  const bytes = readInput(path, option);
+  const text = bytes.toString('utf8');
   try {
     return JSON.parse(text);
   } catch (e) {
-    throw new FileRefusal(path, `(${option}) is not JSON: ${(e as Error).message}`, option === '--vocab' ? 'pass vocab.json (docs/importing-models.md, "The vocabulary file") or a repo manifest.json' : 'pass the trainer\'s metrics.json, a JSON object such as {"auc": 0.74}');
+    // A binary file (an .onnx given as --vocab): say so, and keep its bytes off the terminal.
+    const binary = bytes.subarray(0, 512).some((b) => b < 0x09 || (b > 0x0d && b < 0x20));
+    const why = binary ? `is binary, not JSON${option === '--vocab' ? ' (the .onnx file? --onnx and --vocab swapped?)' : ''}` : `is not JSON: ${(e as Error).message.replace(/[^\x20-\x7e]/g, '?')}`;
+    throw new FileRefusal(path, `(${option}) ${why}`, option === '--vocab' ? 'pass vocab.json (docs/importing-models.md, "The vocabulary file") or a repo manifest.json' : 'pass the trainer\'s metrics.json, a JSON object such as {"auc": 0.74}');
   }
 }
 

@@ -80,7 +80,9 @@ describe('npm run import-model', () => {
     expect(bad?.stderr.trim()).toMatch(/^refused: file ".*vocab\.txt": \(--vocab\) is not JSON: .*Fix: pass vocab\.json/);
     const metrics = await refused('--onnx', onnx, '--vocab', vocab, '--dry-run', '--metrics', nullMetrics, '--map', 'hist_item_ids=hist_item,target_item=cand_item,prob=score');
     expect(metrics?.stderr.trim()).toMatch(/^refused: option "--metrics": .*null\.json is null, not a JSON object\. Fix: /);
-    for (const e of [missing, dir, bad, metrics]) expect(e?.stderr.trim().split('\n')).toHaveLength(1);
+    const swapped = await refused('--onnx', onnx, '--vocab', onnx, '--dry-run');
+    expect(swapped?.stderr.trim()).toMatch(/^refused: file ".*din-pytorch\.onnx": \(--vocab\) is binary, not JSON \(the \.onnx file\? --onnx and --vocab swapped\?\)\. Fix: /);
+    for (const e of [missing, dir, bad, metrics, swapped]) expect(e?.stderr.trim().split('\n')).toHaveLength(1);
   });
 
   it('an --out holding a model is refused unless --force; a graph name mapped twice is a usage error', async () => {
