@@ -13,7 +13,7 @@ import { basename, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { SERVED_MODEL_TYPES } from '../contract/manifest.js';
 import { importModel } from '../model-export/import/importModel.js';
-import { ImportRefusal } from '../model-export/import/refusal.js';
+import { FileRefusal, ImportRefusal, OptionRefusal } from '../model-export/import/refusal.js';
 
 const USAGE = `usage: npm run import-model -- --onnx <model.onnx> --vocab <vocab.json | manifest.json> --out models/<name>
   [--name <name> (default: the --out directory's name)]
@@ -23,6 +23,7 @@ const USAGE = `usage: npm run import-model -- --onnx <model.onnx> --vocab <vocab
   [--map <graph name>=<serving name>[,...] (rename inputs/outputs, e.g. --map item_ids=hist_item,prob=score)]
   [--add-sigmoid (the graph's score is a logit: append a Sigmoid)]
   [--no-rewrite (refuse a training-shape graph instead of rewriting it)]
+  [--force (replace the model already in --out; without it an existing model there is refused)]
   [--no-cost (skip measuring the cost model with npm run model-cost)]
   [--dry-run (check only, write nothing)]`;
 
@@ -45,6 +46,7 @@ function main(): Promise<number> | number {
         'no-rewrite': { type: 'boolean', default: false },
         'no-cost': { type: 'boolean', default: false },
         'dry-run': { type: 'boolean', default: false },
+        force: { type: 'boolean', default: false },
         help: { type: 'boolean', default: false },
       },
     }).values;
@@ -59,7 +61,8 @@ function main(): Promise<number> | number {
   const map: Record<string, string> = {};
   for (const pair of (args.map ?? []).flatMap((m) => m.split(','))) {
     const [from, to, ...rest] = pair.split('=');
-    if (!from || !to || rest.length) return (console.error(`--map ${pair}: write <graph name>=<serving name>`), 2);
+    if (!from?.trim() || !to?.trim() || rest.length) return (console.error(`--map ${pair}: write <graph name>=<serving name>`), 2);
+    if (from.trim() in map) return (console.error(`--map ${pair}: ${from.trim()} is already mapped to ${map[from.trim()]}; map each graph name once`), 2);
     map[from.trim()] = to.trim();
   }
   const out = args.out ? resolve(args.out) : undefined;
@@ -67,20 +70,52 @@ function main(): Promise<number> | number {
   return run({ ...args, onnx: args.onnx, vocab: args.vocab, out, name, type, map });
 }
 
-async function run(a: { onnx: string; vocab: string; out?: string; name: string; type: (typeof SERVED_MODEL_TYPES)[number]; map: Record<string, string>; source?: string; metrics?: string; 'add-sigmoid': boolean; 'no-rewrite': boolean; 'no-cost': boolean; 'dry-run': boolean }): Promise<number> {
+/** A file the import reads, as bytes; an unreadable one is a refusal naming it, not a stack trace. */
+function readInput(path: string, option: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'does not exist' : code === 'EISDIR' ? 'is a directory' : `cannot be read (${code ?? (e as Error).message})`;
+    throw new FileRefusal(path, `(${option}) ${why}`, `pass the path of the ${option === '--onnx' ? '.onnx file' : 'JSON file'} to ${option}`);
+  }
+}
+
+/** A JSON file the import reads; invalid JSON is a refusal naming the file and where it breaks. */
+function readJson(path: string, option: string): unknown {
+  const bytes = readInput(path, option);
+  const text = bytes.toString('utf8');
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    // A binary file (an .onnx given as --vocab): say so, and keep its bytes off the terminal.
+    const binary = bytes.subarray(0, 512).some((b) => b < 0x09 || (b > 0x0d && b < 0x20));
+    const why = binary ? `is binary, not JSON${option === '--vocab' ? ' (the .onnx file? --onnx and --vocab swapped?)' : ''}` : `is not JSON: ${(e as Error).message.replace(/[^\x20-\x7e]/g, '?')}`;
+    throw new FileRefusal(path, `(${option}) ${why}`, option === '--vocab' ? 'pass vocab.json (docs/importing-models.md, "The vocabulary file") or a repo manifest.json' : 'pass the trainer\'s metrics.json, a JSON object such as {"auc": 0.74}');
+  }
+}
+
+function readMetrics(path: string): Record<string, unknown> {
+  const json = readJson(path, '--metrics');
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new OptionRefusal('--metrics', `${path} is ${Array.isArray(json) ? 'an array' : JSON.stringify(json)}, not a JSON object`, 'pass a JSON object whose numeric top-level entries are the metrics, e.g. {"auc": 0.74}');
+  return json as Record<string, unknown>;
+}
+
+async function run(a: { onnx: string; vocab: string; out?: string; name: string; type: (typeof SERVED_MODEL_TYPES)[number]; map: Record<string, string>; source?: string; metrics?: string; 'add-sigmoid': boolean; 'no-rewrite': boolean; 'no-cost': boolean; 'dry-run': boolean; force: boolean }): Promise<number> {
   try {
     const result = await importModel({
-      onnx: new Uint8Array(readFileSync(a.onnx)),
+      onnx: new Uint8Array(readInput(a.onnx, '--onnx')),
       onnxFile: a.onnx,
-      vocab: JSON.parse(readFileSync(a.vocab, 'utf8')),
+      vocab: readJson(a.vocab, '--vocab'),
       ...(a['dry-run'] || !a.out ? {} : { out: a.out }),
+      force: a.force,
       name: a.name,
       type: a.type,
       map: a.map,
       addSigmoid: a['add-sigmoid'],
       noRewrite: a['no-rewrite'],
       ...(a.source ? { source: a.source } : {}),
-      ...(a.metrics ? { metrics: JSON.parse(readFileSync(a.metrics, 'utf8')) as Record<string, unknown> } : {}),
+      ...(a.metrics ? { metrics: readMetrics(a.metrics) } : {}),
     });
     const m = result.manifest;
     for (const r of result.rewrites) console.log(`rewrite: ${r}`);
@@ -105,7 +140,10 @@ async function run(a: { onnx: string; vocab: string; out?: string; name: string;
       console.error(`refused: ${e.message}`);
       return 1;
     }
-    throw e;
+    // Not a refusal: a bug of the importer (or the runtime) on this input. One line, like a refusal; the stack with DEBUG=1.
+    if (process.env.DEBUG) console.error(e);
+    console.error(`error: ${(e as Error).name}: ${String((e as Error).message ?? e).replace(/\s+/g, ' ').slice(0, 400)} (an importer bug on this input, not a refusal: please report it with the file; DEBUG=1 prints the stack)`);
+    return 1;
   }
 }
 

@@ -16,3 +16,9 @@ export const WORKERS_ASSET_LIMIT_BYTES = 25 * MiB;
  */
 export const MIN_OPSET = 7;
 export const MAX_OPSET = 24;
+
+/**
+ * The newest ONNX IR version onnxruntime-web 1.30 loads ("max supported IR version: 13", checked;
+ * its session refuses newer ones with a long internal message, the importer names the file and the fix).
+ */
+export const MAX_IR_VERSION = 13;

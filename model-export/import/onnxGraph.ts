@@ -44,7 +44,23 @@ const DTYPES: Partial<Record<number, string>> = {
   [TensorProto_DataType.STRING]: 'string',
 };
 
+/** What a file that is not ONNX looks like, from its first bytes: the common mistakes, named. */
+function notOnnx(bytes: Uint8Array): string | undefined {
+  const head = (n: number) => Array.from(bytes.subarray(0, n));
+  const eq = (sig: number[]) => sig.every((b, i) => bytes[i] === b);
+  const first = bytes.find((b) => b !== 0x20 && b !== 0x0a && b !== 0x0d && b !== 0x09);
+  if (first === 0x7b || first === 0x5b) return 'is JSON, not an ONNX model (--onnx and --vocab swapped?)';
+  if (eq([0x50, 0x4b, 0x03, 0x04])) return 'is a zip archive (a PyTorch .pt/.pth checkpoint or a zipped export?), not an ONNX model';
+  if (eq([0x1f, 0x8b])) return 'is gzip-compressed, not an ONNX model (gunzip it first)';
+  if (eq([0x80]) && bytes.length > 1 && bytes[1] >= 2 && bytes[1] <= 5) return 'is a Python pickle (torch.save of a state dict?), not an ONNX model';
+  if (eq([0x89, 0x48, 0x44, 0x46])) return 'is HDF5 (a Keras .h5 model), not an ONNX model';
+  if (eq([0x54, 0x46, 0x4c, 0x33]) || (bytes.length > 8 && String.fromCharCode(...head(8).slice(4)) === 'TFL3')) return 'is a TensorFlow Lite model, not an ONNX model';
+  return undefined;
+}
+
 export function parseModel(bytes: Uint8Array, file: string): ModelProto {
+  const sniffed = notOnnx(bytes);
+  if (sniffed) throw new FileRefusal(file, sniffed, 'pass the .onnx file torch.onnx.export (or tf2onnx) wrote');
   let model: ModelProto;
   try {
     model = fromBinary(ModelProtoSchema, bytes);

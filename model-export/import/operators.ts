@@ -17,9 +17,9 @@ import { dirname } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { ModelProto } from 'onnx-buf';
 import type * as OrtWeb from 'onnxruntime-web';
-import { allNodes, defaultOpset } from './onnxGraph.js';
-import { FileRefusal, OperatorRefusal, RunRefusal } from './refusal.js';
-import { MAX_OPSET, MIN_OPSET } from './limits.js';
+import { allGraphs, allNodes, defaultOpset } from './onnxGraph.js';
+import { FileRefusal, ImportRefusal, OperatorRefusal, RunRefusal } from './refusal.js';
+import { MAX_IR_VERSION, MAX_OPSET, MIN_OPSET } from './limits.js';
 
 /** Domains whose kernels onnxruntime-web's wasm build carries. */
 export const WASM_DOMAINS: readonly string[] = ['', 'ai.onnx', 'ai.onnx.ml', 'com.microsoft'];
@@ -42,6 +42,15 @@ export function checkOperatorsStatically(model: ModelProto, file: string): void 
   if (opset < MIN_OPSET || opset > MAX_OPSET) {
     throw new FileRefusal(file, `imports opset ${opset} of the default domain; onnxruntime-web 1.30 serves ${MIN_OPSET} to ${MAX_OPSET}`, `export with opset_version between ${MIN_OPSET} and ${MAX_OPSET} (17 is what this repo exports)`);
   }
+  if (model.irVersion > BigInt(MAX_IR_VERSION)) {
+    throw new FileRefusal(file, `has IR version ${model.irVersion}; onnxruntime-web 1.30 loads IR versions up to ${MAX_IR_VERSION}`, `export with an onnx package that writes IR ${MAX_IR_VERSION} or older (torch.onnx.export with opset_version 17 writes IR 8), or onnx.version_converter / set model.ir_version`);
+  }
+  // Model-local functions (FunctionProto): a node calling one is in the function's own domain, and
+  // its body hides operators from the checks below; name the function and how to inline it.
+  for (const f of model.functions) {
+    const caller = allNodes(model.graph!).find((n) => n.domain === f.domain && n.opType === f.name);
+    throw new OperatorRefusal(`${f.domain}:${f.name}`, `is a model-local function${caller ? ` (called by node "${caller.name}")` : ''}; the importer checks and serves plain graphs only`, 'inline the functions before importing: onnx.inliner.inline_local_functions(model) (or torch.onnx.export(..., export_modules_as_functions=False))');
+  }
   for (const o of model.opsetImport) {
     if (!WASM_DOMAINS.includes(o.domain)) {
       const user = allNodes(model.graph!).find((n) => n.domain === o.domain);
@@ -60,8 +69,8 @@ export function checkOperatorsStatically(model: ModelProto, file: string): void 
       throw new OperatorRefusal(n.opType, `(node "${n.name}") has no kernel in onnxruntime-web's wasm build`, 'replace it with operators the CPU execution provider implements (onnxruntime docs/OperatorKernels.md)');
     }
   }
-  for (const t of model.graph!.initializer) {
-    if (t.dataLocation === 1) throw new FileRefusal(t.name, 'keeps its data in an external file; the worker serves one .onnx file', 'save the model with every tensor inside it (onnx.save(model, path, save_as_external_data=False))');
+  for (const t of allGraphs(model.graph!).flatMap((x) => x.initializer)) {
+    if (t.dataLocation === 1) throw new ImportRefusal('tensor', t.name, 'keeps its data in an external file; the worker serves one .onnx file', 'save the model with every tensor inside it (onnx.save(model, path, save_as_external_data=False))');
   }
 }
 
@@ -98,6 +107,13 @@ export function refusalOfSessionError(message: string): Error {
     const op = unregistered[0].startsWith('No Op') ? unregistered[1] : `${unregistered[1]}:${unregistered[2]}`;
     return new OperatorRefusal(op, 'is not an operator onnxruntime-web knows (unregistered, or not in the imported opset)', 'use standard ONNX operators of the imported opset');
   }
+  const undefinedInput = /Node input '([^']+)' is not a graph input, initializer, or output of a previous node/.exec(text);
+  if (undefinedInput) return new ImportRefusal('tensor', undefinedInput[1], 'is read by a node, but no graph input, initializer or earlier node defines it (an incomplete or hand-edited file)', 're-export the model; if you edited the graph, keep every tensor a node reads');
+  const twice = /Duplicate definition of name \(([^)]+)\)/.exec(text);
+  if (twice) return new ImportRefusal('tensor', twice[1], 'is defined twice (two nodes, or a node and an input or initializer, produce it)', 're-export the model; if you edited the graph, give every node output a name of its own');
+  const badData = /Initializer '([^']+)': raw_data size \((\d+) bytes\) does not match expected size from shape and data type \((\d+) bytes\)/.exec(text);
+  if (badData) return new ImportRefusal('tensor', badData[1], `holds ${badData[2]} bytes where its shape and type need ${badData[3]} (a truncated or corrupted file)`, 're-export the model, or copy the file again');
+  if (/the graph is not acyclic/.test(text)) return new RunRefusal('graph', 'has a cycle (a node reads, through other nodes, its own output)', 're-export the model; ONNX graphs are acyclic (loops are Loop or Scan nodes)');
   const node = /Node \(([^)]*)\) Op \((\w+)\)/.exec(text);
   if (node) return new OperatorRefusal(node[2], `(node "${node[1]}") is rejected by onnxruntime-web: ${text}`, 'correct the node in the export (shape inference names the problem above)');
   return new RunRefusal('session', `onnxruntime-web cannot load the graph: ${text}`, 'load the file with onnxruntime (Python or Node) and correct what it reports');

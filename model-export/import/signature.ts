@@ -22,7 +22,7 @@ import type { ModelProto, ValueInfoProto } from 'onnx-buf';
 import type { FeatureContractSpec } from '../../contract/featureContract.js';
 import { FeatureEncoder, inputNamesOf } from '../../contract/features.js';
 import { SERVING_INPUTS, SERVING_OUTPUTS, TASK_OUTPUTS, servingInputNames, type ModelManifest } from '../../contract/manifest.js';
-import { allNodes, axesNode, defaultOpset, int64Initializer, node, realInputs, renameReads, renameTensor, showDims, TensorProto_DataType, tensorType, valueInfo, type Dim } from './onnxGraph.js';
+import { allGraphs, allNodes, axesNode, defaultOpset, int64Initializer, node, realInputs, renameReads, renameTensor, showDims, TensorProto_DataType, tensorType, valueInfo, type Dim } from './onnxGraph.js';
 import { SignatureRefusal } from './refusal.js';
 
 const HISTORY = [SERVING_INPUTS.historyItems, SERVING_INPUTS.historyCategories] as const;
@@ -47,6 +47,16 @@ export interface SignatureResult {
   shape: 'serving' | 'training';
 }
 
+/** Every tensor name of the graph and its subgraphs: inputs, outputs, initializers, node inputs and outputs. */
+function tensorNames(g: NonNullable<ModelProto['graph']>): Set<string> {
+  const names = new Set<string>();
+  for (const x of allGraphs(g)) {
+    for (const v of [...x.input, ...x.output, ...x.valueInfo, ...x.initializer]) names.add(v.name);
+    for (const n of x.node) for (const t of [...n.input, ...n.output]) if (t) names.add(t);
+  }
+  return names;
+}
+
 const isFixed = (d: Dim): d is number => typeof d === 'number';
 const EXPORT_HINT = "torch.onnx.export(..., input_names=['hist_item', 'hist_cat', 'cand_item', 'cand_cat'], output_names=['score'], dynamic_axes={'hist_item': {0: 'T'}, 'hist_cat': {0: 'T'}, 'cand_item': {0: 'C'}, 'cand_cat': {0: 'C'}, 'score': {0: 'C'}})";
 
@@ -57,17 +67,50 @@ export function conformSignature(model: ModelProto, spec: FeatureContractSpec, o
   const features = spec.features ?? [];
   const expected = servingInputNames(features);
 
-  // 1. Renames.
-  for (const [from, to] of Object.entries(o.map ?? {})) {
+  // 0. Names listed twice: onnxruntime refuses ("Duplicate definition-site"), say which.
+  for (const [list, what] of [[g.input, 'input'], [g.output, 'output']] as const) {
+    const dup = list.find((v, i) => list.findIndex((w) => w.name === v.name) !== i);
+    if (dup) throw new SignatureRefusal(dup.name, `is listed twice as a graph ${what}`, `list every graph ${what} once (input_names/output_names in the export, or remove the duplicate ValueInfo)`);
+  }
+
+  // 0b. A serving input that also has an initializer (a default value, IR ≥ 4): realInputs hides it.
+  const initialized = new Set(g.initializer.map((t) => t.name));
+  for (const v of g.input) {
+    const name = o.map?.[v.name] ?? v.name;
+    if (initialized.has(v.name) && (expected.includes(name) || BEHAVIOUR.includes(name))) {
+      throw new SignatureRefusal(v.name, 'is a graph input with an initializer of the same name (a default value): the worker feeds it on every request, so the initializer is never used and the graph\'s declared inputs are ambiguous', `remove the initializer "${v.name}" from the export (keep_initializers_as_inputs=False in torch.onnx.export)`);
+    }
+  }
+
+  // 1. Renames, all at once: a swap (--map a=b,b=a) is two renames, not a collision.
+  const renames = Object.entries(o.map ?? {}).filter(([from, to]) => from !== to);
+  {
     const inputNames = realInputs(g).map((i) => i.name);
     const outputNames = g.output.map((x) => x.name);
-    if (!inputNames.includes(from) && !outputNames.includes(from)) {
-      throw new SignatureRefusal(from, `--map names it, but the graph has no input or output "${from}" (inputs: ${inputNames.join(', ')}; outputs: ${outputNames.join(', ')})`, 'map one of the graph\'s own input or output names');
+    for (const [from] of Object.entries(o.map ?? {})) {
+      if (!inputNames.includes(from) && !outputNames.includes(from)) {
+        throw new SignatureRefusal(from, `--map names it, but the graph has no input or output "${from}" (inputs: ${inputNames.join(', ')}; outputs: ${outputNames.join(', ')})`, 'map one of the graph\'s own input or output names');
+      }
     }
-    if (from === to) continue;
-    if (inputNames.includes(to) || outputNames.includes(to)) throw new SignatureRefusal(to, `--map ${from}=${to}: the graph already has a tensor "${to}"`, `map "${to}" away first (--map ${to}=<other>) or drop this mapping`);
-    renameTensor(g, from, to);
-    rewrites.push(`renamed ${from} → ${to}`);
+    const target = new Map<string, string>();
+    for (const [from, to] of renames) {
+      const other = target.get(to);
+      if (other !== undefined) throw new SignatureRefusal(to, `--map ${other}=${to} and --map ${from}=${to} both rename to "${to}"`, `map each graph tensor to its own name; drop one of the two mappings`);
+      target.set(to, from);
+    }
+    const froms = new Set(renames.map(([from]) => from));
+    const names = tensorNames(g);
+    for (const [from, to] of renames) {
+      if (names.has(to) && !froms.has(to)) {
+        const kind = inputNames.includes(to) ? 'an input' : outputNames.includes(to) ? 'an output' : g.initializer.some((t) => t.name === to) ? 'an initializer' : 'an intermediate tensor';
+        throw new SignatureRefusal(to, `--map ${from}=${to}: the graph already has ${kind} "${to}"`, `map "${to}" away too (--map ${to}=<other>), or drop this mapping`);
+      }
+    }
+    renames.forEach(([from], i) => renameTensor(g, from, `import.map.${i}`));
+    renames.forEach(([from, to], i) => {
+      renameTensor(g, `import.map.${i}`, to);
+      rewrites.push(`renamed ${from} → ${to}`);
+    });
   }
 
   // 2. Input names. A behaviour input the graph never had (a model without categories: exporters
@@ -113,6 +156,22 @@ export function conformSignature(model: ModelProto, spec: FeatureContractSpec, o
   if (training && o.noRewrite) throw new SignatureRefusal(SERVING_INPUTS.historyItems, `is ${showDims(types[SERVING_INPUTS.historyItems].dims)}: the graph is in training shape (batch × history) and --no-rewrite was given`, `export in serving shape: hist_item, hist_cat [T] and cand_item, cand_cat [C], score [C] (${EXPORT_HINT}), or drop --no-rewrite to let the importer Expand the history to [C, T]`);
   if (training && features.length) throw new SignatureRefusal(SERVING_INPUTS.historyItems, `is ${showDims(types[SERVING_INPUTS.historyItems].dims)} (training shape) in a model with feature inputs; the training-shape rewrite covers the four behaviour inputs only`, `export in serving shape (${EXPORT_HINT}, feature inputs [T]/[C]/[1])`);
 
+  // 3b. Feature inputs (a manifest with features): dtype, rank and fixed sizes as the worker's encoder feeds them.
+  if (features.length) {
+    for (const want of signatureFor(spec, []).inputs.slice(BEHAVIOUR.length)) {
+      const t = tensorType(inputs.get(want.name)!);
+      const wantShape = `[${want.shape.join(', ')}]`;
+      const fix = `export ${want.name} as ${want.dtype} ${wantShape} (the feature's encoder: contract/features.ts)${typeof want.shape[0] === 'string' ? `, e.g. dynamic_axes={'${want.name}': {0: '${want.shape[0]}'}}` : ''}`;
+      if (t.dtype !== want.dtype) throw new SignatureRefusal(want.name, `is ${t.dtype}; the worker feeds this feature as ${want.dtype} ${wantShape}`, fix);
+      if (!t.dims) continue; // undeclared: the probe feeds it
+      if (t.dims.length !== want.shape.length) throw new SignatureRefusal(want.name, `is ${showDims(t.dims)}, rank ${t.dims.length}; the worker feeds ${wantShape}`, fix);
+      t.dims.forEach((d, i) => {
+        const w = want.shape[i];
+        if (isFixed(d) && d !== w) throw new SignatureRefusal(want.name, `is ${showDims(t.dims)}: axis ${i} fixed at ${d} where the worker feeds ${typeof w === 'number' ? w : `${w} (${w === 'T' ? 'history length' : 'candidate count'}, per request)`}`, fix);
+      });
+    }
+  }
+
   // 4. Outputs.
   const outputNames = g.output.map((x) => x.name);
   if (!outputNames.includes(SERVING_OUTPUTS.scores)) {
@@ -146,7 +205,14 @@ export function conformSignature(model: ModelProto, spec: FeatureContractSpec, o
       continue;
     }
     const wrap = training && (isHistory || t.dims!.length === 2);
-    if (!wrap && t.dtype === 'int32' && !(padTo !== undefined && isHistory)) continue;
+    if (!wrap && t.dtype === 'int32' && !(padTo !== undefined && isHistory)) {
+      // A training-shape candidate [B] read as is: declared [C], so a batch axis fixed at 1 takes C candidates.
+      if (training && isFixed(t.dims![0])) {
+        newInputs.set(n, valueInfo(n, TensorProto_DataType.INT32, ['C']));
+        rewrites.push(`${n}: declared [C] (the graph had its batch axis fixed at ${String(t.dims![0])})`);
+      }
+      continue;
+    }
     const inner = `${n}.imported`;
     renameReads(g, n, inner);
     let x = n;
@@ -320,6 +386,9 @@ function checkServingAxes(types: Record<string, ReturnType<typeof tensorType>>, 
     const ok = isAttention ? d.length === 2 : d.length === 1 || (d.length === 2 && d[1] === 1);
     if (!ok) throw new SignatureRefusal(name, `is ${showDims(d)}; serving ${name} is ${isAttention ? '[C, T]' : '[C]'}`, `export ${name} as ${isAttention ? '[C, T], one weight per candidate and history position' : '[C], one probability per candidate'}`);
     if (isFixed(d[0])) throw new SignatureRefusal(name, `is ${showDims(d)}: a fixed size where the serving signature has C`, `export with dynamic_axes={'${name}': {0: 'C'}}`);
+    // Symbolic names the inputs give T and C: an output on the history axis first is transposed (or per position).
+    if (T !== null && d[0] === T) throw new SignatureRefusal(name, `is ${showDims(d)}: its first axis is the history axis "${String(T)}" of ${SERVING_INPUTS.historyItems}; serving ${name} is ${isAttention ? '[C, T], one row per candidate' : '[C], one value per candidate'}`, isAttention ? `transpose it to [C, T] in the export (e.g. attention.transpose(0, 1)) with dynamic_axes={'${name}': {0: 'C', 1: 'T'}}` : `compute one probability per candidate, dynamic_axes={'${name}': {0: 'C'}}`);
+    if (isAttention && C !== null && d[1] === C) throw new SignatureRefusal(name, `is ${showDims(d)}: its second axis is the candidate axis "${String(C)}" of ${SERVING_INPUTS.candidateItems}; serving attention is [C, T]`, `transpose it to [C, T] in the export with dynamic_axes={'${name}': {0: 'C', 1: 'T'}}`);
     if (isAttention && isFixed(d[1]) && d[1] !== padTo) throw new SignatureRefusal(name, `is ${showDims(d)}: a fixed size where the serving signature has T`, `export with dynamic_axes={'${name}': {0: 'C', 1: 'T'}}`);
   }
 }

@@ -7,6 +7,7 @@
  */
 import { CONTRACT_FORMAT, FeatureContract, FIRST_INDEX, OOV_INDEX, type FeatureContractSpec } from '../../contract/featureContract.js';
 import { modelManifestSchema } from '../../contract/manifest.js';
+import { SCORE_LIMITS } from '../../core/schema/score.schema.js';
 import { VocabRefusal } from './refusal.js';
 
 export const VOCAB_FORMAT = 'interest-edge-vocab/1';
@@ -40,6 +41,7 @@ export function readVocab(json: unknown): ImportedVocab {
   if (o.format !== VOCAB_FORMAT) throw new VocabRefusal('format', `is ${JSON.stringify(o.format)}, not "${VOCAB_FORMAT}"`, `set "format": "${VOCAB_FORMAT}" (or pass a repo manifest.json)`);
   const maxHistory = o.maxHistory;
   if (typeof maxHistory !== 'number' || !Number.isInteger(maxHistory) || maxHistory < 1) throw new VocabRefusal('maxHistory', `is ${JSON.stringify(maxHistory)}, not a positive integer`, 'set it to the history length the model was trained with');
+  if (maxHistory > SCORE_LIMITS.maxHistory) throw new VocabRefusal('maxHistory', `is ${maxHistory}; a score request carries at most ${SCORE_LIMITS.maxHistory} behaviours (core/schema/score.schema.ts), so positions past ${SCORE_LIMITS.maxHistory} would only ever be padding (and the worker's warm-up would run a ${maxHistory}-position history)`, `set it to the history length the model was trained with, at most ${SCORE_LIMITS.maxHistory}`);
   const items = o.items;
   if (!Array.isArray(items)) throw new VocabRefusal('items', 'is not an array', 'list the raw item ids, items[i] being index i + 2');
   const ids = items.map((id, i) => {
@@ -55,8 +57,11 @@ export function readVocab(json: unknown): ImportedVocab {
   });
   const categories = o.categories;
   if (!Array.isArray(categories) || categories.some((c) => typeof c !== 'string')) throw new VocabRefusal('categories', 'is not an array of strings', 'list the category names, categories[j] being index j + 2');
-  const dupCat = categories.findIndex((c, j) => categories.indexOf(c) !== j);
-  if (dupCat >= 0) throw new VocabRefusal(`categories[${dupCat}]`, `repeats "${String(categories[dupCat])}"`, 'list every category once');
+  const firstCat = new Map<string, number>(); // (a Map: indexOf per category is quadratic, minutes for 100k categories)
+  categories.forEach((c: string, j) => {
+    if (firstCat.has(c)) throw new VocabRefusal(`categories[${j}]`, `repeats "${c}" of categories[${firstCat.get(c)}]`, 'list every category once');
+    firstCat.set(c, j);
+  });
   const itemCategories = o.itemCategories;
   if (!Array.isArray(itemCategories)) throw new VocabRefusal('itemCategories', 'is not an array', 'give one category index per item (2-based, 1 = unknown category)');
   if (itemCategories.length !== ids.length) throw new VocabRefusal('itemCategories', `has ${itemCategories.length} entries for ${ids.length} items`, 'give exactly one category index per item, in the order of items');

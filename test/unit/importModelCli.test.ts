@@ -65,4 +65,36 @@ describe('npm run import-model', () => {
     expect((await refused('--onnx', onnx, '--vocab', vocab, '--out', join(tmp, 'x'), '--type', 'gbdt'))?.code).toBe(2);
     expect((await refused('--onnx', onnx, '--vocab', vocab, '--out', join(tmp, 'x'), '--map', 'nonsense'))?.code).toBe(2);
   });
+
+  it('unreadable inputs are one-line refusals naming the file, exit 1, no stack trace', async () => {
+    const notJson = join(tmp, 'vocab.txt');
+    writeFileSync(notJson, 'items: 1, 2, 3');
+    const nullMetrics = join(tmp, 'null.json');
+    writeFileSync(nullMetrics, 'null');
+    const missing = await refused('--onnx', join(tmp, 'nope.onnx'), '--vocab', vocab, '--dry-run');
+    expect(missing?.code).toBe(1);
+    expect(missing?.stderr.trim()).toMatch(/^refused: file ".*nope\.onnx": \(--onnx\) does not exist\. Fix: pass the path of the \.onnx file to --onnx$/);
+    const dir = await refused('--onnx', tmp, '--vocab', vocab, '--dry-run');
+    expect(dir?.stderr.trim()).toMatch(/^refused: file ".*": \(--onnx\) is a directory\./);
+    const bad = await refused('--onnx', onnx, '--vocab', notJson, '--dry-run');
+    expect(bad?.stderr.trim()).toMatch(/^refused: file ".*vocab\.txt": \(--vocab\) is not JSON: .*Fix: pass vocab\.json/);
+    const metrics = await refused('--onnx', onnx, '--vocab', vocab, '--dry-run', '--metrics', nullMetrics, '--map', 'hist_item_ids=hist_item,target_item=cand_item,prob=score');
+    expect(metrics?.stderr.trim()).toMatch(/^refused: option "--metrics": .*null\.json is null, not a JSON object\. Fix: /);
+    const swapped = await refused('--onnx', onnx, '--vocab', onnx, '--dry-run');
+    expect(swapped?.stderr.trim()).toMatch(/^refused: file ".*din-pytorch\.onnx": \(--vocab\) is binary, not JSON \(the \.onnx file\? --onnx and --vocab swapped\?\)\. Fix: /);
+    for (const e of [missing, dir, bad, metrics, swapped]) expect(e?.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('an --out holding a model is refused unless --force; a graph name mapped twice is a usage error', async () => {
+    const out = join(tmp, 'din-pytorch'); // written by the first test
+    const args = ['--onnx', onnx, '--vocab', vocab, '--out', out, '--map', 'hist_item_ids=hist_item,target_item=cand_item,prob=score', '--no-cost'];
+    const err = await refused(...args);
+    expect(err?.code).toBe(1);
+    expect(err?.stderr.trim()).toMatch(/^refused: option "--out": .* already holds a model \(model\.onnx, manifest\.json\); .* Fix: pass another --out, or --force to replace that model$/);
+    const { stdout } = await importModel(...args, '--force');
+    expect(stdout).toContain('imported');
+    const twice = await refused('--onnx', onnx, '--vocab', vocab, '--dry-run', '--map', 'prob=score,prob=ctr');
+    expect(twice?.code).toBe(2);
+    expect(twice?.stderr).toContain('prob is already mapped to score');
+  });
 });
