@@ -66,6 +66,20 @@ export function engineReadOptions(config: DatasetConfig, protocol: PositionProto
   };
 }
 
+/** Why nothing was kept, when the filters say: the event types the config keeps that the data lacks, every row filtered by value. */
+function whyEmpty(config: DatasetConfig, s: EngineStats): string {
+  const i = s.interactions;
+  const wellFormed = i.lines - i.malformed;
+  if (wellFormed === 0) return ` (${i.lines === 0 ? 'the interactions table has no rows' : 'every row is malformed'})`;
+  const wanted = config.positive?.eventTypes;
+  if (wanted && i.filteredByType === wellFormed) {
+    const seen = Object.entries(i.eventTypes).sort((a, b) => b[1] - a[1]).slice(0, 10).map(([type, n]) => `${JSON.stringify(type)} ${n.toLocaleString('en-US')}`);
+    return `: no row has EVENT_TYPE ${wanted.map((x) => JSON.stringify(x)).join(' or ')} (positive.eventTypes); the data has ${seen.join(', ')}`;
+  }
+  if (i.filteredByValue > 0 && i.filteredByType + i.filteredByValue === wellFormed) return `: every row's EVENT_VALUE is below positive.minEventValue ${config.positive?.minEventValue} (or empty)`;
+  return '';
+}
+
 export async function openStreamedDataset(config: DatasetConfig, o: StreamedDatasetOptions = {}): Promise<StreamedDataset> {
   if (config.data === undefined) throw new Error('the out-of-core engine needs --data DIR');
   const protocol = (config.protocol ?? personalizeSource.defaultProtocol) as PositionProtocol;
@@ -83,7 +97,7 @@ export async function openStreamedDataset(config: DatasetConfig, o: StreamedData
     ...(o.log ? { log: o.log } : {}),
   });
   try {
-    if (engine.stats.userCount === 0) throw new Error(`${config.data}: no user has ${config.minUserBehaviours ?? 2} behaviours or more after the event filters`);
+    if (engine.stats.userCount === 0) throw new Error(`${config.data}: no user has ${config.minUserBehaviours ?? 2} behaviours or more after the event filters${whyEmpty(config, engine.stats)}`);
     const users = await engine.configureSplit(rule, o.validationFraction ?? 0);
     const s = engine.stats;
     return {

@@ -20,6 +20,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
+import { parse as parseCsv } from 'csv-parse/sync';
+import { readLines } from '../lineReader.js';
 import { compareBehaviours, type Behaviour, type RawAttributes } from '../behaviourLog.js';
 import type { MalformedReport } from '../lineReader.js';
 import type { PersonalizeReadOptions, PersonalizeReadStats } from '../personalize.js';
@@ -57,24 +59,109 @@ interface Column {
   type: string;
 }
 
-/** A table's per-file sources with the file index `f` and the row index `r` (file order). */
-function fileSources(t: LayoutTable, select: (cols: Map<string, Column>) => string, cols: Map<string, Column>, rejects?: string): string {
+/** Columns by upper-cased name, per file of a table (shards may differ in column order and types). */
+type Columns = Map<string, Column>;
+interface Schema {
+  /** The first file's columns: what the table has. */
+  first: Columns;
+  files: Columns[];
+  /** CSV: each file's header as DuckDB names its columns (duplicates suffixed). */
+  headers: string[][];
+}
+
+/**
+ * A CSV file's read_csv options: the layout's dialect, gzip by the file's bytes
+ * (personalizeLayout.ts), not its name, and the header we read (no sniffing: DuckDB's sniffer
+ * refuses a whole file for one unclosed quote, which the CSV reader counts as one malformed line).
+ */
+function csvOptions(t: LayoutTable, f: number, header: readonly string[]): string {
+  const columns = header.map((name) => `${q(name)}: 'VARCHAR'`).join(', ');
+  return `${CSV_DIALECT}, compression = '${t.gzip[f] ? 'gzip' : 'none'}', auto_detect = false, columns = {${columns}}`;
+}
+
+/** A CSV file's header line (the first non-blank one), its names trimmed, duplicates and blanks named apart. */
+async function csvHeader(file: string): Promise<string[]> {
+  let line: string | undefined;
+  for await (const l of readLines(file, { progress: false })) {
+    if (l.trim() !== '') {
+      line = l;
+      break;
+    }
+  }
+  if (line === undefined) throw new Error(`${file}: the file is empty (a header line is required)`);
+  let names: string[];
+  try {
+    names = (parseCsv(line.replace(/^\ufeff/, ''), { relax_column_count: true }) as string[][])[0] ?? [];
+  } catch (err) {
+    throw new Error(`${file}: the header line is not valid CSV (${(err as Error).message.split('\n')[0]})`);
+  }
+  const seen = new Set<string>();
+  return names.map((raw, k) => {
+    let name = raw.trim() === '' ? `column${k}` : raw.trim();
+    for (let n = 1; seen.has(name.toUpperCase()); n++) name = `${raw.trim() || `column${k}`}_${n}`;
+    seen.add(name.toUpperCase());
+    return name;
+  });
+}
+
+/** A table's per-file sources with the file index `f` and the row index `r` (file order); `select` gets each file's own columns. */
+function fileSources(t: LayoutTable, select: (cols: Columns) => string, schema: Schema, rejects?: string): string {
   return t.files
     .map((file, f) => {
       const from =
         t.format === 'parquet'
           ? `read_parquet(${q(file)}, file_row_number = true)`
-          : `read_csv(${q(file)}, ${CSV_DIALECT}, ${rejects ? `store_rejects = true, rejects_table = '${rejects}_errors_${f}', rejects_scan = '${rejects}_scans_${f}'` : 'ignore_errors = true'})`;
+          : `read_csv(${q(file)}, ${csvOptions(t, f, schema.headers[f])}, ${rejects ? `store_rejects = true, rejects_table = '${rejects}_errors_${f}', rejects_scan = '${rejects}_scans_${f}'` : 'ignore_errors = true'})`;
       const r = t.format === 'parquet' ? 'file_row_number' : '(row_number() OVER () - 1)';
-      return `SELECT ${f} AS f, ${r} AS r, ${select(cols)} FROM ${from}`;
+      return `SELECT ${f} AS f, ${r} AS r, ${select(schema.files[f])} FROM ${from}`;
     })
     .join('\nUNION ALL\n');
 }
 
-/** Column text, trimmed, '' for NULL (the CSV reader's view of a field). */
+/** The columns of one file of a table: Parquet's by DESCRIBE, CSV's from its header (every one text). */
+async function describe(c: DuckDBConnection, t: LayoutTable, f: number): Promise<{ columns: Columns; header: string[] }> {
+  const file = t.files[f];
+  if (t.format === 'csv') {
+    const header = await csvHeader(file);
+    return { columns: new Map(header.map((name) => [name.toUpperCase(), { name, type: 'VARCHAR' }])), header };
+  }
+  const rows = (await c.runAndReadAll(`DESCRIBE SELECT * FROM read_parquet(${q(file)})`)).getRowObjects();
+  return { columns: new Map(rows.map((r) => [String(r.column_name).toUpperCase().trim(), { name: String(r.column_name), type: String(r.column_type) }])), header: [] };
+}
+
+/** Every file's columns, a file DuckDB cannot read named. */
+async function schemaOf(c: DuckDBConnection, t: LayoutTable): Promise<Schema> {
+  const files: Columns[] = [];
+  const headers: string[][] = [];
+  for (let f = 0; f < t.files.length; f++) {
+    try {
+      const d = await describe(c, t, f);
+      files.push(d.columns);
+      headers.push(d.header);
+    } catch (err) {
+      throw engineError(err, t.files[f]);
+    }
+  }
+  return { first: files[0], files, headers };
+}
+
+/**
+ * An error of DuckDB's (its message starts `Xxx Error: `, then the SQL) as one line naming what
+ * was being read; our own errors pass unchanged.
+ */
+export function engineError(err: unknown, what: string): Error {
+  if (!(err instanceof Error)) return new Error(`${what}: ${String(err)}`);
+  const m = /^([A-Z][A-Za-z]*(?: [A-Z][A-Za-z]*)*) Error: ([^\n]*)/.exec(err.message);
+  if (!m) return err;
+  const hint = /^Out of Memory/.test(m[1]) ? ' (raise --memory-limit, or free disk space under the temporary directory)' : '';
+  return new Error(`${what}: DuckDB could not read it: ${m[2].trim()} (${m[1].toLowerCase()} error)${hint}`, { cause: err });
+}
+
+/** Column text, trimmed, '' for NULL (the CSV reader's view of a field); '' for a column the file lacks. */
 const text = (c: Column | undefined) => (c ? `trim(coalesce(CAST(${ident(c.name)} AS VARCHAR), ''))` : `''`);
 /** A numeric column as DOUBLE; text columns parsed (NULL when not a number). */
-function number(c: Column): string {
+function number(c: Column | undefined): string {
+  if (!c) return 'NULL::DOUBLE';
   if (/^(TIMESTAMP|DATE)/i.test(c.type)) return `epoch(${ident(c.name)})::DOUBLE`;
   if (/^(BIGINT|INTEGER|SMALLINT|TINYINT|HUGEINT|UBIGINT|UINTEGER|USMALLINT|UTINYINT|DOUBLE|FLOAT|REAL|DECIMAL)/i.test(c.type)) return `CAST(${ident(c.name)} AS DOUBLE)`;
   return `TRY_CAST(${text(c)} AS DOUBLE)`;
@@ -92,6 +179,7 @@ export class PersonalizeEngine {
     private readonly db: DuckDBInstance,
     readonly connection: DuckDBConnection,
     private readonly dir: string,
+    private readonly cleanup: () => void,
     readonly options: EngineOptions,
     readonly contextColumns: string[],
     readonly hasConversions: boolean,
@@ -109,43 +197,89 @@ export class PersonalizeEngine {
     const config: Record<string, string> = { memory_limit: o.memoryLimit ?? '1GB', temp_directory: join(dir, 'spill'), preserve_insertion_order: 'true' };
     if (o.threads !== undefined) config.threads = String(o.threads);
     let db: DuckDBInstance | undefined;
+    let c: DuckDBConnection | undefined;
+    // A run that exits without close() (an error past this point, process.exit) leaves no files
+    // behind; close() removes the listener (one per engine would pile up in a long process).
+    const cleanup = () => rmSync(dir, { recursive: true, force: true });
+    process.once('exit', cleanup);
     try {
-      // A run that exits without close() (an error past this point, process.exit) leaves no files behind.
-      process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
       db = await DuckDBInstance.create(join(dir, 'prepare.duckdb'), config);
-      const c = await db.connect();
+      c = await db.connect();
       const contextColumns = (o.contextColumns ?? []).map((n) => n.toUpperCase());
-      const engine = new PersonalizeEngine(db, c, dir, o, contextColumns, o.conversion !== undefined);
-      await engine.prepare();
+      const engine = new PersonalizeEngine(db, c, dir, cleanup, o, contextColumns, o.conversion !== undefined);
+      await engine.guard(o.layout.interactions, () => engine.prepare());
       return engine;
     } catch (err) {
+      c?.closeSync();
       db?.closeSync();
-      rmSync(dir, { recursive: true, force: true });
-      throw err;
+      cleanup();
+      process.removeListener('exit', cleanup);
+      throw engineError(err, o.layout.dir);
     }
   }
 
   close(): void {
     this.connection.closeSync();
     this.db.closeSync();
-    rmSync(this.dir, { recursive: true, force: true });
+    this.cleanup();
+    process.removeListener('exit', this.cleanup);
   }
 
   private async all(sql: string): Promise<Record<string, DuckDBValue>[]> {
     return (await this.connection.runAndReadAll(sql)).getRowObjects();
   }
 
-  /** Column names (upper-cased) → name and type, from the table's first file. */
-  private async columnsOf(t: LayoutTable): Promise<Map<string, Column>> {
-    const file = t.files[0];
-    const from = t.format === 'parquet' ? `read_parquet(${q(file)})` : `read_csv(${q(file)}, ${CSV_DIALECT}, ignore_errors = true)`;
-    const rows = await this.all(`DESCRIBE SELECT * FROM ${from}`);
-    return new Map(rows.map((r) => [String(r.column_name).toUpperCase().trim(), { name: String(r.column_name), type: String(r.column_type) }]));
+  /**
+   * Column names (upper-cased) → name and type, per file: a file DuckDB cannot read is named
+   * here, before any query mixes the files. Each file keeps its own types (a TIMESTAMP that is
+   * BIGINT in one shard and TIMESTAMP in another is read as seconds in both).
+   */
+  private columnsOf(t: LayoutTable): Promise<Schema> {
+    return schemaOf(this.connection, t);
   }
 
-  private require(cols: Map<string, Column>, t: LayoutTable, name: string, why?: string): Column {
-    const c = cols.get(name.toUpperCase());
-    if (!c) throw new Error(`${t.path}: no ${name} column${why ? ` (${why})` : ''}; the header has ${[...cols.values()].map((x) => x.name).join(', ')}`);
+  /**
+   * Shards agree on the layout's columns `keys` (upper-cased): each is in every file or in none.
+   * A column only some shards have would be read from those and silently empty in the others.
+   */
+  private sameColumns(t: LayoutTable, schema: Schema, keys: readonly string[]): void {
+    for (const key of new Set(keys)) {
+      const has = schema.first.has(key);
+      for (let f = 1; f < t.files.length; f++) {
+        if (schema.files[f].has(key) === has) continue;
+        const [a, b] = has ? [t.files[f], t.files[0]] : [t.files[0], t.files[f]];
+        const name = (schema.files[f].get(key) ?? schema.first.get(key))!.name;
+        throw new Error(`${a}: no ${name} column, which ${basename(b)} has: a table's shards need the same columns (${a === t.files[f] ? 'the header has ' + [...schema.files[f].values()].map((x) => x.name).join(', ') : 're-export them with one schema'})`);
+      }
+    }
+  }
+
+  /**
+   * Runs a table's queries; a DuckDB error (a corrupt page, a file changed under the run) becomes
+   * one line naming the file: a Parquet table's files are each scanned alone to find the one at fault.
+   */
+  private async guard<T>(t: LayoutTable, run: () => Promise<T>): Promise<T> {
+    try {
+      return await run();
+    } catch (err) {
+      const wrapped = engineError(err, t.path);
+      if (wrapped === err || t.format !== 'parquet') throw wrapped;
+      for (const file of t.files) {
+        try {
+          await this.connection.run(`SELECT max(hash(COLUMNS(*))) FROM read_parquet(${q(file)})`);
+        } catch (fileErr) {
+          const e = engineError(fileErr, file);
+          throw new Error(`${e.message}: a corrupt Parquet file? Re-export it`, { cause: fileErr });
+        }
+      }
+      throw wrapped;
+    }
+  }
+
+  private require(schema: Schema, t: LayoutTable, name: string, why?: string): Column {
+    const c = schema.first.get(name.toUpperCase());
+    if (!c) throw new Error(`${t.files.length > 1 ? t.files[0] : t.path}: no ${name} column${why ? ` (${why})` : ''}; the header has ${[...schema.first.values()].map((x) => x.name).join(', ')}`);
+    this.sameColumns(t, schema, [name.toUpperCase()]);
     return c;
   }
 
@@ -208,27 +342,29 @@ export class PersonalizeEngine {
     const t = o.layout.interactions;
     const c0 = performance.now();
     const cols = await this.columnsOf(t);
-    const user = this.require(cols, t, 'USER_ID');
-    const item = this.require(cols, t, 'ITEM_ID');
-    const time = this.require(cols, t, 'TIMESTAMP');
-    const type = cols.get('EVENT_TYPE');
-    const value = cols.get('EVENT_VALUE');
-    const impression = o.impressions === false ? undefined : cols.get('IMPRESSION');
+    this.require(cols, t, 'USER_ID');
+    this.require(cols, t, 'ITEM_ID');
+    this.require(cols, t, 'TIMESTAMP');
+    this.sameColumns(t, cols, ['EVENT_TYPE', 'EVENT_VALUE', 'IMPRESSION']);
+    const type = cols.first.get('EVENT_TYPE');
+    const value = cols.first.get('EVENT_VALUE');
+    const impression = o.impressions === false ? undefined : cols.first.get('IMPRESSION');
     if (o.eventTypes && !type) this.require(cols, t, 'EVENT_TYPE', `the dataset config keeps event types ${o.eventTypes.join(', ')}`);
     if (o.minEventValue !== undefined && !value) this.require(cols, t, 'EVENT_VALUE', `the dataset config sets minEventValue ${o.minEventValue}`);
     if (o.conversion?.eventTypes && !type) this.require(cols, t, 'EVENT_TYPE', `the dataset config's conversion names event types ${o.conversion.eventTypes.join(', ')}`);
-    const context = this.contextColumns.map((name) => this.require(cols, t, name, 'a context feature column of the dataset config'));
-    const select = () =>
+    const context = this.contextColumns.map((name) => this.require(cols, t, name, 'a context feature column of the dataset config').name.toUpperCase().trim());
+    // Each file's own columns (and types): shards may order and type them differently.
+    const select = (c: Columns) =>
       [
-        `${text(user)} AS u`,
-        `${text(item)} AS i`,
-        `${text(time)} AS ts`,
-        `${number(time)} AS t`,
-        `${type ? text(type) : 'NULL::VARCHAR'} AS ty`,
-        `${value ? text(value) : `''`} AS vs`,
-        `${value ? number(value) : 'NULL::DOUBLE'} AS v`,
-        `${impression ? text(impression) : `''`} AS imp`,
-        ...context.map((c, k) => `${text(c)} AS c${k}`),
+        `${text(c.get('USER_ID'))} AS u`,
+        `${text(c.get('ITEM_ID'))} AS i`,
+        `${text(c.get('TIMESTAMP'))} AS ts`,
+        `${number(c.get('TIMESTAMP'))} AS t`,
+        `${type ? text(c.get('EVENT_TYPE')) : 'NULL::VARCHAR'} AS ty`,
+        `${value ? text(c.get('EVENT_VALUE')) : `''`} AS vs`,
+        `${value ? number(c.get('EVENT_VALUE')) : 'NULL::DOUBLE'} AS v`,
+        `${impression ? text(c.get('IMPRESSION')) : `''`} AS imp`,
+        ...context.map((key, k) => `${text(c.get(key))} AS c${k}`),
       ].join(', ');
     const reason = `CASE WHEN u = '' THEN 'USER_ID is empty' WHEN i = '' THEN 'ITEM_ID is empty'
       WHEN ts = '' OR t IS NULL OR NOT isfinite(t) OR t < 0 THEN 'TIMESTAMP ' || to_json(ts) || ' is not Unix seconds'
@@ -293,11 +429,13 @@ export class PersonalizeEngine {
 
     // Catalogue: items (categories, attribute columns) and users (attribute columns).
     const c2 = performance.now();
-    const itemsReport = o.layout.items ? await this.readItems(o.layout.items) : undefined;
+    const items = o.layout.items;
+    const itemsReport = items ? await this.guard(items, () => this.readItems(items)) : undefined;
     if (o.category !== undefined && !o.layout.items) throw new Error(`--category ${o.category} names an items column, but ${o.layout.dir} has no items table`);
     if (o.itemColumns?.length && !o.layout.items) throw new Error(`feature columns ${o.itemColumns.join(', ')} name items columns, but ${o.layout.dir} has no items table`);
     if (o.userColumns?.length && !o.layout.users) throw new Error(`feature columns ${o.userColumns.join(', ')} name users columns, but ${o.layout.dir} has no users table`);
-    const usersReport = o.layout.users ? await this.readUsers(o.layout.users) : undefined;
+    const users = o.layout.users;
+    const usersReport = users ? await this.guard(users, () => this.readUsers(users)) : undefined;
     const itemStats = (await this.all(`SELECT count(DISTINCT item_id) AS n FROM events WHERE user_id IN (SELECT user_id FROM users)`))[0];
     const keptItems = await this.column(`SELECT DISTINCT e.item_id FROM events e SEMI JOIN users u ON u.user_id = e.user_id`);
     let itemsWithoutCategory = 0;
@@ -358,7 +496,8 @@ export class PersonalizeEngine {
     const guessed = o.category === undefined;
     const category = o.category !== undefined ? this.require(cols, t, o.category, 'named by --category / the dataset config') : await this.guessCategory(t, cols, item);
     const attributes = (o.itemColumns ?? []).map((name) => ({ key: name.toUpperCase(), col: this.require(cols, t, name, 'an item feature column of the dataset config') }));
-    const select = () => [`${text(item)} AS id`, `${category ? text(category) : `''`} AS cat`, ...attributes.map((a, k) => `${text(a.col)} AS a${k}`)].join(', ');
+    const at = (c: Columns, col: Column) => c.get(col.name.toUpperCase().trim());
+    const select = (c: Columns) => [`${text(at(c, item))} AS id`, `${category ? text(at(c, category)) : `''`} AS cat`, ...attributes.map((a, k) => `${text(at(c, a.col))} AS a${k}`)].join(', ');
     const checked = (rejects?: string) => `SELECT *, CASE WHEN id = '' THEN 'ITEM_ID is empty' END AS reason FROM (${fileSources(t, select, cols, rejects)})`;
     const counts = (await this.all(`SELECT count(*) AS rows, count(reason) AS malformed FROM (${checked('rej_it')})`))[0];
     const rejects = await this.rejects(t, 'rej_it');
@@ -382,11 +521,13 @@ export class PersonalizeEngine {
   }
 
   /** personalize.ts's guessCategoryColumn by SQL: the first column (header order, ITEM_ID skipped) with a non-numeric value and at most half its non-empty values distinct. */
-  private async guessCategory(t: LayoutTable, cols: Map<string, Column>, item: Column): Promise<Column | undefined> {
-    const candidates = [...cols.values()].filter((c) => c.name !== item.name);
+  private async guessCategory(t: LayoutTable, cols: Schema, item: Column): Promise<Column | undefined> {
+    // Columns every shard has (a column missing from a shard is no category).
+    const key = (c: Column) => c.name.toUpperCase().trim();
+    const candidates = [...cols.first.values()].filter((c) => c.name !== item.name && cols.files.every((f) => f.has(key(c))));
     if (candidates.length === 0) return undefined;
-    const first = (c: Column) => `trim(split_part(${text(c)}, '|', 1))`;
-    const select = () => candidates.map((c, k) => `${first(c)} AS g${k}`).join(', ');
+    const first = (c: Column | undefined) => `trim(split_part(${text(c)}, '|', 1))`;
+    const select = (c: Columns) => candidates.map((x, k) => `${first(c.get(key(x)))} AS g${k}`).join(', ');
     const aggregates = candidates
       .map((_, k) => `count(*) FILTER (WHERE g${k} <> '') AS n${k}, count(DISTINCT g${k}) FILTER (WHERE g${k} <> '') AS d${k}, bool_or(g${k} <> '' AND NOT coalesce(isfinite(TRY_CAST(g${k} AS DOUBLE)), false)) AS s${k}`)
       .join(', ');
@@ -399,7 +540,8 @@ export class PersonalizeEngine {
     const cols = await this.columnsOf(t);
     const user = this.require(cols, t, 'USER_ID');
     const attributes = (o.userColumns ?? []).map((name) => ({ key: name.toUpperCase(), col: this.require(cols, t, name, 'a user feature column of the dataset config') }));
-    const select = () => [`${text(user)} AS id`, ...attributes.map((a, k) => `${text(a.col)} AS a${k}`)].join(', ');
+    const at = (c: Columns, col: Column) => c.get(col.name.toUpperCase().trim());
+    const select = (c: Columns) => [`${text(at(c, user))} AS id`, ...attributes.map((a, k) => `${text(at(c, a.col))} AS a${k}`)].join(', ');
     const checked = (rejects?: string) => `SELECT *, CASE WHEN id = '' THEN 'USER_ID is empty' END AS reason FROM (${fileSources(t, select, cols, rejects)})`;
     const counts = (await this.all(`SELECT count(*) AS rows, count(reason) AS malformed FROM (${checked('rej_us')})`))[0];
     const rejects = await this.rejects(t, 'rej_us');
@@ -511,6 +653,9 @@ export class PersonalizeEngine {
         }
       }
       if (current !== undefined) yield [user, timeline.sort(compareBehaviours)];
+    } catch (err) {
+      // A spill that fills the disk, a file changed under a long run: one line, not DuckDB's SQL.
+      throw engineError(err, `${this.options.layout.dir} (streaming timelines)`);
     } finally {
       try {
         await connection.run(`DROP TABLE IF EXISTS ${rank}`);
@@ -529,14 +674,14 @@ export async function readItemTitlesWithEngine(layout: PersonalizeLayout): Promi
   const db = await DuckDBInstance.create(':memory:');
   const c = await db.connect();
   try {
-    const first = t.format === 'parquet' ? `read_parquet(${q(t.files[0])})` : `read_csv(${q(t.files[0])}, ${CSV_DIALECT}, ignore_errors = true)`;
-    const cols = new Map((await c.runAndReadAll(`DESCRIBE SELECT * FROM ${first}`)).getRowObjects().map((r) => [String(r.column_name).toUpperCase().trim(), { name: String(r.column_name), type: String(r.column_type) }]));
-    const item = cols.get('ITEM_ID');
-    const title = cols.get('TITLE') ?? cols.get('NAME');
-    if (!item || !title) return titles;
-    const sql = `SELECT id, arg_min(title, f * 4294967296 + r) AS title FROM (${fileSources(t, () => `${text(item)} AS id, ${text(title)} AS title`, cols)}) WHERE id <> '' GROUP BY id`;
+    const cols = await schemaOf(c, t);
+    const titleKey = cols.first.has('TITLE') ? 'TITLE' : 'NAME';
+    if (!cols.first.has('ITEM_ID') || !cols.first.has(titleKey)) return titles;
+    const sql = `SELECT id, arg_min(title, f * 4294967296 + r) AS title FROM (${fileSources(t, (c) => `${text(c.get('ITEM_ID'))} AS id, ${text(c.get(titleKey))} AS title`, cols)}) WHERE id <> '' GROUP BY id`;
     for (const row of (await c.runAndReadAll(sql)).getRows()) titles.set(String(row[0]), String(row[1]));
     return titles;
+  } catch (err) {
+    throw engineError(err, t.path);
   } finally {
     c.closeSync();
     db.closeSync();

@@ -1,0 +1,273 @@
+/**
+ * Hostile and sloppy warehouse exports through the out-of-core engine (personalizeLayout.ts,
+ * data/duckdb/personalizeEngine.ts): each either reads correctly — the CSV reader's counts on the
+ * same data where there is a CSV twin — or fails with one line naming the file and the problem,
+ * never DuckDB's error with its SQL, and leaves no temporary directory behind.
+ */
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Behaviour } from '../../model-export/data/behaviourLog.js';
+import { readPersonalize } from '../../model-export/data/personalize.js';
+import { personalizeLayout } from '../../model-export/data/personalizeLayout.js';
+import type { DatasetConfig } from '../../model-export/sources/datasetConfig.js';
+import { openStreamedDataset, type StreamedDataset } from '../../model-export/sources/personalizeStream.js';
+
+const root = mkdtempSync(join(tmpdir(), 'parquet-hostile-'));
+const spill = join(root, 'spill');
+const q = (s: string) => `'${s.replace(/'/g, "''")}'`;
+let db: DuckDBInstance;
+let c: DuckDBConnection;
+
+beforeAll(async () => {
+  mkdirSync(spill);
+  db = await DuckDBInstance.create(':memory:');
+  c = await db.connect();
+});
+afterAll(() => {
+  c.closeSync();
+  db.closeSync();
+  rmSync(root, { recursive: true, force: true });
+});
+
+let n = 0;
+const fresh = (name: string) => {
+  const dir = join(root, `${name}-${n++}`);
+  mkdirSync(dir, { recursive: true });
+  return dir;
+};
+async function parquet(file: string, sql: string, options = ''): Promise<void> {
+  mkdirSync(join(file, '..'), { recursive: true });
+  await c.run(`COPY (${sql}) TO ${q(file)} (FORMAT parquet${options})`);
+}
+/** 400 rows: 20 users × 20 rows, 30 items, seconds. */
+const rows = (extra = '', n = 400) => `SELECT 'u' || (i % 20) AS USER_ID, 'i' || (i % 30) AS ITEM_ID, 1700000000 + i AS TIMESTAMP${extra} FROM range(${n}) r(i)`;
+const open = (data: string, more: Partial<DatasetConfig> = {}) => openStreamedDataset({ source: 'personalize', data, ...more }, { tempDir: spill });
+
+/** The run's failure: one line naming `file`, no DuckDB SQL, no temporary directory left. */
+async function fails(data: string, message: RegExp, more: Partial<DatasetConfig> = {}): Promise<string> {
+  let error: Error | undefined;
+  try {
+    (await open(data, more)).engine.close();
+  } catch (err) {
+    error = err as Error;
+  }
+  expect(error, 'the read should fail').toBeDefined();
+  expect(error!.message).toMatch(message);
+  expect(error!.message).not.toMatch(/\n|LINE \d|read_parquet\(|read_csv\(/);
+  expect(readdirSync(spill)).toEqual([]);
+  return error!.message;
+}
+
+async function reads<T>(data: string, check: (d: StreamedDataset) => Promise<T> | T, more: Partial<DatasetConfig> = {}): Promise<T> {
+  const d = await open(data, more);
+  try {
+    return await check(d);
+  } finally {
+    d.engine.close();
+    expect(readdirSync(spill)).toEqual([]);
+  }
+}
+
+async function timelines(d: StreamedDataset): Promise<Map<string, Behaviour[]>> {
+  const out = new Map<string, Behaviour[]>();
+  for await (const [user, timeline] of d.engine.timelines('all', { by: 'first' })) out.set(user, timeline);
+  return out;
+}
+
+describe('hostile Parquet and shard layouts', () => {
+  it('a truncated shard, a zero-byte shard and a CSV named .parquet are refused by name before DuckDB reads them', async () => {
+    const dir = fresh('truncated');
+    await parquet(join(dir, 'interactions', 'part-0.parquet'), rows());
+    await parquet(join(dir, 'interactions', 'part-1.parquet'), rows());
+    truncateSync(join(dir, 'interactions', 'part-1.parquet'), 300);
+    await fails(dir, /interactions\/part-1\.parquet: truncated Parquet file \(no PAR1 magic at its end, 300 bytes\)/);
+    writeFileSync(join(dir, 'interactions', 'part-1.parquet'), '');
+    await fails(dir, /interactions\/part-1\.parquet: empty file \(0 bytes\), not Parquet/);
+    const text = fresh('text');
+    writeFileSync(join(text, 'interactions.parquet'), 'USER_ID,ITEM_ID,TIMESTAMP\nu1,i1,1700000000\n');
+    await fails(text, /interactions\.parquet: not a Parquet file \(.*CSV\? name it \.csv\)/);
+  });
+
+  it('a Parquet file named .csv is refused; gzip is told by its bytes, not its name (as the CSV reader does)', async () => {
+    const dir = fresh('misnamed');
+    await parquet(join(dir, 'x.parquet'), rows());
+    mkdirSync(join(dir, 'interactions'));
+    copyFileSync(join(dir, 'x.parquet'), join(dir, 'interactions', 'part-0.csv'));
+    rmSync(join(dir, 'x.parquet'));
+    await fails(dir, /interactions\/part-0\.csv: a Parquet file named like CSV: rename it \.parquet/);
+    const gz = fresh('gzip');
+    const body = (from: number) => ['USER_ID,ITEM_ID,TIMESTAMP', ...Array.from({ length: 50 }, (_, k) => `u${(from + k) % 5},i${k % 7},${1700000000 + from + k}`)].join('\n') + '\n';
+    mkdirSync(join(gz, 'interactions'));
+    writeFileSync(join(gz, 'interactions', 'part-0.csv'), gzipSync(body(0))); // gzip, named .csv
+    writeFileSync(join(gz, 'interactions', 'part-1.csv.gz'), body(50)); // plain, named .csv.gz
+    const single = fresh('single');
+    writeFileSync(join(single, 'interactions.csv'), body(0) + body(50).split('\n').slice(1).join('\n'));
+    const memory = await readPersonalize({ dir: single, progress: false });
+    await reads(gz, async (d) => {
+      expect(d.stats.interactions).toMatchObject({ lines: 100, malformed: 0, kept: memory.stats.interactions.kept });
+      expect(await timelines(d)).toEqual(memory.log.timelines);
+    });
+  });
+
+  it('a zero-byte CSV shard (an empty partition) is skipped; an all-empty directory and an empty directory are refused', async () => {
+    const dir = fresh('zero-csv');
+    mkdirSync(join(dir, 'interactions'));
+    writeFileSync(join(dir, 'interactions', 'part-0.csv'), '');
+    writeFileSync(join(dir, 'interactions', 'part-1.csv'), 'USER_ID,ITEM_ID,TIMESTAMP\nu1,i1,1700000000\nu1,i2,1700000001\n');
+    writeFileSync(join(dir, 'interactions', 'part-2.csv'), '');
+    expect(personalizeLayout(dir).interactions.files.map((f) => f.split('/').pop())).toEqual(['part-1.csv']);
+    await reads(dir, (d) => expect(d.stats.interactions).toMatchObject({ lines: 2, malformed: 0, kept: 2 }));
+    rmSync(join(dir, 'interactions', 'part-1.csv'));
+    expect(() => personalizeLayout(dir)).toThrow(/interactions: every shard of the interactions directory is empty \(0 bytes\)/);
+    rmSync(join(dir, 'interactions'), { recursive: true });
+    mkdirSync(join(dir, 'interactions'));
+    expect(() => personalizeLayout(dir)).toThrow(/interactions: no \*\.parquet, \*\.csv or \*\.csv\.gz shard in the interactions directory/);
+  });
+
+  it('a subdirectory (Hive partitions), a stray file, a directory named like a shard and a symlink loop are refused by name; _SUCCESS and .crc are ignored', async () => {
+    const dir = fresh('nested');
+    await parquet(join(dir, 'interactions', 'part-0.parquet'), rows());
+    writeFileSync(join(dir, 'interactions', '_SUCCESS'), '');
+    writeFileSync(join(dir, 'interactions', '.part-0.parquet.crc'), 'crc');
+    await reads(dir, (d) => expect(d.stats.interactions).toMatchObject({ lines: 400, kept: 400 }));
+    await parquet(join(dir, 'interactions', 'date=2024-01-02', 'part-0.parquet'), rows());
+    await fails(dir, /interactions\/date=2024-01-02: a subdirectory in the interactions directory \(Hive partitions\?\)/);
+    rmSync(join(dir, 'interactions', 'date=2024-01-02'), { recursive: true });
+    writeFileSync(join(dir, 'interactions', '000000_0'), 'x');
+    await fails(dir, /interactions\/000000_0: not a \*\.parquet, \*\.csv or \*\.csv\.gz shard/);
+    rmSync(join(dir, 'interactions', '000000_0'));
+    symlinkSync(join(dir, 'interactions', 'loop.parquet'), join(dir, 'interactions', 'loop.parquet'));
+    await fails(dir, /interactions\/loop\.parquet: a symbolic link loop/);
+    const loop = fresh('loop');
+    symlinkSync(join(loop, 'interactions'), join(loop, 'interactions'));
+    await fails(loop, /interactions: a symbolic link loop/);
+  });
+
+  it('shards must agree on the layout columns: a missing TIMESTAMP or an EVENT_TYPE only some shards have is named', async () => {
+    const dir = fresh('schema');
+    await parquet(join(dir, 'interactions', 'part-0.parquet'), rows());
+    await parquet(join(dir, 'interactions', 'part-1.parquet'), `SELECT 'u1' AS USER_ID, 'i1' AS ITEM_ID`);
+    await fails(dir, /interactions\/part-1\.parquet: no TIMESTAMP column, which part-0\.parquet has: a table's shards need the same columns \(the header has USER_ID, ITEM_ID\)/);
+    await parquet(join(dir, 'interactions', 'part-1.parquet'), rows(`, 'click' AS EVENT_TYPE`));
+    await fails(dir, /interactions\/part-0\.parquet: no EVENT_TYPE column, which part-1\.parquet has/);
+    // An extra column that is not the layout's is ignored.
+    await parquet(join(dir, 'interactions', 'part-1.parquet'), rows(`, 'phone' AS DEVICE`));
+    await reads(dir, (d) => expect(d.stats.interactions).toMatchObject({ lines: 800, malformed: 0, kept: 800 }));
+  });
+
+  it('each shard keeps its own types: TIMESTAMP BIGINT, TIMESTAMP, DATE, text; USER_ID int and string; lower-case names', async () => {
+    const dir = fresh('types');
+    const t = (expr: string, k: number) => `SELECT ${k} AS user_id, 'i' || i AS Item_Id, ${expr} AS "timestamp" FROM range(3) r(i)`;
+    await parquet(join(dir, 'Interactions', 'part-0.parquet'), t('1700000000 + i', 1));
+    await parquet(join(dir, 'Interactions', 'part-1.parquet'), `SELECT '2' AS USER_ID, 'i' || i AS ITEM_ID, to_timestamp(1700000000 + i)::TIMESTAMP AS TIMESTAMP FROM range(3) r(i)`);
+    await parquet(join(dir, 'Interactions', 'part-2.parquet'), t(`DATE '2023-11-14' + i::INT`, 3));
+    await parquet(join(dir, 'Interactions', 'part-3.parquet'), t(`CASE WHEN i = 1 THEN 'yesterday' ELSE CAST(1700000000 + i AS VARCHAR) END`, 4));
+    await reads(dir, async (d) => {
+      expect(d.stats.interactions).toMatchObject({ lines: 12, malformed: 1, kept: 11 });
+      expect(d.malformed.first).toBe('part-3.parquet:row 2 (row group 0): TIMESTAMP "yesterday" is not Unix seconds');
+      const all = await timelines(d);
+      expect([...all.keys()]).toEqual(['1', '2', '3', '4']);
+      expect(all.get('2')!.map((b) => b.time)).toEqual([1700000000, 1700000001, 1700000002]);
+      expect(all.get('3')!.map((b) => b.time)).toEqual([1699920000, 1700006400, 1700092800]);
+    }, { maxMalformedFraction: 0.1 });
+  });
+
+  it('negative and NULL TIMESTAMPs, milliseconds, NULL ids, NaN and Infinity EVENT_VALUEs are counted as the CSV reader counts them', async () => {
+    const dir = fresh('values');
+    await parquet(
+      join(dir, 'interactions.parquet'),
+      `SELECT CASE WHEN i = 7 THEN NULL ELSE 'u' || (i % 20) END AS USER_ID, CASE WHEN i = 8 THEN NULL ELSE 'i' || (i % 30) END AS ITEM_ID,
+        CASE WHEN i = 1 THEN -1 WHEN i = 2 THEN NULL WHEN i = 3 THEN 1700000000000 ELSE 1700000000 + i END AS TIMESTAMP,
+        CASE WHEN i = 4 THEN 'nan'::DOUBLE WHEN i = 5 THEN 'inf'::DOUBLE WHEN i = 6 THEN NULL ELSE 1.5 END AS EVENT_VALUE FROM range(1000) r(i)`,
+    );
+    const reasons = await reads(dir, (d) => {
+      expect(d.stats.interactions).toMatchObject({ lines: 1000, malformed: 7, kept: 993 });
+      return d.stats.interactions.examples.map((e) => `${e.where}: ${e.reason}`);
+    });
+    expect(reasons).toEqual([
+      'interactions.parquet:row 2 (row group 0): TIMESTAMP "-1" is not Unix seconds',
+      'interactions.parquet:row 3 (row group 0): TIMESTAMP "" is not Unix seconds',
+      'interactions.parquet:row 4 (row group 0): TIMESTAMP 1700000000000 is after the year 2286: milliseconds? The layout wants seconds',
+      'interactions.parquet:row 5 (row group 0): EVENT_VALUE "nan" is not a number',
+      'interactions.parquet:row 6 (row group 0): EVENT_VALUE "inf" is not a number',
+    ]);
+  });
+
+  it('every row malformed stops the read (no training on nothing); an event type the data lacks is named with the types it has', async () => {
+    const dir = fresh('all-bad');
+    await parquet(join(dir, 'interactions.parquet'), `SELECT 'u' AS USER_ID, 'i' AS ITEM_ID, 'soon' AS TIMESTAMP FROM range(300) r(i)`);
+    await fails(dir, /interactions\.parquet: 300 of 300 rows are malformed \(more than 1 % allowed\) — first: interactions\.parquet:row 1 \(row group 0\): TIMESTAMP "soon" is not Unix seconds/);
+    await fails(dir, /every row is malformed/, { maxMalformedFraction: 1 });
+    const types = fresh('types');
+    await parquet(join(types, 'interactions.parquet'), rows(`, CASE WHEN i % 4 = 0 THEN 'purchase' ELSE 'view' END AS EVENT_TYPE`));
+    await fails(types, /no row has EVENT_TYPE "click" \(positive\.eventTypes\); the data has "view" 300, "purchase" 100/, { positive: { eventTypes: ['click'] } });
+  });
+
+  it('ids with commas, quotes, newlines and unicode come through as written', async () => {
+    const dir = fresh('ids');
+    const ids = ['a,b', 'say "hi"', 'line\nbreak', 'naïve 🙂', ' padded '];
+    await parquet(join(dir, 'interactions.parquet'), `SELECT ([${ids.map(q).join(', ')}])[1 + (i % 5)] AS USER_ID, 'i' || i AS ITEM_ID, 1700000000 + i AS TIMESTAMP FROM range(20) r(i)`);
+    await reads(dir, async (d) => {
+      const all = await timelines(d);
+      // Trimmed, as the CSV reader trims a field.
+      expect([...all.keys()].sort()).toEqual(ids.map((s) => s.trim()).sort());
+      expect([...all.values()].every((t) => t.length === 4)).toBe(true);
+    });
+  });
+
+  it('a corrupt page inside a valid-looking Parquet file is named, without DuckDB’s SQL', async () => {
+    const dir = fresh('corrupt');
+    await parquet(join(dir, 'interactions', 'part-0.parquet'), rows());
+    const file = join(dir, 'interactions', 'part-1.parquet');
+    await parquet(file, `SELECT 'u' || (i % 20) AS USER_ID, 'i' || i AS ITEM_ID, 1700000000 + i AS TIMESTAMP FROM range(20000) r(i)`, ', COMPRESSION zstd');
+    const bytes = readFileSync(file);
+    bytes.fill(0x55, 100, 2000);
+    writeFileSync(file, bytes);
+    await fails(dir, /interactions\/part-1\.parquet: DuckDB could not read it: .*a corrupt Parquet file\? Re-export it/);
+  });
+
+  it('items.parquet with duplicate ITEM_IDs: the first row wins, as in items.csv through the CSV reader', async () => {
+    const dir = fresh('dup-items');
+    const csv = fresh('dup-items-csv');
+    await parquet(join(dir, 'interactions.parquet'), rows());
+    await c.run(`COPY (${rows()}) TO ${q(join(csv, 'interactions.csv'))} (HEADER)`);
+    const items = `SELECT 'i' || (i % 30) AS ITEM_ID, CASE WHEN i < 30 THEN 'first' || (i % 3) ELSE 'second' || (i % 3) END AS GENRE FROM range(60) r(i)`;
+    await parquet(join(dir, 'items.parquet'), items);
+    await c.run(`COPY (${items}) TO ${q(join(csv, 'items.csv'))} (HEADER)`);
+    const memory = await readPersonalize({ dir: csv, progress: false });
+    await reads(dir, (d) => {
+      expect(d.engine.itemCategory).toEqual(memory.log.itemCategory);
+      expect(d.engine.itemCategory.get('i4')).toBe('first1');
+      expect(d.stats.items).toMatchObject({ lines: 60, malformed: 0, categoryColumn: 'GENRE' });
+    });
+  });
+
+  it('CSV shards through the engine: an unclosed quote is one malformed line, as the CSV reader counts it (no sniffer failure)', async () => {
+    const dir = fresh('quote');
+    const body = 'USER_ID,ITEM_ID,TIMESTAMP\nu1,i1,1700000000\nu1,i2,1700000001\nu2,i1,1700000002\nu2,"i2,1700000003\n';
+    writeFileSync(join(dir, 'interactions.csv'), body);
+    const memory = await readPersonalize({ dir, progress: false, maxMalformedFraction: 0.5 });
+    await reads(
+      dir,
+      (d) => {
+        expect(d.stats.interactions).toMatchObject({ lines: memory.stats.interactions.lines, malformed: memory.stats.interactions.malformed, kept: memory.stats.interactions.kept });
+        expect(d.stats.interactions.malformed).toBe(1);
+        expect(d.stats.interactions.examples.map((e) => e.line)).toEqual(memory.stats.interactions.examples.map((e) => e.line));
+      },
+      { maxMalformedFraction: 0.5 },
+    );
+  });
+
+  it('opening and closing engines leaves no exit listener behind', async () => {
+    const dir = fresh('listeners');
+    await parquet(join(dir, 'interactions.parquet'), rows());
+    const before = process.listenerCount('exit');
+    for (let k = 0; k < 3; k++) await reads(dir, () => undefined);
+    await fails(dir, /no row has EVENT_TYPE|no EVENT_TYPE column/, { positive: { eventTypes: ['click'] } });
+    expect(process.listenerCount('exit')).toBe(before);
+  });
+});
