@@ -219,6 +219,21 @@ describe('hostile Parquet and shard layouts', () => {
     });
   });
 
+  it('strings stored as BLOB (Parquet without the UTF8 annotation: Hive, older Spark) are decoded, not escaped', async () => {
+    const dir = fresh('blob');
+    await parquet(join(dir, 'interactions.parquet'), `SELECT encode('é' || (i % 2)) AS USER_ID, encode('ß' || i) AS ITEM_ID, 1700000000 + i AS TIMESTAMP, CASE WHEN i = 3 THEN encode('x') ELSE encode('1.5') END AS EVENT_VALUE FROM range(10) r(i)`);
+    await reads(
+      dir,
+      async (d) => {
+        const all = await timelines(d);
+        expect([...all.keys()]).toEqual(['é0', 'é1']);
+        expect(all.get('é1')!.map((b) => [b.item, b.value])).toEqual(['ß1', 'ß3', 'ß5', 'ß7', 'ß9'].map((item) => [item, item === 'ß3' ? undefined : 1.5]).filter(([item]) => item !== 'ß3'));
+        expect(d.malformed.first).toBe('interactions.parquet:row 4 (row group 0): EVENT_VALUE "x" is not a number');
+      },
+      { maxMalformedFraction: 0.2 },
+    );
+  });
+
   it('a corrupt page inside a valid-looking Parquet file is named, without DuckDB’s SQL', async () => {
     const dir = fresh('corrupt');
     await parquet(join(dir, 'interactions', 'part-0.parquet'), rows());

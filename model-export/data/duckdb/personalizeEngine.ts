@@ -158,7 +158,14 @@ export function engineError(err: unknown, what: string): Error {
 }
 
 /** Column text, trimmed, '' for NULL (the CSV reader's view of a field); '' for a column the file lacks. */
-const text = (c: Column | undefined) => (c ? `trim(coalesce(CAST(${ident(c.name)} AS VARCHAR), ''))` : `''`);
+const text = (c: Column | undefined) => (c ? `trim(coalesce(${asText(c)}, ''))` : `''`);
+/**
+ * A column as VARCHAR. Parquet strings written without the UTF8 annotation (Hive, older Spark:
+ * what `spark.sql.parquet.binaryAsString` is for) are BLOB: their UTF-8 is decoded — a plain CAST
+ * would turn the id `é1` into `\xC3\xA91`, silently another id than the CSV export's. Bytes that
+ * are not UTF-8 keep DuckDB's escaped form.
+ */
+const asText = (c: Column) => (/^BLOB/i.test(c.type) ? `coalesce(try(decode(${ident(c.name)})), CAST(${ident(c.name)} AS VARCHAR))` : `CAST(${ident(c.name)} AS VARCHAR)`);
 /** A numeric column as DOUBLE; text columns parsed (NULL when not a number). */
 function number(c: Column | undefined): string {
   if (!c) return 'NULL::DOUBLE';
