@@ -5,7 +5,8 @@
  * never DuckDB's error with its SQL, and leaves no temporary directory behind.
  */
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { spawn } from 'node:child_process';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
@@ -276,6 +277,43 @@ describe('hostile Parquet and shard layouts', () => {
       { maxMalformedFraction: 0.5 },
     );
   });
+
+  it('Ctrl-C (SIGINT) and SIGTERM remove the temporary directory; a killed run’s directory is swept by the next open', async () => {
+    const dir = fresh('signals');
+    await parquet(join(dir, 'interactions.parquet'), rows());
+    const script = join(root, 'open-and-wait.mts');
+    writeFileSync(
+      script,
+      `import { openStreamedDataset } from ${JSON.stringify(join(process.cwd(), 'model-export/sources/personalizeStream.ts'))};
+await openStreamedDataset({ source: 'personalize', data: ${JSON.stringify(dir)} }, { tempDir: ${JSON.stringify(spill)} });
+process.stdout.write('open\\n');
+setInterval(() => {}, 1000);
+`,
+    );
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+      const child = spawn(process.execPath, ['--import', 'tsx', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+      await new Promise<void>((resolve, reject) => {
+        child.stdout.on('data', (b: Buffer) => b.toString().includes('open') && resolve());
+        child.on('exit', (code) => reject(new Error(`the child exited (${code}) before opening`)));
+      });
+      expect(readdirSync(spill)).toHaveLength(1);
+      const exit = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, s) => resolve(s)));
+      child.kill(signal);
+      expect(await exit).toBe(signal);
+      expect(readdirSync(spill)).toEqual([]);
+    }
+    // A run killed outright (SIGKILL, the OOM killer) leaves its directory: the next open removes it, not a live one's.
+    const stale = join(spill, 'interest-edge-duckdb-stale');
+    const live = join(spill, 'interest-edge-duckdb-live');
+    const foreign = join(spill, 'interest-edge-duckdb-foreign');
+    for (const d of [stale, live, foreign]) mkdirSync(join(d, 'spill'), { recursive: true });
+    writeFileSync(join(stale, 'owner.pid'), `999999999 ${hostname()}`);
+    writeFileSync(join(live, 'owner.pid'), `${process.ppid} ${hostname()}`);
+    writeFileSync(join(foreign, 'owner.pid'), `999999999 another-host`);
+    (await open(dir)).engine.close();
+    expect(readdirSync(spill).sort()).toEqual(['interest-edge-duckdb-foreign', 'interest-edge-duckdb-live']);
+    for (const d of [live, foreign]) rmSync(d, { recursive: true });
+  }, 60_000);
 
   it('opening and closing engines leaves no exit listener behind', async () => {
     const dir = fresh('listeners');

@@ -16,8 +16,8 @@
  * chooses (first appearance, or a seeded shuffle per epoch), each sorted exactly as the CSV reader
  * sorts it: compareBehaviours, file order breaking ties.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
 import { parse as parseCsv } from 'csv-parse/sync';
@@ -174,6 +174,72 @@ function number(c: Column | undefined): string {
   return `TRY_CAST(${text(c)} AS DOUBLE)`;
 }
 
+const TEMP_PREFIX = 'interest-edge-duckdb-';
+/** The file naming the process (pid and host: a /tmp shared by containers holds other pid spaces) that owns a temporary directory. */
+const OWNER = 'owner.pid';
+
+/**
+ * The temporary directories of open engines, removed when the process exits — on `exit`, and on
+ * SIGINT / SIGTERM when nothing else handles them (then the signal is raised again, so the process
+ * ends as it would have). One set of listeners for every engine, gone when the last one closes.
+ */
+const openDirs = new Set<string>();
+const removeOpenDirs = () => {
+  for (const dir of openDirs) rmSync(dir, { recursive: true, force: true });
+  openDirs.clear();
+};
+const onSignal = (signal: NodeJS.Signals) => {
+  const alone = process.listenerCount(signal) === 1;
+  if (!alone) return; // someone else decides whether the process ends; `exit` cleans up if it does
+  removeOpenDirs();
+  detach();
+  process.kill(process.pid, signal);
+};
+function attach(): void {
+  process.on('exit', removeOpenDirs);
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+}
+function detach(): void {
+  process.removeListener('exit', removeOpenDirs);
+  process.removeListener('SIGINT', onSignal);
+  process.removeListener('SIGTERM', onSignal);
+}
+function addOnExit(dir: string): void {
+  if (openDirs.size === 0) attach();
+  openDirs.add(dir);
+}
+function removeOnExit(dir: string): void {
+  if (!openDirs.delete(dir)) return;
+  if (openDirs.size === 0) detach();
+}
+
+/** Removes engine directories in `parent` whose owner process is gone (SIGKILL, the OOM killer: no exit handler ran). */
+function sweepStaleDirs(parent: string): void {
+  let names: string[];
+  try {
+    names = readdirSync(parent).filter((n) => n.startsWith(TEMP_PREFIX));
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const dir = join(parent, name);
+    let owner: string[];
+    try {
+      owner = readFileSync(join(dir, OWNER), 'utf8').split(' ');
+    } catch {
+      continue; // not ours to judge (no owner file)
+    }
+    const pid = Number(owner[0]);
+    if (owner[1] !== hostname() || !Number.isInteger(pid) || pid <= 0 || pid === process.pid) continue;
+    try {
+      process.kill(pid, 0);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ESRCH') rmSync(dir, { recursive: true, force: true });
+    }
+  }
+}
+
 export interface EngineStats extends PersonalizeReadStats {
   /** Users dropped by minUserBehaviours. */
   droppedUsers: number;
@@ -200,15 +266,21 @@ export class PersonalizeEngine {
   private splitReady = false;
 
   static async open(o: EngineOptions): Promise<PersonalizeEngine> {
-    const dir = mkdtempSync(join(o.tempDir ?? tmpdir(), 'interest-edge-duckdb-'));
+    const parent = o.tempDir ?? tmpdir();
+    sweepStaleDirs(parent);
+    const dir = mkdtempSync(join(parent, TEMP_PREFIX));
+    writeFileSync(join(dir, OWNER), `${process.pid} ${hostname()}`);
     const config: Record<string, string> = { memory_limit: o.memoryLimit ?? '1GB', temp_directory: join(dir, 'spill'), preserve_insertion_order: 'true' };
     if (o.threads !== undefined) config.threads = String(o.threads);
     let db: DuckDBInstance | undefined;
     let c: DuckDBConnection | undefined;
-    // A run that exits without close() (an error past this point, process.exit) leaves no files
-    // behind; close() removes the listener (one per engine would pile up in a long process).
-    const cleanup = () => rmSync(dir, { recursive: true, force: true });
-    process.once('exit', cleanup);
+    // A run that exits without close() (an error past this point, process.exit, Ctrl-C) leaves no
+    // files behind; close() unregisters it. A killed run's directory is swept by the next open.
+    const cleanup = () => {
+      rmSync(dir, { recursive: true, force: true });
+      removeOnExit(dir);
+    };
+    addOnExit(dir);
     try {
       db = await DuckDBInstance.create(join(dir, 'prepare.duckdb'), config);
       c = await db.connect();
@@ -220,7 +292,6 @@ export class PersonalizeEngine {
       c?.closeSync();
       db?.closeSync();
       cleanup();
-      process.removeListener('exit', cleanup);
       throw engineError(err, o.layout.dir);
     }
   }
@@ -229,7 +300,6 @@ export class PersonalizeEngine {
     this.connection.closeSync();
     this.db.closeSync();
     this.cleanup();
-    process.removeListener('exit', this.cleanup);
   }
 
   private async all(sql: string): Promise<Record<string, DuckDBValue>[]> {
