@@ -16,6 +16,7 @@ import { readPersonalize } from '../../model-export/data/personalize.js';
 import { personalizeLayout } from '../../model-export/data/personalizeLayout.js';
 import type { DatasetConfig } from '../../model-export/sources/datasetConfig.js';
 import { openStreamedDataset, type StreamedDataset } from '../../model-export/sources/personalizeStream.js';
+import { prepareStreamed } from '../../model-export/train/streamedData.js';
 
 const root = mkdtempSync(join(tmpdir(), 'parquet-hostile-'));
 const spill = join(root, 'spill');
@@ -314,6 +315,18 @@ setInterval(() => {}, 1000);
     expect(readdirSync(spill).sort()).toEqual(['interest-edge-duckdb-foreign', 'interest-edge-duckdb-live']);
     for (const d of [live, foreign]) rmSync(d, { recursive: true });
   }, 60_000);
+
+  it('a layout too small for a test user stops before training (no NaN metrics on an empty test set)', async () => {
+    const dir = fresh('tiny');
+    await parquet(
+      join(dir, 'interactions.parquet'),
+      `SELECT 'u' || (i % 2) AS USER_ID, 'i' || (i * 7 % 50) AS ITEM_ID, 1700000000 + i AS TIMESTAMP FROM range(10) r(i) UNION ALL SELECT 'v', 'i' || i, 1700000000 + i FROM range(40) r(i)`,
+    );
+    await reads(dir, async (d) => {
+      expect(d.users.test).toBe(0);
+      await expect(prepareStreamed(d.engine, d.users, { protocol: 'next', seed: 1, maxHistory: 10, minItemCount: 1 })).rejects.toThrow(/the test split holds no sample \(0 of 3 users are test users\)/);
+    });
+  });
 
   it('opening and closing engines leaves no exit listener behind', async () => {
     const dir = fresh('listeners');
