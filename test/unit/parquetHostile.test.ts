@@ -209,6 +209,14 @@ describe('hostile Parquet and shard layouts', () => {
     await fails(types, /no row has EVENT_TYPE "click" \(positive\.eventTypes\); the data has "view" 300, "purchase" 100/, { positive: { eventTypes: ['click'] } });
   });
 
+  it('a column twice (USER_ID and user_id) in a CSV shard is refused, as the CSV reader refuses it', async () => {
+    // (DuckDB cannot write such a Parquet file: its names are case-insensitive; the engine refuses one all the same.)
+    const csv = fresh('twice-csv');
+    mkdirSync(join(csv, 'interactions'));
+    writeFileSync(join(csv, 'interactions', 'part-0.csv'), 'USER_ID,user_id,ITEM_ID,TIMESTAMP\nu1,x1,i1,1700000000\n');
+    await fails(csv, /interactions\/part-0\.csv: column user_id appears twice in the header/);
+  });
+
   it('ids with commas, quotes, newlines and unicode come through as written', async () => {
     const dir = fresh('ids');
     const ids = ['a,b', 'say "hi"', 'line\nbreak', 'naïve 🙂', ' padded '];

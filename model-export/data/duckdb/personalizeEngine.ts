@@ -79,7 +79,7 @@ function csvOptions(t: LayoutTable, f: number, header: readonly string[]): strin
   return `${CSV_DIALECT}, compression = '${t.gzip[f] ? 'gzip' : 'none'}', auto_detect = false, columns = {${columns}}`;
 }
 
-/** A CSV file's header line (the first non-blank one), its names trimmed, duplicates and blanks named apart. */
+/** A CSV file's header line (the first non-blank one), its names trimmed, blanks named `columnK`; a name twice is refused, as the CSV reader refuses it. */
 async function csvHeader(file: string): Promise<string[]> {
   let line: string | undefined;
   for await (const l of readLines(file, { progress: false })) {
@@ -98,10 +98,23 @@ async function csvHeader(file: string): Promise<string[]> {
   const seen = new Set<string>();
   return names.map((raw, k) => {
     let name = raw.trim() === '' ? `column${k}` : raw.trim();
-    for (let n = 1; seen.has(name.toUpperCase()); n++) name = `${raw.trim() || `column${k}`}_${n}`;
+    if (raw.trim() !== '' && seen.has(name.toUpperCase())) throw new Error(`${file}: column ${name} appears twice in the header`);
+    for (let n = 1; seen.has(name.toUpperCase()); n++) name = `column${k}_${n}`;
     seen.add(name.toUpperCase());
     return name;
   });
+}
+
+/** Columns by upper-cased name; two names equal but for case are refused (which would be read?). */
+function byName(file: string, columns: Column[]): Columns {
+  const out: Columns = new Map();
+  for (const c of columns) {
+    const key = c.name.toUpperCase().trim();
+    const other = out.get(key);
+    if (other) throw new Error(`${file}: columns ${other.name} and ${c.name} differ only in case: names are case-insensitive, keep one`);
+    out.set(key, c);
+  }
+  return out;
 }
 
 /** A table's per-file sources with the file index `f` and the row index `r` (file order); `select` gets each file's own columns. */
@@ -126,7 +139,7 @@ async function describe(c: DuckDBConnection, t: LayoutTable, f: number): Promise
     return { columns: new Map(header.map((name) => [name.toUpperCase(), { name, type: 'VARCHAR' }])), header };
   }
   const rows = (await c.runAndReadAll(`DESCRIBE SELECT * FROM read_parquet(${q(file)})`)).getRowObjects();
-  return { columns: new Map(rows.map((r) => [String(r.column_name).toUpperCase().trim(), { name: String(r.column_name), type: String(r.column_type) }])), header: [] };
+  return { columns: byName(file, rows.map((r) => ({ name: String(r.column_name), type: String(r.column_type) }))), header: [] };
 }
 
 /** Every file's columns, a file DuckDB cannot read named. */
