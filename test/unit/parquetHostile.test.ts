@@ -336,6 +336,22 @@ setInterval(() => {}, 1000);
     });
   });
 
+  it('CSV lines are reported as the CSV reader numbers them, past blank lines and quoted newlines', async () => {
+    const dir = fresh('lines');
+    const body = 'USER_ID,ITEM_ID,TIMESTAMP\n\n"u\n1",i1,1700000000\n\n"u\n1","i,2",1700000001\nu2,i1,x\nu2,i1\nu2,i1,1700000003\n"a\nb",,1\nu3,"i\n9\n",soon\nu3,i1,2,extra\nu3,i2,1700000009\n';
+    writeFileSync(join(dir, 'interactions.csv'), body);
+    const memory = await readPersonalize({ dir, progress: false, maxMalformedFraction: 1 });
+    expect(memory.stats.interactions.examples.map((e) => e.line)).toEqual([8, 9, 11, 13, 16]);
+    await reads(
+      dir,
+      (d) => {
+        expect(d.stats.interactions).toMatchObject({ lines: memory.stats.interactions.lines, malformed: memory.stats.interactions.malformed });
+        expect(d.stats.interactions.examples.map((e) => [e.line, e.reason])).toEqual(memory.stats.interactions.examples.map((e) => [e.line, e.reason]));
+      },
+      { maxMalformedFraction: 1 },
+    );
+  });
+
   it('opening and closing engines leaves no exit listener behind', async () => {
     const dir = fresh('listeners');
     await parquet(join(dir, 'interactions.parquet'), rows());

@@ -21,7 +21,8 @@ import { hostname, tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
 import { parse as parseCsv } from 'csv-parse/sync';
-import { readLines } from '../lineReader.js';
+import { csvFile } from '../csvRecords.js';
+import { MalformedLines, readLines } from '../lineReader.js';
 import { compareBehaviours, type Behaviour, type RawAttributes } from '../behaviourLog.js';
 import type { MalformedReport } from '../lineReader.js';
 import type { PersonalizeReadOptions, PersonalizeReadStats } from '../personalize.js';
@@ -103,6 +104,42 @@ async function csvHeader(file: string): Promise<string[]> {
     seen.add(name.toUpperCase());
     return name;
   });
+}
+
+/**
+ * The physical lines of CSV rows given by DuckDB's row index (rows it read, in file order): the
+ * CSV reader's own records (csvRecords.ts) walked up to the last of them, skipping those DuckDB
+ * rejects too (a wrong field count, invalid quoting). `r + 2` is wrong after a blank line or a
+ * quoted field holding a newline. Reads the file's prefix: only for the few reported examples.
+ */
+async function csvLinesOf(file: string, rows: number[], rejectsNeeded: number): Promise<{ rows: Map<number, number>; rejects: number[] }> {
+  const wanted = new Set(rows);
+  const last = rows.length > 0 ? Math.max(...rows) : -1;
+  const out = { rows: new Map<number, number>(), rejects: [] as number[] };
+  // The CSV reader's records DuckDB rejects too: invalid quoting (reported to MalformedLines) and a wrong field count.
+  const malformed = new (class extends MalformedLines {
+    override record(line: number): void {
+      out.rejects.push(line);
+    }
+  })(file, 1);
+  const { header, records } = await csvFile(file, malformed, { progress: false });
+  let r = 0;
+  const done = () => r > last && out.rejects.length >= rejectsNeeded;
+  try {
+    for await (const batch of records) {
+      for (const { fields, line } of batch) {
+        if (fields.length !== header.length) out.rejects.push(line);
+        else {
+          if (wanted.has(r)) out.rows.set(r, line);
+          r++;
+        }
+        if (done()) return out;
+      }
+    }
+  } finally {
+    await records.return(undefined);
+  }
+  return out;
 }
 
 /** Columns by upper-cased name; two names equal but for case are refused (which would be read?). */
@@ -277,6 +314,8 @@ export class PersonalizeEngine {
   userAttributes?: Map<string, RawAttributes>;
   stats!: EngineStats;
   private splitReady = false;
+  /** CSV files with rejects the CSV reader would not reject (their DuckDB line numbers are kept). */
+  private otherRejects = new Set<string>();
 
   static async open(o: EngineOptions): Promise<PersonalizeEngine> {
     const parent = o.tempDir ?? tmpdir();
@@ -383,6 +422,8 @@ export class PersonalizeEngine {
       const rows = await this.all(`SELECT line, error_type, error_message FROM ${prefix}_errors_${f} ORDER BY line`);
       const lines = rows.map((r) => Number(r.line));
       byFile.set(f, lines);
+      // Rejects the CSV reader also skips (a wrong field count, invalid quoting) can be renumbered by walking its records; others (invalid UTF-8) not.
+      if (rows.some((r) => !['MISSING COLUMNS', 'TOO MANY COLUMNS', 'UNQUOTED VALUE'].includes(String(r.error_type)))) this.otherRejects.add(t.files[f]);
       count += rows.length;
       for (const r of rows) {
         if (examples.length >= 5) break;
@@ -414,9 +455,27 @@ export class PersonalizeEngine {
 
   /** The malformed tally as the CSV reader's MalformedReport; throws past the tolerated share. */
   private async malformedReport(t: LayoutTable, rows: number, malformed: number, examples: Array<{ f: number; r?: number; line?: number; reason: string }>, rejectedLines: Map<number, number[]>): Promise<MalformedReport> {
-    const located = await Promise.all(
-      examples.map(async (e) => (e.line !== undefined ? { line: e.line, where: `${basename(t.files[e.f])}:line ${e.line}`, reason: e.reason } : { ...(await this.where(t, e.f, e.r!, rejectedLines)), reason: e.reason })),
-    );
+    // CSV: the physical line of each example, as the CSV reader numbers it (one walk per file):
+    // DuckDB's row index and its reject lines miss blank lines and newlines inside quotes.
+    const walks = new Map<number, { rows: Map<number, number>; rejects: number[] }>();
+    const rejectIndex = (e: { f: number; line?: number }) => (rejectedLines.get(e.f) ?? []).indexOf(e.line!);
+    if (t.format === 'csv') {
+      for (const f of new Set(examples.map((e) => e.f))) {
+        const mine = examples.filter((e) => e.f === f);
+        walks.set(f, await csvLinesOf(t.files[f], mine.filter((e) => e.r !== undefined).map((e) => e.r!), Math.max(-1, ...mine.filter((e) => e.line !== undefined).map(rejectIndex)) + 1));
+      }
+    }
+    const located = (
+      await Promise.all(
+        examples.map(async (e) => {
+          const walk = walks.get(e.f);
+          const rejects = this.otherRejects.has(t.files[e.f]) ? undefined : walk?.rejects;
+          const line = e.line !== undefined ? (rejects?.[rejectIndex(e)] ?? e.line) : walk?.rows.get(e.r!);
+          const at = line !== undefined ? { line, where: `${basename(t.files[e.f])}:line ${line}` } : await this.where(t, e.f, e.r!, rejectedLines);
+          return { ...at, reason: e.reason, f: e.f };
+        }),
+      )
+    ).sort((a, b) => a.f - b.f || (t.format === 'csv' ? a.line - b.line : 0));
     const max = this.options.maxMalformedFraction ?? 0.01;
     const unit = t.format === 'parquet' ? 'rows' : 'lines';
     if (malformed > max * rows) {
