@@ -244,6 +244,23 @@ describe('hostile Parquet and shard layouts', () => {
     );
   });
 
+  it('IMPRESSION and item categories stored as Parquet lists are read as the layout’s pipe-separated values', async () => {
+    const dir = fresh('lists');
+    await parquet(
+      join(dir, 'interactions.parquet'),
+      `SELECT 'u' || (i % 2) AS USER_ID, 'i' || i AS ITEM_ID, 1700000000 + i AS TIMESTAMP, CASE WHEN i = 0 THEN ['i0', 'i7', 'i8'] WHEN i = 1 THEN []::VARCHAR[] WHEN i = 2 THEN NULL ELSE ['i' || i, 'i9'] END AS IMPRESSION FROM range(6) r(i)`,
+    );
+    await parquet(join(dir, 'items.parquet'), `SELECT 'i' || i AS ITEM_ID, CASE WHEN i % 2 = 0 THEN ['Drama', 'Comedy'] ELSE ['Action'] END AS GENRES FROM range(10) r(i)`);
+    await reads(dir, async (d) => {
+      const all = await timelines(d);
+      expect(all.get('u0')!.map((b) => b.shown)).toEqual([['i0', 'i7', 'i8'], undefined, ['i4', 'i9']]);
+      expect(all.get('u1')!.map((b) => b.shown)).toEqual([undefined, ['i3', 'i9'], ['i5', 'i9']]);
+      expect(d.stats.interactions.withImpressions).toBe(4);
+      expect(d.engine.itemCategory.get('i4')).toBe('Drama');
+      expect(d.engine.itemCategory.get('i5')).toBe('Action');
+    });
+  });
+
   it('a corrupt page inside a valid-looking Parquet file is named, without DuckDB’s SQL', async () => {
     const dir = fresh('corrupt');
     await parquet(join(dir, 'interactions', 'part-0.parquet'), rows());

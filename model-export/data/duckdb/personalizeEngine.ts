@@ -215,7 +215,13 @@ const text = (c: Column | undefined) => (c ? `trim(coalesce(${asText(c)}, ''))` 
  * would turn the id `é1` into `\xC3\xA91`, silently another id than the CSV export's. Bytes that
  * are not UTF-8 keep DuckDB's escaped form.
  */
-const asText = (c: Column) => (/^BLOB/i.test(c.type) ? `coalesce(try(decode(${ident(c.name)})), CAST(${ident(c.name)} AS VARCHAR))` : `CAST(${ident(c.name)} AS VARCHAR)`);
+function asText(c: Column): string {
+  if (/^BLOB/i.test(c.type)) return `coalesce(try(decode(${ident(c.name)})), CAST(${ident(c.name)} AS VARCHAR))`;
+  // A Parquet LIST (IMPRESSION, GENRES as arrays, as warehouses store them) is the layout's
+  // pipe-separated text: CAST would give '[a, b]', one id with brackets and spaces.
+  if (/^[A-Z_0-9]+(\(.*\))?\[\d*\]$/i.test(c.type)) return `array_to_string(list_transform(${ident(c.name)}, x -> trim(CAST(x AS VARCHAR))), '|')`;
+  return `CAST(${ident(c.name)} AS VARCHAR)`;
+}
 /** A numeric column as DOUBLE; text columns parsed (NULL when not a number). */
 function number(c: Column | undefined): string {
   if (!c) return 'NULL::DOUBLE';
