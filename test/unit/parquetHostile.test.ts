@@ -115,6 +115,19 @@ describe('hostile Parquet and shard layouts', () => {
     });
   });
 
+  it('a gzip CSV shard cut short past its header stops the run by name (DuckDB alone reads it as far as it goes, silently)', async () => {
+    const dir = fresh('gzip-cut');
+    mkdirSync(join(dir, 'interactions'));
+    const lines = Array.from({ length: 200_000 }, (_, k) => `u${k % 500},i${(k * 2654435761) % 1_000_003},${1700000000 + k}`);
+    const gz = gzipSync(['USER_ID,ITEM_ID,TIMESTAMP', ...lines].join('\n') + '\n');
+    expect(gz.length).toBeGreaterThan(2 ** 20); // past the reader's first chunk: the header reads fine
+    writeFileSync(join(dir, 'interactions', 'part-0.csv.gz'), gzipSync('USER_ID,ITEM_ID,TIMESTAMP\nu1,i1,1700000000\nu1,i2,1700000001\n'));
+    writeFileSync(join(dir, 'interactions', 'part-1.csv.gz'), gz.subarray(0, gz.length - 100_000));
+    await fails(dir, /interactions\/part-1\.csv\.gz: cannot be read \(unexpected end of file\): a truncated or corrupt gzip file\? Re-export it/);
+    writeFileSync(join(dir, 'interactions', 'part-1.csv.gz'), gz.subarray(0, 10));
+    await fails(dir, /interactions\/part-1\.csv\.gz: cannot be read \(unexpected end of file\)/);
+  });
+
   it('a zero-byte CSV shard (an empty partition) is skipped; an all-empty directory and an empty directory are refused', async () => {
     const dir = fresh('zero-csv');
     mkdirSync(join(dir, 'interactions'));

@@ -16,7 +16,10 @@
  * chooses (first appearance, or a seeded shuffle per epoch), each sorted exactly as the CSV reader
  * sorts it: compareBehaviours, file order breaking ties.
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createReadStream, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGunzip } from 'node:zlib';
 import { hostname, tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
@@ -83,11 +86,15 @@ function csvOptions(t: LayoutTable, f: number, header: readonly string[]): strin
 /** A CSV file's header line (the first non-blank one), its names trimmed, blanks named `columnK`; a name twice is refused, as the CSV reader refuses it. */
 async function csvHeader(file: string): Promise<string[]> {
   let line: string | undefined;
-  for await (const l of readLines(file, { progress: false })) {
-    if (l.trim() !== '') {
-      line = l;
-      break;
+  try {
+    for await (const l of readLines(file, { progress: false })) {
+      if (l.trim() !== '') {
+        line = l;
+        break;
+      }
     }
+  } catch (err) {
+    throw new Error(`${file}: cannot be read (${(err as Error).message})${isGzipError(err) ? ': a truncated or corrupt gzip file? Re-export it' : ''}`);
   }
   if (line === undefined) throw new Error(`${file}: the file is empty (a header line is required)`);
   let names: string[];
@@ -140,6 +147,18 @@ async function csvLinesOf(file: string, rows: number[], rejectsNeeded: number): 
     await records.return(undefined);
   }
   return out;
+}
+
+const isGzipError = (err: unknown) => typeof (err as NodeJS.ErrnoException).code === 'string' && (err as NodeJS.ErrnoException).code!.startsWith('Z_');
+
+/** Reads a gzip file through to its end; the error when it is truncated or corrupt. */
+async function gunzipError(file: string): Promise<Error | undefined> {
+  try {
+    await pipeline(createReadStream(file), createGunzip(), new Writable({ write: (_chunk, _encoding, done) => done() }));
+    return undefined;
+  } catch (err) {
+    return err as Error;
+  }
 }
 
 /** Columns by upper-cased name; two names equal but for case are refused (which would be read?). */
@@ -394,11 +413,18 @@ export class PersonalizeEngine {
    * one line naming the file: a Parquet table's files are each scanned alone to find the one at fault.
    */
   private async guard<T>(t: LayoutTable, run: () => Promise<T>): Promise<T> {
+    // DuckDB reads a gzip file cut short as far as it goes, without an error (the rows past the
+    // cut silently missing); the CSV reader's gunzip refuses it. Every gzip shard is read through
+    // in Node (zlib, off the main thread) while DuckDB runs, and a bad one stops the run by name.
+    const integrity = t.format === 'csv' && t.gzip.some((g) => g) ? this.gzipIntegrity(t) : undefined;
+    integrity?.catch(() => {}); // awaited below; not unhandled meanwhile
+    let result: T;
     try {
-      return await run();
+      result = await run();
     } catch (err) {
+      if (integrity) await integrity; // a bad gzip file explains DuckDB's error better
       const wrapped = engineError(err, t.path);
-      if (wrapped === err || t.format !== 'parquet') throw wrapped;
+      if (wrapped === err || t.format === 'csv') throw wrapped;
       for (const file of t.files) {
         try {
           await this.connection.run(`SELECT max(hash(COLUMNS(*))) FROM read_parquet(${q(file)})`);
@@ -408,6 +434,15 @@ export class PersonalizeEngine {
         }
       }
       throw wrapped;
+    }
+    if (integrity) await integrity;
+    return result;
+  }
+
+  private async gzipIntegrity(t: LayoutTable): Promise<void> {
+    for (let f = 0; f < t.files.length; f++) {
+      const gz = t.gzip[f] ? await gunzipError(t.files[f]) : undefined;
+      if (gz) throw new Error(`${t.files[f]}: cannot be read (${gz.message}): a truncated or corrupt gzip file? Re-export it`);
     }
   }
 
