@@ -382,6 +382,16 @@ setInterval(() => {}, 1000);
     );
   });
 
+  it('a bad --memory-limit, a memory limit too small and a missing temporary directory are one line each', async () => {
+    const dir = fresh('limits');
+    await parquet(join(dir, 'interactions.parquet'), rows());
+    const data = { source: 'personalize' as const, data: dir };
+    await expect(openStreamedDataset(data, { tempDir: spill, memoryLimit: 'lots' })).rejects.toThrow(/^--memory-limit lots: DuckDB refuses it \(.*\); give a size such as 512MB or 4GB$/);
+    await expect(openStreamedDataset(data, { tempDir: spill, memoryLimit: '1KB' })).rejects.toThrow(/^\S+interactions\.parquet: DuckDB could not read it: could not allocate [^\n]* \(out of memory error\) \(raise --memory-limit/);
+    await expect(openStreamedDataset(data, { tempDir: join(root, 'nowhere') })).rejects.toThrow(/^the temporary directory \S+nowhere \(DuckDB's database and spill files\): does not exist$/);
+    expect(readdirSync(spill)).toEqual([]);
+  });
+
   it('opening and closing engines leaves no exit listener behind', async () => {
     const dir = fresh('listeners');
     await parquet(join(dir, 'interactions.parquet'), rows());

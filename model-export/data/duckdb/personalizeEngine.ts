@@ -220,7 +220,7 @@ async function schemaOf(c: DuckDBConnection, t: LayoutTable): Promise<Schema> {
  */
 export function engineError(err: unknown, what: string): Error {
   if (!(err instanceof Error)) return new Error(`${what}: ${String(err)}`);
-  const m = /^([A-Z][A-Za-z]*(?: [A-Z][A-Za-z]*)*) Error: ([^\n]*)/.exec(err.message);
+  const m = /^([A-Z][A-Za-z]*(?: [A-Za-z]+)*) Error: ([^\n]*)/.exec(err.message);
   if (!m) return err;
   const hint = /^Out of Memory/.test(m[1]) ? ' (raise --memory-limit, or free disk space under the temporary directory)' : '';
   return new Error(`${what}: DuckDB could not read it: ${m[2].trim()} (${m[1].toLowerCase()} error)${hint}`, { cause: err });
@@ -345,7 +345,12 @@ export class PersonalizeEngine {
   static async open(o: EngineOptions): Promise<PersonalizeEngine> {
     const parent = o.tempDir ?? tmpdir();
     sweepStaleDirs(parent);
-    const dir = mkdtempSync(join(parent, TEMP_PREFIX));
+    let dir: string;
+    try {
+      dir = mkdtempSync(join(parent, TEMP_PREFIX));
+    } catch (err) {
+      throw new Error(`the temporary directory ${parent} (DuckDB's database and spill files): ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'does not exist' : (err as Error).message}`);
+    }
     writeFileSync(join(dir, OWNER), `${process.pid} ${hostname()}`);
     const config: Record<string, string> = { memory_limit: o.memoryLimit ?? '1GB', temp_directory: join(dir, 'spill'), preserve_insertion_order: 'true' };
     if (o.threads !== undefined) config.threads = String(o.threads);
@@ -359,7 +364,12 @@ export class PersonalizeEngine {
     };
     addOnExit(dir);
     try {
-      db = await DuckDBInstance.create(join(dir, 'prepare.duckdb'), config);
+      try {
+        db = await DuckDBInstance.create(join(dir, 'prepare.duckdb'), config);
+      } catch (err) {
+        const why = (err as Error).message.split('\n')[0];
+        throw new Error(o.memoryLimit !== undefined ? `--memory-limit ${o.memoryLimit}: DuckDB refuses it (${why}); give a size such as 512MB or 4GB` : `DuckDB could not start: ${why}`);
+      }
       c = await db.connect();
       const contextColumns = (o.contextColumns ?? []).map((n) => n.toUpperCase());
       const engine = new PersonalizeEngine(db, c, dir, cleanup, o, contextColumns, o.conversion !== undefined);
