@@ -66,6 +66,14 @@ export function engineReadOptions(config: DatasetConfig, protocol: PositionProto
   };
 }
 
+/** The data's event types, the most frequent first (ten at most), for messages. */
+const typesSeen = (seen: Record<string, number>) =>
+  Object.entries(seen)
+    .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
+    .slice(0, 10)
+    .map(([type]) => JSON.stringify(type))
+    .join(', ');
+
 /** Why nothing was kept, when the filters say: the event types the config keeps that the data lacks, every row filtered by value. */
 function whyEmpty(config: DatasetConfig, s: EngineStats): string {
   const i = s.interactions;
@@ -98,6 +106,16 @@ export async function openStreamedDataset(config: DatasetConfig, o: StreamedData
   });
   try {
     if (engine.stats.userCount === 0) throw new Error(`${config.data}: no user has ${config.minUserBehaviours ?? 2} behaviours or more after the event filters${whyEmpty(config, engine.stats)}`);
+    // An event type the config names that no row has (a typo: "purchse") would drop those rows or
+    // leave the conversion label all zero without a word.
+    const seen = engine.stats.interactions.eventTypes;
+    for (const [what, types] of [['positive.eventTypes', config.positive?.eventTypes], ['conversion.eventTypes', config.conversion?.eventTypes]] as const) {
+      const absent = (types ?? []).filter((type) => !(seen[type] > 0));
+      if (absent.length > 0) o.log?.(`warning: ${what} ${absent.map((x) => JSON.stringify(x)).join(', ')}: no row has ${absent.length > 1 ? 'these event types' : 'this event type'}; the data has ${typesSeen(seen)}`);
+    }
+    if (config.conversion && engine.stats.interactions.conversionRows === 0) {
+      throw new Error(`${config.data}: no row matches the dataset config's conversion filter${config.conversion.eventTypes ? ` (EVENT_TYPE ${config.conversion.eventTypes.map((x) => JSON.stringify(x)).join(' or ')}; the data has ${typesSeen(seen)})` : ''}: every conversion label would be 0`);
+    }
     const users = await engine.configureSplit(rule, o.validationFraction ?? 0);
     const s = engine.stats;
     return {

@@ -230,6 +230,16 @@ describe('hostile Parquet and shard layouts', () => {
     await fails(csv, /interactions\/part-0\.csv: column user_id appears twice in the header/);
   });
 
+  it('an event type the config names that no row has is logged; a conversion filter no row matches stops the run', async () => {
+    const dir = fresh('typo');
+    await parquet(join(dir, 'interactions.parquet'), rows(`, CASE WHEN i % 4 = 0 THEN 'purchase' ELSE 'click' END AS EVENT_TYPE`));
+    const log: string[] = [];
+    const d = await openStreamedDataset({ source: 'personalize', data: dir, positive: { eventTypes: ['click', 'purchse'] } }, { tempDir: spill, log: (l) => log.push(l) });
+    d.engine.close();
+    expect(log).toContain('warning: positive.eventTypes "purchse": no row has this event type; the data has "click", "purchase"');
+    await fails(dir, /no row matches the dataset config's conversion filter \(EVENT_TYPE "purchse"; the data has "click", "purchase"\): every conversion label would be 0/, { conversion: { eventTypes: ['purchse'] } });
+  });
+
   it('ids with commas, quotes, newlines and unicode come through as written', async () => {
     const dir = fresh('ids');
     const ids = ['a,b', 'say "hi"', 'line\nbreak', 'naïve 🙂', ' padded '];
