@@ -284,6 +284,26 @@ describe('hostile Parquet and shard layouts', () => {
     });
   });
 
+  it('integer ids written as float64 (pandas, a column with a NULL) are the same ids as in an integer shard or items table', async () => {
+    const dir = fresh('float-ids');
+    await parquet(join(dir, 'interactions', 'part-0.parquet'), `SELECT i % 3 AS USER_ID, i % 5 AS ITEM_ID, 1700000000 + i AS TIMESTAMP FROM range(15) r(i)`);
+    await parquet(
+      join(dir, 'interactions', 'part-1.parquet'),
+      `SELECT CAST(i % 3 AS DOUBLE) AS USER_ID, CASE WHEN i = 0 THEN NULL ELSE CAST(i % 5 AS DOUBLE) END AS ITEM_ID, 1700000100 + i AS TIMESTAMP FROM range(15) r(i)`,
+    );
+    await parquet(join(dir, 'items.parquet'), `SELECT CAST(i AS DOUBLE) AS ITEM_ID, CASE WHEN i < 3 THEN 'a' ELSE 'b' END AS GENRE FROM range(5) r(i)`);
+    await reads(
+      dir,
+      async (d) => {
+        const all = await timelines(d);
+        expect([...all.keys()].sort()).toEqual(['0', '1', '2']);
+        expect(new Set([...all.values()].flatMap((t) => t.map((b) => b.item)))).toEqual(new Set(['0', '1', '2', '3', '4']));
+        expect(d.stats).toMatchObject({ itemCount: 5, itemsWithoutCategory: 0 });
+      },
+      { maxMalformedFraction: 0.05 },
+    );
+  });
+
   it('a corrupt page inside a valid-looking Parquet file is named, without DuckDB’s SQL', async () => {
     const dir = fresh('corrupt');
     await parquet(join(dir, 'interactions', 'part-0.parquet'), rows());

@@ -239,6 +239,13 @@ function asText(c: Column): string {
   // A Parquet LIST (IMPRESSION, GENRES as arrays, as warehouses store them) is the layout's
   // pipe-separated text: CAST would give '[a, b]', one id with brackets and spaces.
   if (/^[A-Z_0-9]+(\(.*\))?\[\d*\]$/i.test(c.type)) return `array_to_string(list_transform(${ident(c.name)}, x -> trim(CAST(x AS VARCHAR))), '|')`;
+  // pandas writes an integer column holding a NULL as float64: the id 12 is 12.0 there, and
+  // CAST gives '12.0' — another id than the '12' of a sibling shard or of items.parquet.
+  // Integral floats read as integers ('12'), as a CSV export (and JavaScript's String) writes them.
+  if (/^(DOUBLE|FLOAT|REAL)$/i.test(c.type)) {
+    const x = ident(c.name);
+    return `CASE WHEN isfinite(${x}) AND ${x} = trunc(${x}) AND abs(${x}) < 9007199254740992 THEN CAST(CAST(${x} AS BIGINT) AS VARCHAR) ELSE CAST(${x} AS VARCHAR) END`;
+  }
   return `CAST(${ident(c.name)} AS VARCHAR)`;
 }
 /** A numeric column as DOUBLE; text columns parsed (NULL when not a number). */
