@@ -143,6 +143,23 @@ describe('hostile Parquet and shard layouts', () => {
     expect(() => personalizeLayout(dir)).toThrow(/interactions: no \*\.parquet, \*\.csv or \*\.csv\.gz shard in the interactions directory/);
   });
 
+  it('Spark’s layout: interactions.parquet/ and items.csv/ as directories of part files, _SUCCESS and .crc beside them', async () => {
+    const dir = fresh('spark');
+    await parquet(join(dir, 'interactions.parquet', 'part-00000-3f2a-c000.snappy.parquet'), rows('', 200));
+    await parquet(join(dir, 'interactions.parquet', 'part-00001-3f2a-c000.snappy.parquet'), rows('', 400));
+    writeFileSync(join(dir, 'interactions.parquet', '_SUCCESS'), '');
+    writeFileSync(join(dir, 'interactions.parquet', '.part-00000-3f2a-c000.snappy.parquet.crc'), 'crc');
+    mkdirSync(join(dir, 'items.csv'));
+    writeFileSync(join(dir, 'items.csv', 'part-00000.csv'), 'ITEM_ID,GENRE\n' + Array.from({ length: 30 }, (_, k) => `i${k},g${k % 3}`).join('\n') + '\n');
+    const layout = personalizeLayout(dir);
+    expect(layout.interactions).toMatchObject({ format: 'parquet', sharded: true });
+    expect(layout.items).toMatchObject({ format: 'csv', sharded: true });
+    await reads(dir, (d) => {
+      expect(d.stats.interactions).toMatchObject({ lines: 600, malformed: 0 });
+      expect(d.stats.items).toMatchObject({ lines: 30, categoryColumn: 'GENRE' });
+    });
+  });
+
   it('a subdirectory (Hive partitions), a stray file, a directory named like a shard and a symlink loop are refused by name; _SUCCESS and .crc are ignored', async () => {
     const dir = fresh('nested');
     await parquet(join(dir, 'interactions', 'part-0.parquet'), rows());
