@@ -13,12 +13,13 @@
  * are an error naming both. Every file is checked by its bytes before any is read: a Parquet file
  * must start and end with the `PAR1` magic (a truncated or zero-byte one is refused, naming it); a
  * CSV file that is Parquet is refused; a CSV file is gzip when its first bytes say so, whatever its
- * name. A zero-byte CSV shard (an empty partition) holds no rows and is skipped. A shard directory
- * holding a subdirectory (Hive partitions such as `date=2024-01-01/`) or a file that is not a shard
- * is refused, naming it: reading part of a table silently would train on part of the data. A single CSV file per table can go through either reader; Parquet and
+ * name. A zero-byte CSV shard (an empty partition) holds no rows and is skipped. Hive partition
+ * directories (`date=2024-01-01/`) in a shard directory are read, in natural order; any other
+ * subdirectory, or a file that is not a shard, is refused naming it: reading part of a table
+ * silently would train on part of the data. A single CSV file per table can go through either reader; Parquet and
  * sharded tables need the out-of-core engine (data/duckdb/personalizeEngine.ts).
  */
-import { closeSync, openSync, readdirSync, readSync, statSync, type Stats } from 'node:fs';
+import { closeSync, openSync, readdirSync, readSync, realpathSync, statSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
 
 export type TableFormat = 'csv' | 'parquet';
@@ -104,6 +105,35 @@ function checkFile(path: string, format: TableFormat, sharded: boolean): 'skip' 
   return { gzip: isGzip(head) };
 }
 
+/**
+ * The files of a shard directory, as paths relative to it, in natural name order level by level:
+ * Hive partition directories (`date=2024-01-01/`, as Spark's partitionBy writes them) are read
+ * in place (their key=value is not a column: TIMESTAMP is); any other subdirectory is refused,
+ * naming it, and so is a partition directory reached twice (a symbolic-link loop).
+ */
+function shardFiles(path: string, name: TableName, rel = '', seen = new Set<string>()): string[] {
+  const dir = join(path, rel);
+  const real = realpathOf(dir);
+  if (seen.has(real)) throw new Error(`${dir}: a symbolic link loop (this directory is reached twice)`);
+  seen.add(real);
+  const out: string[] = [];
+  for (const n of readdirSync(dir).filter((n) => !n.startsWith('.') && !n.startsWith('_')).sort(naturalOrder)) {
+    const child = join(rel, n);
+    if (!statOf(join(path, child)).isDirectory()) out.push(child);
+    else if (/^[^=]+=[^=]*$/.test(n)) out.push(...shardFiles(path, name, child, seen));
+    else throw new Error(`${join(path, child)}: a subdirectory in the ${name} directory that is not a Hive partition (key=value): only shards and partition directories are read; move its shards up or remove it`);
+  }
+  return out;
+}
+
+function realpathOf(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch (err) {
+    throw new Error(`${path}: ${(err as NodeJS.ErrnoException).code === 'ELOOP' ? 'a symbolic link loop' : message(err)}`);
+  }
+}
+
 export function personalizeLayout(dir: string): PersonalizeLayout {
   let names: string[];
   try {
@@ -123,13 +153,10 @@ export function personalizeLayout(dir: string): PersonalizeLayout {
       const checked = checkFile(path, format, false) as { gzip: boolean };
       return { name, format, path, files: [path], gzip: [checked.gzip], sharded: false };
     }
-    const entries = readdirSync(path).filter((n) => !n.startsWith('.') && !n.startsWith('_'));
-    for (const n of entries) {
-      if (statOf(join(path, n)).isDirectory()) throw new Error(`${join(path, n)}: a subdirectory in the ${name} directory (Hive partitions?): only files directly in ${path} are read; move its shards up or remove it`);
-    }
+    const entries = shardFiles(path, name);
     const unknown = entries.filter((n) => !CSV.test(n) && !PARQUET.test(n));
     if (unknown.length > 0) throw new Error(`${join(path, unknown[0])}: not a *.parquet, *.csv or *.csv.gz shard${unknown.length > 1 ? ` (nor ${unknown.length - 1} more)` : ''}; rename it, or remove it from the ${name} directory (names starting with . or _ are ignored)`);
-    const shards = entries.sort(naturalOrder);
+    const shards = entries;
     const parquet = shards.filter((n) => PARQUET.test(n));
     const csv = shards.filter((n) => CSV.test(n));
     if (parquet.length > 0 && csv.length > 0) throw new Error(`${path}: both Parquet (${parquet[0]}) and CSV (${csv[0]}) shards; a table's shards share one format`);

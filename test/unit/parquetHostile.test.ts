@@ -160,15 +160,35 @@ describe('hostile Parquet and shard layouts', () => {
     });
   });
 
-  it('a subdirectory (Hive partitions), a stray file, a directory named like a shard and a symlink loop are refused by name; _SUCCESS and .crc are ignored', async () => {
+  it('Hive partitions (Spark’s partitionBy) are read in natural order, reports naming the partition', async () => {
+    const dir = fresh('hive');
+    const part = (day: number, from: number) => `SELECT 'u' || (i % 5) AS USER_ID, 'i' || (i % 9) AS ITEM_ID, CASE WHEN i = ${from} + 3 THEN 'soon' ELSE CAST(1700000000 + i AS VARCHAR) END AS TIMESTAMP FROM range(${from}, ${from + 100}) r(i)`;
+    await parquet(join(dir, 'interactions', 'date=2024-01-10', 'part-00000.parquet'), part(10, 200));
+    await parquet(join(dir, 'interactions', 'date=2024-01-2', 'part-00000.parquet'), part(2, 0));
+    await parquet(join(dir, 'interactions', 'date=2024-01-2', 'part-00001.parquet'), part(2, 100));
+    writeFileSync(join(dir, 'interactions', 'date=2024-01-2', '_SUCCESS'), '');
+    expect(personalizeLayout(dir).interactions.files.map((f) => f.split('/interactions/')[1])).toEqual(['date=2024-01-2/part-00000.parquet', 'date=2024-01-2/part-00001.parquet', 'date=2024-01-10/part-00000.parquet']);
+    await reads(
+      dir,
+      (d) => {
+        expect(d.stats.interactions).toMatchObject({ lines: 300, malformed: 3, kept: 297 });
+        expect(d.stats.interactions.examples.map((e) => e.where)).toEqual(['date=2024-01-2/part-00000.parquet:row 4 (row group 0)', 'date=2024-01-2/part-00001.parquet:row 4 (row group 0)', 'date=2024-01-10/part-00000.parquet:row 4 (row group 0)']);
+      },
+      { maxMalformedFraction: 0.05 },
+    );
+    symlinkSync(join(dir, 'interactions'), join(dir, 'interactions', 'date=loop'));
+    await fails(dir, /interactions\/date=loop: a symbolic link loop \(this directory is reached twice\)/);
+  });
+
+  it('a subdirectory that is not a Hive partition, a stray file, a directory named like a shard and a symlink loop are refused by name; _SUCCESS and .crc are ignored', async () => {
     const dir = fresh('nested');
     await parquet(join(dir, 'interactions', 'part-0.parquet'), rows());
     writeFileSync(join(dir, 'interactions', '_SUCCESS'), '');
     writeFileSync(join(dir, 'interactions', '.part-0.parquet.crc'), 'crc');
     await reads(dir, (d) => expect(d.stats.interactions).toMatchObject({ lines: 400, kept: 400 }));
-    await parquet(join(dir, 'interactions', 'date=2024-01-02', 'part-0.parquet'), rows());
-    await fails(dir, /interactions\/date=2024-01-02: a subdirectory in the interactions directory \(Hive partitions\?\)/);
-    rmSync(join(dir, 'interactions', 'date=2024-01-02'), { recursive: true });
+    await parquet(join(dir, 'interactions', 'backup', 'part-0.parquet'), rows());
+    await fails(dir, /interactions\/backup: a subdirectory in the interactions directory that is not a Hive partition \(key=value\)/);
+    rmSync(join(dir, 'interactions', 'backup'), { recursive: true });
     writeFileSync(join(dir, 'interactions', '000000_0'), 'x');
     await fails(dir, /interactions\/000000_0: not a \*\.parquet, \*\.csv or \*\.csv\.gz shard/);
     rmSync(join(dir, 'interactions', '000000_0'));

@@ -21,7 +21,7 @@ import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { hostname, tmpdir } from 'node:os';
-import { basename, join } from 'node:path';
+import { basename, join, relative } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { csvFile } from '../csvRecords.js';
@@ -160,6 +160,9 @@ async function gunzipError(file: string): Promise<Error | undefined> {
     return err as Error;
   }
 }
+
+/** A file of a table as reports name it: its name, or its path in the shard directory (Hive partitions hold files of one name). */
+const shardName = (t: LayoutTable, f: number) => (t.sharded ? relative(t.path, t.files[f]) : basename(t.files[f]));
 
 /** Columns by upper-cased name; two names equal but for case are refused (which would be read?). */
 function byName(file: string, columns: Column[]): Columns {
@@ -420,7 +423,7 @@ export class PersonalizeEngine {
         if (schema.files[f].has(key) === has) continue;
         const [a, b] = has ? [t.files[f], t.files[0]] : [t.files[0], t.files[f]];
         const name = (schema.files[f].get(key) ?? schema.first.get(key))!.name;
-        throw new Error(`${a}: no ${name} column, which ${basename(b)} has: a table's shards need the same columns (${a === t.files[f] ? 'the header has ' + [...schema.files[f].values()].map((x) => x.name).join(', ') : 're-export them with one schema'})`);
+        throw new Error(`${a}: no ${name} column, which ${shardName(t, t.files.indexOf(b))} has: a table's shards need the same columns (${a === t.files[f] ? 'the header has ' + [...schema.files[f].values()].map((x) => x.name).join(', ') : 're-export them with one schema'})`);
       }
     }
   }
@@ -498,7 +501,7 @@ export class PersonalizeEngine {
     if (t.format === 'csv') {
       let line = r + 2;
       for (const l of rejectedLines.get(f) ?? []) if (l <= line) line++;
-      return { line, where: `${basename(file)}:line ${line}` };
+      return { line, where: `${shardName(t, f)}:line ${line}` };
     }
     const groups = await this.all(`SELECT DISTINCT row_group_id AS g, row_group_num_rows AS n FROM parquet_metadata(${q(file)}) ORDER BY g`);
     let start = 0;
@@ -508,7 +511,7 @@ export class PersonalizeEngine {
       start += Number(g.n);
       group++;
     }
-    return { line: r + 1, where: `${basename(file)}:row ${r + 1} (row group ${group})` };
+    return { line: r + 1, where: `${shardName(t, f)}:row ${r + 1} (row group ${group})` };
   }
 
   /** The malformed tally as the CSV reader's MalformedReport; throws past the tolerated share. */
@@ -529,7 +532,7 @@ export class PersonalizeEngine {
           const walk = walks.get(e.f);
           const rejects = this.otherRejects.has(t.files[e.f]) ? undefined : walk?.rejects;
           const line = e.line !== undefined ? (rejects?.[rejectIndex(e)] ?? e.line) : walk?.rows.get(e.r!);
-          const at = line !== undefined ? { line, where: `${basename(t.files[e.f])}:line ${line}` } : await this.where(t, e.f, e.r!, rejectedLines);
+          const at = line !== undefined ? { line, where: `${shardName(t, e.f)}:line ${line}` } : await this.where(t, e.f, e.r!, rejectedLines);
           return { ...at, reason: e.reason, f: e.f };
         }),
       )
