@@ -459,6 +459,27 @@ setInterval(() => {}, 1000);
     expect(readdirSync(spill)).toEqual([]);
   });
 
+  it('items and users CSV shards: malformed lines counted and located like the interactions’', async () => {
+    const dir = fresh('catalogue');
+    await parquet(join(dir, 'interactions.parquet'), rows());
+    mkdirSync(join(dir, 'items'));
+    mkdirSync(join(dir, 'users'));
+    writeFileSync(join(dir, 'items', 'part-0.csv'), 'ITEM_ID,GENRE\n' + Array.from({ length: 15 }, (_, k) => `i${k},g${k % 3}`).join('\n') + '\n');
+    writeFileSync(join(dir, 'items', 'part-1.csv.gz'), gzipSync('ITEM_ID,GENRE\n\n' + Array.from({ length: 15 }, (_, k) => (k === 4 ? 'i99' : k === 6 ? ',g1' : `i${15 + k},"g${k % 3}"`)).join('\n') + '\n'));
+    writeFileSync(join(dir, 'users', 'part-0.csv'), 'USER_ID,AGE\n' + Array.from({ length: 20 }, (_, k) => (k === 2 ? 'u2,3,4' : `u${k},${20 + k}`)).join('\n') + '\n');
+    await reads(
+      dir,
+      (d) => {
+        expect(d.stats.items).toMatchObject({ lines: 30, malformed: 2, categoryColumn: 'GENRE' });
+        expect(d.stats.items!.examples.map((e) => `${e.where}: ${e.reason}`)).toEqual(['part-1.csv.gz:line 7: expected 2 fields (the header\'s), got 1', 'part-1.csv.gz:line 9: ITEM_ID is empty']);
+        expect(d.stats.users).toMatchObject({ lines: 20, malformed: 1 });
+        expect(d.stats.users!.examples.map((e) => `${e.where}: ${e.reason}`)).toEqual(['part-0.csv:line 4: expected 2 fields (the header\'s), got 3']);
+        expect(d.engine.itemCategory.get('i20')).toBe('g2');
+      },
+      { maxMalformedFraction: 0.1 },
+    );
+  });
+
   it('opening and closing engines leaves no exit listener behind', async () => {
     const dir = fresh('listeners');
     await parquet(join(dir, 'interactions.parquet'), rows());
