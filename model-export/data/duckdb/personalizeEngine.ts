@@ -480,7 +480,11 @@ export class PersonalizeEngine {
     let count = 0;
     if (t.format !== 'csv') return { count, byFile, examples };
     for (let f = 0; f < t.files.length; f++) {
-      const rows = await this.all(`SELECT line, error_type, error_message FROM ${prefix}_errors_${f} ORDER BY line`);
+      // One row per line: DuckDB logs a line that misses several fields once per missing column
+      // (found 2, found 3, …); the first (the lowest column) says how many fields the line has.
+      const rows = await this.all(
+        `SELECT line, arg_min(error_type, coalesce(column_idx, 0)) AS error_type, arg_min(error_message, coalesce(column_idx, 0)) AS error_message FROM ${prefix}_errors_${f} GROUP BY line ORDER BY line`,
+      );
       const lines = rows.map((r) => Number(r.line));
       byFile.set(f, lines);
       // Rejects the CSV reader also skips (a wrong field count, invalid quoting) can be renumbered by walking its records; others (invalid UTF-8) not.
@@ -536,7 +540,10 @@ export class PersonalizeEngine {
           return { ...at, reason: e.reason, f: e.f };
         }),
       )
-    ).sort((a, b) => a.f - b.f || (t.format === 'csv' ? a.line - b.line : 0));
+    )
+      // The first five of the rejects' and the rows' first five each, in file and line order.
+      .sort((a, b) => a.f - b.f || (t.format === 'csv' ? a.line - b.line : 0))
+      .slice(0, 5);
     const max = this.options.maxMalformedFraction ?? 0.01;
     const unit = t.format === 'parquet' ? 'rows' : 'lines';
     if (malformed > max * rows) {
@@ -604,8 +611,7 @@ export class PersonalizeEngine {
       ...rejects.examples.map((e) => ({ f: e.f, line: e.line, reason: e.reason, key: e.line - 1.5 })),
       ...sqlExamples.map((e) => ({ f: Number(e.f), r: Number(e.r), reason: String(e.reason), key: Number(e.r) })),
     ]
-      .sort((a, b) => a.f - b.f || a.key - b.key)
-      .slice(0, 5);
+      .sort((a, b) => a.f - b.f || a.key - b.key);
     const report = await this.malformedReport(t, rows, malformed, examples, rejects.byFile);
     const eventTypes: Record<string, number> = {};
     if (type) for (const r of perType) eventTypes[String(r.ty)] = Number(r.rows) - Number(r.malformed);
@@ -713,8 +719,7 @@ export class PersonalizeEngine {
     const rejects = await this.rejects(t, 'rej_it');
     const sqlExamples = Number(counts.malformed) > 0 ? await this.all(`SELECT f, r, reason FROM (${checked()}) WHERE reason IS NOT NULL ORDER BY f, r LIMIT 5`) : [];
     const examples = [...rejects.examples.map((e) => ({ ...e, key: e.line - 1.5 })), ...sqlExamples.map((e) => ({ f: Number(e.f), r: Number(e.r), reason: String(e.reason), key: Number(e.r) }))]
-      .sort((a, b) => a.f - b.f || a.key - b.key)
-      .slice(0, 5);
+      .sort((a, b) => a.f - b.f || a.key - b.key);
     const report = await this.malformedReport(t, Number(counts.rows) + rejects.count, Number(counts.malformed) + rejects.count, examples, rejects.byFile);
     if (attributes.length > 0) this.itemAttributes = new Map();
     // First row per item (file order), then the category's first pipe-separated value.
@@ -757,8 +762,7 @@ export class PersonalizeEngine {
     const rejects = await this.rejects(t, 'rej_us');
     const sqlExamples = Number(counts.malformed) > 0 ? await this.all(`SELECT f, r, reason FROM (${checked()}) WHERE reason IS NOT NULL ORDER BY f, r LIMIT 5`) : [];
     const examples = [...rejects.examples.map((e) => ({ ...e, key: e.line - 1.5 })), ...sqlExamples.map((e) => ({ f: Number(e.f), r: Number(e.r), reason: String(e.reason), key: Number(e.r) }))]
-      .sort((a, b) => a.f - b.f || a.key - b.key)
-      .slice(0, 5);
+      .sort((a, b) => a.f - b.f || a.key - b.key);
     const report = await this.malformedReport(t, Number(counts.rows) + rejects.count, Number(counts.malformed) + rejects.count, examples, rejects.byFile);
     if (attributes.length > 0) {
       this.userAttributes = new Map();
