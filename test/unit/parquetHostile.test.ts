@@ -342,6 +342,15 @@ describe('hostile Parquet and shard layouts', () => {
     );
   });
 
+  it('an id column of a nested type (STRUCT, LIST) is refused by name, not read as its text', async () => {
+    const dir = fresh('nested-ids');
+    await parquet(join(dir, 'interactions', 'part-0.parquet'), rows());
+    await parquet(join(dir, 'interactions', 'part-1.parquet'), `SELECT {'id': i % 20} AS USER_ID, 'i' || i AS ITEM_ID, 1700000000 + i AS TIMESTAMP FROM range(10) r(i)`);
+    await fails(dir, /interactions\/part-1\.parquet: USER_ID is a STRUCT\(id BIGINT\) column: ids must be text or numbers/);
+    await parquet(join(dir, 'interactions', 'part-1.parquet'), `SELECT 'u1' AS USER_ID, ['i1', 'i2'] AS ITEM_ID, 1700000000 + i AS TIMESTAMP FROM range(10) r(i)`);
+    await fails(dir, /interactions\/part-1\.parquet: ITEM_ID is a VARCHAR\[\] column: ids must be text or numbers/);
+  });
+
   it('a corrupt page inside a valid-looking Parquet file is named, without DuckDB’s SQL', async () => {
     const dir = fresh('corrupt');
     await parquet(join(dir, 'interactions', 'part-0.parquet'), rows());

@@ -466,6 +466,16 @@ export class PersonalizeEngine {
     }
   }
 
+  /** An id column: present in every file, and a scalar (a STRUCT or MAP cast to text is no id; a LIST would be 'a|b'). */
+  private requireId(schema: Schema, t: LayoutTable, name: 'USER_ID' | 'ITEM_ID'): Column {
+    const c = this.require(schema, t, name);
+    schema.files.forEach((cols, f) => {
+      const type = cols.get(name)!.type;
+      if (/^(STRUCT|MAP|UNION)\b|\[\d*\]$/i.test(type)) throw new Error(`${t.files[f]}: ${name} is a ${type} column: ids must be text or numbers`);
+    });
+    return c;
+  }
+
   private require(schema: Schema, t: LayoutTable, name: string, why?: string): Column {
     const c = schema.first.get(name.toUpperCase());
     if (!c) throw new Error(`${t.files.length > 1 ? t.files[0] : t.path}: no ${name} column${why ? ` (${why})` : ''}; the header has ${[...schema.first.values()].map((x) => x.name).join(', ')}`);
@@ -559,8 +569,8 @@ export class PersonalizeEngine {
     const t = o.layout.interactions;
     const c0 = performance.now();
     const cols = await this.columnsOf(t);
-    this.require(cols, t, 'USER_ID');
-    this.require(cols, t, 'ITEM_ID');
+    this.requireId(cols, t, 'USER_ID');
+    this.requireId(cols, t, 'ITEM_ID');
     this.require(cols, t, 'TIMESTAMP');
     this.sameColumns(t, cols, ['EVENT_TYPE', 'EVENT_VALUE', 'IMPRESSION']);
     const type = cols.first.get('EVENT_TYPE');
@@ -708,7 +718,7 @@ export class PersonalizeEngine {
   private async readItems(t: LayoutTable): Promise<NonNullable<PersonalizeReadStats['items']>> {
     const o = this.options;
     const cols = await this.columnsOf(t);
-    const item = this.require(cols, t, 'ITEM_ID');
+    const item = this.requireId(cols, t, 'ITEM_ID');
     const guessed = o.category === undefined;
     const category = o.category !== undefined ? this.require(cols, t, o.category, 'named by --category / the dataset config') : await this.guessCategory(t, cols, item);
     const attributes = (o.itemColumns ?? []).map((name) => ({ key: name.toUpperCase(), col: this.require(cols, t, name, 'an item feature column of the dataset config') }));
@@ -753,7 +763,7 @@ export class PersonalizeEngine {
   private async readUsers(t: LayoutTable): Promise<MalformedReport> {
     const o = this.options;
     const cols = await this.columnsOf(t);
-    const user = this.require(cols, t, 'USER_ID');
+    const user = this.requireId(cols, t, 'USER_ID');
     const attributes = (o.userColumns ?? []).map((name) => ({ key: name.toUpperCase(), col: this.require(cols, t, name, 'a user feature column of the dataset config') }));
     const at = (c: Columns, col: Column) => c.get(col.name.toUpperCase().trim());
     const select = (c: Columns) => [`${text(at(c, user))} AS id`, ...attributes.map((a, k) => `${text(at(c, a.col))} AS a${k}`)].join(', ');
