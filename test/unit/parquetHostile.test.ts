@@ -524,22 +524,28 @@ setInterval(() => {}, 1000);
   });
 
   it('a BOM, a quoted header, CRLF line ends and padded names in a gzip CSV shard read as the CSV reader reads them', async () => {
-    const dir = fresh('bom');
-    const body = '\ufeff"USER_ID", item_id ,"Timestamp"\r\nu1,i1,1700000000\r\n"u1","i,2",1700000001\r\n\r\nu2,i1,1700000002\r\nu2,,1700000003\r\n';
-    mkdirSync(join(dir, 'interactions'));
-    writeFileSync(join(dir, 'interactions', 'part-0.csv.gz'), gzipSync(body));
-    const single = fresh('bom-single');
-    writeFileSync(join(single, 'interactions.csv'), body);
-    const memory = await readPersonalize({ dir: single, progress: false, maxMalformedFraction: 0.5 });
-    await reads(
-      dir,
-      async (d) => {
-        expect(d.stats.interactions).toMatchObject({ lines: memory.stats.interactions.lines, malformed: 1, kept: memory.stats.interactions.kept });
-        expect(d.stats.interactions.examples.map((e) => [e.line, e.reason])).toEqual(memory.stats.interactions.examples.map((e) => [e.line, e.reason]));
-        expect(await timelines(d)).toEqual(memory.log.timelines);
-      },
-      { maxMalformedFraction: 0.5, minUserBehaviours: 1 },
-    );
+    const rows = 'u1,i1,1700000000\r\n"u1","i,2",1700000001\r\n\r\nu2,i1,1700000002\r\nu2,,1700000003\r\n';
+    for (const start of ['\ufeff', '']) {
+      const body = `${start}"USER_ID", item_id ,"Timestamp"\r\n${rows}`;
+      const dir = fresh('bom');
+      mkdirSync(join(dir, 'interactions'));
+      writeFileSync(join(dir, 'interactions', 'part-0.csv.gz'), gzipSync(body));
+      const single = fresh('bom-single');
+      writeFileSync(join(single, 'interactions.csv'), body);
+      const memory = await readPersonalize({ dir: single, progress: false, maxMalformedFraction: 0.5 });
+      await reads(
+        dir,
+        async (d) => {
+          expect(d.stats.interactions).toMatchObject({ lines: memory.stats.interactions.lines, malformed: 1, kept: memory.stats.interactions.kept });
+          expect(d.stats.interactions.examples.map((e) => [e.line, e.reason])).toEqual(memory.stats.interactions.examples.map((e) => [e.line, e.reason]));
+          expect(await timelines(d)).toEqual(memory.log.timelines);
+        },
+        { maxMalformedFraction: 0.5, minUserBehaviours: 1 },
+      );
+    }
+    const blank = fresh('blank-first');
+    writeFileSync(join(blank, 'interactions.csv'), `\r\n\n"USER_ID",ITEM_ID,TIMESTAMP\r\n${rows}`);
+    await fails(blank, /interactions\.csv: 2 blank lines before the header: the out-of-core engine needs the header on the first line; remove them/);
   });
 
   it('opening and closing engines leaves no exit listener behind', async () => {

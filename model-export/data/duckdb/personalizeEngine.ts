@@ -86,17 +86,22 @@ function csvOptions(t: LayoutTable, f: number, header: readonly string[]): strin
 /** A CSV file's header line (the first non-blank one), its names trimmed, blanks named `columnK`; a name twice is refused, as the CSV reader refuses it. */
 async function csvHeader(file: string): Promise<string[]> {
   let line: string | undefined;
+  let blank = 0;
   try {
     for await (const l of readLines(file, { progress: false })) {
       if (l.trim() !== '') {
         line = l;
         break;
       }
+      blank++;
     }
   } catch (err) {
     throw new Error(`${file}: cannot be read (${(err as Error).message})${isGzipError(err) ? ': a truncated or corrupt gzip file? Re-export it' : ''}`);
   }
   if (line === undefined) throw new Error(`${file}: the file is empty (a header line is required)`);
+  // DuckDB takes the first line for the header, and its `skip` miscounts mixed line ends (rows
+  // silently lost): refused rather than read wrong.
+  if (blank > 0) throw new Error(`${file}: ${blank} blank line${blank > 1 ? 's' : ''} before the header: the out-of-core engine needs the header on the first line; remove ${blank > 1 ? 'them' : 'it'}`);
   let names: string[];
   try {
     names = (parseCsv(line.replace(/^\ufeff/, ''), { relax_column_count: true }) as string[][])[0] ?? [];
