@@ -543,6 +543,9 @@ setInterval(() => {}, 1000);
         { maxMalformedFraction: 0.5, minUserBehaviours: 1 },
       );
     }
+    const mixed = fresh('mixed-line-ends');
+    writeFileSync(join(mixed, 'interactions.csv'), `USER_ID,ITEM_ID,TIMESTAMP\r\nu1,i1,1700000000\r\nu1,i2,1700000001\nu1,i3,1700000002\n`);
+    await fails(mixed, /interactions\.csv: DuckDB could not read it: .*line ends mixed in one file \(CRLF and LF\)\?/);
     const blank = fresh('blank-first');
     writeFileSync(join(blank, 'interactions.csv'), `\r\n\n"USER_ID",ITEM_ID,TIMESTAMP\r\n${rows}`);
     await fails(blank, /interactions\.csv: 2 blank lines before the header: the out-of-core engine needs the header on the first line; remove them/);

@@ -230,7 +230,11 @@ export function engineError(err: unknown, what: string): Error {
   if (!(err instanceof Error)) return new Error(`${what}: ${String(err)}`);
   const m = /^([A-Z][A-Za-z]*(?: [A-Za-z]+)*) Error: ([^\n]*)/.exec(err.message);
   if (!m) return err;
-  const hint = /^Out of Memory/.test(m[1]) ? ' (raise --memory-limit, or free disk space under the temporary directory)' : '';
+  const hint = /^Out of Memory/.test(m[1])
+    ? ' (raise --memory-limit, or free disk space under the temporary directory)'
+    : /CSV Parser state machine reached an invalid state/.test(m[2])
+      ? ': line ends mixed in one file (CRLF and LF)? DuckDB reads one kind per file: normalise them (e.g. dos2unix), or read the CSV in memory (--engine memory)'
+      : '';
   return new Error(`${what}: DuckDB could not read it: ${m[2].trim()} (${m[1].toLowerCase()} error)${hint}`, { cause: err });
 }
 
