@@ -546,6 +546,15 @@ setInterval(() => {}, 1000);
     const mixed = fresh('mixed-line-ends');
     writeFileSync(join(mixed, 'interactions.csv'), `USER_ID,ITEM_ID,TIMESTAMP\r\nu1,i1,1700000000\r\nu1,i2,1700000001\nu1,i3,1700000002\n`);
     await fails(mixed, /interactions\.csv: DuckDB could not read it: .*line ends mixed in one file \(CRLF and LF\)\?/);
+    // Fields padded with tabs and no-break spaces: trimmed as JavaScript trims them.
+    const padded = fresh('padded');
+    const paddedBody = 'USER_ID,ITEM_ID,TIMESTAMP\n\tu1\u00a0,i1\t,1700000000\t\nu1, i2 ,\u00a01700000001\n';
+    writeFileSync(join(padded, 'interactions.csv'), paddedBody);
+    const paddedMemory = await readPersonalize({ dir: padded, progress: false });
+    await reads(padded, async (d) => {
+      expect(d.stats.interactions).toMatchObject({ lines: 2, malformed: 0, kept: 2 });
+      expect(await timelines(d)).toEqual(paddedMemory.log.timelines);
+    });
     const blank = fresh('blank-first');
     writeFileSync(join(blank, 'interactions.csv'), `\r\n\n"USER_ID",ITEM_ID,TIMESTAMP\r\n${rows}`);
     await fails(blank, /interactions\.csv: 2 blank lines before the header: the out-of-core engine needs the header on the first line; remove them/);
