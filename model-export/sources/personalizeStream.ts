@@ -66,6 +66,28 @@ export function engineReadOptions(config: DatasetConfig, protocol: PositionProto
   };
 }
 
+/** The data's event types, the most frequent first (ten at most), for messages. */
+const typesSeen = (seen: Record<string, number>) =>
+  Object.entries(seen)
+    .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
+    .slice(0, 10)
+    .map(([type]) => JSON.stringify(type))
+    .join(', ');
+
+/** Why nothing was kept, when the filters say: the event types the config keeps that the data lacks, every row filtered by value. */
+function whyEmpty(config: DatasetConfig, s: EngineStats): string {
+  const i = s.interactions;
+  const wellFormed = i.lines - i.malformed;
+  if (wellFormed === 0) return ` (${i.lines === 0 ? 'the interactions table has no rows' : 'every row is malformed'})`;
+  const wanted = config.positive?.eventTypes;
+  if (wanted && i.filteredByType === wellFormed) {
+    const seen = Object.entries(i.eventTypes).sort((a, b) => b[1] - a[1]).slice(0, 10).map(([type, n]) => `${JSON.stringify(type)} ${n.toLocaleString('en-US')}`);
+    return `: no row has EVENT_TYPE ${wanted.map((x) => JSON.stringify(x)).join(' or ')} (positive.eventTypes); the data has ${seen.join(', ')}`;
+  }
+  if (i.filteredByValue > 0 && i.filteredByType + i.filteredByValue === wellFormed) return `: every row's EVENT_VALUE is below positive.minEventValue ${config.positive?.minEventValue} (or empty)`;
+  return '';
+}
+
 export async function openStreamedDataset(config: DatasetConfig, o: StreamedDatasetOptions = {}): Promise<StreamedDataset> {
   if (config.data === undefined) throw new Error('the out-of-core engine needs --data DIR');
   const protocol = (config.protocol ?? personalizeSource.defaultProtocol) as PositionProtocol;
@@ -83,7 +105,17 @@ export async function openStreamedDataset(config: DatasetConfig, o: StreamedData
     ...(o.log ? { log: o.log } : {}),
   });
   try {
-    if (engine.stats.userCount === 0) throw new Error(`${config.data}: no user has ${config.minUserBehaviours ?? 2} behaviours or more after the event filters`);
+    if (engine.stats.userCount === 0) throw new Error(`${config.data}: no user has ${config.minUserBehaviours ?? 2} behaviours or more after the event filters${whyEmpty(config, engine.stats)}`);
+    // An event type the config names that no row has (a typo: "purchse") would drop those rows or
+    // leave the conversion label all zero without a word.
+    const seen = engine.stats.interactions.eventTypes;
+    for (const [what, types] of [['positive.eventTypes', config.positive?.eventTypes], ['conversion.eventTypes', config.conversion?.eventTypes]] as const) {
+      const absent = (types ?? []).filter((type) => !(seen[type] > 0));
+      if (absent.length > 0) o.log?.(`warning: ${what} ${absent.map((x) => JSON.stringify(x)).join(', ')}: no row has ${absent.length > 1 ? 'these event types' : 'this event type'}; the data has ${typesSeen(seen)}`);
+    }
+    if (config.conversion && engine.stats.interactions.conversionRows === 0) {
+      throw new Error(`${config.data}: no row matches the dataset config's conversion filter${config.conversion.eventTypes ? ` (EVENT_TYPE ${config.conversion.eventTypes.map((x) => JSON.stringify(x)).join(' or ')}; the data has ${typesSeen(seen)})` : ''}: every conversion label would be 0`);
+    }
     const users = await engine.configureSplit(rule, o.validationFraction ?? 0);
     const s = engine.stats;
     return {

@@ -216,6 +216,8 @@ export async function prepareStreamed(engine: PersonalizeEngine, users: Streamed
   log(`vocabulary: ${counts.size.toLocaleString('en-US')} training items → ${contract.itemCount.toLocaleString('en-US')} rows in ${vocabulary.toFixed(1)} s`);
   const t1 = performance.now();
   const test = await materialise(engine, 'test', contract, negativePool, o, 'test');
+  // No test sample: every metric would be NaN and the model exported unmeasured.
+  if (test.size === 0) throw new Error(`the test split holds no sample (${users.test} of ${users.train + users.test} users are test users): too few users for the split's test fraction; add users or raise split.testFraction`);
   const validation = o.validationFraction ? await materialise(engine, 'validation', contract, negativePool, o, 'validation') : undefined;
   const fit = await engine.size(o.validationFraction ? 'fit' : 'train');
   const perPosition = o.protocol === 'next' ? 2 : 1;

@@ -16,10 +16,16 @@
  * chooses (first appearance, or a seeded shuffle per epoch), each sorted exactly as the CSV reader
  * sorts it: compareBehaviours, file order breaking ties.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { basename, join } from 'node:path';
+import { createReadStream, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGunzip } from 'node:zlib';
+import { hostname, tmpdir } from 'node:os';
+import { basename, join, relative } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
+import { parse as parseCsv } from 'csv-parse/sync';
+import { csvFile } from '../csvRecords.js';
+import { MalformedLines, readLines } from '../lineReader.js';
 import { compareBehaviours, type Behaviour, type RawAttributes } from '../behaviourLog.js';
 import type { MalformedReport } from '../lineReader.js';
 import type { PersonalizeReadOptions, PersonalizeReadStats } from '../personalize.js';
@@ -57,27 +63,281 @@ interface Column {
   type: string;
 }
 
-/** A table's per-file sources with the file index `f` and the row index `r` (file order). */
-function fileSources(t: LayoutTable, select: (cols: Map<string, Column>) => string, cols: Map<string, Column>, rejects?: string): string {
+/** Columns by upper-cased name, per file of a table (shards may differ in column order and types). */
+type Columns = Map<string, Column>;
+interface Schema {
+  /** The first file's columns: what the table has. */
+  first: Columns;
+  files: Columns[];
+  /** CSV: each file's header as DuckDB names its columns (duplicates suffixed). */
+  headers: string[][];
+}
+
+/**
+ * A CSV file's read_csv options: the layout's dialect, gzip by the file's bytes
+ * (personalizeLayout.ts), not its name, and the header we read (no sniffing: DuckDB's sniffer
+ * refuses a whole file for one unclosed quote, which the CSV reader counts as one malformed line).
+ */
+function csvOptions(t: LayoutTable, f: number, header: readonly string[]): string {
+  const columns = header.map((name) => `${q(name)}: 'VARCHAR'`).join(', ');
+  return `${CSV_DIALECT}, compression = '${t.gzip[f] ? 'gzip' : 'none'}', auto_detect = false, columns = {${columns}}`;
+}
+
+/** A CSV file's header line (the first non-blank one), its names trimmed, blanks named `columnK`; a name twice is refused, as the CSV reader refuses it. */
+async function csvHeader(file: string): Promise<string[]> {
+  let line: string | undefined;
+  let blank = 0;
+  try {
+    for await (const l of readLines(file, { progress: false })) {
+      if (l.trim() !== '') {
+        line = l;
+        break;
+      }
+      blank++;
+    }
+  } catch (err) {
+    throw new Error(`${file}: cannot be read (${(err as Error).message})${isGzipError(err) ? ': a truncated or corrupt gzip file? Re-export it' : ''}`);
+  }
+  if (line === undefined) throw new Error(`${file}: the file is empty (a header line is required)`);
+  // DuckDB takes the first line for the header, and its `skip` miscounts mixed line ends (rows
+  // silently lost): refused rather than read wrong.
+  if (blank > 0) throw new Error(`${file}: ${blank} blank line${blank > 1 ? 's' : ''} before the header: the out-of-core engine needs the header on the first line; remove ${blank > 1 ? 'them' : 'it'}`);
+  let names: string[];
+  try {
+    names = (parseCsv(line.replace(/^\ufeff/, ''), { relax_column_count: true }) as string[][])[0] ?? [];
+  } catch (err) {
+    throw new Error(`${file}: the header line is not valid CSV (${(err as Error).message.split('\n')[0]})`);
+  }
+  const seen = new Set<string>();
+  return names.map((raw, k) => {
+    let name = raw.trim() === '' ? `column${k}` : raw.trim();
+    if (raw.trim() !== '' && seen.has(name.toUpperCase())) throw new Error(`${file}: column ${name} appears twice in the header`);
+    for (let n = 1; seen.has(name.toUpperCase()); n++) name = `column${k}_${n}`;
+    seen.add(name.toUpperCase());
+    return name;
+  });
+}
+
+/**
+ * The physical lines of CSV rows given by DuckDB's row index (rows it read, in file order): the
+ * CSV reader's own records (csvRecords.ts) walked up to the last of them, skipping those DuckDB
+ * rejects too (a wrong field count, invalid quoting). `r + 2` is wrong after a blank line or a
+ * quoted field holding a newline. Reads the file's prefix: only for the few reported examples.
+ */
+async function csvLinesOf(file: string, rows: number[], rejectsNeeded: number): Promise<{ rows: Map<number, number>; rejects: number[] }> {
+  const wanted = new Set(rows);
+  const last = rows.length > 0 ? Math.max(...rows) : -1;
+  const out = { rows: new Map<number, number>(), rejects: [] as number[] };
+  // The CSV reader's records DuckDB rejects too: invalid quoting (reported to MalformedLines) and a wrong field count.
+  const malformed = new (class extends MalformedLines {
+    override record(line: number): void {
+      out.rejects.push(line);
+    }
+  })(file, 1);
+  const { header, records } = await csvFile(file, malformed, { progress: false });
+  let r = 0;
+  const done = () => r > last && out.rejects.length >= rejectsNeeded;
+  try {
+    for await (const batch of records) {
+      for (const { fields, line } of batch) {
+        if (fields.length !== header.length) out.rejects.push(line);
+        else {
+          if (wanted.has(r)) out.rows.set(r, line);
+          r++;
+        }
+        if (done()) return out;
+      }
+    }
+  } finally {
+    await records.return(undefined);
+  }
+  return out;
+}
+
+const isGzipError = (err: unknown) => typeof (err as NodeJS.ErrnoException).code === 'string' && (err as NodeJS.ErrnoException).code!.startsWith('Z_');
+
+/** Reads a gzip file through to its end; the error when it is truncated or corrupt. */
+async function gunzipError(file: string): Promise<Error | undefined> {
+  try {
+    await pipeline(createReadStream(file), createGunzip(), new Writable({ write: (_chunk, _encoding, done) => done() }));
+    return undefined;
+  } catch (err) {
+    return err as Error;
+  }
+}
+
+/** A file of a table as reports name it: its name, or its path in the shard directory (Hive partitions hold files of one name). */
+const shardName = (t: LayoutTable, f: number) => (t.sharded ? relative(t.path, t.files[f]) : basename(t.files[f]));
+
+/** Columns by upper-cased name; two names equal but for case are refused (which would be read?). */
+function byName(file: string, columns: Column[]): Columns {
+  const out: Columns = new Map();
+  for (const c of columns) {
+    const key = c.name.toUpperCase().trim();
+    const other = out.get(key);
+    if (other) throw new Error(`${file}: columns ${other.name} and ${c.name} differ only in case: names are case-insensitive, keep one`);
+    out.set(key, c);
+  }
+  return out;
+}
+
+/** A table's per-file sources with the file index `f` and the row index `r` (file order); `select` gets each file's own columns. */
+function fileSources(t: LayoutTable, select: (cols: Columns) => string, schema: Schema, rejects?: string): string {
   return t.files
     .map((file, f) => {
       const from =
         t.format === 'parquet'
           ? `read_parquet(${q(file)}, file_row_number = true)`
-          : `read_csv(${q(file)}, ${CSV_DIALECT}, ${rejects ? `store_rejects = true, rejects_table = '${rejects}_errors_${f}', rejects_scan = '${rejects}_scans_${f}'` : 'ignore_errors = true'})`;
+          : `read_csv(${q(file)}, ${csvOptions(t, f, schema.headers[f])}, ${rejects ? `store_rejects = true, rejects_table = '${rejects}_errors_${f}', rejects_scan = '${rejects}_scans_${f}'` : 'ignore_errors = true'})`;
       const r = t.format === 'parquet' ? 'file_row_number' : '(row_number() OVER () - 1)';
-      return `SELECT ${f} AS f, ${r} AS r, ${select(cols)} FROM ${from}`;
+      return `SELECT ${f} AS f, ${r} AS r, ${select(schema.files[f])} FROM ${from}`;
     })
     .join('\nUNION ALL\n');
 }
 
-/** Column text, trimmed, '' for NULL (the CSV reader's view of a field). */
-const text = (c: Column | undefined) => (c ? `trim(coalesce(CAST(${ident(c.name)} AS VARCHAR), ''))` : `''`);
+/** The columns of one file of a table: Parquet's by DESCRIBE, CSV's from its header (every one text). */
+async function describe(c: DuckDBConnection, t: LayoutTable, f: number): Promise<{ columns: Columns; header: string[] }> {
+  const file = t.files[f];
+  if (t.format === 'csv') {
+    const header = await csvHeader(file);
+    return { columns: new Map(header.map((name) => [name.toUpperCase(), { name, type: 'VARCHAR' }])), header };
+  }
+  const rows = (await c.runAndReadAll(`DESCRIBE SELECT * FROM read_parquet(${q(file)})`)).getRowObjects();
+  return { columns: byName(file, rows.map((r) => ({ name: String(r.column_name), type: String(r.column_type) }))), header: [] };
+}
+
+/** Every file's columns, a file DuckDB cannot read named. */
+async function schemaOf(c: DuckDBConnection, t: LayoutTable): Promise<Schema> {
+  const files: Columns[] = [];
+  const headers: string[][] = [];
+  for (let f = 0; f < t.files.length; f++) {
+    try {
+      const d = await describe(c, t, f);
+      files.push(d.columns);
+      headers.push(d.header);
+    } catch (err) {
+      throw engineError(err, t.files[f]);
+    }
+  }
+  return { first: files[0], files, headers };
+}
+
+/**
+ * An error of DuckDB's (its message starts `Xxx Error: `, then the SQL) as one line naming what
+ * was being read; our own errors pass unchanged.
+ */
+export function engineError(err: unknown, what: string): Error {
+  if (!(err instanceof Error)) return new Error(`${what}: ${String(err)}`);
+  const m = /^([A-Z][A-Za-z]*(?: [A-Za-z]+)*) Error: ([^\n]*)/.exec(err.message);
+  if (!m) return err;
+  const hint = /^Out of Memory/.test(m[1])
+    ? ' (raise --memory-limit, or free disk space under the temporary directory)'
+    : /CSV Parser state machine reached an invalid state/.test(m[2])
+      ? ': line ends mixed in one file (CRLF and LF)? DuckDB reads one kind per file: normalise them (e.g. dos2unix), or read the CSV in memory (--engine memory)'
+      : '';
+  return new Error(`${what}: DuckDB could not read it: ${m[2].trim()} (${m[1].toLowerCase()} error)${hint}`, { cause: err });
+}
+
+/** Column text, trimmed, '' for NULL (the CSV reader's view of a field); '' for a column the file lacks. */
+const text = (c: Column | undefined) => (c ? `trim(coalesce(${asText(c)}, ''), ${JS_WHITESPACE})` : `''`);
+/**
+ * A column as VARCHAR. Parquet strings written without the UTF8 annotation (Hive, older Spark:
+ * what `spark.sql.parquet.binaryAsString` is for) are BLOB: their UTF-8 is decoded — a plain CAST
+ * would turn the id `é1` into `\xC3\xA91`, silently another id than the CSV export's. Bytes that
+ * are not UTF-8 keep DuckDB's escaped form.
+ */
+function asText(c: Column): string {
+  if (/^BLOB/i.test(c.type)) return `coalesce(try(decode(${ident(c.name)})), CAST(${ident(c.name)} AS VARCHAR))`;
+  // A Parquet LIST (IMPRESSION, GENRES as arrays, as warehouses store them) is the layout's
+  // pipe-separated text: CAST would give '[a, b]', one id with brackets and spaces.
+  if (/^[A-Z_0-9]+(\(.*\))?\[\d*\]$/i.test(c.type)) return `array_to_string(list_transform(${ident(c.name)}, x -> trim(CAST(x AS VARCHAR))), '|')`;
+  // pandas writes an integer column holding a NULL as float64: the id 12 is 12.0 there, and
+  // CAST gives '12.0' — another id than the '12' of a sibling shard or of items.parquet.
+  // Integral floats read as integers ('12'), as a CSV export (and JavaScript's String) writes them.
+  if (/^(DOUBLE|FLOAT|REAL)$/i.test(c.type)) {
+    const x = ident(c.name);
+    return `CASE WHEN isfinite(${x}) AND ${x} = trunc(${x}) AND abs(${x}) < 9007199254740992 THEN CAST(CAST(${x} AS BIGINT) AS VARCHAR) ELSE CAST(${x} AS VARCHAR) END`;
+  }
+  return `CAST(${ident(c.name)} AS VARCHAR)`;
+}
+/**
+ * What JavaScript's String.prototype.trim strips (the CSV reader trims fields with it): DuckDB's
+ * trim() strips spaces only, so ' u1\t' and '1700000000\t' were other ids and malformed times.
+ */
+const JS_WHITESPACE = q(' \t\n\v\f\r\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000\ufeff');
+
 /** A numeric column as DOUBLE; text columns parsed (NULL when not a number). */
-function number(c: Column): string {
+function number(c: Column | undefined): string {
+  if (!c) return 'NULL::DOUBLE';
   if (/^(TIMESTAMP|DATE)/i.test(c.type)) return `epoch(${ident(c.name)})::DOUBLE`;
   if (/^(BIGINT|INTEGER|SMALLINT|TINYINT|HUGEINT|UBIGINT|UINTEGER|USMALLINT|UTINYINT|DOUBLE|FLOAT|REAL|DECIMAL)/i.test(c.type)) return `CAST(${ident(c.name)} AS DOUBLE)`;
   return `TRY_CAST(${text(c)} AS DOUBLE)`;
+}
+
+const TEMP_PREFIX = 'interest-edge-duckdb-';
+/** The file naming the process (pid and host: a /tmp shared by containers holds other pid spaces) that owns a temporary directory. */
+const OWNER = 'owner.pid';
+
+/**
+ * The temporary directories of open engines, removed when the process exits — on `exit`, and on
+ * SIGINT / SIGTERM when nothing else handles them (then the signal is raised again, so the process
+ * ends as it would have). One set of listeners for every engine, gone when the last one closes.
+ */
+const openDirs = new Set<string>();
+const removeOpenDirs = () => {
+  for (const dir of openDirs) rmSync(dir, { recursive: true, force: true });
+  openDirs.clear();
+};
+const onSignal = (signal: NodeJS.Signals) => {
+  const alone = process.listenerCount(signal) === 1;
+  if (!alone) return; // someone else decides whether the process ends; `exit` cleans up if it does
+  removeOpenDirs();
+  detach();
+  process.kill(process.pid, signal);
+};
+function attach(): void {
+  process.on('exit', removeOpenDirs);
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+}
+function detach(): void {
+  process.removeListener('exit', removeOpenDirs);
+  process.removeListener('SIGINT', onSignal);
+  process.removeListener('SIGTERM', onSignal);
+}
+function addOnExit(dir: string): void {
+  if (openDirs.size === 0) attach();
+  openDirs.add(dir);
+}
+function removeOnExit(dir: string): void {
+  if (!openDirs.delete(dir)) return;
+  if (openDirs.size === 0) detach();
+}
+
+/** Removes engine directories in `parent` whose owner process is gone (SIGKILL, the OOM killer: no exit handler ran). */
+function sweepStaleDirs(parent: string): void {
+  let names: string[];
+  try {
+    names = readdirSync(parent).filter((n) => n.startsWith(TEMP_PREFIX));
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const dir = join(parent, name);
+    let owner: string[];
+    try {
+      owner = readFileSync(join(dir, OWNER), 'utf8').split(' ');
+    } catch {
+      continue; // not ours to judge (no owner file)
+    }
+    const pid = Number(owner[0]);
+    if (owner[1] !== hostname() || !Number.isInteger(pid) || pid <= 0 || pid === process.pid) continue;
+    try {
+      process.kill(pid, 0);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ESRCH') rmSync(dir, { recursive: true, force: true });
+    }
+  }
 }
 
 export interface EngineStats extends PersonalizeReadStats {
@@ -92,6 +352,7 @@ export class PersonalizeEngine {
     private readonly db: DuckDBInstance,
     readonly connection: DuckDBConnection,
     private readonly dir: string,
+    private readonly cleanup: () => void,
     readonly options: EngineOptions,
     readonly contextColumns: string[],
     readonly hasConversions: boolean,
@@ -103,49 +364,137 @@ export class PersonalizeEngine {
   userAttributes?: Map<string, RawAttributes>;
   stats!: EngineStats;
   private splitReady = false;
+  /** CSV files with rejects the CSV reader would not reject (their DuckDB line numbers are kept). */
+  private otherRejects = new Set<string>();
 
   static async open(o: EngineOptions): Promise<PersonalizeEngine> {
-    const dir = mkdtempSync(join(o.tempDir ?? tmpdir(), 'interest-edge-duckdb-'));
+    const parent = o.tempDir ?? tmpdir();
+    sweepStaleDirs(parent);
+    let dir: string;
+    try {
+      dir = mkdtempSync(join(parent, TEMP_PREFIX));
+    } catch (err) {
+      throw new Error(`the temporary directory ${parent} (DuckDB's database and spill files): ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'does not exist' : (err as Error).message}`);
+    }
+    writeFileSync(join(dir, OWNER), `${process.pid} ${hostname()}`);
     const config: Record<string, string> = { memory_limit: o.memoryLimit ?? '1GB', temp_directory: join(dir, 'spill'), preserve_insertion_order: 'true' };
     if (o.threads !== undefined) config.threads = String(o.threads);
     let db: DuckDBInstance | undefined;
+    let c: DuckDBConnection | undefined;
+    // A run that exits without close() (an error past this point, process.exit, Ctrl-C) leaves no
+    // files behind; close() unregisters it. A killed run's directory is swept by the next open.
+    const cleanup = () => {
+      rmSync(dir, { recursive: true, force: true });
+      removeOnExit(dir);
+    };
+    addOnExit(dir);
     try {
-      // A run that exits without close() (an error past this point, process.exit) leaves no files behind.
-      process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
-      db = await DuckDBInstance.create(join(dir, 'prepare.duckdb'), config);
-      const c = await db.connect();
+      try {
+        db = await DuckDBInstance.create(join(dir, 'prepare.duckdb'), config);
+      } catch (err) {
+        const why = (err as Error).message.split('\n')[0];
+        throw new Error(o.memoryLimit !== undefined ? `--memory-limit ${o.memoryLimit}: DuckDB refuses it (${why}); give a size such as 512MB or 4GB` : `DuckDB could not start: ${why}`);
+      }
+      c = await db.connect();
       const contextColumns = (o.contextColumns ?? []).map((n) => n.toUpperCase());
-      const engine = new PersonalizeEngine(db, c, dir, o, contextColumns, o.conversion !== undefined);
-      await engine.prepare();
+      const engine = new PersonalizeEngine(db, c, dir, cleanup, o, contextColumns, o.conversion !== undefined);
+      await engine.guard(o.layout.interactions, () => engine.prepare());
       return engine;
     } catch (err) {
+      c?.closeSync();
       db?.closeSync();
-      rmSync(dir, { recursive: true, force: true });
-      throw err;
+      cleanup();
+      throw engineError(err, o.layout.dir);
     }
   }
 
   close(): void {
     this.connection.closeSync();
     this.db.closeSync();
-    rmSync(this.dir, { recursive: true, force: true });
+    this.cleanup();
   }
 
   private async all(sql: string): Promise<Record<string, DuckDBValue>[]> {
     return (await this.connection.runAndReadAll(sql)).getRowObjects();
   }
 
-  /** Column names (upper-cased) → name and type, from the table's first file. */
-  private async columnsOf(t: LayoutTable): Promise<Map<string, Column>> {
-    const file = t.files[0];
-    const from = t.format === 'parquet' ? `read_parquet(${q(file)})` : `read_csv(${q(file)}, ${CSV_DIALECT}, ignore_errors = true)`;
-    const rows = await this.all(`DESCRIBE SELECT * FROM ${from}`);
-    return new Map(rows.map((r) => [String(r.column_name).toUpperCase().trim(), { name: String(r.column_name), type: String(r.column_type) }]));
+  /**
+   * Column names (upper-cased) → name and type, per file: a file DuckDB cannot read is named
+   * here, before any query mixes the files. Each file keeps its own types (a TIMESTAMP that is
+   * BIGINT in one shard and TIMESTAMP in another is read as seconds in both).
+   */
+  private columnsOf(t: LayoutTable): Promise<Schema> {
+    return schemaOf(this.connection, t);
   }
 
-  private require(cols: Map<string, Column>, t: LayoutTable, name: string, why?: string): Column {
-    const c = cols.get(name.toUpperCase());
-    if (!c) throw new Error(`${t.path}: no ${name} column${why ? ` (${why})` : ''}; the header has ${[...cols.values()].map((x) => x.name).join(', ')}`);
+  /**
+   * Shards agree on the layout's columns `keys` (upper-cased): each is in every file or in none.
+   * A column only some shards have would be read from those and silently empty in the others.
+   */
+  private sameColumns(t: LayoutTable, schema: Schema, keys: readonly string[]): void {
+    for (const key of new Set(keys)) {
+      const has = schema.first.has(key);
+      for (let f = 1; f < t.files.length; f++) {
+        if (schema.files[f].has(key) === has) continue;
+        const [a, b] = has ? [t.files[f], t.files[0]] : [t.files[0], t.files[f]];
+        const name = (schema.files[f].get(key) ?? schema.first.get(key))!.name;
+        throw new Error(`${a}: no ${name} column, which ${shardName(t, t.files.indexOf(b))} has: a table's shards need the same columns (${a === t.files[f] ? 'the header has ' + [...schema.files[f].values()].map((x) => x.name).join(', ') : 're-export them with one schema'})`);
+      }
+    }
+  }
+
+  /**
+   * Runs a table's queries; a DuckDB error (a corrupt page, a file changed under the run) becomes
+   * one line naming the file: a Parquet table's files are each scanned alone to find the one at fault.
+   */
+  private async guard<T>(t: LayoutTable, run: () => Promise<T>): Promise<T> {
+    // DuckDB reads a gzip file cut short as far as it goes, without an error (the rows past the
+    // cut silently missing); the CSV reader's gunzip refuses it. Every gzip shard is read through
+    // in Node (zlib, off the main thread) while DuckDB runs, and a bad one stops the run by name.
+    const integrity = t.format === 'csv' && t.gzip.some((g) => g) ? this.gzipIntegrity(t) : undefined;
+    integrity?.catch(() => {}); // awaited below; not unhandled meanwhile
+    let result: T;
+    try {
+      result = await run();
+    } catch (err) {
+      if (integrity) await integrity; // a bad gzip file explains DuckDB's error better
+      const wrapped = engineError(err, t.path);
+      if (wrapped === err || t.format === 'csv') throw wrapped;
+      for (const file of t.files) {
+        try {
+          await this.connection.run(`SELECT max(hash(COLUMNS(*))) FROM read_parquet(${q(file)})`);
+        } catch (fileErr) {
+          const e = engineError(fileErr, file);
+          throw new Error(`${e.message}: a corrupt Parquet file? Re-export it`, { cause: fileErr });
+        }
+      }
+      throw wrapped;
+    }
+    if (integrity) await integrity;
+    return result;
+  }
+
+  private async gzipIntegrity(t: LayoutTable): Promise<void> {
+    for (let f = 0; f < t.files.length; f++) {
+      const gz = t.gzip[f] ? await gunzipError(t.files[f]) : undefined;
+      if (gz) throw new Error(`${t.files[f]}: cannot be read (${gz.message}): a truncated or corrupt gzip file? Re-export it`);
+    }
+  }
+
+  /** An id column: present in every file, and a scalar (a STRUCT or MAP cast to text is no id; a LIST would be 'a|b'). */
+  private requireId(schema: Schema, t: LayoutTable, name: 'USER_ID' | 'ITEM_ID'): Column {
+    const c = this.require(schema, t, name);
+    schema.files.forEach((cols, f) => {
+      const type = cols.get(name)!.type;
+      if (/^(STRUCT|MAP|UNION)\b|\[\d*\]$/i.test(type)) throw new Error(`${t.files[f]}: ${name} is a ${type} column: ids must be text or numbers`);
+    });
+    return c;
+  }
+
+  private require(schema: Schema, t: LayoutTable, name: string, why?: string): Column {
+    const c = schema.first.get(name.toUpperCase());
+    if (!c) throw new Error(`${t.files.length > 1 ? t.files[0] : t.path}: no ${name} column${why ? ` (${why})` : ''}; the header has ${[...schema.first.values()].map((x) => x.name).join(', ')}`);
+    this.sameColumns(t, schema, [name.toUpperCase()]);
     return c;
   }
 
@@ -156,9 +505,15 @@ export class PersonalizeEngine {
     let count = 0;
     if (t.format !== 'csv') return { count, byFile, examples };
     for (let f = 0; f < t.files.length; f++) {
-      const rows = await this.all(`SELECT line, error_type, error_message FROM ${prefix}_errors_${f} ORDER BY line`);
+      // One row per line: DuckDB logs a line that misses several fields once per missing column
+      // (found 2, found 3, …); the first (the lowest column) says how many fields the line has.
+      const rows = await this.all(
+        `SELECT line, arg_min(error_type, coalesce(column_idx, 0)) AS error_type, arg_min(error_message, coalesce(column_idx, 0)) AS error_message FROM ${prefix}_errors_${f} GROUP BY line ORDER BY line`,
+      );
       const lines = rows.map((r) => Number(r.line));
       byFile.set(f, lines);
+      // Rejects the CSV reader also skips (a wrong field count, invalid quoting) can be renumbered by walking its records; others (invalid UTF-8) not.
+      if (rows.some((r) => !['MISSING COLUMNS', 'TOO MANY COLUMNS', 'UNQUOTED VALUE'].includes(String(r.error_type)))) this.otherRejects.add(t.files[f]);
       count += rows.length;
       for (const r of rows) {
         if (examples.length >= 5) break;
@@ -175,7 +530,7 @@ export class PersonalizeEngine {
     if (t.format === 'csv') {
       let line = r + 2;
       for (const l of rejectedLines.get(f) ?? []) if (l <= line) line++;
-      return { line, where: `${basename(file)}:line ${line}` };
+      return { line, where: `${shardName(t, f)}:line ${line}` };
     }
     const groups = await this.all(`SELECT DISTINCT row_group_id AS g, row_group_num_rows AS n FROM parquet_metadata(${q(file)}) ORDER BY g`);
     let start = 0;
@@ -185,14 +540,35 @@ export class PersonalizeEngine {
       start += Number(g.n);
       group++;
     }
-    return { line: r + 1, where: `${basename(file)}:row ${r + 1} (row group ${group})` };
+    return { line: r + 1, where: `${shardName(t, f)}:row ${r + 1} (row group ${group})` };
   }
 
   /** The malformed tally as the CSV reader's MalformedReport; throws past the tolerated share. */
   private async malformedReport(t: LayoutTable, rows: number, malformed: number, examples: Array<{ f: number; r?: number; line?: number; reason: string }>, rejectedLines: Map<number, number[]>): Promise<MalformedReport> {
-    const located = await Promise.all(
-      examples.map(async (e) => (e.line !== undefined ? { line: e.line, where: `${basename(t.files[e.f])}:line ${e.line}`, reason: e.reason } : { ...(await this.where(t, e.f, e.r!, rejectedLines)), reason: e.reason })),
-    );
+    // CSV: the physical line of each example, as the CSV reader numbers it (one walk per file):
+    // DuckDB's row index and its reject lines miss blank lines and newlines inside quotes.
+    const walks = new Map<number, { rows: Map<number, number>; rejects: number[] }>();
+    const rejectIndex = (e: { f: number; line?: number }) => (rejectedLines.get(e.f) ?? []).indexOf(e.line!);
+    if (t.format === 'csv') {
+      for (const f of new Set(examples.map((e) => e.f))) {
+        const mine = examples.filter((e) => e.f === f);
+        walks.set(f, await csvLinesOf(t.files[f], mine.filter((e) => e.r !== undefined).map((e) => e.r!), Math.max(-1, ...mine.filter((e) => e.line !== undefined).map(rejectIndex)) + 1));
+      }
+    }
+    const located = (
+      await Promise.all(
+        examples.map(async (e) => {
+          const walk = walks.get(e.f);
+          const rejects = this.otherRejects.has(t.files[e.f]) ? undefined : walk?.rejects;
+          const line = e.line !== undefined ? (rejects?.[rejectIndex(e)] ?? e.line) : walk?.rows.get(e.r!);
+          const at = line !== undefined ? { line, where: `${shardName(t, e.f)}:line ${line}` } : await this.where(t, e.f, e.r!, rejectedLines);
+          return { ...at, reason: e.reason, f: e.f };
+        }),
+      )
+    )
+      // The first five of the rejects' and the rows' first five each, in file and line order.
+      .sort((a, b) => a.f - b.f || (t.format === 'csv' ? a.line - b.line : 0))
+      .slice(0, 5);
     const max = this.options.maxMalformedFraction ?? 0.01;
     const unit = t.format === 'parquet' ? 'rows' : 'lines';
     if (malformed > max * rows) {
@@ -208,27 +584,29 @@ export class PersonalizeEngine {
     const t = o.layout.interactions;
     const c0 = performance.now();
     const cols = await this.columnsOf(t);
-    const user = this.require(cols, t, 'USER_ID');
-    const item = this.require(cols, t, 'ITEM_ID');
-    const time = this.require(cols, t, 'TIMESTAMP');
-    const type = cols.get('EVENT_TYPE');
-    const value = cols.get('EVENT_VALUE');
-    const impression = o.impressions === false ? undefined : cols.get('IMPRESSION');
+    this.requireId(cols, t, 'USER_ID');
+    this.requireId(cols, t, 'ITEM_ID');
+    this.require(cols, t, 'TIMESTAMP');
+    this.sameColumns(t, cols, ['EVENT_TYPE', 'EVENT_VALUE', 'IMPRESSION']);
+    const type = cols.first.get('EVENT_TYPE');
+    const value = cols.first.get('EVENT_VALUE');
+    const impression = o.impressions === false ? undefined : cols.first.get('IMPRESSION');
     if (o.eventTypes && !type) this.require(cols, t, 'EVENT_TYPE', `the dataset config keeps event types ${o.eventTypes.join(', ')}`);
     if (o.minEventValue !== undefined && !value) this.require(cols, t, 'EVENT_VALUE', `the dataset config sets minEventValue ${o.minEventValue}`);
     if (o.conversion?.eventTypes && !type) this.require(cols, t, 'EVENT_TYPE', `the dataset config's conversion names event types ${o.conversion.eventTypes.join(', ')}`);
-    const context = this.contextColumns.map((name) => this.require(cols, t, name, 'a context feature column of the dataset config'));
-    const select = () =>
+    const context = this.contextColumns.map((name) => this.require(cols, t, name, 'a context feature column of the dataset config').name.toUpperCase().trim());
+    // Each file's own columns (and types): shards may order and type them differently.
+    const select = (c: Columns) =>
       [
-        `${text(user)} AS u`,
-        `${text(item)} AS i`,
-        `${text(time)} AS ts`,
-        `${number(time)} AS t`,
-        `${type ? text(type) : 'NULL::VARCHAR'} AS ty`,
-        `${value ? text(value) : `''`} AS vs`,
-        `${value ? number(value) : 'NULL::DOUBLE'} AS v`,
-        `${impression ? text(impression) : `''`} AS imp`,
-        ...context.map((c, k) => `${text(c)} AS c${k}`),
+        `${text(c.get('USER_ID'))} AS u`,
+        `${text(c.get('ITEM_ID'))} AS i`,
+        `${text(c.get('TIMESTAMP'))} AS ts`,
+        `${number(c.get('TIMESTAMP'))} AS t`,
+        `${type ? text(c.get('EVENT_TYPE')) : 'NULL::VARCHAR'} AS ty`,
+        `${value ? text(c.get('EVENT_VALUE')) : `''`} AS vs`,
+        `${value ? number(c.get('EVENT_VALUE')) : 'NULL::DOUBLE'} AS v`,
+        `${impression ? text(c.get('IMPRESSION')) : `''`} AS imp`,
+        ...context.map((key, k) => `${text(c.get(key))} AS c${k}`),
       ].join(', ');
     const reason = `CASE WHEN u = '' THEN 'USER_ID is empty' WHEN i = '' THEN 'ITEM_ID is empty'
       WHEN ts = '' OR t IS NULL OR NOT isfinite(t) OR t < 0 THEN 'TIMESTAMP ' || to_json(ts) || ' is not Unix seconds'
@@ -258,8 +636,7 @@ export class PersonalizeEngine {
       ...rejects.examples.map((e) => ({ f: e.f, line: e.line, reason: e.reason, key: e.line - 1.5 })),
       ...sqlExamples.map((e) => ({ f: Number(e.f), r: Number(e.r), reason: String(e.reason), key: Number(e.r) })),
     ]
-      .sort((a, b) => a.f - b.f || a.key - b.key)
-      .slice(0, 5);
+      .sort((a, b) => a.f - b.f || a.key - b.key);
     const report = await this.malformedReport(t, rows, malformed, examples, rejects.byFile);
     const eventTypes: Record<string, number> = {};
     if (type) for (const r of perType) eventTypes[String(r.ty)] = Number(r.rows) - Number(r.malformed);
@@ -293,11 +670,13 @@ export class PersonalizeEngine {
 
     // Catalogue: items (categories, attribute columns) and users (attribute columns).
     const c2 = performance.now();
-    const itemsReport = o.layout.items ? await this.readItems(o.layout.items) : undefined;
+    const items = o.layout.items;
+    const itemsReport = items ? await this.guard(items, () => this.readItems(items)) : undefined;
     if (o.category !== undefined && !o.layout.items) throw new Error(`--category ${o.category} names an items column, but ${o.layout.dir} has no items table`);
     if (o.itemColumns?.length && !o.layout.items) throw new Error(`feature columns ${o.itemColumns.join(', ')} name items columns, but ${o.layout.dir} has no items table`);
     if (o.userColumns?.length && !o.layout.users) throw new Error(`feature columns ${o.userColumns.join(', ')} name users columns, but ${o.layout.dir} has no users table`);
-    const usersReport = o.layout.users ? await this.readUsers(o.layout.users) : undefined;
+    const users = o.layout.users;
+    const usersReport = users ? await this.guard(users, () => this.readUsers(users)) : undefined;
     const itemStats = (await this.all(`SELECT count(DISTINCT item_id) AS n FROM events WHERE user_id IN (SELECT user_id FROM users)`))[0];
     const keptItems = await this.column(`SELECT DISTINCT e.item_id FROM events e SEMI JOIN users u ON u.user_id = e.user_id`);
     let itemsWithoutCategory = 0;
@@ -354,18 +733,18 @@ export class PersonalizeEngine {
   private async readItems(t: LayoutTable): Promise<NonNullable<PersonalizeReadStats['items']>> {
     const o = this.options;
     const cols = await this.columnsOf(t);
-    const item = this.require(cols, t, 'ITEM_ID');
+    const item = this.requireId(cols, t, 'ITEM_ID');
     const guessed = o.category === undefined;
     const category = o.category !== undefined ? this.require(cols, t, o.category, 'named by --category / the dataset config') : await this.guessCategory(t, cols, item);
     const attributes = (o.itemColumns ?? []).map((name) => ({ key: name.toUpperCase(), col: this.require(cols, t, name, 'an item feature column of the dataset config') }));
-    const select = () => [`${text(item)} AS id`, `${category ? text(category) : `''`} AS cat`, ...attributes.map((a, k) => `${text(a.col)} AS a${k}`)].join(', ');
+    const at = (c: Columns, col: Column) => c.get(col.name.toUpperCase().trim());
+    const select = (c: Columns) => [`${text(at(c, item))} AS id`, `${category ? text(at(c, category)) : `''`} AS cat`, ...attributes.map((a, k) => `${text(at(c, a.col))} AS a${k}`)].join(', ');
     const checked = (rejects?: string) => `SELECT *, CASE WHEN id = '' THEN 'ITEM_ID is empty' END AS reason FROM (${fileSources(t, select, cols, rejects)})`;
     const counts = (await this.all(`SELECT count(*) AS rows, count(reason) AS malformed FROM (${checked('rej_it')})`))[0];
     const rejects = await this.rejects(t, 'rej_it');
     const sqlExamples = Number(counts.malformed) > 0 ? await this.all(`SELECT f, r, reason FROM (${checked()}) WHERE reason IS NOT NULL ORDER BY f, r LIMIT 5`) : [];
     const examples = [...rejects.examples.map((e) => ({ ...e, key: e.line - 1.5 })), ...sqlExamples.map((e) => ({ f: Number(e.f), r: Number(e.r), reason: String(e.reason), key: Number(e.r) }))]
-      .sort((a, b) => a.f - b.f || a.key - b.key)
-      .slice(0, 5);
+      .sort((a, b) => a.f - b.f || a.key - b.key);
     const report = await this.malformedReport(t, Number(counts.rows) + rejects.count, Number(counts.malformed) + rejects.count, examples, rejects.byFile);
     if (attributes.length > 0) this.itemAttributes = new Map();
     // First row per item (file order), then the category's first pipe-separated value.
@@ -382,11 +761,13 @@ export class PersonalizeEngine {
   }
 
   /** personalize.ts's guessCategoryColumn by SQL: the first column (header order, ITEM_ID skipped) with a non-numeric value and at most half its non-empty values distinct. */
-  private async guessCategory(t: LayoutTable, cols: Map<string, Column>, item: Column): Promise<Column | undefined> {
-    const candidates = [...cols.values()].filter((c) => c.name !== item.name);
+  private async guessCategory(t: LayoutTable, cols: Schema, item: Column): Promise<Column | undefined> {
+    // Columns every shard has (a column missing from a shard is no category).
+    const key = (c: Column) => c.name.toUpperCase().trim();
+    const candidates = [...cols.first.values()].filter((c) => c.name !== item.name && cols.files.every((f) => f.has(key(c))));
     if (candidates.length === 0) return undefined;
-    const first = (c: Column) => `trim(split_part(${text(c)}, '|', 1))`;
-    const select = () => candidates.map((c, k) => `${first(c)} AS g${k}`).join(', ');
+    const first = (c: Column | undefined) => `trim(split_part(${text(c)}, '|', 1), ${JS_WHITESPACE})`;
+    const select = (c: Columns) => candidates.map((x, k) => `${first(c.get(key(x)))} AS g${k}`).join(', ');
     const aggregates = candidates
       .map((_, k) => `count(*) FILTER (WHERE g${k} <> '') AS n${k}, count(DISTINCT g${k}) FILTER (WHERE g${k} <> '') AS d${k}, bool_or(g${k} <> '' AND NOT coalesce(isfinite(TRY_CAST(g${k} AS DOUBLE)), false)) AS s${k}`)
       .join(', ');
@@ -397,16 +778,16 @@ export class PersonalizeEngine {
   private async readUsers(t: LayoutTable): Promise<MalformedReport> {
     const o = this.options;
     const cols = await this.columnsOf(t);
-    const user = this.require(cols, t, 'USER_ID');
+    const user = this.requireId(cols, t, 'USER_ID');
     const attributes = (o.userColumns ?? []).map((name) => ({ key: name.toUpperCase(), col: this.require(cols, t, name, 'a user feature column of the dataset config') }));
-    const select = () => [`${text(user)} AS id`, ...attributes.map((a, k) => `${text(a.col)} AS a${k}`)].join(', ');
+    const at = (c: Columns, col: Column) => c.get(col.name.toUpperCase().trim());
+    const select = (c: Columns) => [`${text(at(c, user))} AS id`, ...attributes.map((a, k) => `${text(at(c, a.col))} AS a${k}`)].join(', ');
     const checked = (rejects?: string) => `SELECT *, CASE WHEN id = '' THEN 'USER_ID is empty' END AS reason FROM (${fileSources(t, select, cols, rejects)})`;
     const counts = (await this.all(`SELECT count(*) AS rows, count(reason) AS malformed FROM (${checked('rej_us')})`))[0];
     const rejects = await this.rejects(t, 'rej_us');
     const sqlExamples = Number(counts.malformed) > 0 ? await this.all(`SELECT f, r, reason FROM (${checked()}) WHERE reason IS NOT NULL ORDER BY f, r LIMIT 5`) : [];
     const examples = [...rejects.examples.map((e) => ({ ...e, key: e.line - 1.5 })), ...sqlExamples.map((e) => ({ f: Number(e.f), r: Number(e.r), reason: String(e.reason), key: Number(e.r) }))]
-      .sort((a, b) => a.f - b.f || a.key - b.key)
-      .slice(0, 5);
+      .sort((a, b) => a.f - b.f || a.key - b.key);
     const report = await this.malformedReport(t, Number(counts.rows) + rejects.count, Number(counts.malformed) + rejects.count, examples, rejects.byFile);
     if (attributes.length > 0) {
       this.userAttributes = new Map();
@@ -511,6 +892,9 @@ export class PersonalizeEngine {
         }
       }
       if (current !== undefined) yield [user, timeline.sort(compareBehaviours)];
+    } catch (err) {
+      // A spill that fills the disk, a file changed under a long run: one line, not DuckDB's SQL.
+      throw engineError(err, `${this.options.layout.dir} (streaming timelines)`);
     } finally {
       try {
         await connection.run(`DROP TABLE IF EXISTS ${rank}`);
@@ -529,14 +913,14 @@ export async function readItemTitlesWithEngine(layout: PersonalizeLayout): Promi
   const db = await DuckDBInstance.create(':memory:');
   const c = await db.connect();
   try {
-    const first = t.format === 'parquet' ? `read_parquet(${q(t.files[0])})` : `read_csv(${q(t.files[0])}, ${CSV_DIALECT}, ignore_errors = true)`;
-    const cols = new Map((await c.runAndReadAll(`DESCRIBE SELECT * FROM ${first}`)).getRowObjects().map((r) => [String(r.column_name).toUpperCase().trim(), { name: String(r.column_name), type: String(r.column_type) }]));
-    const item = cols.get('ITEM_ID');
-    const title = cols.get('TITLE') ?? cols.get('NAME');
-    if (!item || !title) return titles;
-    const sql = `SELECT id, arg_min(title, f * 4294967296 + r) AS title FROM (${fileSources(t, () => `${text(item)} AS id, ${text(title)} AS title`, cols)}) WHERE id <> '' GROUP BY id`;
+    const cols = await schemaOf(c, t);
+    const titleKey = cols.first.has('TITLE') ? 'TITLE' : 'NAME';
+    if (!cols.first.has('ITEM_ID') || !cols.first.has(titleKey)) return titles;
+    const sql = `SELECT id, arg_min(title, f * 4294967296 + r) AS title FROM (${fileSources(t, (c) => `${text(c.get('ITEM_ID'))} AS id, ${text(c.get(titleKey))} AS title`, cols)}) WHERE id <> '' GROUP BY id`;
     for (const row of (await c.runAndReadAll(sql)).getRows()) titles.set(String(row[0]), String(row[1]));
     return titles;
+  } catch (err) {
+    throw engineError(err, t.path);
   } finally {
     c.closeSync();
     db.closeSync();
