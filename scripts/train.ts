@@ -232,16 +232,7 @@ if (a.out) {
     dir: a.out,
     name,
     metrics: { auc: kept.auc, gauc: kept.gauc, logloss: kept.logloss, ...(kept.tasks ? Object.fromEntries(Object.entries(kept.tasks).flatMap(([t, m]) => [[`${t}Auc`, m.auc], [`${t}Gauc`, m.gauc]])) : {}) },
-    training: {
-      ...config,
-      backend,
-      source: dataset.log.source,
-      dataset: { ...dataset.config, data: relative(process.cwd(), dataset.config.data) || '.' },
-      trainSamples: result.trainSamples,
-      testSamples: result.testSamples,
-      ...(result.keptEpoch !== undefined ? { validationSamples: result.validationSamples, keptEpoch: result.keptEpoch, epochsRun: result.epochs.length } : {}),
-      samplesPerSecond: kept.samplesPerSecond,
-    },
+    training: trainingRecord(config, backend, dataset.log.source, dataset.config, result, kept),
     ...(quantize ? { quantize } : {}),
     itemRows,
     // The artifact's own test-split metrics (onnxruntime-node); for an int8 export also the float32
@@ -348,6 +339,20 @@ function summary(
   return lines.join('\n');
 }
 
+/** The manifest's `training` record: the run's configuration, where its data came from, its sizes and speed. */
+function trainingRecord(config: RunConfig, backend: string, source: string, datasetConfig: { data: string }, result: RunResult, kept: { samplesPerSecond: number }): Record<string, unknown> {
+  return {
+    ...config,
+    backend,
+    source,
+    dataset: { ...datasetConfig, data: relative(process.cwd(), datasetConfig.data) || '.' },
+    trainSamples: result.trainSamples,
+    testSamples: result.testSamples,
+    ...(result.keptEpoch !== undefined ? { validationSamples: result.validationSamples, keptEpoch: result.keptEpoch, epochsRun: result.epochs.length } : {}),
+    samplesPerSecond: kept.samplesPerSecond,
+  };
+}
+
 /** The run configuration the flags give, over a dataset's protocol and its config's history length and count defaults. */
 function runConfigOf(model: ModelType, d: { protocol: Protocol; maxHistory?: number; minItemCount?: number }, datasetId: string | undefined): RunConfig {
   return {
@@ -405,16 +410,7 @@ async function trainStreamed(): Promise<void> {
         dir: a.out,
         name,
         metrics: { auc: kept.auc, gauc: kept.gauc, logloss: kept.logloss },
-        training: {
-          ...config,
-          backend,
-          source: `personalize-${dataset.name}`,
-          dataset: { ...dataset.config, data: relative(process.cwd(), dataset.config.data) || '.' },
-          trainSamples: result.trainSamples,
-          testSamples: result.testSamples,
-          ...(result.keptEpoch !== undefined ? { validationSamples: result.validationSamples, keptEpoch: result.keptEpoch, epochsRun: result.epochs.length } : {}),
-          samplesPerSecond: kept.samplesPerSecond,
-        },
+        training: trainingRecord(config, backend, `personalize-${dataset.name}`, dataset.config, result, kept),
         ...(quantize ? { quantize } : {}),
         itemRows,
         evaluate: async (bytes, rows) => {
