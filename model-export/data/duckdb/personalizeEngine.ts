@@ -239,7 +239,7 @@ export function engineError(err: unknown, what: string): Error {
 }
 
 /** Column text, trimmed, '' for NULL (the CSV reader's view of a field); '' for a column the file lacks. */
-const text = (c: Column | undefined) => (c ? `trim(coalesce(${asText(c)}, ''), ${JS_WHITESPACE})` : `''`);
+const text = (c: Column | undefined) => (c ? jsTrim(`coalesce(${asText(c)}, '')`) : `''`);
 /**
  * A column as VARCHAR. Parquet strings written without the UTF8 annotation (Hive, older Spark:
  * what `spark.sql.parquet.binaryAsString` is for) are BLOB: their UTF-8 is decoded — a plain CAST
@@ -265,6 +265,12 @@ function asText(c: Column): string {
  * trim() strips spaces only, so ' u1\t' and '1700000000\t' were other ids and malformed times.
  */
 const JS_WHITESPACE = q(' \t\n\v\f\r\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000\ufeff');
+/**
+ * `trim(x, JS_WHITESPACE)`, fast: DuckDB's trim with a character set costs ≈ 12× the plain one
+ * (3.2 s against 0.27 s over 10⁷ ids), so a value that starts and ends with a printable ASCII
+ * character — nearly every id and number — skips it (one RE2 match, ≈ 0.3 s over 10⁷).
+ */
+const jsTrim = (x: string) => `CASE WHEN regexp_matches(${x}, '^[!-~](.*[!-~])?$') THEN ${x} ELSE trim(${x}, ${JS_WHITESPACE}) END`;
 
 /** A numeric column as DOUBLE; text columns parsed (NULL when not a number). */
 function number(c: Column | undefined): string {
@@ -766,7 +772,7 @@ export class PersonalizeEngine {
     const key = (c: Column) => c.name.toUpperCase().trim();
     const candidates = [...cols.first.values()].filter((c) => c.name !== item.name && cols.files.every((f) => f.has(key(c))));
     if (candidates.length === 0) return undefined;
-    const first = (c: Column | undefined) => `trim(split_part(${text(c)}, '|', 1), ${JS_WHITESPACE})`;
+    const first = (c: Column | undefined) => jsTrim(`split_part(${text(c)}, '|', 1)`);
     const select = (c: Columns) => candidates.map((x, k) => `${first(c.get(key(x)))} AS g${k}`).join(', ');
     const aggregates = candidates
       .map((_, k) => `count(*) FILTER (WHERE g${k} <> '') AS n${k}, count(DISTINCT g${k}) FILTER (WHERE g${k} <> '') AS d${k}, bool_or(g${k} <> '' AND NOT coalesce(isfinite(TRY_CAST(g${k} AS DOUBLE)), false)) AS s${k}`)
