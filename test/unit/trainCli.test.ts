@@ -6,11 +6,9 @@
  * validation slice, the popularity baseline. And bad data: one line naming the file and the
  * column, exit code 1.
  */
-import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { fromBinary } from '@bufbuild/protobuf';
 import { ModelProtoSchema } from 'onnx-buf';
 import * as ort from 'onnxruntime-node';
@@ -21,20 +19,11 @@ import { generatePlanted } from '../../bench/data/generatePlanted.js';
 import { scoreWithOrtNode } from '../parity/ortNode.js';
 import { nodeSessionOptions } from '../../model-export/onnx/nodeSessionOptions.js';
 import type { RunResult } from '../../model-export/train/run.js';
+import { refused, train } from '../helpers/trainCli.js';
 
-const run = promisify(execFile);
-const ROOT = new URL('../../', import.meta.url).pathname;
 const tmp = mkdtempSync(join(tmpdir(), 'train-cli-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-const train = (...args: string[]) =>
-  run(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts/train.ts'), ...args], { cwd: ROOT, env: { ...process.env, FORCE_COLOR: '0' }, maxBuffer: 16 << 20 });
-/** A command expected to fail: its exit code and stderr. */
-const refused = (...args: string[]) =>
-  train(...args).then(
-    () => undefined,
-    (err: { code: number; stderr: string }) => err,
-  );
 const readResults = (file: string) => JSON.parse(readFileSync(file, 'utf8')) as RunResult;
 
 describe('npm run train -- --data DIR', () => {

@@ -3,18 +3,15 @@
  * trains from the DuckDB stream and exports, with the same dataset.json as CSV; what it does not
  * support stops with one line.
  */
-import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generatePersonalize } from '../../bench/data/generatePersonalize.js';
 import { personalizeToParquet } from '../../bench/data/personalizeParquet.js';
 import type { RunResult } from '../../model-export/train/run.js';
+import { refused, train } from '../helpers/trainCli.js';
 
-const run = promisify(execFile);
-const ROOT = new URL('../../', import.meta.url).pathname;
 const tmp = mkdtempSync(join(tmpdir(), 'train-cli-parquet-'));
 const data = join(tmp, 'shop-parquet');
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -24,13 +21,6 @@ beforeAll(async () => {
   writeFileSync(join(data, 'dataset.json'), JSON.stringify({ positive: { eventTypes: ['click', 'purchase'] } }));
 });
 
-const train = (...args: string[]) =>
-  run(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts/train.ts'), ...args], { cwd: ROOT, env: { ...process.env, FORCE_COLOR: '0' }, maxBuffer: 16 << 20 });
-const refused = (...args: string[]) =>
-  train(...args).then(
-    () => undefined,
-    (err: { code: number; stderr: string }) => err,
-  );
 
 describe('npm run train -- --data DIR (Parquet)', () => {
   it('trains from the stream, exports, and writes the run', async () => {
