@@ -11,6 +11,7 @@
  *   requests.json  a few encoded test-split requests (index arrays) to compare runtimes on
  */
 import { execFileSync, spawnSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -91,12 +92,20 @@ export interface TorchTrainOptions {
 }
 
 /**
- * torchrun's command: /usr/bin/torchrun, else `python3 -m torch.distributed.run`. `--standalone`
- * picks a free rendezvous port; `--redirects 2 --tee 2` sidesteps Debian torch 1.13's torchrun on
- * Python 3.11, whose default `--redirects 0` crashes (IntFlag iteration skips 0, pytorch/pytorch#92319).
+ * torchrun's command: /usr/bin/torchrun, else `python3 -m torch.distributed.run`.
+ *
+ * Not `--standalone`: in torch 1.13 it means a rendezvous store on the fixed port 29400, and a
+ * second job started meanwhile (another test file, a bench) fails to bind it and joins the first
+ * job's store instead, then dies when that job ends. A c10d rendezvous on port 0 with a run id
+ * of its own gives every job a private store on a port the kernel picks.
+ * `--redirects 2 --tee 2` sidesteps Debian torch 1.13's torchrun on Python 3.11, whose default
+ * `--redirects 0` crashes (IntFlag iteration skips 0, pytorch/pytorch#92319).
  */
 export function torchrunCommand(nproc: number, logDir: string): { command: string; args: string[] } {
-  const flags = ['--standalone', `--nproc_per_node=${nproc}`, '--redirects', '2', '--tee', '2', '--log_dir', logDir];
+  const flags = [
+    '--nnodes=1', '--rdzv_backend=c10d', '--rdzv_endpoint=127.0.0.1:0', `--rdzv_id=${randomUUID()}`,
+    `--nproc_per_node=${nproc}`, '--redirects', '2', '--tee', '2', '--log_dir', logDir,
+  ];
   return existsSync('/usr/bin/torchrun') && SYSTEM_PYTHON === '/usr/bin/python3'
     ? { command: '/usr/bin/torchrun', args: flags }
     : { command: SYSTEM_PYTHON, args: ['-m', 'torch.distributed.run', ...flags] };
