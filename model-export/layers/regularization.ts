@@ -40,7 +40,23 @@ export function distinctIds(...arrays: Int32Array[]): Int32Array {
  * the candidate). Ids that never occur get 0: they never appear in a batch either.
  */
 export function inverseFrequencies(rows: number, occurrences: Iterable<Int32Array>): Float32Array {
-  const counts = new Float64Array(rows);
-  for (const ids of occurrences) for (let i = 0; i < ids.length; i++) if (ids[i] !== 0) counts[ids[i]]++;
-  return Float32Array.from(counts, (n) => (n > 0 ? 1 / n : 0));
+  const counter = new IdCounter(rows);
+  for (const ids of occurrences) counter.add(ids);
+  return counter.inverse();
+}
+
+/** n_j counted a batch at a time, so a streamed training set is counted without being held. */
+export class IdCounter {
+  private readonly counts: Float64Array;
+  constructor(rows: number) {
+    this.counts = new Float64Array(rows);
+  }
+  add(ids: Int32Array): void {
+    const counts = this.counts;
+    for (let i = 0; i < ids.length; i++) if (ids[i] !== 0) counts[ids[i]]++;
+  }
+  /** 1/n_j per row, 0 where n_j = 0. */
+  inverse(): Float32Array {
+    return Float32Array.from(this.counts, (n) => (n > 0 ? 1 / n : 0));
+  }
 }

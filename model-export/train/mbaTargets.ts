@@ -3,8 +3,9 @@
  * batch ids select their rows, and each id's training-set frequency.
  */
 import type { CtrModel } from '../models/model.js';
-import { inverseFrequencies } from '../layers/regularization.js';
+import { IdCounter, inverseFrequencies } from '../layers/regularization.js';
 import type { Batch, EncodedDataset } from './dataset.js';
+import type { BatchSource } from './fit.js';
 import { arraysOf, tableIndices } from './tableIndex.js';
 
 export interface MbaTarget {
@@ -16,8 +17,11 @@ export interface MbaTarget {
   inverseFrequency: Float32Array;
 }
 
+const targetSpecs = (model: CtrModel): Array<Omit<MbaTarget, 'inverseFrequency'>> =>
+  tableIndices(model.params.names()).map((t) => ({ param: t.param, idsOf: (b: Batch) => arraysOf(b, t.fields) }));
+
 export function mbaTargets(model: CtrModel, train: EncodedDataset): MbaTarget[] {
-  const specs: Array<Omit<MbaTarget, 'inverseFrequency'>> = tableIndices(model.params.names()).map((t) => ({ param: t.param, idsOf: (b: Batch) => arraysOf(b, t.fields) }));
+  const specs = targetSpecs(model);
   // Frequencies over every training sample: one pass in chunks of the dataset.
   const chunks: Batch[] = [];
   const CHUNK = 4096;
@@ -28,4 +32,16 @@ export function mbaTargets(model: CtrModel, train: EncodedDataset): MbaTarget[] 
     ...s,
     inverseFrequency: inverseFrequencies(model.params.shape(s.param)[0], chunks.flatMap(s.idsOf)),
   }));
+}
+
+/**
+ * The same targets over a streamed training set: n_j counted in one pass over the samples of
+ * `epoch` (the first epoch's, as fit will draw them: its `next` negatives included), a batch at a
+ * time. An extra pass of the stream before training; memory is one counter per table row.
+ */
+export async function streamedMbaTargets(model: CtrModel, train: BatchSource, epoch = 1, batchSize = 4096): Promise<MbaTarget[]> {
+  const specs = targetSpecs(model);
+  const counters = specs.map((s) => new IdCounter(model.params.shape(s.param)[0]));
+  for await (const b of train.batches(epoch, batchSize)) specs.forEach((s, i) => s.idsOf(b).forEach((ids) => counters[i].add(ids)));
+  return specs.map((s, i) => ({ ...s, inverseFrequency: counters[i].inverse() }));
 }

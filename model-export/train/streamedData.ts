@@ -14,6 +14,8 @@
  *   shuffle buffer, with users kept whole.
  * - `next` negatives: one random stream per epoch (`next:<seed>:train:epoch-<n>`) through the
  *   groups, so an epoch's negatives are fresh, unlike the in-memory path's which are drawn once.
+ *   DIEN's auxiliary negative sequences likewise (`negative-sequence:<seed>:epoch-<n>`): one
+ *   unclicked item of the training pool per behaviour, drawn as negativeSequences.ts draws them.
  * - Test (and validation): materialised as EncodedDatasets, the users in a fixed hash order up to
  *   `maxTestSamples` samples (every test user when they fit): metrics on a capped, user-uniform
  *   sample of the test split.
@@ -22,6 +24,7 @@ import seedrandom from 'seedrandom';
 import { buildFeatureContract, type FeatureContract } from '../../contract/featureContract.js';
 import type { Behaviour, BehaviourLog } from '../data/behaviourLog.js';
 import type { PersonalizeEngine, UserSelection } from '../data/duckdb/personalizeEngine.js';
+import { negativeSequences } from '../samples/negativeSequences.js';
 import { sampleStream, type PositionProtocol } from '../samples/protocols.js';
 import { EncodedDataset, type Batch, type BatchFeature } from './dataset.js';
 import { shuffled, type BatchSource } from './fit.js';
@@ -42,6 +45,8 @@ export interface StreamedOptions {
   shuffleBuffer?: number;
   /** Test (and validation) samples kept in memory at most (default 200,000). */
   maxTestSamples?: number;
+  /** Draw DIEN's auxiliary-loss negative sequences for the training samples. */
+  negativeSequences?: boolean;
   log?: (line: string) => void;
 }
 
@@ -130,6 +135,8 @@ export class StreamedTrain implements BatchSource {
     const rng = seedrandom(`next:${o.seed}:train:epoch-${epoch}`);
     const shuffle = seedrandom(`stream-shuffle:${o.seed}:epoch-${epoch}`);
     const common = { seed: o.seed, positiveRating: o.positiveRating, maxImpressionNegatives: o.maxImpressionNegatives, negativePool: this.negativePool, stream: 'train', rng };
+    const sequenceRng = o.negativeSequences ? seedrandom(`negative-sequence:${o.seed}:epoch-${epoch}`) : undefined;
+    const pool = this.negativePool;
     let carry: { batch: Batch; users: number } | undefined;
     let samples = 0;
     let users = 0;
@@ -140,7 +147,8 @@ export class StreamedTrain implements BatchSource {
     function* flush(group: Map<string, Behaviour[]>): Generator<Batch> {
       if (group.size === 0) return;
       const log = groupLog(engine, group);
-      const data = new EncodedDataset(log, sampleStream(log, protocol, common), contract);
+      const negatives = sequenceRng ? negativeSequences(log, o.seed, pool, sequenceRng) : undefined;
+      const data = new EncodedDataset(log, sampleStream(log, protocol, common), contract, negatives);
       self.maxBufferedSamples = Math.max(self.maxBufferedSamples, data.size);
       samples += data.size;
       const order = shuffled(data.size, shuffle);

@@ -16,7 +16,9 @@ import type { DatasetConfig } from '../../model-export/sources/datasetConfig.js'
 import { openStreamedDataset, usesEngine } from '../../model-export/sources/personalizeStream.js';
 import { loadDataset, SOURCES } from '../../model-export/sources/registry.js';
 import type { Batch, EncodedDataset } from '../../model-export/train/dataset.js';
-import { DEFAULT_RUN, prepareRun } from '../../model-export/train/run.js';
+import { createModel } from '../../model-export/models/index.js';
+import { mbaTargets, streamedMbaTargets } from '../../model-export/train/mbaTargets.js';
+import { DEFAULT_RUN, modelConfigFor, prepareRun } from '../../model-export/train/run.js';
 import { prepareStreamed } from '../../model-export/train/streamedData.js';
 import { writeMovieLensAsPersonalize } from '../helpers/personalizeLayout.js';
 
@@ -153,6 +155,79 @@ describe('Personalize layout in Parquet, out of core', () => {
       expect(capped.test.size).toBeGreaterThanOrEqual(3000);
       expect(capped.test.size).toBeLessThan(3000 + Number(longest));
       expect(capped.test.userIds).toEqual(data.test.userIds.slice(0, capped.test.userIds.length));
+    } finally {
+      d.engine.close();
+    }
+  });
+
+  it('mini-batch aware L2 over the stream: the in-memory training set’s n_j, counted a batch at a time', async () => {
+    const runConfig = { ...run, model: 'din' as const };
+    const memory = prepareRun(await loadDataset(config(csvDir)), runConfig);
+    const model = createModel(modelConfigFor(runConfig, memory.contract), run.seed);
+    const d = await openStreamedDataset(config(parquetDir));
+    try {
+      const data = await prepareStreamed(d.engine, d.users, { ...run, positiveRating: 4, shuffleBuffer: 5000 });
+      const streamed = await streamedMbaTargets(model, data.train, 1, 512);
+      const inMemory = mbaTargets(model, memory.train);
+      expect(streamed.map((t) => t.param)).toEqual(['emb.item', 'emb.category']);
+      expect(streamed.map((t) => t.param)).toEqual(inMemory.map((t) => t.param));
+      streamed.forEach((t, i) => expect(t.inverseFrequency).toEqual(inMemory[i].inverseFrequency));
+      expect(streamed[0].inverseFrequency.filter((x) => x > 0).length).toBeGreaterThan(1000);
+    } finally {
+      d.engine.close();
+    }
+  });
+
+  it('DIEN’s auxiliary negatives in the stream: one unclicked item per history behaviour, fresh each epoch, the same on a replay', async () => {
+    const d = await openStreamedDataset({ ...config(parquetDir), protocol: 'next' });
+    try {
+      const data = await prepareStreamed(d.engine, d.users, { ...run, protocol: 'next', positiveRating: 4, negativeSequences: true, shuffleBuffer: 5000 });
+      const H = run.maxHistory;
+      const epoch1 = await collect(data.train.batches(1, 256));
+      // Counted, then asserted once: an expect per position would dominate the test's time.
+      let positions = 0;
+      const wrong = { paddingFilled: 0, missing: 0, clicked: 0, categoryDiffers: 0 };
+      const categoryOf = new Map<number, number>();
+      for (const b of epoch1) {
+        expect(b.negativeItems).toHaveLength(b.size * H);
+        for (let i = 0; i < b.size; i++) {
+          const history = b.historyItems.subarray(i * H, (i + 1) * H);
+          const clicked = new Set(history);
+          for (let t = 0; t < H; t++) {
+            const neg = b.negativeItems[i * H + t];
+            // Padding stays padding; a real behaviour gets a negative the user did not click here
+            // (1 is an item below minItemCount: out of the vocabulary).
+            if (history[t] === 0) wrong.paddingFilled += neg === 0 ? 0 : 1;
+            else {
+              positions++;
+              if (neg === 0) wrong.missing++;
+              if (neg > 1 && clicked.has(neg)) wrong.clicked++;
+              if (neg > 1) categoryOf.set(neg, b.negativeCategories[i * H + t]);
+            }
+          }
+        }
+      }
+      // Each negative is encoded with its own category, as the same item is in a history.
+      let compared = 0;
+      for (const b of epoch1) for (let k = 0; k < b.historyItems.length; k++) {
+        const c = categoryOf.get(b.historyItems[k]);
+        if (c !== undefined) {
+          compared++;
+          if (b.historyCategories[k] !== c) wrong.categoryDiffers++;
+        }
+      }
+      expect(wrong).toEqual({ paddingFilled: 0, missing: 0, clicked: 0, categoryDiffers: 0 });
+      expect(positions).toBeGreaterThan(100_000);
+      expect(compared).toBeGreaterThan(100_000);
+      const replay = await collect(data.train.batches(1, 256));
+      expect(replay.map(batchDigest)).toEqual(epoch1.map(batchDigest));
+      const epoch2 = await collect(data.train.batches(2, 256));
+      const negativesOf = (bs: Batch[]) => sha256(bs.map((b) => sha(b.negativeItems)).join());
+      expect(negativesOf(epoch2)).not.toBe(negativesOf(epoch1));
+      // Without the option the batches carry none.
+      const plain = await prepareStreamed(d.engine, d.users, { ...run, protocol: 'next', positiveRating: 4, shuffleBuffer: 5000 });
+      const [first] = await collect(plain.train.batches(1, 256));
+      expect(first.negativeItems).toHaveLength(0);
     } finally {
       d.engine.close();
     }

@@ -1,7 +1,7 @@
 /**
  * `npm run train -- --data DIR` on a Parquet layout (interactions/ of shards): the out-of-core path
- * trains from the DuckDB stream and exports, with the same dataset.json as CSV; what it does not
- * support stops with one line.
+ * trains from the DuckDB stream and exports, with the same dataset.json as CSV (DIEN's auxiliary
+ * loss and mini-batch aware L2 included); what it does not support stops with one line.
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -35,6 +35,17 @@ describe('npm run train -- --data DIR (Parquet)', () => {
     expect(result.engine).toBe('duckdb');
     expect(result.trainSamples).toBeGreaterThan(1000);
     expect(existsSync(join(out, 'manifest.json'))).toBe(true);
+  });
+
+  it('DIEN with its auxiliary loss and mini-batch aware L2 train from the stream', async () => {
+    const results = join(tmp, 'dien.json');
+    const { stderr } = await train('--data', data, '--model', 'dien', '--l2', '0.01', '--epochs', '1', '--batch-size', '64', '--embedding-dim', '8', '--max-history', '20', '--validation-fraction', '0', '--results', results);
+    expect(stderr).toMatch(/data: mini-batch aware L2: id frequencies counted over epoch 1's [\d,]+ samples/);
+    // Both extra terms were in the loss: the streamed batches carried negative sequences, and n_j.
+    const [epoch] = (JSON.parse(readFileSync(results, 'utf8')) as RunResult).epochs;
+    expect(epoch.auxLoss).toBeGreaterThan(0);
+    expect(epoch.l2Loss).toBeGreaterThan(0);
+    expect(Number.isFinite(epoch.trainLoss)).toBe(true);
   });
 
   it('refuses --engine memory on Parquet, and a time split, with one line', async () => {
