@@ -64,3 +64,24 @@ export function toTimelines(rows: Iterable<{ user: string } & Behaviour>): Map<s
   for (const list of timelines.values()) list.sort(compareBehaviours);
   return timelines;
 }
+
+/**
+ * Behaviours kept per user at most by default (dataset config `maxUserBehaviours`). A crawler or a
+ * shared account can hold millions of events; the out-of-core stream holds one user whole, so
+ * without a cap its memory would depend on the largest user. 10⁵ is far above any person's
+ * history in the sources here (MovieLens' largest: 2,698).
+ */
+export const DEFAULT_MAX_USER_BEHAVIOURS = 100_000;
+
+/**
+ * A sorted timeline's recent end: the behaviours at or after its `max`-th most recent time. Ties
+ * at that time are kept together (so slightly more than `max` may remain), which SQL states as a
+ * time threshold (data/duckdb/personalizeEngine.ts does the same cut).
+ */
+export function recentBehaviours(timeline: Behaviour[], max: number): Behaviour[] {
+  if (timeline.length <= max) return timeline;
+  const cut = timeline[timeline.length - max].time;
+  let start = timeline.length - max;
+  while (start > 0 && timeline[start - 1].time >= cut) start--;
+  return timeline.slice(start);
+}

@@ -102,6 +102,12 @@ export const datasetConfigSchema = z
     minItemCount: z.number().int().positive().optional(),
     /** Users with fewer behaviours are dropped (default 2: one behaviour has no history). */
     minUserBehaviours: z.number().int().min(2).optional(),
+    /**
+     * A user with more behaviours keeps the most recent ones (those at or after the
+     * maxUserBehaviours-th most recent time; default 100,000): a crawler's millions of events
+     * neither dominate training nor decide the out-of-core stream's memory.
+     */
+    maxUserBehaviours: z.number().int().min(2).optional(),
     negatives: z
       .object({
         /** `auto`: shown-but-not-clicked items where a row has an IMPRESSION, else one sampled item; `sampled` ignores impressions. */

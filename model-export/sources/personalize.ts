@@ -69,7 +69,7 @@ async function readThroughEngine(o: PersonalizeReadOptions): Promise<{ log: Beha
       ...(engine.itemAttributes ? { itemAttributes: engine.itemAttributes } : {}),
       ...(engine.userAttributes ? { userAttributes: engine.userAttributes } : {}),
     };
-    const { droppedUsers: _d, seconds: _s, ...stats } = engine.stats;
+    const { droppedUsers: _d, cappedUsers: _c, seconds: _s, ...stats } = engine.stats;
     return { log, stats };
   } finally {
     engine.close();

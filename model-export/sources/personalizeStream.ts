@@ -5,6 +5,7 @@
  * it into a vocabulary, held-out sets and a training stream. docs/data-sources.md.
  */
 import { basename, resolve } from 'node:path';
+import { DEFAULT_MAX_USER_BEHAVIOURS } from '../data/behaviourLog.js';
 import { PersonalizeEngine, type EngineStats, type UserSplitRule } from '../data/duckdb/personalizeEngine.js';
 import { slug } from '../data/personalize.js';
 import { personalizeLayout } from '../data/personalizeLayout.js';
@@ -99,6 +100,7 @@ export async function openStreamedDataset(config: DatasetConfig, o: StreamedData
     layout: personalizeLayout(config.data),
     ...engineReadOptions(config, protocol),
     minUserBehaviours: config.minUserBehaviours ?? 2,
+    maxUserBehaviours: config.maxUserBehaviours ?? DEFAULT_MAX_USER_BEHAVIOURS,
     ...(o.memoryLimit ? { memoryLimit: o.memoryLimit } : {}),
     ...(o.threads ? { threads: o.threads } : {}),
     ...(o.tempDir ? { tempDir: o.tempDir } : {}),

@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { basename, join, resolve } from 'node:path';
-import type { BehaviourLog } from '../data/behaviourLog.js';
+import { DEFAULT_MAX_USER_BEHAVIOURS, recentBehaviours, type BehaviourLog } from '../data/behaviourLog.js';
 import type { Protocol } from '../samples/protocols.js';
 import { hashUserSplit, moduloUserSplit } from '../samples/sample.js';
 import type { PrepareOptions, SampleSplit } from '../train/pipeline.js';
@@ -36,6 +36,8 @@ export interface LoadedDataset {
   stats: object;
   /** Users dropped by minUserBehaviours. */
   droppedUsers: number;
+  /** Users cut to their most recent behaviours by maxUserBehaviours. */
+  cappedUsers: number;
   /** Rows the reader skipped as malformed (tolerated below maxMalformedFraction). */
   malformed: MalformedSummary;
   /** Item titles where the source has them (report heat maps); empty otherwise. */
@@ -120,6 +122,7 @@ export async function loadDataset(config: DatasetConfig, options: { progress?: b
   const resolved = { ...config, source: sourceName, data, protocol, split };
   const read = await source.read(data, resolved, options);
   const droppedUsers = dropShortTimelines(read.log, config.minUserBehaviours ?? 2);
+  const cappedUsers = capLongTimelines(read.log, config.maxUserBehaviours ?? DEFAULT_MAX_USER_BEHAVIOURS);
   if (read.log.timelines.size === 0) throw new Error(`${data}: no user has ${config.minUserBehaviours ?? 2} behaviours or more after the event filters`);
   return {
     source: sourceName,
@@ -138,6 +141,7 @@ export async function loadDataset(config: DatasetConfig, options: { progress?: b
     },
     stats: read.stats,
     droppedUsers,
+    cappedUsers,
     malformed: read.malformed ?? { rows: 0 },
     titles: async () => (source.itemTitles ? source.itemTitles(data) : new Map()),
   };
@@ -167,6 +171,18 @@ export function sampleSplit(split: SplitConfig, log: BehaviourLog): SampleSplit 
 }
 
 /** Users with fewer than `min` behaviours give no sample; dropping them keeps them out of the vocabulary and the negative pool. */
+/** Cut every timeline longer than `max` to its recent end (recentBehaviours); returns how many were cut. */
+function capLongTimelines(log: BehaviourLog, max: number): number {
+  let capped = 0;
+  for (const [user, timeline] of log.timelines) {
+    if (timeline.length > max) {
+      log.timelines.set(user, recentBehaviours(timeline, max));
+      capped++;
+    }
+  }
+  return capped;
+}
+
 function dropShortTimelines(log: BehaviourLog, min: number): number {
   let dropped = 0;
   for (const [user, timeline] of log.timelines) {

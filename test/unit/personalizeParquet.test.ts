@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { recentBehaviours } from '../../model-export/data/behaviourLog.js';
 import { personalizeLayout } from '../../model-export/data/personalizeLayout.js';
 import type { DatasetConfig } from '../../model-export/sources/datasetConfig.js';
 import { openStreamedDataset, usesEngine } from '../../model-export/sources/personalizeStream.js';
@@ -158,6 +159,31 @@ describe('Personalize layout in Parquet, out of core', () => {
     } finally {
       d.engine.close();
     }
+  });
+
+  it('maxUserBehaviours: the engine and the in-memory reader cut long users alike (ties at the cut kept together)', async () => {
+    expect(recentBehaviours([1, 2, 3, 3, 3, 4].map((time) => ({ item: `i${time}`, time })), 3).map((b) => b.time)).toEqual([3, 3, 3, 4]);
+    expect(recentBehaviours([1, 2, 3, 4].map((time) => ({ item: `i${time}`, time })), 2).map((b) => b.time)).toEqual([3, 4]);
+    const capped = { ...config(csvDir), maxUserBehaviours: 40 };
+    const loaded = await loadDataset(capped);
+    const memory = prepareRun(loaded, { ...run, model: 'din' });
+    const lengths = [...loaded.log.timelines.values()].map((t) => t.length);
+    expect(loaded.cappedUsers).toBeGreaterThan(300); // of MovieLens' 610 users
+    expect(Math.max(...lengths)).toBeGreaterThan(40); // MovieLens rates in bursts: ties at the cut
+    const d = await openStreamedDataset({ ...capped, data: parquetDir });
+    try {
+      expect(d.engine.stats.cappedUsers).toBe(loaded.cappedUsers);
+      expect((await d.engine.size('all')).behaviours).toBe(lengths.reduce((a, b) => a + b, 0));
+      const data = await prepareStreamed(d.engine, d.users, { ...run, positiveRating: 4, shuffleBuffer: 5000 });
+      expect(data.contract.spec).toEqual(memory.contract.spec);
+      const streamed = await collect(data.train.batches(1, 256));
+      expect(sampleDigests(streamed, run.maxHistory)).toEqual(sampleDigests(allBatches(memory.train), run.maxHistory));
+      expect(sampleDigests(allBatches(data.test), run.maxHistory)).toEqual(sampleDigests(allBatches(memory.test), run.maxHistory));
+    } finally {
+      d.engine.close();
+    }
+    // The default cap (10⁵) leaves MovieLens whole.
+    expect((await loadDataset(config(csvDir))).cappedUsers).toBe(0);
   });
 
   it('mini-batch aware L2 over the stream: the in-memory training set’s n_j, counted a batch at a time', async () => {

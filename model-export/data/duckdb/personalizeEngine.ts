@@ -35,6 +35,8 @@ export interface EngineOptions extends Omit<PersonalizeReadOptions, 'dir' | 'pro
   layout: PersonalizeLayout;
   /** Users with fewer kept behaviours are dropped (loadDataset's rule; default 2). */
   minUserBehaviours?: number;
+  /** Longer timelines keep their recent end, as loadDataset's recentBehaviours cuts them (default: no cut). */
+  maxUserBehaviours?: number;
   /** DuckDB's memory limit (default '1GB'): past it sorts and joins spill to the temporary directory. */
   memoryLimit?: string;
   /** DuckDB threads (default: DuckDB's, the cores). */
@@ -349,6 +351,8 @@ function sweepStaleDirs(parent: string): void {
 export interface EngineStats extends PersonalizeReadStats {
   /** Users dropped by minUserBehaviours. */
   droppedUsers: number;
+  /** Users cut to their recent behaviours by maxUserBehaviours. */
+  cappedUsers: number;
   /** Users kept, per split (after `configureSplit`). */
   seconds: { validate: number; events: number; catalogue: number };
 }
@@ -671,6 +675,7 @@ export class PersonalizeEngine {
     await this.connection.run(`CREATE TABLE users AS SELECT user_id, count(*) AS n, min(f * 4294967296 + r) AS first FROM events GROUP BY user_id`);
     const counts = (await this.all(`SELECT count(*) FILTER (WHERE n >= ${min}) AS kept_users, count(*) FILTER (WHERE n < ${min}) AS dropped, sum(n) AS kept_rows FROM users`))[0];
     await this.connection.run(`DELETE FROM users WHERE n < ${min}`);
+    const cappedUsers = o.maxUserBehaviours !== undefined ? await this.capLongTimelines(o.maxUserBehaviours) : 0;
     const events = (performance.now() - c1) / 1000;
     log(`kept ${Number(counts.kept_rows ?? 0).toLocaleString('en-US')} behaviours of ${Number(counts.kept_users).toLocaleString('en-US')} users in ${events.toFixed(1)} s`);
 
@@ -713,10 +718,34 @@ export class PersonalizeEngine {
       categories: categories.size,
       itemsWithoutCategory,
       droppedUsers: Number(counts.dropped),
+      cappedUsers,
       seconds: { validate, events, catalogue },
     };
     // `kept` counts the rows of kept users only from here on; the CSV reader's counts every kept row.
     this.stats.interactions.kept = Number((await this.all(`SELECT count(*) AS n FROM events`))[0].n);
+  }
+
+  /**
+   * recentBehaviours (behaviourLog.ts) in SQL: a user over `max` keeps the rows at or after its
+   * max-th most recent time. The window sorts only those users' rows; `first` (the user order of
+   * the CSV reader) is left as it was, since cutting a timeline does not move its user.
+   */
+  private async capLongTimelines(max: number): Promise<number> {
+    const heavy = Number((await this.all(`SELECT count(*) AS n FROM users WHERE n > ${max}`))[0].n);
+    if (heavy === 0) return 0;
+    await this.connection.run(
+      `CREATE TEMP TABLE cut AS SELECT user_id, min(time) AS t FROM (
+         SELECT e.user_id, e.time, row_number() OVER (PARTITION BY e.user_id ORDER BY e.time DESC) AS k
+         FROM events e SEMI JOIN (SELECT user_id FROM users WHERE n > ${max}) h ON h.user_id = e.user_id
+       ) WHERE k <= ${max} GROUP BY user_id`,
+    );
+    await this.connection.run('DELETE FROM events e USING cut WHERE e.user_id = cut.user_id AND e.time < cut.t');
+    await this.connection.run(
+      `UPDATE users SET n = c.n FROM (SELECT e.user_id, count(*) AS n FROM events e SEMI JOIN cut ON cut.user_id = e.user_id GROUP BY e.user_id) c WHERE users.user_id = c.user_id`,
+    );
+    await this.connection.run('DROP TABLE cut');
+    this.options.log?.(`${heavy.toLocaleString('en-US')} user${heavy > 1 ? 's' : ''} over ${max.toLocaleString('en-US')} behaviours cut to their most recent (maxUserBehaviours)`);
+    return heavy;
   }
 
   private async column(sql: string): Promise<string[]> {
