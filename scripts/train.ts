@@ -262,6 +262,11 @@ function shortPath(path: string): string {
   const rel = relative(process.cwd(), path);
   return rel === '' ? '.' : rel.startsWith('..') ? resolve(path) : rel;
 }
+/** The dropped line's note on users with no negative to draw (negativeSampler.ts coversPool). */
+function noNegativeText(users: number): string {
+  return `the samples of ${count(users)} user${users > 1 ? 's' : ''} who touched every item of the training catalogue (no negative to draw; positions with impressions kept)`;
+}
+
 /** The dropped line's note on users cut to their recent behaviours (dataset config maxUserBehaviours). */
 function cappedText(users: number, max: number | undefined): string {
   return `the older behaviours of ${count(users)} user${users > 1 ? 's' : ''} over ${count(max ?? DEFAULT_MAX_USER_BEHAVIOURS)} (maxUserBehaviours)`;
@@ -309,6 +314,7 @@ function summary(
     d.malformed.rows > 0 ? `${count(d.malformed.rows)} malformed row${d.malformed.rows > 1 ? 's' : ''} (first: ${d.malformed.first})` : undefined,
     d.droppedUsers > 0 ? `${count(d.droppedUsers)} user${d.droppedUsers > 1 ? 's' : ''} with fewer than ${d.config.minUserBehaviours ?? 2} behaviours` : undefined,
     d.cappedUsers > 0 ? cappedText(d.cappedUsers, d.config.maxUserBehaviours) : undefined,
+    data.noNegativeUsers ? noNegativeText(data.noNegativeUsers.size) : undefined,
   ].filter((x) => x !== undefined);
   const validation = data.validation;
   const what = 'baseline' in run ? `${run.baseline} baseline (no model)` : c.model;
@@ -431,7 +437,7 @@ async function trainStreamed(): Promise<void> {
       [
         `${config.model} on personalize ${shortPath(dataset.config.data)} (out of core, DuckDB), protocol ${config.protocol}, seed ${config.seed}`,
         `  data      ${count(s.userCount)} users, ${count(s.itemCount)} items (${count(data.contract.itemCount - FIRST_INDEX)} in the vocabulary: seen ≥ ${config.minItemCount} times in training)`,
-        `  dropped   ${[dataset.malformed.rows ? `${count(dataset.malformed.rows)} malformed rows (first: ${dataset.malformed.first})` : undefined, s.droppedUsers ? `${count(s.droppedUsers)} users with too few behaviours` : undefined, s.cappedUsers ? cappedText(s.cappedUsers, dataset.config.maxUserBehaviours) : undefined].filter(Boolean).join('; ') || 'nothing'}`,
+        `  dropped   ${[dataset.malformed.rows ? `${count(dataset.malformed.rows)} malformed rows (first: ${dataset.malformed.first})` : undefined, s.droppedUsers ? `${count(s.droppedUsers)} users with too few behaviours` : undefined, s.cappedUsers ? cappedText(s.cappedUsers, dataset.config.maxUserBehaviours) : undefined, data.noNegativeUsers.size ? noNegativeText(data.noNegativeUsers.size) : undefined].filter(Boolean).join('; ') || 'nothing'}`,
         `  samples   train ${count(result.trainSamples)} per epoch (${count(data.train.users)} users, streamed)${data.validation ? ` · validation ${count(data.validation.size)}` : ''} · test ${count(data.test.size)} (${count(data.test.userIds.length)} of ${count(dataset.users.test)} test users${data.test.userIds.length < dataset.users.test ? ', capped' : ''})`,
         `  epochs    ${result.epochs.length}${result.keptEpoch !== undefined ? `, kept epoch ${kept.epoch} (validation GAUC ${fixed(kept.validation?.gauc)})` : ', fixed'}`,
         `  test      AUC ${fixed(kept.auc)} · GAUC ${fixed(kept.gauc)} · logloss ${fixed(kept.logloss)}`,

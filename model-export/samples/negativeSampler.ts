@@ -17,10 +17,19 @@ export function itemPool(log: BehaviourLog): string[] {
   return [...items].sort();
 }
 
+/**
+ * The user touched every item of the pool: no negative can be drawn for them (a power user of a
+ * small catalogue, a crawler). The size test first: otherwise each draw for a user who touched the
+ * pool's first k items in sort order (a crawler walking the catalogue) would scan k items.
+ */
+export function coversPool(seen: ReadonlySet<string>, pool: readonly string[]): boolean {
+  return seen.size >= pool.length && pool.every((item) => seen.has(item));
+}
+
 /** Returns a sampler of items outside `seen`, uniform over `pool`. */
 export function unseenSampler(rng: seedrandom.PRNG, pool: readonly string[]) {
   return (seen: ReadonlySet<string>, user: string): string => {
-    if (pool.every((item) => seen.has(item))) throw new Error(`user ${user} touched every item of the pool: no negative exists`);
+    if (coversPool(seen, pool)) throw new Error(`user ${user} touched every item of the pool: no negative exists`);
     let item: string;
     do item = pool[Math.floor(rng() * pool.length)];
     while (seen.has(item));

@@ -7,14 +7,16 @@
  */
 import seedrandom from 'seedrandom';
 import type { BehaviourLog } from '../data/behaviourLog.js';
-import { itemPool, unseenSampler } from './negativeSampler.js';
+import { coversPool, itemPool, unseenSampler } from './negativeSampler.js';
 
 export function negativeSequences(log: BehaviourLog, seed: number, pool: readonly string[] = itemPool(log), rng: seedrandom.PRNG = seedrandom(`negative-sequence:${seed}`)): Map<string, string[]> {
   const draw = unseenSampler(rng, pool);
   const out = new Map<string, string[]>();
   for (const [user, timeline] of log.timelines) {
     const seen = new Set(timeline.map((b) => b.item));
-    out.set(user, timeline.map(() => draw(seen, user)));
+    // A user who touched every item has no unclicked one: any item of the pool stands in.
+    const any = coversPool(seen, pool);
+    out.set(user, timeline.map(() => (any ? pool[Math.floor(rng() * pool.length)] : draw(seen, user))));
   }
   return out;
 }

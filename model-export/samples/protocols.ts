@@ -14,7 +14,7 @@
  */
 import seedrandom from 'seedrandom';
 import type { Behaviour, BehaviourLog } from '../data/behaviourLog.js';
-import { itemPool, unseenSampler } from './negativeSampler.js';
+import { coversPool, itemPool, unseenSampler } from './negativeSampler.js';
 import type { Sample } from './sample.js';
 
 /** Protocols that give samples per timeline position (any split applies). */
@@ -44,6 +44,11 @@ export interface ProtocolOptions {
    * `stream` — a stream over groups of users (train/streamedData.ts) passes one rng to every group.
    */
   rng?: seedrandom.PRNG;
+  /**
+   * `next`: users who touched every item of the negative pool are added here. Their positions
+   * without impressions give no sample, positive included: no negative exists to pair with it.
+   */
+  noNegative?: Set<string>;
 }
 
 export function sampleStream(log: BehaviourLog, protocol: PositionProtocol, options: ProtocolOptions): Generator<Sample> {
@@ -75,13 +80,19 @@ function* ratingSampleStream(log: BehaviourLog, { positiveRating = 4, includePos
 }
 
 function* nextSampleStream(log: BehaviourLog, o: ProtocolOptions): Generator<Sample> {
-  const draw = unseenSampler(o.rng ?? seedrandom(`next:${o.seed}${o.stream ? `:${o.stream}` : ''}`), o.negativePool ?? itemPool(log));
+  const pool = o.negativePool ?? itemPool(log);
+  const draw = unseenSampler(o.rng ?? seedrandom(`next:${o.seed}${o.stream ? `:${o.stream}` : ''}`), pool);
   const maxShown = o.maxImpressionNegatives ?? DEFAULT_MAX_IMPRESSION_NEGATIVES;
   for (const [user, timeline] of log.timelines) {
     const seen = new Set(timeline.map((b) => b.item));
+    let covers: boolean | undefined; // decided at the first position that needs a drawn negative
     for (let t = 1; t < timeline.length; t++) {
       const b = timeline[t];
       if (o.includePosition && !o.includePosition(b)) continue;
+      if (!b.shown && (covers ??= coversPool(seen, pool))) {
+        o.noNegative?.add(user);
+        continue;
+      }
       const conversion = b.converted === undefined ? {} : { conversion: b.converted ? (1 as const) : (0 as const) };
       yield { user, position: t, candidate: b.item, label: 1, ...conversion };
       const negative = b.converted === undefined ? {} : { conversion: 0 as const };

@@ -26,6 +26,8 @@ export interface PreparedData {
   validation?: EncodedDataset;
   /** The timelines each split's samples point into; `train` holds only what the model may learn from (baselines count it). */
   logs: { train: BehaviourLog; test: BehaviourLog };
+  /** `next`: users who touched every item of the negative pool; their positions without impressions give no sample. */
+  noNegativeUsers?: ReadonlySet<string>;
 }
 
 /**
@@ -104,7 +106,8 @@ export function prepareData(log: BehaviourLog, o: PrepareOptions): PreparedData 
 
 function preparePositions(log: BehaviourLog, protocol: 'rating' | 'next', o: PrepareOptions): PreparedData {
   const split: SampleSplit = typeof o.split === 'function' ? { by: 'user', test: o.split } : (o.split ?? { by: 'user', test: moduloFiveSplit });
-  const common = { seed: o.seed, maxImpressionNegatives: o.maxImpressionNegatives, positiveRating: o.positiveRating };
+  const noNegative = new Set<string>();
+  const common = { seed: o.seed, maxImpressionNegatives: o.maxImpressionNegatives, positiveRating: o.positiveRating, noNegative };
   // trainLog: what the model may learn from; testLog: the timelines test samples point into.
   let trainLog: BehaviourLog;
   let testLog: BehaviourLog;
@@ -132,6 +135,7 @@ function preparePositions(log: BehaviourLog, protocol: 'rating' | 'next', o: Pre
     ...trainAndValidation(trainLog, () => sampleStream(trainLog, protocol, { ...common, negativePool, stream: 'train' }), contract, o, negatives),
     test: new EncodedDataset(testLog, sampleStream(testLog, protocol, { ...common, negativePool, stream: 'test', includePosition: includeTest }), contract),
     logs: { train: trainLog, test: testLog },
+    ...(noNegative.size > 0 ? { noNegativeUsers: noNegative } : {}),
   };
 }
 

@@ -60,6 +60,8 @@ export interface StreamedData {
   validation?: EncodedDataset;
   negativePool: string[];
   users: { train: number; test: number; validation: number };
+  /** `next`: users who touched every item of the negative pool (their positions without impressions give no sample); grows as the stream reaches them. */
+  noNegativeUsers: Set<string>;
   /** Seconds: vocabulary (counts + contract), test and validation materialised. */
   seconds: { vocabulary: number; test: number };
 }
@@ -123,6 +125,7 @@ export class StreamedTrain implements BatchSource {
     private readonly negativePool: readonly string[],
     private readonly o: StreamedOptions,
     estimatedSize: number,
+    private readonly noNegative: Set<string>,
   ) {
     this.maxHistory = contract.maxHistory;
     this.hasConversions = engine.hasConversions;
@@ -134,7 +137,7 @@ export class StreamedTrain implements BatchSource {
     const buffer = o.shuffleBuffer ?? DEFAULT_SHUFFLE_BUFFER;
     const rng = seedrandom(`next:${o.seed}:train:epoch-${epoch}`);
     const shuffle = seedrandom(`stream-shuffle:${o.seed}:epoch-${epoch}`);
-    const common = { seed: o.seed, positiveRating: o.positiveRating, maxImpressionNegatives: o.maxImpressionNegatives, negativePool: this.negativePool, stream: 'train', rng };
+    const common = { seed: o.seed, positiveRating: o.positiveRating, maxImpressionNegatives: o.maxImpressionNegatives, negativePool: this.negativePool, stream: 'train', rng, noNegative: this.noNegative };
     const sequenceRng = o.negativeSequences ? seedrandom(`negative-sequence:${o.seed}:epoch-${epoch}`) : undefined;
     const pool = this.negativePool;
     let carry: { batch: Batch; users: number } | undefined;
@@ -187,7 +190,7 @@ export class StreamedTrain implements BatchSource {
 }
 
 /** Users of a selection in a fixed hash order, until their samples reach `max`, as one EncodedDataset. */
-async function materialise(engine: PersonalizeEngine, selection: UserSelection, contract: FeatureContract, negativePool: readonly string[], o: StreamedOptions, stream: string): Promise<EncodedDataset> {
+async function materialise(engine: PersonalizeEngine, selection: UserSelection, contract: FeatureContract, negativePool: readonly string[], o: StreamedOptions, stream: string, noNegative: Set<string>): Promise<EncodedDataset> {
   const max = o.maxTestSamples ?? DEFAULT_MAX_TEST_SAMPLES;
   const perPosition = o.protocol === 'next' ? 2 : 1;
   // DuckDB sorts only the users a prefix can need: twice the mean user's share of `max`, and all
@@ -208,7 +211,7 @@ async function materialise(engine: PersonalizeEngine, selection: UserSelection, 
   let { timelines, full } = await take(guess < size.users ? guess : undefined);
   if (!full) ({ timelines } = await take());
   const log = groupLog(engine, timelines);
-  const common = { seed: o.seed, positiveRating: o.positiveRating, maxImpressionNegatives: o.maxImpressionNegatives, negativePool, stream };
+  const common = { seed: o.seed, positiveRating: o.positiveRating, maxImpressionNegatives: o.maxImpressionNegatives, negativePool, stream, noNegative };
   return new EncodedDataset(log, sampleStream(log, o.protocol, common), contract);
 }
 
@@ -223,12 +226,13 @@ export async function prepareStreamed(engine: PersonalizeEngine, users: Streamed
   const vocabulary = (performance.now() - t0) / 1000;
   log(`vocabulary: ${counts.size.toLocaleString('en-US')} training items → ${contract.itemCount.toLocaleString('en-US')} rows in ${vocabulary.toFixed(1)} s`);
   const t1 = performance.now();
-  const test = await materialise(engine, 'test', contract, negativePool, o, 'test');
+  const noNegativeUsers = new Set<string>();
+  const test = await materialise(engine, 'test', contract, negativePool, o, 'test', noNegativeUsers);
   // No test sample: every metric would be NaN and the model exported unmeasured.
   if (test.size === 0) throw new Error(`the test split holds no sample (${users.test} of ${users.train + users.test} users are test users): too few users for the split's test fraction; add users or raise split.testFraction`);
-  const validation = o.validationFraction ? await materialise(engine, 'validation', contract, negativePool, o, 'validation') : undefined;
+  const validation = o.validationFraction ? await materialise(engine, 'validation', contract, negativePool, o, 'validation', noNegativeUsers) : undefined;
   const fit = await engine.size(o.validationFraction ? 'fit' : 'train');
   const perPosition = o.protocol === 'next' ? 2 : 1;
-  const train = new StreamedTrain(engine, contract, negativePool, o, (fit.behaviours - fit.users) * perPosition);
-  return { contract, train, test, ...(validation ? { validation } : {}), negativePool, users, seconds: { vocabulary, test: (performance.now() - t1) / 1000 } };
+  const train = new StreamedTrain(engine, contract, negativePool, o, (fit.behaviours - fit.users) * perPosition, noNegativeUsers);
+  return { contract, train, test, ...(validation ? { validation } : {}), negativePool, users, noNegativeUsers, seconds: { vocabulary, test: (performance.now() - t1) / 1000 } };
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { toTimelines, type BehaviourLog } from '../../model-export/data/behaviourLog.js';
+import { negativeSequences } from '../../model-export/samples/negativeSequences.js';
 import { buildSamples } from '../../model-export/samples/protocols.js';
 import { moduloFiveSplit } from '../../model-export/samples/sample.js';
 import { buildFeatureContract } from '../../contract/featureContract.js';
@@ -41,6 +42,31 @@ describe('sample protocols', () => {
       expect(seen.has(s[i + 1].candidate)).toBe(false);
     }
     expect(buildSamples(log, 'next', { seed: 1 })).toEqual(s);
+  });
+
+  it('next: a user who touched every item of the pool gives no drawn-negative sample (and is reported), positions with impressions stay', () => {
+    const pool = ['1', '2', '3', '4', '5'];
+    const all: BehaviourLog = {
+      ...log,
+      timelines: toTimelines([
+        ...pool.map((item, k) => ({ user: 'power', item, time: k })),
+        { user: 'power', item: '1', time: 9, shown: ['1', '6'] }, // an impression: its negative is shown, not drawn
+        { user: 'casual', item: '1', time: 1 },
+        { user: 'casual', item: '2', time: 2 },
+      ]),
+    };
+    const noNegative = new Set<string>();
+    const s = buildSamples(all, 'next', { seed: 1, negativePool: pool, noNegative });
+    expect([...noNegative]).toEqual(['power']);
+    expect(s.filter((x) => x.user === 'power')).toEqual([
+      { user: 'power', position: 5, candidate: '1', label: 1 },
+      { user: 'power', position: 5, candidate: '6', label: 0 },
+    ]);
+    expect(s.filter((x) => x.user === 'casual').map((x) => x.label)).toEqual([1, 0]);
+    // DIEN's auxiliary negatives for such a user: pool items (none is unclicked), not an error.
+    const sequences = negativeSequences(all, 1, pool);
+    expect(sequences.get('power')!.every((item) => pool.includes(item))).toBe(true);
+    expect(sequences.get('casual')!.every((item) => !['1', '2'].includes(item))).toBe(true);
   });
 
   it('split: user id % 5 == 0 is test', () => {

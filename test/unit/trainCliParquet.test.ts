@@ -3,12 +3,13 @@
  * trains from the DuckDB stream and exports, with the same dataset.json as CSV (DIEN's auxiliary
  * loss and mini-batch aware L2 included); what it does not support stops with one line.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generatePersonalize } from '../../bench/data/generatePersonalize.js';
 import { personalizeToParquet } from '../../bench/data/personalizeParquet.js';
+import { hashUserSplit } from '../../model-export/samples/sample.js';
 import type { RunResult } from '../../model-export/train/run.js';
 import { refused, train } from '../helpers/trainCli.js';
 
@@ -46,6 +47,22 @@ describe('npm run train -- --data DIR (Parquet)', () => {
     expect(epoch.auxLoss).toBeGreaterThan(0);
     expect(epoch.l2Loss).toBeGreaterThan(0);
     expect(Number.isFinite(epoch.trainLoss)).toBe(true);
+  });
+
+  it('a user who touched every item of a small catalogue: reported, and training goes on (in memory and out of core)', async () => {
+    const dir = join(tmp, 'small-shop');
+    mkdirSync(dir, { recursive: true });
+    const items = Array.from({ length: 12 }, (_, i) => `i${i}`);
+    const power = ['power-a', 'power-b', 'power-c'].find((u) => hashUserSplit(0.2)(u) === 'train')!;
+    const rows = ['USER_ID,ITEM_ID,TIMESTAMP'];
+    items.forEach((item, k) => rows.push(`${power},${item},${1700000000 + k}`));
+    for (let u = 0; u < 40; u++) for (let k = 0; k < 6; k++) rows.push(`u${u},${items[(u + 3 * k) % 12]},${1700000000 + 100 * u + k}`);
+    writeFileSync(join(dir, 'interactions.csv'), rows.join('\n') + '\n');
+    for (const engine of ['memory', 'duckdb']) {
+      const { stdout } = await train('--data', dir, '--engine', engine, '--epochs', '1', '--batch-size', '32', '--embedding-dim', '4', '--max-history', '5', '--attention-hidden', '4,2', '--validation-fraction', '0', '--min-item-count', '1');
+      expect(stdout, engine).toMatch(/dropped .*the samples of 1 user who touched every item of the training catalogue/);
+      expect(stdout, engine).toMatch(/test {6}AUC 0\.\d+/);
+    }
   });
 
   it('refuses --engine memory on Parquet, and a time split, with one line', async () => {
