@@ -22,6 +22,7 @@ export const SUITES: Suite[] = [
   { name: 'cascade', script: 'bench/cascade.ts', tag: 'cascade', what: 'cascade (dot first stage + DIN) against full DIN at C = 1000: recall, AUC, CPU' },
   { name: 'catalogue', script: 'bench/catalogue.ts', tag: 'catalogue', what: 'catalogues of 10⁴–10⁷ items: item rows in the graph, in a row store, or hashed; export, deploy check, worker load, memory, warm/cold-cache latency, page bytes, training samples/s' },
   { name: 'data', script: 'bench/data.ts', tag: 'data', what: 'the data pipeline at 10⁵–10⁷ generated interactions (CSV, in memory) and, with --parquet 1e6,1e7,1e8, as Parquet out of core (DuckDB): time and memory to the first batch, samples/s' },
+  { name: 'crawler', script: 'bench/crawler.ts', tag: 'crawler', what: 'one crawler (3·10⁶ events) in a shop’s Parquet log, streamed out of core: memory and training share with the default maxUserBehaviours cap and without' },
   { name: 'trainers', script: 'bench/trainers.ts', tag: 'trainers', what: 'training paths on the same data: tfjs against the PyTorch DDP reference trainer (torchrun, 1 and 2 processes): samples/s, test AUC/GAUC' },
   { name: 'features', script: 'bench/featureRequestCost.ts', tag: 'features', what: 'request cost of feature columns (profile, attributes, context)' },
   { name: 'multitask', script: 'bench/multiTaskCost.ts', tag: 'multitask', what: 'cost of the multi-task heads (shared-bottom, MMoE, CGC, PLE) against DIN' },
