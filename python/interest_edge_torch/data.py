@@ -349,6 +349,30 @@ def read_personalize(
     return BehaviourLog(timelines, item_category, f"personalize-{name}", stats)
 
 
+DEFAULT_MAX_USER_BEHAVIOURS = 100_000
+
+
+def user_limits(log: BehaviourLog, min_behaviours: int = 2, max_behaviours: int = DEFAULT_MAX_USER_BEHAVIOURS) -> BehaviourLog:
+    """registry.ts loadDataset's rules on sorted timelines: users with fewer than `min_behaviours`
+    are dropped; a longer timeline than `max_behaviours` keeps the behaviours at or after its
+    max-th most recent time (behaviourLog.ts recentBehaviours: ties there stay together)."""
+    kept: Dict[str, List[Behaviour]] = {}
+    capped = 0
+    for user, timeline in log.timelines.items():
+        if len(timeline) < min_behaviours:
+            continue
+        if len(timeline) > max_behaviours:
+            cut = timeline[len(timeline) - max_behaviours].time
+            start = len(timeline) - max_behaviours
+            while start > 0 and timeline[start - 1].time >= cut:
+                start -= 1
+            timeline = timeline[start:]
+            capped += 1
+        kept[user] = timeline
+    stats = {**log.stats, "users": len(kept), "droppedUsers": len(log.timelines) - len(kept), "cappedUsers": capped}
+    return BehaviourLog(kept, log.item_category, log.source, stats)
+
+
 def limit_users(log: BehaviourLog, max_users: Optional[int]) -> BehaviourLog:
     """The first `max_users` users in file order (a small slice for tests)."""
     if not max_users:

@@ -230,25 +230,33 @@ class EncodedSplit:
         }
 
 
-def next_samples(timelines, pool: Sequence[str], seed: int, stream: str, max_shown: int = DEFAULT_MAX_IMPRESSION_NEGATIVES, conversion_min: Optional[float] = None):
+def next_samples(timelines, pool: Sequence[str], seed: int, stream: str, max_shown: int = DEFAULT_MAX_IMPRESSION_NEGATIVES, conversion_min: Optional[float] = None, no_negative: Optional[set] = None):
     """protocols.ts nextSampleStream: (user, position, candidate, label, conversion) in the Node
     order and draws; conversion (multi-task) = the behaviour's value ≥ conversion_min for
-    positives (MovieLens: rated ≥ 4), 0 for negatives and without a threshold."""
+    positives (MovieLens: rated ≥ 4), 0 for negatives and without a threshold. A user who touched
+    every item of the pool has no negative to draw: their positions without impressions give no
+    sample (the positive neither) and the user is added to `no_negative`."""
     rng = SeedRandom(f"next:{seed}:{stream}")
     n = len(pool)
     pool_set = set(pool)
     for user, timeline in timelines.items():
         seen = {b.item for b in timeline}
-        exhausted = len(pool_set - seen) == 0
+        exhausted = None  # decided at the first position that needs a drawn negative
         for t in range(1, len(timeline)):
             b = timeline[t]
+            if not b.shown:
+                if exhausted is None:
+                    # The size test first: a subset test per user would cost the pool's size.
+                    exhausted = len(seen) >= n and pool_set.issubset(seen)
+                if exhausted:
+                    if no_negative is not None:
+                        no_negative.add(user)
+                    continue
             converted = 1 if conversion_min is not None and b.value is not None and b.value >= conversion_min else 0
             yield user, t, b.item, 1, converted
             if b.shown:
                 yield from _impression_negatives(user, timeline, t, max_shown)
             else:
-                if exhausted:
-                    raise SystemExit(f"user {user} touched every item of the pool: no negative exists")
                 while True:
                     item = pool[math.floor(rng() * n)]
                     if item not in seen:
@@ -294,6 +302,7 @@ class Prepared:
     test: EncodedSplit
     train_users: int
     test_users: int
+    no_negative_users: int = 0
 
 
 def prepare(log: BehaviourLog, split: Callable[[str], str], protocol: str, seed: int, max_history: int, min_item_count: int, conversion_min: Optional[float] = None) -> Prepared:
@@ -305,10 +314,11 @@ def prepare(log: BehaviourLog, split: Callable[[str], str], protocol: str, seed:
     vocab = build_vocabulary(train_tl, log.item_category, max_history, min_item_count)
     encode = Encoder(vocab, log.item_category)
     out = []
+    no_negative: set = set()
     for timelines, stream in ((train_tl, "train"), (test_tl, "test")):
         ds = EncodedSplit(max_history)
-        samples = next_samples(timelines, pool, seed, stream, conversion_min=conversion_min) if protocol == "next" else rating_samples(timelines)
+        samples = next_samples(timelines, pool, seed, stream, conversion_min=conversion_min, no_negative=no_negative) if protocol == "next" else rating_samples(timelines)
         for user, t, cand, label, conversion in samples:
             ds.add(timelines, encode, user, t, cand, label, conversion)
         out.append(ds.finish())
-    return Prepared(vocab, out[0], out[1], len(train_tl), len(test_tl))
+    return Prepared(vocab, out[0], out[1], len(train_tl), len(test_tl), len(no_negative))

@@ -27,7 +27,7 @@ import torch.distributed as dist
 import torch.nn.functional as F
 
 from . import __version__
-from .data import limit_users, read_movielens, read_personalize
+from .data import DEFAULT_MAX_USER_BEHAVIOURS, limit_users, read_movielens, read_personalize, user_limits
 from .export import export_onnx, sample_requests, write_json
 from .metrics import auc, gauc, logloss
 from .model import Din, checkpoint_dict
@@ -45,6 +45,8 @@ def parse_args(argv=None):
     p.add_argument("--event-types", help="personalize: comma-separated EVENT_TYPEs kept as behaviours (default all)")
     p.add_argument("--min-event-value", type=float, help="personalize: keep rows with EVENT_VALUE >= this")
     p.add_argument("--category", help="personalize: items.csv column holding the category (default: the first categorical column)")
+    p.add_argument("--min-user-behaviours", type=int, default=2, help="users with fewer behaviours are dropped (the dataset config's minUserBehaviours)")
+    p.add_argument("--max-user-behaviours", type=int, default=DEFAULT_MAX_USER_BEHAVIOURS, help="a longer timeline keeps its most recent behaviours (maxUserBehaviours; ties at the cut kept)")
     p.add_argument("--max-users", type=int, help="keep only the first N users in file order (a small slice)")
     p.add_argument("--epochs", type=int, default=4)
     p.add_argument("--batch-size", type=int, default=256, help="global batch (split across ranks)")
@@ -147,7 +149,7 @@ def main(argv=None) -> int:
     else:
         blog = read_personalize(a.data, a.event_types.split(",") if a.event_types else None, a.min_event_value, a.category)
         split = modulo_split(5) if a.split == "modulo" else hash_split(0.2)
-    blog = limit_users(blog, a.max_users)
+    blog = limit_users(user_limits(blog, a.min_user_behaviours, a.max_user_behaviours), a.max_users)
     multi = a.head != "mlp"
     if multi and (a.source != "movielens" or a.protocol != "next"):
         raise SystemExit("--head shared-bottom needs conversion labels: MovieLens with protocol next (conversion = rated >= 4); the Personalize layout's conversion filter is not implemented here")
@@ -155,6 +157,11 @@ def main(argv=None) -> int:
     prep_seconds = time.perf_counter() - t0
     log(rank, f"data {blog.source}: {len(blog.timelines)} users ({data.train_users} train, {data.test_users} test), protocol {a.protocol}; "
         f"{data.train.size} train / {data.test.size} test samples; vocabulary {len(data.vocab.items)} items, {len(data.vocab.categories)} categories ({prep_seconds:.1f} s)")
+    dropped = [f"{blog.stats[k]} {what}" for k, what in (("droppedUsers", "users with too few behaviours"), ("cappedUsers", "users cut to their recent behaviours")) if blog.stats.get(k)]
+    if data.no_negative_users:
+        dropped.append(f"the samples of {data.no_negative_users} users who touched every item of the training catalogue (no negative to draw)")
+    if dropped:
+        log(rank, "dropped " + "; ".join(dropped))
 
     # ---- model
     torch.manual_seed(a.seed)

@@ -12,9 +12,9 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "../
 
 import numpy as np  # noqa: E402
 
-from interest_edge_torch.data import compare_behaviours, Behaviour, js_number, read_personalize  # noqa: E402
+from interest_edge_torch.data import compare_behaviours, Behaviour, BehaviourLog, js_number, read_personalize, user_limits  # noqa: E402
 from interest_edge_torch.metrics import auc, gauc, logloss  # noqa: E402
-from interest_edge_torch.protocol import build_vocabulary, hash_split, modulo_split  # noqa: E402
+from interest_edge_torch.protocol import build_vocabulary, hash_split, modulo_split, next_samples  # noqa: E402
 from interest_edge_torch.seedrandom import SeedRandom  # noqa: E402
 
 
@@ -54,6 +54,29 @@ class ContractTest(unittest.TestCase):
         self.assertEqual(modulo_split()("11"), "train")
         share = sum(hash_split(0.2)(f"u{i}") == "test" for i in range(5000)) / 5000
         self.assertAlmostEqual(share, 0.2, delta=0.02)
+
+    def test_user_limits_drop_short_and_cut_long_timelines_as_load_dataset(self):
+        log = BehaviourLog({
+            "one": [Behaviour("a", 1)],
+            "long": [Behaviour(str(i), t) for i, t in enumerate([1, 2, 3, 3, 3, 4])],
+            "short": [Behaviour("a", 1), Behaviour("b", 2)],
+        }, {}, "test")
+        out = user_limits(log, 2, 3)
+        self.assertEqual(sorted(out.timelines), ["long", "short"])
+        self.assertEqual([b.time for b in out.timelines["long"]], [3, 3, 3, 4])  # ties at the cut stay together
+        self.assertEqual((out.stats["droppedUsers"], out.stats["cappedUsers"]), (1, 1))
+
+    def test_next_skips_a_user_who_touched_the_whole_pool(self):
+        pool = ["1", "2", "3"]
+        timelines = {
+            "power": [Behaviour("1", 1), Behaviour("2", 2), Behaviour("3", 3), Behaviour("1", 4, shown=("1", "9"))],
+            "casual": [Behaviour("1", 1), Behaviour("2", 2)],
+        }
+        no_negative = set()
+        samples = list(next_samples(timelines, pool, 1, "train", no_negative=no_negative))
+        self.assertEqual(no_negative, {"power"})
+        self.assertEqual([s for s in samples if s[0] == "power"], [("power", 3, "1", 1, 0), ("power", 3, "9", 0, 0)])
+        self.assertEqual([s[3] for s in samples if s[0] == "casual"], [1, 0])
 
     def test_vocabulary_by_count_then_id(self):
         tl = {"u": [Behaviour(i, t) for t, i in enumerate(["10", "9", "9", "10", "a", "a", "a", "b"])]}
