@@ -74,14 +74,15 @@ export function toTimelines(rows: Iterable<{ user: string } & Behaviour>): Map<s
 export const DEFAULT_MAX_USER_BEHAVIOURS = 100_000;
 
 /**
- * A sorted timeline's recent end: the behaviours at or after its `max`-th most recent time. Ties
- * at that time are kept together (so slightly more than `max` may remain), which SQL states as a
- * time threshold (data/duckdb/personalizeEngine.ts does the same cut).
+ * A sorted timeline's recent end: the behaviours strictly after its (max+1)-th most recent time.
+ * Never more than `max`, and a tie at the cut goes whole (same-moment clicks of one impression stay
+ * together); a user whose events share one timestamp keeps none and is dropped as too short. A
+ * time threshold, so SQL states it exactly (data/duckdb/personalizeEngine.ts makes the same cut).
  */
 export function recentBehaviours(timeline: Behaviour[], max: number): Behaviour[] {
   if (timeline.length <= max) return timeline;
-  const cut = timeline[timeline.length - max].time;
+  const cut = timeline[timeline.length - max - 1].time;
   let start = timeline.length - max;
-  while (start > 0 && timeline[start - 1].time >= cut) start--;
+  while (start < timeline.length && timeline[start].time <= cut) start++;
   return timeline.slice(start);
 }

@@ -55,8 +55,8 @@ export class IdCounter {
     const counts = this.counts;
     for (let i = 0; i < ids.length; i++) if (ids[i] !== 0) counts[ids[i]]++;
   }
-  /** 1/n_j per row, 0 where n_j = 0. */
-  inverse(): Float32Array {
-    return Float32Array.from(this.counts, (n) => (n > 0 ? 1 / n : 0));
+  /** 1/n_j per row; `unseen` where n_j = 0 (0: such a row never reaches a batch). */
+  inverse(unseen = 0): Float32Array {
+    return Float32Array.from(this.counts, (n) => (n > 0 ? 1 / n : unseen));
   }
 }

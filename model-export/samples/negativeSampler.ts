@@ -26,10 +26,22 @@ export function coversPool(seen: ReadonlySet<string>, pool: readonly string[]): 
   return seen.size >= pool.length && pool.every((item) => seen.has(item));
 }
 
-/** Returns a sampler of items outside `seen`, uniform over `pool`. */
+/**
+ * Returns a sampler of items outside `seen`, uniform over `pool`. Rejection sampling while the
+ * user touched under half the pool (under 2 tries a draw); past that, one draw from the list of
+ * the pool's unseen items, built once per `seen` set: a crawler one item short of the catalogue
+ * would otherwise take ≈ |pool| tries per draw. The Python trainer (protocol.py) switches at the
+ * same point, so both draw the same negatives.
+ */
 export function unseenSampler(rng: seedrandom.PRNG, pool: readonly string[]) {
+  const unseenOf = new WeakMap<ReadonlySet<string>, string[]>();
   return (seen: ReadonlySet<string>, user: string): string => {
     if (coversPool(seen, pool)) throw new Error(`user ${user} touched every item of the pool: no negative exists`);
+    if (2 * seen.size >= pool.length) {
+      let unseen = unseenOf.get(seen);
+      if (!unseen) unseenOf.set(seen, (unseen = pool.filter((item) => !seen.has(item))));
+      return unseen[Math.floor(rng() * unseen.length)];
+    }
     let item: string;
     do item = pool[Math.floor(rng() * pool.length)];
     while (seen.has(item));

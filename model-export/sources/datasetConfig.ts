@@ -103,9 +103,9 @@ export const datasetConfigSchema = z
     /** Users with fewer behaviours are dropped (default 2: one behaviour has no history). */
     minUserBehaviours: z.number().int().min(2).optional(),
     /**
-     * A user with more behaviours keeps the most recent ones (those at or after the
-     * maxUserBehaviours-th most recent time; default 100,000): a crawler's millions of events
-     * neither dominate training nor decide the out-of-core stream's memory.
+     * A user with more behaviours keeps the most recent ones (strictly after the
+     * (maxUserBehaviours+1)-th most recent time: never more; default 100,000): a crawler's
+     * millions of events neither dominate training nor decide the out-of-core stream's memory.
      */
     maxUserBehaviours: z.number().int().min(2).optional(),
     negatives: z
@@ -126,6 +126,9 @@ export const datasetConfigSchema = z
   })
   .strict()
   .superRefine((c, ctx) => {
+    if (c.maxUserBehaviours !== undefined && c.maxUserBehaviours < (c.minUserBehaviours ?? 2)) {
+      ctx.addIssue({ code: 'custom', path: ['maxUserBehaviours'], message: `${c.maxUserBehaviours} is below minUserBehaviours (${c.minUserBehaviours ?? 2}): every user it cuts would be dropped` });
+    }
     const names = (c.features ?? []).map(featureName);
     names.forEach((n, i) => {
       if (names.indexOf(n) !== i) ctx.addIssue({ code: 'custom', path: ['features', i, 'name'], message: `feature name "${n}" is used twice: set name` });

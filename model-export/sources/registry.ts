@@ -121,8 +121,9 @@ export async function loadDataset(config: DatasetConfig, options: { progress?: b
   checkFeatureColumns(sourceName, source.featureColumns, config.features ?? []);
   const resolved = { ...config, source: sourceName, data, protocol, split };
   const read = await source.read(data, resolved, options);
-  const droppedUsers = dropShortTimelines(read.log, config.minUserBehaviours ?? 2);
+  // Cut first: a user left with too few behaviours by the cut is then dropped (the engine's order too).
   const cappedUsers = capLongTimelines(read.log, config.maxUserBehaviours ?? DEFAULT_MAX_USER_BEHAVIOURS);
+  const droppedUsers = dropShortTimelines(read.log, config.minUserBehaviours ?? 2);
   if (read.log.timelines.size === 0) throw new Error(`${data}: no user has ${config.minUserBehaviours ?? 2} behaviours or more after the event filters`);
   return {
     source: sourceName,
@@ -170,7 +171,6 @@ export function sampleSplit(split: SplitConfig, log: BehaviourLog): SampleSplit 
   return { by: 'time', cutoff: last - split.lastDays * 86_400 };
 }
 
-/** Users with fewer than `min` behaviours give no sample; dropping them keeps them out of the vocabulary and the negative pool. */
 /** Cut every timeline longer than `max` to its recent end (recentBehaviours); returns how many were cut. */
 function capLongTimelines(log: BehaviourLog, max: number): number {
   let capped = 0;
@@ -183,6 +183,7 @@ function capLongTimelines(log: BehaviourLog, max: number): number {
   return capped;
 }
 
+/** Users with fewer than `min` behaviours give no sample; dropping them keeps them out of the vocabulary and the negative pool. */
 function dropShortTimelines(log: BehaviourLog, min: number): number {
   let dropped = 0;
   for (const [user, timeline] of log.timelines) {

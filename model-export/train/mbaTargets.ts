@@ -38,10 +38,13 @@ export function mbaTargets(model: CtrModel, train: EncodedDataset): MbaTarget[] 
  * The same targets over a streamed training set: n_j counted in one pass over the samples of
  * `epoch` (the first epoch's, as fit will draw them: its `next` negatives included), a batch at a
  * time. An extra pass of the stream before training; memory is one counter per table row.
+ * The stream draws fresh negatives each epoch, so a later epoch can bring a row epoch 1 never
+ * did (an item only validation users touched, drawn as a negative): it gets 1/n_j = 1, the
+ * rarest an id can be, rather than no penalty at all.
  */
 export async function streamedMbaTargets(model: CtrModel, train: BatchSource, epoch = 1, batchSize = 4096): Promise<MbaTarget[]> {
   const specs = targetSpecs(model);
   const counters = specs.map((s) => new IdCounter(model.params.shape(s.param)[0]));
   for await (const b of train.batches(epoch, batchSize)) specs.forEach((s, i) => s.idsOf(b).forEach((ids) => counters[i].add(ids)));
-  return specs.map((s, i) => ({ ...s, inverseFrequency: counters[i].inverse() }));
+  return specs.map((s, i) => ({ ...s, inverseFrequency: counters[i].inverse(1) }));
 }

@@ -353,22 +353,26 @@ DEFAULT_MAX_USER_BEHAVIOURS = 100_000
 
 
 def user_limits(log: BehaviourLog, min_behaviours: int = 2, max_behaviours: int = DEFAULT_MAX_USER_BEHAVIOURS) -> BehaviourLog:
-    """registry.ts loadDataset's rules on sorted timelines: users with fewer than `min_behaviours`
-    are dropped; a longer timeline than `max_behaviours` keeps the behaviours at or after its
-    max-th most recent time (behaviourLog.ts recentBehaviours: ties there stay together)."""
+    """registry.ts loadDataset's rules on sorted timelines, in its order: a timeline longer than
+    `max_behaviours` keeps the behaviours strictly after its (max+1)-th most recent time
+    (behaviourLog.ts recentBehaviours: never more than max, a tie at the cut goes whole); then users
+    with fewer than `min_behaviours` are dropped."""
+    if min_behaviours < 2:
+        raise ValueError(f"--min-user-behaviours must be at least 2 (one behaviour has no history), got {min_behaviours}")
+    if max_behaviours < 2:
+        raise ValueError(f"--max-user-behaviours must be at least 2, got {max_behaviours}")
     kept: Dict[str, List[Behaviour]] = {}
     capped = 0
     for user, timeline in log.timelines.items():
-        if len(timeline) < min_behaviours:
-            continue
         if len(timeline) > max_behaviours:
-            cut = timeline[len(timeline) - max_behaviours].time
+            cut = timeline[len(timeline) - max_behaviours - 1].time
             start = len(timeline) - max_behaviours
-            while start > 0 and timeline[start - 1].time >= cut:
-                start -= 1
+            while start < len(timeline) and timeline[start].time <= cut:
+                start += 1
             timeline = timeline[start:]
             capped += 1
-        kept[user] = timeline
+        if len(timeline) >= min_behaviours:
+            kept[user] = timeline
     stats = {**log.stats, "users": len(kept), "droppedUsers": len(log.timelines) - len(kept), "cappedUsers": capped}
     return BehaviourLog(kept, log.item_category, log.source, stats)
 

@@ -242,6 +242,7 @@ def next_samples(timelines, pool: Sequence[str], seed: int, stream: str, max_sho
     for user, timeline in timelines.items():
         seen = {b.item for b in timeline}
         exhausted = None  # decided at the first position that needs a drawn negative
+        unseen = None
         for t in range(1, len(timeline)):
             b = timeline[t]
             if not b.shown:
@@ -256,6 +257,11 @@ def next_samples(timelines, pool: Sequence[str], seed: int, stream: str, max_sho
             yield user, t, b.item, 1, converted
             if b.shown:
                 yield from _impression_negatives(user, timeline, t, max_shown)
+            elif 2 * len(seen) >= n:
+                # negativeSampler.ts unseenSampler: past half the pool, one draw from the unseen list.
+                if unseen is None:
+                    unseen = [i for i in pool if i not in seen]
+                yield user, t, unseen[math.floor(rng() * len(unseen))], 0, 0
             else:
                 while True:
                     item = pool[math.floor(rng() * n)]

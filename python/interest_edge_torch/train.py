@@ -35,6 +35,17 @@ from .protocol import hash_split, modulo_split, prepare
 from .seedrandom import SeedRandom
 
 
+def _at_least_2(text: str) -> int:
+    """argparse type of the user rules: an integer ≥ 2 (argparse names the flag in its message)."""
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"an integer, got {text!r}")
+    if n < 2:
+        raise argparse.ArgumentTypeError(f"at least 2, got {n}")
+    return n
+
+
 def parse_args(argv=None):
     p = argparse.ArgumentParser(prog="python3 -m interest_edge_torch.train", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--data", required=True, help="MovieLens: a directory with ratings.csv + movies.csv; personalize: one with interactions.csv (or interactions/*.csv shards), optional items.csv")
@@ -45,8 +56,8 @@ def parse_args(argv=None):
     p.add_argument("--event-types", help="personalize: comma-separated EVENT_TYPEs kept as behaviours (default all)")
     p.add_argument("--min-event-value", type=float, help="personalize: keep rows with EVENT_VALUE >= this")
     p.add_argument("--category", help="personalize: items.csv column holding the category (default: the first categorical column)")
-    p.add_argument("--min-user-behaviours", type=int, default=2, help="users with fewer behaviours are dropped (the dataset config's minUserBehaviours)")
-    p.add_argument("--max-user-behaviours", type=int, default=DEFAULT_MAX_USER_BEHAVIOURS, help="a longer timeline keeps its most recent behaviours (maxUserBehaviours; ties at the cut kept)")
+    p.add_argument("--min-user-behaviours", type=_at_least_2, default=2, help="users with fewer behaviours are dropped (the dataset config's minUserBehaviours)")
+    p.add_argument("--max-user-behaviours", type=_at_least_2, default=DEFAULT_MAX_USER_BEHAVIOURS, help="a longer timeline keeps its most recent behaviours (maxUserBehaviours; ties at the cut kept)")
     p.add_argument("--max-users", type=int, help="keep only the first N users in file order (a small slice)")
     p.add_argument("--epochs", type=int, default=4)
     p.add_argument("--batch-size", type=int, default=256, help="global batch (split across ranks)")

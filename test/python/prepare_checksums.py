@@ -53,7 +53,8 @@ def checksums(a) -> dict:
 
 def fixture(directory: str) -> None:
     """String and numeric ids, timestamp ties, impressions on ~30 % of rows, two event types,
-    pipe-separated multi-valued categories with a non-ASCII one, the category column guessed."""
+    pipe-separated multi-valued categories with a non-ASCII one, the category column guessed, and
+    three crawlers (every item, all but three, half)."""
     os.makedirs(directory, exist_ok=True)
     rng = random.Random(7)
     items = [f"sku-{i}" if i % 3 else str(i) for i in range(1, 400)]
@@ -69,6 +70,12 @@ def fixture(directory: str) -> None:
                 it = rng.choice(items[: rng.randint(20, len(items))])
                 imp = "|".join(rng.sample(items, 4) + [it]) if rng.random() < 0.3 else ""
                 w.writerow([user, it, t, rng.choice(["click", "click", "view"]), rng.choice(["", "1", "2.5"]), imp])
+        # Crawlers walking the catalogue in order (no rng: the items table stays as it was): one
+        # touches every item (no negative to draw: its positions give no sample), one all but
+        # three (negatives from the list of its unseen items), one half of them (the switch point).
+        for user, skip in (("crawler-all", 0), ("crawler-most", 3), ("crawler-half", len(items) // 2)):
+            for k, it in enumerate(items[skip:]):
+                w.writerow([user, it, 1600000000 + k, "click", "", ""])
     with open(os.path.join(directory, "items.csv"), "w", newline="") as f:
         w = csv.writer(f)
         w.writerow(["ITEM_ID", "TITLE", "PRICE", "CATEGORY"])

@@ -58,13 +58,17 @@ class ContractTest(unittest.TestCase):
     def test_user_limits_drop_short_and_cut_long_timelines_as_load_dataset(self):
         log = BehaviourLog({
             "one": [Behaviour("a", 1)],
-            "long": [Behaviour(str(i), t) for i, t in enumerate([1, 2, 3, 3, 3, 4])],
+            "long": [Behaviour(str(i), t) for i, t in enumerate([1, 2, 3, 3, 4, 5])],
+            "tied": [Behaviour(str(i), 7) for i in range(5)],  # one timestamp: the cut takes all
             "short": [Behaviour("a", 1), Behaviour("b", 2)],
         }, {}, "test")
         out = user_limits(log, 2, 3)
         self.assertEqual(sorted(out.timelines), ["long", "short"])
-        self.assertEqual([b.time for b in out.timelines["long"]], [3, 3, 3, 4])  # ties at the cut stay together
-        self.assertEqual((out.stats["droppedUsers"], out.stats["cappedUsers"]), (1, 1))
+        self.assertEqual([b.time for b in out.timelines["long"]], [4, 5])  # the tie at the cut goes whole
+        self.assertEqual((out.stats["droppedUsers"], out.stats["cappedUsers"]), (2, 2))
+        for bad in ((2, 1), (2, 0), (1, 5)):
+            with self.assertRaisesRegex(ValueError, "user-behaviours must be at least 2"):
+                user_limits(log, *bad)
 
     def test_next_skips_a_user_who_touched_the_whole_pool(self):
         pool = ["1", "2", "3"]

@@ -159,6 +159,10 @@ describe('data sources and the dataset config', () => {
     const file = join(dataDir('bad-config', {}), 'dataset.json');
     writeFileSync(file, JSON.stringify({ split: { by: 'time', lastDays: -3 }, negatives: { from: 'clicks' }, colour: 1 }));
     expect(() => readDatasetConfig(file)).toThrow(/bad-config\/dataset\.json is not a valid dataset config: .*split\.lastDays: .*negatives\.from: .*colour/s);
+    writeFileSync(file, JSON.stringify({ minUserBehaviours: 5, maxUserBehaviours: 3 }));
+    expect(() => readDatasetConfig(file)).toThrow(/not a valid dataset config: maxUserBehaviours: 3 is below minUserBehaviours \(5\)/);
+    writeFileSync(file, JSON.stringify({ maxUserBehaviours: 1 }));
+    expect(() => readDatasetConfig(file)).toThrow(/not a valid dataset config: maxUserBehaviours: /);
     writeFileSync(file, '{ not json');
     expect(() => readDatasetConfig(file)).toThrow(/bad-config\/dataset\.json: .*JSON/);
   });

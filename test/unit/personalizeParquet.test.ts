@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { recentBehaviours } from '../../model-export/data/behaviourLog.js';
+import { distinctIds } from '../../model-export/layers/regularization.js';
 import { personalizeLayout } from '../../model-export/data/personalizeLayout.js';
 import type { DatasetConfig } from '../../model-export/sources/datasetConfig.js';
 import { openStreamedDataset, usesEngine } from '../../model-export/sources/personalizeStream.js';
@@ -161,15 +162,23 @@ describe('Personalize layout in Parquet, out of core', () => {
     }
   });
 
-  it('maxUserBehaviours: the engine and the in-memory reader cut long users alike (ties at the cut kept together)', async () => {
-    expect(recentBehaviours([1, 2, 3, 3, 3, 4].map((time) => ({ item: `i${time}`, time })), 3).map((b) => b.time)).toEqual([3, 3, 3, 4]);
-    expect(recentBehaviours([1, 2, 3, 4].map((time) => ({ item: `i${time}`, time })), 2).map((b) => b.time)).toEqual([3, 4]);
+  it('maxUserBehaviours: the engine and the in-memory reader cut long users alike (never more than the cap; a tie at the cut goes whole)', async () => {
+    const times = (ts: number[], max: number) => recentBehaviours(ts.map((time) => ({ item: `i${time}`, time })), max).map((b) => b.time);
+    expect(times([1, 2, 3, 3, 4, 5], 3)).toEqual([4, 5]); // the tie at the cut goes whole: never more than max
+    expect(times([1, 2, 3, 4], 2)).toEqual([3, 4]);
+    expect(times([1, 2, 3], 3)).toEqual([1, 2, 3]);
+    expect(times([7, 7, 7, 7], 2)).toEqual([]); // one timestamp: nothing is recent enough
     const capped = { ...config(csvDir), maxUserBehaviours: 40 };
     const loaded = await loadDataset(capped);
     const memory = prepareRun(loaded, { ...run, model: 'din' });
     const lengths = [...loaded.log.timelines.values()].map((t) => t.length);
     expect(loaded.cappedUsers).toBeGreaterThan(300); // of MovieLens' 610 users
-    expect(Math.max(...lengths)).toBeGreaterThan(40); // MovieLens rates in bursts: ties at the cut
+    expect(Math.max(...lengths)).toBeLessThanOrEqual(40);
+    // MovieLens rates in bursts: some cut users lose a tie at the cut and keep fewer than 40.
+    const full = await loadDataset(config(csvDir));
+    const cut = [...full.log.timelines].filter(([, t]) => t.length > 40).map(([u]) => loaded.log.timelines.get(u)?.length ?? 0);
+    expect(cut).toHaveLength(loaded.cappedUsers);
+    expect(cut.filter((n) => n < 40).length).toBeGreaterThan(10);
     const d = await openStreamedDataset({ ...capped, data: parquetDir });
     try {
       expect(d.engine.stats.cappedUsers).toBe(loaded.cappedUsers);
@@ -183,7 +192,7 @@ describe('Personalize layout in Parquet, out of core', () => {
       d.engine.close();
     }
     // The default cap (10⁵) leaves MovieLens whole.
-    expect((await loadDataset(config(csvDir))).cappedUsers).toBe(0);
+    expect(full.cappedUsers).toBe(0);
   });
 
   it('mini-batch aware L2 over the stream: the in-memory training set’s n_j, counted a batch at a time', async () => {
@@ -197,8 +206,59 @@ describe('Personalize layout in Parquet, out of core', () => {
       const inMemory = mbaTargets(model, memory.train);
       expect(streamed.map((t) => t.param)).toEqual(['emb.item', 'emb.category']);
       expect(streamed.map((t) => t.param)).toEqual(inMemory.map((t) => t.param));
-      streamed.forEach((t, i) => expect(t.inverseFrequency).toEqual(inMemory[i].inverseFrequency));
+      // Rows no sample holds: 0 in memory (they never reach a batch), 1 streamed (a later epoch's fresh negatives may bring them).
+      streamed.forEach((t, i) => expect(t.inverseFrequency).toEqual(inMemory[i].inverseFrequency.map((x) => (x === 0 ? 1 : x))));
       expect(streamed[0].inverseFrequency.filter((x) => x > 0).length).toBeGreaterThan(1000);
+    } finally {
+      d.engine.close();
+    }
+  });
+
+  it('mini-batch aware L2 over the stream: a row a later epoch brings (a fresh negative) is penalised, not skipped', async () => {
+    // 200 users × 10 items of their own and a validation slice: the items only validation users
+    // touched are in the negative pool but reach training batches only as drawn negatives, which
+    // the stream draws afresh each epoch, while n_j counts epoch 1.
+    const dir = join(root, 'mba-epochs');
+    mkdirSync(dir, { recursive: true });
+    const rows = ['USER_ID,ITEM_ID,TIMESTAMP'];
+    for (let u = 0; u < 200; u++) for (let k = 0; k < 10; k++) rows.push(`u${u},i${u * 10 + k},${1700000000 + k}`);
+    writeFileSync(join(dir, 'interactions.csv'), rows.join('\n') + '\n');
+    const d = await openStreamedDataset({ source: 'personalize', data: dir, protocol: 'next' }, { validationFraction: 0.2 });
+    try {
+      const runConfig = { ...DEFAULT_RUN, minItemCount: 1, model: 'din' as const, protocol: 'next' as const, seed: 3 };
+      const data = await prepareStreamed(d.engine, d.users, { ...runConfig, shuffleBuffer: 5000, validationFraction: 0.2 });
+      const [items] = await streamedMbaTargets(createModel(modelConfigFor(runConfig, data.contract), runConfig.seed), data.train, 1, 512);
+      const firstEpoch = new Set<number>();
+      for await (const b of data.train.batches(1, 64)) for (const j of distinctIds(...items.idsOf(b))) firstEpoch.add(j);
+      let fresh = 0;
+      let unpenalised = 0;
+      for await (const b of data.train.batches(2, 64)) {
+        for (const j of distinctIds(...items.idsOf(b))) {
+          if (!firstEpoch.has(j)) fresh++;
+          if (!(items.inverseFrequency[j] > 0)) unpenalised++;
+        }
+      }
+      expect(fresh).toBeGreaterThan(0); // the case exists: epoch 2 trains rows epoch 1 never held
+      expect(unpenalised).toBe(0);
+    } finally {
+      d.engine.close();
+    }
+  });
+
+  it('maxUserBehaviours: a bot whose events share one TIMESTAMP is cut to nothing and dropped, in both paths', async () => {
+    const dir = join(root, 'tied-bot');
+    mkdirSync(dir, { recursive: true });
+    const rows = ['USER_ID,ITEM_ID,TIMESTAMP'];
+    for (let k = 0; k < 5000; k++) rows.push(`bot,i${k % 300},1700006400`);
+    for (let u = 0; u < 20; u++) for (let k = 0; k < 5; k++) rows.push(`u${u},i${(u + k) % 50},${1600000000 + k}`);
+    writeFileSync(join(dir, 'interactions.csv'), rows.join('\n') + '\n');
+    const cfg = { source: 'personalize' as const, data: dir, maxUserBehaviours: 100 };
+    const loaded = await loadDataset(cfg);
+    expect([loaded.cappedUsers, loaded.droppedUsers, loaded.log.timelines.has('bot'), loaded.log.timelines.size]).toEqual([1, 1, false, 20]);
+    const d = await openStreamedDataset(cfg);
+    try {
+      expect([d.engine.stats.cappedUsers, d.engine.stats.droppedUsers, d.engine.stats.userCount]).toEqual([1, 1, 20]);
+      expect(await d.engine.size('all')).toEqual({ users: 20, behaviours: 100 });
     } finally {
       d.engine.close();
     }

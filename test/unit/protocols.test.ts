@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { toTimelines, type BehaviourLog } from '../../model-export/data/behaviourLog.js';
+import type seedrandom from 'seedrandom';
+import { unseenSampler } from '../../model-export/samples/negativeSampler.js';
 import { negativeSequences } from '../../model-export/samples/negativeSequences.js';
 import { buildSamples } from '../../model-export/samples/protocols.js';
 import { moduloFiveSplit } from '../../model-export/samples/sample.js';
@@ -67,6 +69,18 @@ describe('sample protocols', () => {
     const sequences = negativeSequences(all, 1, pool);
     expect(sequences.get('power')!.every((item) => pool.includes(item))).toBe(true);
     expect(sequences.get('casual')!.every((item) => !['1', '2'].includes(item))).toBe(true);
+  });
+
+  it('negatives for a user who touched most of the pool come from the pool’s unseen items, one random number a draw', () => {
+    const pool = Array.from({ length: 1000 }, (_, i) => `i${String(i).padStart(4, '0')}`);
+    const crawler = new Set(pool.filter((_, i) => i !== 617 && i !== 3));
+    let calls = 0;
+    const rng = Object.assign(() => (calls++, 0.75), { int32: () => 0, quick: () => 0, double: () => 0, state: () => ({}) }) as unknown as seedrandom.PRNG;
+    const draw = unseenSampler(rng, pool);
+    expect([draw(crawler, 'c'), draw(crawler, 'c')]).toEqual(['i0617', 'i0617']); // unseen = [i0003, i0617]; ⌊0.75·2⌋ = 1
+    expect(calls).toBe(2);
+    // Under half the pool: rejection sampling over the whole pool, as before.
+    expect(draw(new Set(pool.slice(0, 499)), 'u')).toBe('i0750');
   });
 
   it('split: user id % 5 == 0 is test', () => {

@@ -673,9 +673,10 @@ export class PersonalizeEngine {
     await this.connection.run('SET preserve_insertion_order = true');
     const min = o.minUserBehaviours ?? 2;
     await this.connection.run(`CREATE TABLE users AS SELECT user_id, count(*) AS n, min(f * 4294967296 + r) AS first FROM events GROUP BY user_id`);
-    const counts = (await this.all(`SELECT count(*) FILTER (WHERE n >= ${min}) AS kept_users, count(*) FILTER (WHERE n < ${min}) AS dropped, sum(n) AS kept_rows FROM users`))[0];
-    await this.connection.run(`DELETE FROM users WHERE n < ${min}`);
+    // Cut long users first, then drop the short ones: loadDataset's order (a user the cut leaves short is dropped).
     const cappedUsers = o.maxUserBehaviours !== undefined ? await this.capLongTimelines(o.maxUserBehaviours) : 0;
+    const counts = (await this.all(`SELECT count(*) FILTER (WHERE n >= ${min}) AS kept_users, count(*) FILTER (WHERE n < ${min}) AS dropped, sum(n) FILTER (WHERE n >= ${min}) AS kept_rows FROM users`))[0];
+    await this.connection.run(`DELETE FROM users WHERE n < ${min}`);
     const events = (performance.now() - c1) / 1000;
     log(`kept ${Number(counts.kept_rows ?? 0).toLocaleString('en-US')} behaviours of ${Number(counts.kept_users).toLocaleString('en-US')} users in ${events.toFixed(1)} s`);
 
@@ -721,27 +722,29 @@ export class PersonalizeEngine {
       cappedUsers,
       seconds: { validate, events, catalogue },
     };
-    // `kept` counts the rows of kept users only from here on; the CSV reader's counts every kept row.
+    // `kept`: the rows left in the events table (after the maxUserBehaviours cut; the rows of users
+    // dropped as too short included, as the CSV reader counts every kept row).
     this.stats.interactions.kept = Number((await this.all(`SELECT count(*) AS n FROM events`))[0].n);
   }
 
   /**
-   * recentBehaviours (behaviourLog.ts) in SQL: a user over `max` keeps the rows at or after its
-   * max-th most recent time. The window sorts only those users' rows; `first` (the user order of
-   * the CSV reader) is left as it was, since cutting a timeline does not move its user.
+   * recentBehaviours (behaviourLog.ts) in SQL: a user over `max` keeps the rows strictly after its
+   * (max+1)-th most recent time. The window sorts only those users' rows; `first` (the user order
+   * of the CSV reader) is left as it was, since cutting a timeline does not move its user. A user
+   * left with no row keeps n = 0 and is dropped by the minUserBehaviours filter that follows.
    */
   private async capLongTimelines(max: number): Promise<number> {
     const heavy = Number((await this.all(`SELECT count(*) AS n FROM users WHERE n > ${max}`))[0].n);
     if (heavy === 0) return 0;
     await this.connection.run(
-      `CREATE TEMP TABLE cut AS SELECT user_id, min(time) AS t FROM (
+      `CREATE TEMP TABLE cut AS SELECT user_id, time AS t FROM (
          SELECT e.user_id, e.time, row_number() OVER (PARTITION BY e.user_id ORDER BY e.time DESC) AS k
          FROM events e SEMI JOIN (SELECT user_id FROM users WHERE n > ${max}) h ON h.user_id = e.user_id
-       ) WHERE k <= ${max} GROUP BY user_id`,
+       ) WHERE k = ${max + 1}`,
     );
-    await this.connection.run('DELETE FROM events e USING cut WHERE e.user_id = cut.user_id AND e.time < cut.t');
+    await this.connection.run('DELETE FROM events e USING cut WHERE e.user_id = cut.user_id AND e.time <= cut.t');
     await this.connection.run(
-      `UPDATE users SET n = c.n FROM (SELECT e.user_id, count(*) AS n FROM events e SEMI JOIN cut ON cut.user_id = e.user_id GROUP BY e.user_id) c WHERE users.user_id = c.user_id`,
+      `UPDATE users SET n = coalesce((SELECT count(*) FROM events e WHERE e.user_id = users.user_id), 0) WHERE user_id IN (SELECT user_id FROM cut)`,
     );
     await this.connection.run('DROP TABLE cut');
     this.options.log?.(`${heavy.toLocaleString('en-US')} user${heavy > 1 ? 's' : ''} over ${max.toLocaleString('en-US')} behaviours cut to their most recent (maxUserBehaviours)`);
