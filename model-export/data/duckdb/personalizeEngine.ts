@@ -744,7 +744,9 @@ export class PersonalizeEngine {
     );
     await this.connection.run('DELETE FROM events e USING cut WHERE e.user_id = cut.user_id AND e.time <= cut.t');
     await this.connection.run(
-      `UPDATE users SET n = coalesce((SELECT count(*) FROM events e WHERE e.user_id = users.user_id), 0) WHERE user_id IN (SELECT user_id FROM cut)`,
+      // Counted over the cut users' rows only (a correlated count would aggregate every row of the log).
+      `UPDATE users SET n = coalesce(c.n, 0) FROM cut LEFT JOIN (SELECT e.user_id, count(*) AS n FROM events e SEMI JOIN cut k ON k.user_id = e.user_id GROUP BY e.user_id) c ON c.user_id = cut.user_id
+       WHERE users.user_id = cut.user_id`,
     );
     await this.connection.run('DROP TABLE cut');
     this.options.log?.(`${heavy.toLocaleString('en-US')} user${heavy > 1 ? 's' : ''} over ${max.toLocaleString('en-US')} behaviours cut to their most recent (maxUserBehaviours)`);
