@@ -554,6 +554,19 @@ export class PersonalizeEngine {
   }
 
   /** The malformed tally as the CSV reader's MalformedReport; throws past the tolerated share. */
+  /**
+   * A table's malformed report: the SQL checks' rows and reasons (`checked`: the rows with a
+   * `reason` column) and DuckDB's rejected CSV lines, their first examples in file order.
+   */
+  private async tableReport(t: LayoutTable, checked: string, rejects: Awaited<ReturnType<PersonalizeEngine['rejects']>>, sqlRows: number, sqlMalformed: number): Promise<MalformedReport> {
+    const sqlExamples = sqlMalformed > 0 ? await this.all(`SELECT f, r, reason FROM (${checked}) WHERE reason IS NOT NULL ORDER BY f, r LIMIT 5`) : [];
+    const examples = [
+      ...rejects.examples.map((e) => ({ f: e.f, line: e.line, reason: e.reason, key: e.line - 1.5 })),
+      ...sqlExamples.map((e) => ({ f: Number(e.f), r: Number(e.r), reason: String(e.reason), key: Number(e.r) })),
+    ].sort((a, b) => a.f - b.f || a.key - b.key);
+    return this.malformedReport(t, sqlRows + rejects.count, sqlMalformed + rejects.count, examples, rejects.byFile);
+  }
+
   private async malformedReport(t: LayoutTable, rows: number, malformed: number, examples: Array<{ f: number; r?: number; line?: number; reason: string }>, rejectedLines: Map<number, number[]>): Promise<MalformedReport> {
     // CSV: the physical line of each example, as the CSV reader numbers it (one walk per file):
     // DuckDB's row index and its reject lines miss blank lines and newlines inside quotes.
@@ -641,13 +654,7 @@ export class PersonalizeEngine {
     const sum = (k: string) => perType.reduce((s, r) => s + Number(r[k]), 0);
     const malformed = sum('malformed') + rejects.count;
     const rows = sum('rows') + rejects.count;
-    const sqlExamples = sum('malformed') > 0 ? await this.all(`SELECT f, r, reason FROM (${checked()}) WHERE reason IS NOT NULL ORDER BY f, r LIMIT 5`) : [];
-    const examples = [
-      ...rejects.examples.map((e) => ({ f: e.f, line: e.line, reason: e.reason, key: e.line - 1.5 })),
-      ...sqlExamples.map((e) => ({ f: Number(e.f), r: Number(e.r), reason: String(e.reason), key: Number(e.r) })),
-    ]
-      .sort((a, b) => a.f - b.f || a.key - b.key);
-    const report = await this.malformedReport(t, rows, malformed, examples, rejects.byFile);
+    const report = await this.tableReport(t, checked(), rejects, sum('rows'), sum('malformed'));
     const eventTypes: Record<string, number> = {};
     if (type) for (const r of perType) eventTypes[String(r.ty)] = Number(r.rows) - Number(r.malformed);
     const validate = (performance.now() - c0) / 1000;
@@ -781,11 +788,7 @@ export class PersonalizeEngine {
     const select = (c: Columns) => [`${text(at(c, item))} AS id`, `${category ? text(at(c, category)) : `''`} AS cat`, ...attributes.map((a, k) => `${text(at(c, a.col))} AS a${k}`)].join(', ');
     const checked = (rejects?: string) => `SELECT *, CASE WHEN id = '' THEN 'ITEM_ID is empty' END AS reason FROM (${fileSources(t, select, cols, rejects)})`;
     const counts = (await this.all(`SELECT count(*) AS rows, count(reason) AS malformed FROM (${checked('rej_it')})`))[0];
-    const rejects = await this.rejects(t, 'rej_it');
-    const sqlExamples = Number(counts.malformed) > 0 ? await this.all(`SELECT f, r, reason FROM (${checked()}) WHERE reason IS NOT NULL ORDER BY f, r LIMIT 5`) : [];
-    const examples = [...rejects.examples.map((e) => ({ ...e, key: e.line - 1.5 })), ...sqlExamples.map((e) => ({ f: Number(e.f), r: Number(e.r), reason: String(e.reason), key: Number(e.r) }))]
-      .sort((a, b) => a.f - b.f || a.key - b.key);
-    const report = await this.malformedReport(t, Number(counts.rows) + rejects.count, Number(counts.malformed) + rejects.count, examples, rejects.byFile);
+    const report = await this.tableReport(t, checked(), await this.rejects(t, 'rej_it'), Number(counts.rows), Number(counts.malformed));
     if (attributes.length > 0) this.itemAttributes = new Map();
     // First row per item (file order), then the category's first pipe-separated value.
     const firstRows = `SELECT id, arg_min(cat, f * 4294967296 + r) AS cat${attributes.map((_, k) => `, arg_min(a${k}, f * 4294967296 + r) AS a${k}`).join('')} FROM (${checked()}) WHERE reason IS NULL GROUP BY id`;
@@ -824,11 +827,7 @@ export class PersonalizeEngine {
     const select = (c: Columns) => [`${text(at(c, user))} AS id`, ...attributes.map((a, k) => `${text(at(c, a.col))} AS a${k}`)].join(', ');
     const checked = (rejects?: string) => `SELECT *, CASE WHEN id = '' THEN 'USER_ID is empty' END AS reason FROM (${fileSources(t, select, cols, rejects)})`;
     const counts = (await this.all(`SELECT count(*) AS rows, count(reason) AS malformed FROM (${checked('rej_us')})`))[0];
-    const rejects = await this.rejects(t, 'rej_us');
-    const sqlExamples = Number(counts.malformed) > 0 ? await this.all(`SELECT f, r, reason FROM (${checked()}) WHERE reason IS NOT NULL ORDER BY f, r LIMIT 5`) : [];
-    const examples = [...rejects.examples.map((e) => ({ ...e, key: e.line - 1.5 })), ...sqlExamples.map((e) => ({ f: Number(e.f), r: Number(e.r), reason: String(e.reason), key: Number(e.r) }))]
-      .sort((a, b) => a.f - b.f || a.key - b.key);
-    const report = await this.malformedReport(t, Number(counts.rows) + rejects.count, Number(counts.malformed) + rejects.count, examples, rejects.byFile);
+    const report = await this.tableReport(t, checked(), await this.rejects(t, 'rej_us'), Number(counts.rows), Number(counts.malformed));
     if (attributes.length > 0) {
       this.userAttributes = new Map();
       const firstRows = `SELECT id${attributes.map((_, k) => `, arg_min(a${k}, f * 4294967296 + r) AS a${k}`).join('')} FROM (${checked()}) WHERE reason IS NULL GROUP BY id`;
